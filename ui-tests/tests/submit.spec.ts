@@ -1,0 +1,267 @@
+/**
+ * End to end: the demo notebook submitted from JupyterLab to a real sidecar
+ * (local backend), its outputs streamed live into the open notebook, and the
+ * executed result opened from the end-of-job notification.
+ */
+import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import type { APIRequestContext, Locator } from '@playwright/test';
+import * as fs from 'fs';
+import * as path from 'path';
+
+const DEMO = path.resolve(__dirname, '../../examples/demo.ipynb');
+const SHOTS = path.resolve(__dirname, '../test-results');
+
+// Cell indexes in examples/demo.ipynb.
+const SETUP_CELL = 2; // prints "starting on <host>" at once
+const TRAIN_CELL = 3; // prints one line per step
+const PLOT_CELL = 6; // the last cell: loss curve and a final print
+
+// A few seconds of training leave ample time to see outputs while it runs.
+const STEPS = 8;
+
+interface ISidecar {
+  url: string;
+  token: string;
+}
+
+interface IJob {
+  id: string;
+  name: string;
+  state: string;
+  reason: string | null;
+  notebook_path: string | null;
+  parameters: Record<string, unknown>;
+}
+
+/** The sidecar start-servers.sh launched, from its state file. */
+function sidecar(): ISidecar {
+  const stateFile = process.env.NBQUEUE_STATE_FILE;
+  if (!stateFile) {
+    throw new Error(
+      'NBQUEUE_STATE_FILE is not set: run through playwright.config.js'
+    );
+  }
+  const { url, token } = JSON.parse(fs.readFileSync(stateFile, 'utf-8'));
+  return { url: url.replace(/\/$/, ''), token };
+}
+
+async function api<T>(request: APIRequestContext, route: string): Promise<T> {
+  const { url, token } = sidecar();
+  const response = await request.get(`${url}${route}`, {
+    headers: { Authorization: `Bearer ${token}` }
+  });
+  expect(response.ok(), `GET ${route}: ${response.status()}`).toBeTruthy();
+  return (await response.json()) as T;
+}
+
+async function jobsOf(
+  request: APIRequestContext,
+  notebookPath: string
+): Promise<IJob[]> {
+  const { jobs } = await api<{ jobs: IJob[] }>(request, '/api/jobs');
+  return jobs.filter(job => job.notebook_path === notebookPath);
+}
+
+async function shot(page: IJupyterLabPageFixture, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+}
+
+/** Upload the demo into the test's folder, open it and wait for its kernel. */
+async function openDemo(
+  page: IJupyterLabPageFixture,
+  tmpPath: string
+): Promise<string> {
+  const notebookPath = `${tmpPath}/demo.ipynb`;
+  await page.contents.uploadFile(DEMO, notebookPath);
+  expect(await page.notebook.openByPath(notebookPath)).toBeTruthy();
+  await page.notebook.activate('demo.ipynb');
+  // Submitting asks the live kernel for its environment.
+  await expect(
+    page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]')
+  ).toBeVisible({
+    timeout: 60_000
+  });
+  return notebookPath;
+}
+
+async function openSubmitDialog(
+  page: IJupyterLabPageFixture
+): Promise<Locator> {
+  const button = page.locator(
+    '.jp-NotebookPanel-toolbar [data-command="nbqueue:submit"]'
+  );
+  await expect(button).toBeVisible();
+  await button.click();
+  const dialog = page.locator('.nbq-SubmitDialog');
+  await expect(dialog).toBeVisible();
+  // The profiles come from the sidecar.
+  await expect(
+    dialog.locator('select[name="profile"] option[value="cpu"]')
+  ).toHaveCount(1);
+  return dialog;
+}
+
+/** The parameter row whose name field holds `name`. */
+async function parameterRow(dialog: Locator, name: string): Promise<Locator> {
+  const rows = dialog.locator('.nbq-Parameter');
+  await expect(rows.first()).toBeVisible();
+  const names = await rows
+    .locator('input[name="param-name"]')
+    .evaluateAll(inputs =>
+      inputs.map(input => (input as HTMLInputElement).value)
+    );
+  const index = names.indexOf(name);
+  expect(index, `parameter rows: ${names.join(', ')}`).toBeGreaterThanOrEqual(
+    0
+  );
+  return rows.nth(index);
+}
+
+function submitButton(page: IJupyterLabPageFixture): Locator {
+  return page
+    .locator('.jp-Dialog')
+    .getByRole('button', { name: 'Submit', exact: true });
+}
+
+function cell(page: IJupyterLabPageFixture, index: number): Locator {
+  return page
+    .locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')
+    .nth(index);
+}
+
+test.describe('Submit to GPU queue', () => {
+  test('streams outputs live into the open notebook and opens the result', async ({
+    page,
+    request,
+    tmpPath
+  }) => {
+    const notebookPath = await openDemo(page, tmpPath);
+
+    // 1. The dialog offers the sidecar's profiles.
+    const dialog = await openSubmitDialog(page);
+    const profiles = await dialog
+      .locator('select[name="profile"] option')
+      .evaluateAll(options => options.map(o => (o as HTMLOptionElement).value));
+    expect(profiles).toEqual(
+      expect.arrayContaining(['cpu', 'gpu-1', 'gpu-2', 'gpu-8'])
+    );
+    await dialog.locator('select[name="profile"]').selectOption('cpu');
+    const steps = await parameterRow(dialog, 'steps');
+    await expect(steps.locator('input[name="param-value"]')).toHaveValue('20');
+    await steps.locator('input[name="param-value"]').fill(String(STEPS));
+    await shot(page, '01-submit-dialog');
+    await submitButton(page).click();
+    await expect(dialog).toBeHidden();
+
+    // 2. The job exists on the sidecar with what the dialog said.
+    let job: IJob | undefined;
+    await expect
+      .poll(async () => (job = (await jobsOf(request, notebookPath))[0]), {
+        timeout: 15_000
+      })
+      .toBeDefined();
+    expect(job!.parameters).toMatchObject({ steps: STEPS });
+    const jobId = job!.id;
+
+    // 3. Live: the first printed line shows up in its cell while the job is
+    // still running and the last cell has produced nothing yet. Both are read
+    // the moment the line appears, so outputs that only arrived after the job
+    // ended would fail here.
+    const lastCellEmptyWhenFirstOutputSeen = await page.waitForFunction(
+      ({ setup, last }) => {
+        const cells = document.querySelectorAll(
+          '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell'
+        );
+        const text =
+          cells[setup]?.querySelector('.jp-OutputArea')?.textContent ?? '';
+        if (!text.includes('starting on')) {
+          return undefined;
+        }
+        return (
+          cells[last]?.querySelectorAll('.jp-OutputArea-output').length === 0
+        );
+      },
+      { setup: SETUP_CELL, last: PLOT_CELL },
+      { timeout: 90_000 }
+    );
+    const stateWhenFirstOutputSeen = (
+      await api<IJob>(request, `/api/jobs/${jobId}`)
+    ).state;
+    await shot(page, '02-first-output-live');
+    expect(await lastCellEmptyWhenFirstOutputSeen.jsonValue()).toBe(true);
+    expect(stateWhenFirstOutputSeen).toBe('running');
+
+    // Step lines keep arriving in the training cell while it runs, and that
+    // cell is marked as the one executing remotely.
+    await expect(
+      cell(page, TRAIN_CELL).locator('.jp-OutputArea')
+    ).toContainText(`step 2/${STEPS}`);
+    await expect(page.locator('.jp-Cell.nbq-remote-running')).toHaveCount(1);
+    expect((await api<IJob>(request, `/api/jobs/${jobId}`)).state).toBe(
+      'running'
+    );
+    await shot(page, '03-training-live');
+
+    // 4. The end: a notification, every cell's output in the open notebook.
+    const toast = page.locator('.Toastify__toast', { hasText: /succeeded/ });
+    await expect(toast).toBeVisible({ timeout: 120_000 });
+    await expect(toast).toContainText(`Job ${job!.name} succeeded`);
+    expect((await api<IJob>(request, `/api/jobs/${jobId}`)).state).toBe(
+      'succeeded'
+    );
+    await expect(
+      cell(page, TRAIN_CELL).locator('.jp-OutputArea')
+    ).toContainText(`step ${STEPS}/${STEPS}`);
+    await expect(
+      cell(page, PLOT_CELL).locator('.jp-OutputArea img')
+    ).toBeVisible();
+    await expect(page.locator('.jp-Cell.nbq-remote-running')).toHaveCount(0);
+    await shot(page, '04-finished');
+
+    // 5. "Open result" saves and opens demo-<job id>.ipynb with the outputs.
+    await toast.getByRole('button', { name: 'Open result' }).click();
+    const resultName = `demo-${jobId}.ipynb`;
+    await expect(page.activity.getTabLocator(resultName)).toBeVisible();
+    expect(
+      await page.contents.fileExists(`${tmpPath}/${resultName}`)
+    ).toBeTruthy();
+    await expect.poll(() => page.activity.isTabActive(resultName)).toBe(true);
+    const result = (await page.activity.getPanelLocator(resultName))!;
+    await expect(result.locator('.jp-OutputArea img')).toBeVisible();
+    await expect(result.locator('.jp-OutputArea').last()).toContainText(
+      `done: ${STEPS} steps, final loss=`
+    );
+    await shot(page, '05-result-opened');
+  });
+
+  test('shows the sidecar error for a parameter name that is not an identifier', async ({
+    page,
+    request,
+    tmpPath
+  }) => {
+    const notebookPath = await openDemo(page, tmpPath);
+    const dialog = await openSubmitDialog(page);
+    await dialog.locator('select[name="profile"]').selectOption('cpu');
+    const steps = await parameterRow(dialog, 'steps');
+    await steps.locator('input[name="param-name"]').fill('number of steps');
+
+    const answer = page.waitForResponse(
+      response =>
+        response.request().method() === 'POST' &&
+        /\/api\/jobs$/.test(response.url())
+    );
+    await submitButton(page).click();
+    const response = await answer;
+    expect(response.status()).toBe(400);
+    const { error } = await response.json();
+    expect(error.code).toBe('invalid_parameter');
+
+    // The person sees the server's own sentence, in the dialog or a toast.
+    const shown = page
+      .locator('.nbq-SubmitDialog, .Toastify__toast')
+      .filter({ hasText: error.message });
+    await expect(shown.first()).toBeVisible();
+    await shot(page, '06-invalid-parameter');
+    expect(await jobsOf(request, notebookPath)).toHaveLength(0);
+  });
+});

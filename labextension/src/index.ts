@@ -1,0 +1,111 @@
+/**
+ * nbqueue for JupyterLab: "Submit to GPU queue" and live outputs.
+ */
+import {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette, Notification } from '@jupyterlab/apputils';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+
+import { queueIcon } from './icons';
+import { JobNotifier } from './jobs/notifier';
+import { LiveFollower } from './live/follower';
+import { NbqueueService } from './service/client';
+import { describe } from './service/errors';
+import { submitNotebook } from './submit/submitNotebook';
+import { CommandIDs, DEFAULT_SETTINGS, ISettings, PLUGIN_ID } from './tokens';
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: PLUGIN_ID,
+  description:
+    'Submit the open notebook to the nbqueue GPU queue and stream its outputs back into it.',
+  autoStart: true,
+  requires: [INotebookTracker, ISettingRegistry],
+  optional: [ICommandPalette],
+  activate: async (
+    app: JupyterFrontEnd,
+    tracker: INotebookTracker,
+    settingRegistry: ISettingRegistry,
+    palette: ICommandPalette | null
+  ) => {
+    const settings: ISettings = { ...DEFAULT_SETTINGS };
+    const service = new NbqueueService({
+      serverSettings: app.serviceManager.serverSettings,
+      sidecarUrl: () => settings.sidecarUrl
+    });
+    const showError = (message: string) =>
+      Notification.error(message, { autoClose: false });
+    service.connectionFailed.connect((_, error) => showError(error.message));
+
+    const follower = new LiveFollower({
+      service,
+      storage: window.sessionStorage,
+      onError: showError
+    });
+    const notifier = new JobNotifier({
+      service,
+      contents: app.serviceManager.contents,
+      commands: app.commands,
+      storage: window.sessionStorage
+    });
+
+    app.commands.addCommand(CommandIDs.submit, {
+      label: args => (args.toolbar ? '' : 'Submit to GPU queue'),
+      caption: 'Submit to GPU queue: run this notebook as a job on nbqueue',
+      icon: queueIcon,
+      isEnabled: () => tracker.currentWidget !== null,
+      execute: async () => {
+        const panel = tracker.currentWidget;
+        if (!panel) {
+          return;
+        }
+        try {
+          await service.connection();
+        } catch (error) {
+          showError(`nbqueue is not available: ${describe(error)}`);
+          return;
+        }
+        try {
+          await submitNotebook(panel, {
+            service,
+            settings,
+            follow: (job, target) => follower.follow(job, target),
+            watch: job => notifier.watch(job)
+          });
+        } catch (error) {
+          showError(`Submitting to nbqueue failed: ${describe(error)}`);
+        }
+      }
+    });
+    palette?.addItem({ command: CommandIDs.submit, category: 'nbqueue' });
+
+    // After a page reload, follow again the jobs these notebooks were showing.
+    const resume = (panel: NotebookPanel) => {
+      panel.context.ready
+        .then(() => follower.resume(panel))
+        .catch(error =>
+          showError(`nbqueue could not resume live outputs: ${describe(error)}`)
+        );
+    };
+    tracker.widgetAdded.connect((_, panel) => resume(panel));
+    tracker.forEach(resume);
+
+    try {
+      const loaded = await settingRegistry.load(PLUGIN_ID);
+      const read = () =>
+        Object.assign(settings, DEFAULT_SETTINGS, loaded.composite);
+      read();
+      loaded.changed.connect(read);
+    } catch (error) {
+      console.error(`nbqueue: could not load settings for ${PLUGIN_ID}`, error);
+    }
+
+    notifier.restore().catch(error =>
+      showError(`nbqueue could not check earlier jobs: ${describe(error)}`)
+    );
+  }
+};
+
+export default [plugin];

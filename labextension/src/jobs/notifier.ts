@@ -1,0 +1,149 @@
+/**
+ * Tells the user when a job submitted from this page ends, with actions to
+ * open the executed notebook and, for a failure, to read why.
+ */
+import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
+import type { Contents } from '@jupyterlab/services';
+import type { CommandRegistry } from '@lumino/commands';
+
+import type { NbqueueService } from '../service/client';
+import { describe } from '../service/errors';
+import { IJob, isFinal } from '../service/model';
+import { resultPath } from './result';
+
+export namespace JobNotifier {
+  export interface IOptions {
+    service: NbqueueService;
+    contents: Contents.IManager;
+    commands: CommandRegistry;
+    /** Where watched job ids survive a page reload; sessionStorage in Lab. */
+    storage: Storage;
+  }
+}
+
+const STORAGE_KEY = 'nbqueue:watched';
+
+export class JobNotifier {
+  constructor(options: JobNotifier.IOptions) {
+    this._service = options.service;
+    this._contents = options.contents;
+    this._commands = options.commands;
+    this._storage = options.storage;
+    this._service.jobChanged.connect((_, job) => this._onJob(job));
+  }
+
+  /** Notify when this job ends. */
+  watch(job: IJob): void {
+    const ids = this._watched().filter(id => id !== job.id);
+    this._save([...ids, job.id]);
+  }
+
+  /**
+   * After a page reload: notify jobs that ended meanwhile and keep watching
+   * the others (which needs the socket open).
+   */
+  async restore(): Promise<void> {
+    const ids = this._watched();
+    if (!ids.length) {
+      return;
+    }
+    let active = false;
+    for (const id of ids) {
+      try {
+        const job = await this._service.getJob(id);
+        if (isFinal(job.state)) {
+          this._onJob(job);
+        } else {
+          active = true;
+        }
+      } catch (error) {
+        this._forget(id);
+        Notification.error(
+          `Could not check nbqueue job ${id}: ${describe(error)}`
+        );
+      }
+    }
+    if (active) {
+      await this._service.socket();
+    }
+  }
+
+  async openResult(job: IJob): Promise<void> {
+    const path = resultPath(job);
+    const content = await this._service.getResult(job.id);
+    await this._contents.save(path, {
+      type: 'notebook',
+      format: 'json',
+      content
+    });
+    await this._commands.execute('docmanager:open', { path });
+  }
+
+  private _onJob(job: IJob): void {
+    if (!isFinal(job.state) || !this._watched().includes(job.id)) {
+      return;
+    }
+    this._forget(job.id);
+    const actions: Notification.IAction[] = [
+      {
+        label: 'Open result',
+        caption: `Save the executed notebook as ${resultPath(job)} and open it`,
+        callback: () => {
+          this.openResult(job).catch(error =>
+            Notification.error(
+              `Could not open the result of job ${job.name}: ${describe(error)}`
+            )
+          );
+        }
+      }
+    ];
+    if (job.state === 'failed') {
+      actions.push({
+        label: 'Show error',
+        callback: () => {
+          void showDialog({
+            title: `Job ${job.name} failed`,
+            body: job.reason ?? 'The job failed without a reason.',
+            buttons: [Dialog.okButton({ label: 'Close' })]
+          });
+        }
+      });
+    }
+    const message = `Job ${job.name} ${job.state}`;
+    const options = { autoClose: false as const, actions };
+    if (job.state === 'succeeded') {
+      Notification.success(message, options);
+    } else if (job.state === 'failed') {
+      Notification.error(message, options);
+    } else {
+      Notification.warning(message, options);
+    }
+  }
+
+  private _watched(): string[] {
+    try {
+      const value = JSON.parse(this._storage.getItem(STORAGE_KEY) ?? '[]');
+      return Array.isArray(value) ? value.filter(v => typeof v === 'string') : [];
+    } catch {
+      // A value we did not write: start over.
+      return [];
+    }
+  }
+
+  private _forget(id: string): void {
+    this._save(this._watched().filter(other => other !== id));
+  }
+
+  private _save(ids: string[]): void {
+    if (ids.length) {
+      this._storage.setItem(STORAGE_KEY, JSON.stringify(ids));
+    } else {
+      this._storage.removeItem(STORAGE_KEY);
+    }
+  }
+
+  private _service: NbqueueService;
+  private _contents: Contents.IManager;
+  private _commands: CommandRegistry;
+  private _storage: Storage;
+}

@@ -1,0 +1,290 @@
+/**
+ * One client for the nbqueue sidecar: the REST API and the socket.io stream.
+ *
+ * The sidecar's address and token come from the Jupyter server extension
+ * (`GET <jupyter base>/nbqueue/connection`); the sidecar itself is then called
+ * directly, with a bearer token (it answers CORS, it uses no cookies).
+ */
+import { URLExt } from '@jupyterlab/coreutils';
+import type * as nbformat from '@jupyterlab/nbformat';
+import { ServerConnection } from '@jupyterlab/services';
+import { ISignal, Signal } from '@lumino/signaling';
+import { io, ManagerOptions, Socket, SocketOptions } from 'socket.io-client';
+
+import { codeOf, describe, messageOf, NbqueueError } from './errors';
+import type { IEventsMessage, JobEvent } from './events';
+import type { IConnection, IJob, IJobSubmit, IProfile } from './model';
+
+export type SocketFactory = (
+  url: string,
+  options: Partial<ManagerOptions & SocketOptions>
+) => Socket;
+
+export namespace NbqueueService {
+  export interface IOptions {
+    /** Settings of the Jupyter server that serves the connection endpoint. */
+    serverSettings?: ServerConnection.ISettings;
+    /** The sidecar URL override of the user settings; empty for none. */
+    sidecarUrl?: () => string;
+    /** For tests; defaults to socket.io-client's `io`. */
+    socketFactory?: SocketFactory;
+  }
+
+  export interface ISubscribeAck {
+    ok: boolean;
+    job?: IJob;
+    error?: { code: string; message: string };
+  }
+}
+
+export class NbqueueService {
+  constructor(options: NbqueueService.IOptions = {}) {
+    this._serverSettings =
+      options.serverSettings ?? ServerConnection.makeSettings();
+    this._sidecarUrl = options.sidecarUrl ?? (() => '');
+    this._socketFactory = options.socketFactory ?? io;
+  }
+
+  /** Every change of a job of this user, from the socket. */
+  get jobChanged(): ISignal<this, IJob> {
+    return this._jobChanged;
+  }
+
+  /** Batches of events of subscribed jobs, from the socket. */
+  get eventsReceived(): ISignal<this, IEventsMessage> {
+    return this._eventsReceived;
+  }
+
+  /** Emitted on every (re)connection of the socket: time to re-subscribe. */
+  get connected(): ISignal<this, void> {
+    return this._connected;
+  }
+
+  /** Emitted when the socket cannot connect, with a sentence for a person. */
+  get connectionFailed(): ISignal<this, NbqueueError> {
+    return this._connectionFailed;
+  }
+
+  /**
+   * The sidecar's URL and token, asked once from the Jupyter server extension
+   * (asked again after a failure).
+   */
+  connection(): Promise<IConnection> {
+    if (!this._connection) {
+      this._connection = this._fetchConnection().catch(error => {
+        this._connection = null;
+        throw error;
+      });
+    }
+    return this._connection;
+  }
+
+  async getProfiles(): Promise<IProfile[]> {
+    const body = await this._request<{ profiles: IProfile[] }>('api/profiles');
+    return body.profiles;
+  }
+
+  submitJob(submit: IJobSubmit): Promise<IJob> {
+    return this._request<IJob>('api/jobs', {
+      method: 'POST',
+      body: JSON.stringify(submit)
+    });
+  }
+
+  async listJobs(states?: string[]): Promise<IJob[]> {
+    const query = states ? `?state=${states.join(',')}` : '';
+    const body = await this._request<{ jobs: IJob[] }>(`api/jobs${query}`);
+    return body.jobs;
+  }
+
+  getJob(id: string): Promise<IJob> {
+    return this._request<IJob>(`api/jobs/${encodeURIComponent(id)}`);
+  }
+
+  cancelJob(id: string): Promise<IJob> {
+    return this._request<IJob>(`api/jobs/${encodeURIComponent(id)}/cancel`, {
+      method: 'POST'
+    });
+  }
+
+  getEvents(
+    id: string,
+    after: number
+  ): Promise<{ events: JobEvent[]; last_seq: number }> {
+    return this._request(
+      `api/jobs/${encodeURIComponent(id)}/events?after=${after}`
+    );
+  }
+
+  getResult(id: string): Promise<nbformat.INotebookContent> {
+    return this._request(`api/jobs/${encodeURIComponent(id)}/result`);
+  }
+
+  /**
+   * Join a job's event stream; events with `seq > after` arrive through
+   * `eventsReceived`.
+   */
+  async subscribe(
+    jobId: string,
+    after: number
+  ): Promise<NbqueueService.ISubscribeAck> {
+    const socket = await this.socket();
+    const ack = (await socket
+      .timeout(SUBSCRIBE_TIMEOUT_MS)
+      .emitWithAck('subscribe', {
+        job_id: jobId,
+        after
+      })) as NbqueueService.ISubscribeAck;
+    if (!ack?.ok) {
+      throw new NbqueueError(
+        ack?.error?.code ?? 'subscribe_failed',
+        ack?.error?.message ?? `Could not follow job ${jobId}.`
+      );
+    }
+    return ack;
+  }
+
+  unsubscribe(jobId: string): void {
+    this._socket?.emit('unsubscribe', { job_id: jobId });
+  }
+
+  /** The socket, opened on first use; socket.io reconnects it by itself. */
+  async socket(): Promise<Socket> {
+    if (this._socket) {
+      return this._socket;
+    }
+    const { url, token } = await this.connection();
+    if (this._socket) {
+      return this._socket;
+    }
+    const socket = this._socketFactory(url, {
+      auth: { token },
+      transports: ['websocket', 'polling']
+    });
+    socket.on('connect', () => {
+      this._reportedFailure = false;
+      this._connected.emit();
+    });
+    socket.on('connect_error', (error: Error) => {
+      // Report once per outage, not at every retry of socket.io.
+      if (this._reportedFailure) {
+        return;
+      }
+      this._reportedFailure = true;
+      const unauthorized = error.message === 'unauthorized';
+      this._connectionFailed.emit(
+        new NbqueueError(
+          unauthorized ? 'unauthorized' : 'unreachable',
+          unauthorized
+            ? `The nbqueue sidecar at ${url} refused the token. Restart JupyterLab after restarting the sidecar so the token is read again.`
+            : `Lost the live connection to the nbqueue sidecar at ${url} (${error.message}); retrying. Check that the sidecar is running.`
+        )
+      );
+    });
+    socket.on('job', (job: IJob) => this._jobChanged.emit(job));
+    socket.on('events', (message: IEventsMessage) =>
+      this._eventsReceived.emit(message)
+    );
+    this._socket = socket;
+    return socket;
+  }
+
+  dispose(): void {
+    this._socket?.disconnect();
+    this._socket = null;
+    Signal.clearData(this);
+  }
+
+  private async _fetchConnection(): Promise<IConnection> {
+    const endpoint = URLExt.join(
+      this._serverSettings.baseUrl,
+      'nbqueue',
+      'connection'
+    );
+    let response: Response;
+    try {
+      response = await ServerConnection.makeRequest(
+        endpoint,
+        {},
+        this._serverSettings
+      );
+    } catch (error) {
+      throw new NbqueueError(
+        'jupyter_unreachable',
+        `Could not ask the Jupyter server for the nbqueue connection: ${describe(error)}`
+      );
+    }
+    const body = await readJson(response);
+    if (!response.ok) {
+      const message =
+        messageOf(body) ??
+        (response.status === 404
+          ? 'The nbqueue Jupyter server extension is not enabled (GET nbqueue/connection answered 404). Install the nbqueue Python package in the environment that runs JupyterLab and restart it.'
+          : `GET nbqueue/connection answered ${response.status} ${response.statusText}.`);
+      throw new NbqueueError(
+        codeOf(body) ?? 'no_connection',
+        message,
+        response.status
+      );
+    }
+    const connection = body as IConnection;
+    const override = this._sidecarUrl().trim();
+    return {
+      url: (override || connection.url).replace(/\/+$/, ''),
+      token: connection.token
+    };
+  }
+
+  private async _request<T>(path: string, init: RequestInit = {}): Promise<T> {
+    const { url, token } = await this.connection();
+    const headers = new Headers(init.headers);
+    headers.set('Authorization', `Bearer ${token}`);
+    if (init.body !== undefined) {
+      headers.set('Content-Type', 'application/json');
+    }
+    let response: Response;
+    try {
+      response = await fetch(`${url}/${path}`, { ...init, headers });
+    } catch (error) {
+      throw new NbqueueError(
+        'unreachable',
+        `Cannot reach the nbqueue sidecar at ${url} (${describe(error)}). Check that the sidecar is running, or set its URL in Settings → nbqueue.`
+      );
+    }
+    const body = await readJson(response);
+    if (!response.ok) {
+      throw new NbqueueError(
+        codeOf(body) ?? 'http_error',
+        messageOf(body) ??
+          `The nbqueue sidecar answered ${response.status} ${response.statusText} to ${init.method ?? 'GET'} /${path}.`,
+        response.status
+      );
+    }
+    return body as T;
+  }
+
+  private _serverSettings: ServerConnection.ISettings;
+  private _sidecarUrl: () => string;
+  private _socketFactory: SocketFactory;
+  private _connection: Promise<IConnection> | null = null;
+  private _socket: Socket | null = null;
+  private _reportedFailure = false;
+  private _jobChanged = new Signal<this, IJob>(this);
+  private _eventsReceived = new Signal<this, IEventsMessage>(this);
+  private _connected = new Signal<this, void>(this);
+  private _connectionFailed = new Signal<this, NbqueueError>(this);
+}
+
+const SUBSCRIBE_TIMEOUT_MS = 30000;
+
+async function readJson(response: Response): Promise<unknown> {
+  const text = await response.text();
+  if (!text) {
+    return null;
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { message: text.slice(0, 500) };
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The job event format of `server/schema/events.schema.json`.
+ *
+ * Hand-written to mirror the schema; the tests validate fixtures of every
+ * variant against the schema file so the two cannot drift apart silently.
+ */
+import type * as nbformat from '@jupyterlab/nbformat';
+
+interface IEventBase {
+  /** Starts at 1 and increases by exactly 1 per job. */
+  seq: number;
+  /** Milliseconds since the Unix epoch. */
+  time: number;
+  cell_id?: string;
+  cell_index?: number;
+}
+
+export interface IRunStartedEvent extends IEventBase {
+  type: 'run_started';
+  cells: number;
+  kernel?: string;
+}
+
+export interface ICellStartedEvent extends IEventBase {
+  type: 'cell_started';
+  cell_id: string;
+  cell_index: number;
+}
+
+export interface IOutputEvent extends IEventBase {
+  type: 'output';
+  cell_id: string;
+  output: nbformat.IOutput;
+  display_id?: string;
+}
+
+export interface IClearOutputEvent extends IEventBase {
+  type: 'clear_output';
+  cell_id: string;
+  wait: boolean;
+}
+
+export interface IUpdateDisplayDataEvent extends IEventBase {
+  type: 'update_display_data';
+  display_id: string;
+  output: nbformat.IDisplayData;
+}
+
+export interface IExecutionCountEvent extends IEventBase {
+  type: 'execution_count';
+  cell_id: string;
+  execution_count: number | null;
+}
+
+export interface ICellFinishedEvent extends IEventBase {
+  type: 'cell_finished';
+  cell_id: string;
+  cell_index: number;
+  status: 'ok' | 'error';
+}
+
+export interface IMetricEvent extends IEventBase {
+  type: 'metric';
+  name: string;
+  /** null stands for NaN or an infinity. */
+  value: number | null;
+  step: number;
+}
+
+export interface ILogEvent extends IEventBase {
+  type: 'log';
+  level: 'debug' | 'info' | 'warning' | 'error';
+  message: string;
+}
+
+export type JobEvent =
+  | IRunStartedEvent
+  | ICellStartedEvent
+  | IOutputEvent
+  | IClearOutputEvent
+  | IUpdateDisplayDataEvent
+  | IExecutionCountEvent
+  | ICellFinishedEvent
+  | IMetricEvent
+  | ILogEvent;
+
+/** Socket.io `events` message. */
+export interface IEventsMessage {
+  job_id: string;
+  events: JobEvent[];
+}

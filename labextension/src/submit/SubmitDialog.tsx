@@ -1,0 +1,305 @@
+/**
+ * The "Submit to GPU queue" dialog: a JupyterLab `Dialog` whose Submit button
+ * posts the job and keeps the dialog open, values intact, when the sidecar
+ * refuses it.
+ */
+import { Dialog, ReactWidget } from '@jupyterlab/apputils';
+import * as React from 'react';
+
+import { describe } from '../service/errors';
+import type { IJob, IProfile } from '../service/model';
+import { Priority, PRIORITIES } from '../tokens';
+import { profileLabel } from './format';
+import type { IParameterRow } from './parameters';
+
+export interface ISubmitValues {
+  profile: string;
+  priority: Priority;
+  name: string;
+  parameters: IParameterRow[];
+  stream: boolean;
+}
+
+export namespace SubmitForm {
+  export interface IOptions {
+    /** Values shown first; `profile` is used when that profile exists. */
+    initial: ISubmitValues;
+    loadProfiles: () => Promise<IProfile[]>;
+  }
+}
+
+/** The dialog body; holds the values while the user edits them. */
+export class SubmitForm extends ReactWidget {
+  constructor(options: SubmitForm.IOptions) {
+    super();
+    this.addClass('nbq-SubmitDialog');
+    this._values = { ...options.initial };
+    options.loadProfiles().then(
+      profiles => {
+        this._profiles = profiles;
+        if (!profiles.some(p => p.name === this._values.profile)) {
+          this._values.profile = profiles[0]?.name ?? '';
+        }
+        this.update();
+      },
+      error => {
+        this._loadError = describe(error);
+        this.update();
+      }
+    );
+  }
+
+  getValue(): ISubmitValues {
+    return {
+      ...this._values,
+      parameters: this._values.parameters.map(row => ({ ...row }))
+    };
+  }
+
+  /** Why submitting cannot start yet, or null when it can. */
+  get notReady(): string | null {
+    if (this._loadError) {
+      return this._loadError;
+    }
+    if (!this._profiles) {
+      return 'Profiles are still loading.';
+    }
+    if (!this._values.profile) {
+      return 'The nbqueue sidecar offers no resource profile.';
+    }
+    return null;
+  }
+
+  /** Show a refusal (or clear it with null) and whether a submit runs. */
+  setStatus(error: string | null, submitting: boolean): void {
+    this._error = error;
+    this._submitting = submitting;
+    this.update();
+  }
+
+  protected render(): React.ReactElement {
+    const values = this._values;
+    const set = (change: Partial<ISubmitValues>) => {
+      this._values = { ...this._values, ...change };
+      this.update();
+    };
+    const setRow = (index: number, change: Partial<IParameterRow>) => {
+      const parameters = values.parameters.map((row, i) =>
+        i === index ? { ...row, ...change } : row
+      );
+      set({ parameters });
+    };
+    return (
+      <form
+        className="nbq-SubmitDialog-form"
+        onSubmit={event => event.preventDefault()}
+      >
+        <label className="nbq-SubmitDialog-field">
+          <span>Resource profile</span>
+          {this._renderProfiles()}
+        </label>
+        <label className="nbq-SubmitDialog-field">
+          <span>Priority</span>
+          <select
+            name="priority"
+            className="jp-mod-styled"
+            value={values.priority}
+            onChange={event =>
+              set({ priority: event.target.value as Priority })
+            }
+          >
+            {PRIORITIES.map(priority => (
+              <option key={priority} value={priority}>
+                {priority}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="nbq-SubmitDialog-field">
+          <span>Job name</span>
+          <input
+            name="name"
+            className="jp-mod-styled"
+            type="text"
+            value={values.name}
+            onChange={event => set({ name: event.target.value })}
+          />
+        </label>
+        <fieldset className="nbq-SubmitDialog-parameters">
+          <legend>Parameters</legend>
+          {values.parameters.length === 0 && (
+            <p className="nbq-SubmitDialog-hint">
+              No parameters. Tag a cell <code>parameters</code> to have its{' '}
+              <code>name = value</code> lines offered here.
+            </p>
+          )}
+          {values.parameters.map((row, index) => (
+            <div className="nbq-Parameter" key={index}>
+              <input
+                name="param-name"
+                className="jp-mod-styled"
+                type="text"
+                aria-label="Parameter name"
+                value={row.name}
+                onChange={event => setRow(index, { name: event.target.value })}
+              />
+              <span>=</span>
+              <input
+                name="param-value"
+                className="jp-mod-styled"
+                type="text"
+                aria-label={`Value of ${row.name}`}
+                title="Sent as JSON when it parses as JSON, else as a string"
+                value={row.text}
+                onChange={event => setRow(index, { text: event.target.value })}
+              />
+              <button
+                type="button"
+                className="jp-mod-styled nbq-Parameter-remove"
+                title="Remove this parameter"
+                onClick={() =>
+                  set({
+                    parameters: values.parameters.filter((_, i) => i !== index)
+                  })
+                }
+              >
+                ×
+              </button>
+            </div>
+          ))}
+          <button
+            type="button"
+            className="jp-mod-styled nbq-SubmitDialog-addParameter"
+            onClick={() =>
+              set({ parameters: [...values.parameters, { name: '', text: '' }] })
+            }
+          >
+            Add parameter
+          </button>
+        </fieldset>
+        <label className="nbq-SubmitDialog-check">
+          <input
+            name="stream"
+            type="checkbox"
+            checked={values.stream}
+            onChange={event => set({ stream: event.target.checked })}
+          />
+          <span>Stream outputs into this notebook</span>
+        </label>
+        <p className="nbq-SubmitDialog-note">
+          The notebook&apos;s current content is submitted, unsaved edits
+          included.
+        </p>
+        {this._submitting && (
+          <p className="nbq-SubmitDialog-progress">Submitting…</p>
+        )}
+        {this._error && (
+          <p className="nbq-SubmitDialog-error" role="alert">
+            {this._error}
+          </p>
+        )}
+      </form>
+    );
+  }
+
+  private _renderProfiles(): React.ReactElement {
+    if (this._loadError) {
+      return (
+        <p className="nbq-SubmitDialog-error" role="alert">
+          Could not load the profiles: {this._loadError}
+        </p>
+      );
+    }
+    if (!this._profiles) {
+      return (
+        <span className="nbq-SubmitDialog-loading">
+          <span className="nbq-Spinner" aria-hidden="true" />
+          Loading profiles…
+        </span>
+      );
+    }
+    return (
+      <select
+        name="profile"
+        className="jp-mod-styled"
+        value={this._values.profile}
+        onChange={event => {
+          this._values = { ...this._values, profile: event.target.value };
+          this.update();
+        }}
+      >
+        {this._profiles.map(profile => (
+          <option
+            key={profile.name}
+            value={profile.name}
+            title={profile.description}
+          >
+            {profileLabel(profile)}
+          </option>
+        ))}
+      </select>
+    );
+  }
+
+  private _values: ISubmitValues;
+  private _profiles: IProfile[] | null = null;
+  private _loadError: string | null = null;
+  private _error: string | null = null;
+  private _submitting = false;
+}
+
+const SUBMIT_INDEX = 1;
+
+/**
+ * The dialog; `submit` runs on Submit and the dialog closes only when it
+ * succeeds. `job` holds its answer afterwards.
+ */
+export class SubmitDialog extends Dialog<ISubmitValues> {
+  constructor(
+    private readonly _form: SubmitForm,
+    private readonly _submit: (values: ISubmitValues) => Promise<IJob>
+  ) {
+    super({
+      title: 'Submit to GPU queue',
+      body: _form,
+      buttons: [
+        Dialog.cancelButton(),
+        Dialog.okButton({ label: 'Submit', ariaLabel: 'Submit' })
+      ],
+      defaultButton: SUBMIT_INDEX,
+      hasClose: true
+    });
+  }
+
+  job: IJob | null = null;
+
+  resolve(index?: number): void {
+    if ((index ?? SUBMIT_INDEX) !== SUBMIT_INDEX) {
+      super.resolve(index);
+      return;
+    }
+    if (this._busy) {
+      return;
+    }
+    const notReady = this._form.notReady;
+    if (notReady) {
+      this._form.setStatus(notReady, false);
+      return;
+    }
+    this._busy = true;
+    this._form.setStatus(null, true);
+    this._submit(this._form.getValue()).then(
+      job => {
+        this._busy = false;
+        this.job = job;
+        super.resolve(SUBMIT_INDEX);
+      },
+      error => {
+        this._busy = false;
+        this._form.setStatus(describe(error), false);
+      }
+    );
+  }
+
+  private _busy = false;
+}

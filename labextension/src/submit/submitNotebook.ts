@@ -1,0 +1,123 @@
+/**
+ * What "Submit to GPU queue" does with the notebook panel it acts on.
+ */
+import { Notification } from '@jupyterlab/apputils';
+import type * as nbformat from '@jupyterlab/nbformat';
+import type { NotebookPanel } from '@jupyterlab/notebook';
+
+import type { NbqueueService } from '../service/client';
+import { describe } from '../service/errors';
+import type { IJob, IJobSubmit } from '../service/model';
+import type { ISettings } from '../tokens';
+import { captureEnvironment, IKernelEnvironment } from './environment';
+import { defaultJobName } from './format';
+import { parametersFromNotebook, parametersFromRows } from './parameters';
+import { ISubmitValues, SubmitDialog, SubmitForm } from './SubmitDialog';
+
+export interface ISubmitDeps {
+  service: NbqueueService;
+  settings: ISettings;
+  /** Called for a job the user asked to stream into the notebook. */
+  follow: (job: IJob, panel: NotebookPanel) => Promise<void>;
+  /** Called for every queued job, to notify its end. */
+  watch: (job: IJob) => void;
+}
+
+/** Open the submit dialog for this notebook; resolves with the queued job. */
+export async function submitNotebook(
+  panel: NotebookPanel,
+  deps: ISubmitDeps
+): Promise<IJob | null> {
+  const { service, settings } = deps;
+  const model = panel.context.model;
+  const form = new SubmitForm({
+    initial: {
+      profile: settings.defaultProfile,
+      priority: settings.defaultPriority,
+      name: defaultJobName(panel.context.path, new Date()),
+      parameters: parametersFromNotebook(
+        (model.toJSON() as nbformat.INotebookContent).cells
+      ),
+      stream: settings.streamOutputs
+    },
+    loadProfiles: () => service.getProfiles()
+  });
+  const capture: { warning: string | null } = { warning: null };
+  const dialog = new SubmitDialog(form, async values => {
+    const { submit, envError } = await buildSubmit(panel, values);
+    capture.warning = envError;
+    return service.submitJob(submit);
+  });
+  const result = await dialog.launch();
+  const job = dialog.job;
+  if (!result.button.accept || !job) {
+    return null;
+  }
+  const position = job.position ? ` (position ${job.position})` : '';
+  Notification.success(`Job ${job.name} queued${position}`, {
+    autoClose: 5000
+  });
+  if (capture.warning) {
+    Notification.warning(
+      `The kernel's environment was not captured (${capture.warning}); the job runs with the sidecar's default Python.`,
+      { autoClose: 10000 }
+    );
+  }
+  deps.watch(job);
+  if (result.value?.stream) {
+    await deps.follow(job, panel);
+  }
+  return job;
+}
+
+/** The POST body for the notebook's current content, unsaved edits included. */
+async function buildSubmit(
+  panel: NotebookPanel,
+  values: ISubmitValues
+): Promise<{ submit: IJobSubmit; envError: string | null }> {
+  const submit: IJobSubmit = {
+    notebook: currentNotebook(panel),
+    name: values.name.trim() || undefined,
+    profile: values.profile,
+    priority: values.priority,
+    parameters: parametersFromRows(values.parameters),
+    notebook_path: panel.context.path
+  };
+  const kernel = panel.sessionContext.session?.kernel;
+  if (!kernel) {
+    // Without a kernel the sidecar falls back to its own Python and cwd.
+    return { submit, envError: null };
+  }
+  let env: IKernelEnvironment;
+  try {
+    env = await captureEnvironment(kernel);
+  } catch (error) {
+    console.warn('nbqueue: kernel environment not captured', error);
+    return { submit, envError: describe(error) };
+  }
+  submit.cwd = env.cwd;
+  submit.kernel = { name: env.name, python: env.python };
+  return { submit, envError: null };
+}
+
+/**
+ * The model as nbformat 4.5 with every cell's id: the live writer matches the
+ * job's events to cells by these ids. (JupyterLab drops ids when it serializes
+ * a notebook older than 4.5, but its cells have them.)
+ */
+export function currentNotebook(panel: NotebookPanel): nbformat.INotebookContent {
+  const model = panel.context.model;
+  const notebook = model.toJSON() as nbformat.INotebookContent;
+  const sharedCells = model.sharedModel.cells;
+  notebook.cells = notebook.cells.map((cell, index) => ({
+    ...cell,
+    id: sharedCells[index]?.id ?? cell.id
+  }));
+  if (
+    notebook.nbformat === 4 &&
+    (notebook.nbformat_minor === undefined || notebook.nbformat_minor < 5)
+  ) {
+    notebook.nbformat_minor = 5;
+  }
+  return notebook;
+}

@@ -1,0 +1,176 @@
+import express, { NextFunction, Request, Response } from 'express';
+import type { Authenticator, Identity } from '../auth/auth';
+import { tokenFromHeader } from '../auth/auth';
+import type { Config } from '../config/schema';
+import { ApiError, badRequest } from '../errors';
+import type { JobService } from '../jobs/service';
+import type { JobRecord, JobState } from '../jobs/types';
+import { openApiDocument } from './openapi';
+import { VERSION } from '../version';
+
+type Handler = (req: Request, res: Response) => unknown | Promise<unknown>;
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    identity?: Identity;
+    runnerJob?: JobRecord;
+  }
+}
+
+const STATES: JobState[] = ['queued', 'starting', 'running', 'succeeded', 'failed', 'cancelled'];
+
+/** Wraps a handler so thrown ApiErrors (sync or async) become JSON answers. */
+const route =
+  (fn: Handler) =>
+  (req: Request, res: Response, next: NextFunction): void => {
+    Promise.resolve()
+      .then(() => fn(req, res))
+      .then(body => {
+        if (body !== undefined && !res.headersSent) res.json(body);
+      })
+      .catch(next);
+  };
+
+/** Like route, for middleware: runs fn, then passes on to the next handler. */
+const guard =
+  (fn: (req: Request) => Promise<void> | void) =>
+  (req: Request, _res: Response, next: NextFunction): void => {
+    Promise.resolve()
+      .then(() => fn(req))
+      .then(() => next())
+      .catch(next);
+  };
+
+function intParam(value: unknown, name: string, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw badRequest('invalid_request', `"${name}" must be a whole number ≥ 0.`);
+  return Math.min(n, max);
+}
+
+export interface AppDeps {
+  config: Config;
+  jobs: JobService;
+  auth: Authenticator;
+  backendName: string;
+}
+
+export function createApp({ config, jobs, auth, backendName }: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+
+  // Bearer tokens only, no cookies: any origin may call, as it must prove a token.
+  app.use((req, res, next) => {
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type');
+    res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
+    if (req.method === 'OPTIONS') {
+      res.status(204).end();
+      return;
+    }
+    next();
+  });
+
+  app.get('/api/health', (_req, res) => {
+    res.json({ status: 'ok', version: VERSION });
+  });
+
+  // A little over the notebook limit, so the rest of the body still fits around it.
+  app.use(express.json({ limit: config.limits.max_notebook_bytes + 1024 * 1024 }));
+
+  const user = express.Router();
+  user.use(
+    guard(async req => {
+      const identity = await auth.authenticate(tokenFromHeader(req.header('authorization')));
+      if (!identity) {
+        throw new ApiError(401, 'unauthorized', 'Missing or invalid token. Send "Authorization: Bearer <token>" with the sidecar token (see `nbqueue serve` output).');
+      }
+      req.identity = identity;
+    })
+  );
+  const me = (req: Request): Identity => req.identity as Identity;
+
+  user.get('/info', route(req => ({ version: VERSION, backend: backendName, user: me(req).user, admin: me(req).admin, limits: { max_notebook_bytes: config.limits.max_notebook_bytes } })));
+  user.get('/profiles', route(() => ({ profiles: jobs.profiles() })));
+  user.get('/queues', route(() => ({ queues: jobs.queues() })));
+  user.get('/openapi.json', route(() => openApiDocument()));
+  user.post(
+    '/jobs',
+    route((req, res) => {
+      const job = jobs.submit(me(req), req.body);
+      res.status(201);
+      return job;
+    })
+  );
+  user.get(
+    '/jobs',
+    route(req => {
+      let states: JobState[] | undefined;
+      if (typeof req.query.state === 'string' && req.query.state) {
+        states = req.query.state.split(',') as JobState[];
+        const bad = states.find(s => !STATES.includes(s));
+        if (bad) throw badRequest('invalid_request', `Unknown state "${bad}"; use ${STATES.join(', ')}.`);
+      }
+      return { jobs: jobs.list(me(req), states) };
+    })
+  );
+  user.get('/jobs/:id', route(req => jobs.get(me(req), req.params.id)));
+  user.post('/jobs/:id/cancel', route(req => jobs.cancel(me(req), req.params.id)));
+  user.get(
+    '/jobs/:id/events',
+    route(req => jobs.events(me(req), req.params.id, intParam(req.query.after, 'after', 0, Number.MAX_SAFE_INTEGER), intParam(req.query.limit, 'limit', 10000, 10000)))
+  );
+  user.get(
+    '/jobs/:id/result',
+    route((req, res) => {
+      const text = jobs.result(me(req), req.params.id);
+      res.type('application/json').send(text);
+      return undefined;
+    })
+  );
+
+  const runner = express.Router();
+  runner.use(
+    '/jobs/:id',
+    guard(req => {
+      req.runnerJob = jobs.authenticateRunner(req.params.id, tokenFromHeader(req.header('authorization')));
+    })
+  );
+  runner.get('/jobs/:id', route(req => jobs.runnerFetch(req.runnerJob as JobRecord)));
+  runner.post('/jobs/:id/events', route(req => jobs.ingestEvents(req.runnerJob as JobRecord, req.body)));
+  runner.post(
+    '/jobs/:id/finish',
+    route(req => {
+      jobs.finish(req.runnerJob as JobRecord, req.body);
+      return { ok: true };
+    })
+  );
+
+  app.use('/api/runner', runner);
+  app.use('/api', user);
+
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    next(new ApiError(404, 'not_found', `No such endpoint: ${req.method} ${req.path}. See GET /api/openapi.json.`));
+  });
+
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const e = err as { type?: string; status?: number; message?: string };
+    let apiError: ApiError;
+    if (err instanceof ApiError) apiError = err;
+    else if (e.type === 'entity.too.large') {
+      const mb = Math.round(config.limits.max_notebook_bytes / (1024 * 1024));
+      apiError = new ApiError(413, 'notebook_too_large', `The notebook is larger than the ${mb} MB limit. Clear large outputs (Edit → Clear Outputs of All Cells) and submit again.`);
+    } else if (e.type === 'entity.parse.failed') {
+      apiError = badRequest('invalid_json', `The request body is not valid JSON: ${e.message}.`);
+    } else if (e.status && e.status >= 400 && e.status < 500) {
+      apiError = new ApiError(e.status, 'invalid_request', e.message ?? 'Invalid request.');
+    } else {
+      console.error('nbqueue: unexpected error', err);
+      apiError = new ApiError(500, 'internal_error', 'The sidecar hit an unexpected error; it was logged. Try again, and report it if it repeats.');
+    }
+    res.status(apiError.status).json(apiError.toJSON());
+  });
+
+  return app;
+}

@@ -1,0 +1,38 @@
+import type { JobRecord } from '../jobs/types';
+
+/** What a backend tells the job service about a job it runs. */
+export interface BackendObserver {
+  /** The backend's handle for the job changed (for example the runner's pid): store it. */
+  handle(jobId: string, ref: Record<string, unknown>): void;
+  /**
+   * The job's runner is gone. If the runner already reported a result this is a no-op;
+   * otherwise the job fails with `reason`.
+   */
+  exited(jobId: string, reason: string): void;
+}
+
+export interface LaunchRequest {
+  job: JobRecord;
+  /** The per-job secret the runner authenticates with. */
+  token: string;
+  /** Base URL the runner reaches the sidecar at. */
+  sidecarUrl: string;
+}
+
+/**
+ * An execution backend: where runners run. Nothing else in the server knows which one it is.
+ */
+export interface Backend {
+  readonly name: string;
+  /** Starts the job's runner. Rejects with a person-readable Error if it cannot start. */
+  submit(request: LaunchRequest): Promise<void>;
+  /** Asks the runner to stop (gracefully, then by force after the grace period). */
+  cancel(job: JobRecord): Promise<void>;
+  /**
+   * After a sidecar restart: take the job back under observation if its runner still exists
+   * (true), or report that it does not (false).
+   */
+  readopt(job: JobRecord): Promise<boolean>;
+  /** Stops observing (not the runners: they survive a sidecar restart). */
+  close(): Promise<void>;
+}

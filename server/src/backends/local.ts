@@ -1,0 +1,160 @@
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Backend, BackendObserver, LaunchRequest } from './backend';
+import type { JobRecord } from '../jobs/types';
+
+export interface LocalBackendOptions {
+  /** Interpreter for jobs whose kernel Python is unknown. */
+  python: string;
+  cancelGraceSeconds: number;
+  logDir: string;
+  /** Extra environment for runners (tests use it to shorten retry windows). */
+  env?: Record<string, string>;
+  /** How often to check an adopted runner (not our child) is still alive. */
+  pollMs?: number;
+}
+
+interface LocalRef {
+  pid: number;
+  log: string;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // A zombie or a reused pid is not our runner.
+  try {
+    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return cmdline.includes('nbqueue.runner');
+  } catch {
+    return true;
+  }
+}
+
+function tail(file: string, lines = 15): string {
+  try {
+    const text = fs.readFileSync(file, 'utf8').trimEnd();
+    return text.split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Runs each job's runner as a local process (`python -m nbqueue.runner`) in the notebook's
+ * directory, on the Python of the kernel the notebook was using. Runners are started in their
+ * own session, so they outlive a sidecar restart and are re-adopted by pid.
+ */
+export class LocalBackend implements Backend {
+  readonly name = 'local';
+  private readonly watchers = new Map<string, NodeJS.Timeout>();
+  private readonly killTimers = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    private readonly options: LocalBackendOptions,
+    private readonly observer: BackendObserver
+  ) {
+    fs.mkdirSync(options.logDir, { recursive: true });
+  }
+
+  async submit({ job, token, sidecarUrl }: LaunchRequest): Promise<void> {
+    const python = job.spec.kernel.python || this.options.python;
+    const cwd = job.spec.cwd && fs.existsSync(job.spec.cwd) ? job.spec.cwd : process.cwd();
+    const log = path.join(this.options.logDir, `${job.id}.log`);
+    const out = fs.openSync(log, 'a');
+    const child = spawn(python, ['-m', 'nbqueue.runner'], {
+      cwd,
+      detached: true,
+      stdio: ['ignore', out, out],
+      env: {
+        ...process.env,
+        ...this.options.env,
+        NBQUEUE_URL: sidecarUrl,
+        NBQUEUE_JOB_ID: job.id,
+        NBQUEUE_JOB_TOKEN: token,
+        PYTHONUNBUFFERED: '1'
+      }
+    });
+    fs.closeSync(out);
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', () => resolve());
+      child.once('error', err =>
+        reject(
+          new Error(
+            `Could not start the runner with ${python}: ${err.message}. Check that the kernel's Python exists and has nbqueue installed (pip install nbqueue).`
+          )
+        )
+      );
+    });
+    const ref: LocalRef = { pid: child.pid as number, log };
+    this.observer.handle(job.id, { ...ref });
+    child.once('exit', (code, signal) => {
+      this.clearTimers(job.id);
+      this.observer.exited(job.id, this.exitReason(code, signal, log, python));
+    });
+    child.unref();
+  }
+
+  private exitReason(code: number | null, signal: NodeJS.Signals | null, log: string, python: string): string {
+    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    const last = tail(log);
+    if (/No module named nbqueue/.test(last)) {
+      return `The runner could not start: ${python} has no nbqueue package. Install it into the kernel's environment (pip install nbqueue) and re-run.`;
+    }
+    return `The runner ${how} before reporting a result.${last ? ` Last lines of its log (${log}):\n${last}` : ''}`;
+  }
+
+  async cancel(job: JobRecord): Promise<void> {
+    const ref = job.backend_ref as LocalRef | null;
+    if (!ref?.pid || !alive(ref.pid)) return;
+    try {
+      process.kill(ref.pid, 'SIGTERM');
+    } catch {
+      return;
+    }
+    // The runner interrupts, waits the grace period, stops its kernel and reports; if it has
+    // not gone by then (plus time to upload), stop the whole process group.
+    const timer = setTimeout(
+      () => {
+        try {
+          process.kill(-ref.pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      },
+      (this.options.cancelGraceSeconds + 15) * 1000
+    );
+    timer.unref();
+    this.killTimers.set(job.id, timer);
+  }
+
+  async readopt(job: JobRecord): Promise<boolean> {
+    const ref = job.backend_ref as LocalRef | null;
+    if (!ref?.pid || !alive(ref.pid)) return false;
+    // Not our child any more: watch the pid.
+    const timer = setInterval(() => {
+      if (!alive(ref.pid)) {
+        this.clearTimers(job.id);
+        this.observer.exited(job.id, `The runner (pid ${ref.pid}) stopped before reporting a result. Its log: ${ref.log}`);
+      }
+    }, this.options.pollMs ?? 1000);
+    timer.unref();
+    this.watchers.set(job.id, timer);
+    return true;
+  }
+
+  private clearTimers(jobId: string): void {
+    clearInterval(this.watchers.get(jobId));
+    this.watchers.delete(jobId);
+    clearTimeout(this.killTimers.get(jobId));
+    this.killTimers.delete(jobId);
+  }
+
+  async close(): Promise<void> {
+    for (const id of [...this.watchers.keys(), ...this.killTimers.keys()]) this.clearTimers(id);
+  }
+}

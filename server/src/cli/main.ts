@@ -1,0 +1,207 @@
+import { Command, InvalidArgumentError } from 'commander';
+import * as fs from 'fs';
+import * as path from 'path';
+import { ConfigError, loadConfigFile } from '../config/load';
+import type { JobEvent, JobView } from '../jobs/types';
+import { startSidecar } from '../server';
+import { clearState, defaultStateFile, writeState } from '../statefile';
+import { VERSION } from '../version';
+import { CliError, Client, resolveConnection } from './client';
+import { jobsTable, outputText } from './format';
+
+const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
+
+/** `-p name=value`: the value is JSON when it parses as JSON, else a string. */
+function parseParam(raw: string, acc: Record<string, unknown>): Record<string, unknown> {
+  const eq = raw.indexOf('=');
+  if (eq <= 0) throw new InvalidArgumentError(`"${raw}" is not name=value`);
+  const value = raw.slice(eq + 1);
+  let parsed: unknown = value;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    /* a plain string */
+  }
+  return { ...acc, [raw.slice(0, eq)]: parsed };
+}
+
+function print(json: boolean, data: unknown, human: () => string): void {
+  process.stdout.write(json ? JSON.stringify(data, null, 2) + '\n' : human() + '\n');
+}
+
+/** Prints a job's outputs as they arrive; resolves with the job's final state. */
+export function follow(client: Client, jobId: string, out = process.stdout, err = process.stderr): Promise<JobView> {
+  return new Promise((resolve, reject) => {
+    const socket = client.socket();
+    let last = 0;
+    let done = false;
+    const finish = (job: JobView) => {
+      if (done) return;
+      done = true;
+      socket.close();
+      resolve(job);
+    };
+    const checkFinal = async () => {
+      const job = await client.request<JobView>('GET', `/api/jobs/${jobId}`);
+      // Every event is stored before the job ends, so the backlog is complete by now.
+      if (FINAL.has(job.state) && last >= job.last_seq) finish(job);
+    };
+    socket.on('connect', () => {
+      socket.emit('subscribe', { job_id: jobId, after: last }, (answer: { ok: boolean; error?: { message: string } }) => {
+        if (!answer.ok) {
+          socket.close();
+          reject(new CliError(answer.error?.message ?? 'subscribe failed'));
+          return;
+        }
+        void checkFinal().catch(reject);
+      });
+    });
+    socket.on('connect_error', e => {
+      if (e.message === 'unauthorized') {
+        socket.close();
+        reject(new CliError('The sidecar refused the token (unauthorized). Check NBQUEUE_TOKEN.'));
+      }
+    });
+    socket.on('events', (msg: { job_id: string; events: JobEvent[] }) => {
+      if (msg.job_id !== jobId) return;
+      for (const ev of msg.events) {
+        if (ev.seq <= last) continue;
+        last = ev.seq;
+        if (ev.type === 'output') {
+          const { text, stderr } = outputText(ev.output as Record<string, unknown>);
+          (stderr ? err : out).write(text);
+        } else if (ev.type === 'log' && (ev.level === 'warning' || ev.level === 'error')) {
+          err.write(`[nbqueue] ${String(ev.message)}\n`);
+        }
+      }
+      void checkFinal().catch(reject);
+    });
+    socket.on('job', (job: JobView) => {
+      if (job.id === jobId && FINAL.has(job.state)) void checkFinal().catch(reject);
+    });
+  });
+}
+
+export function buildProgram(): Command {
+  const program = new Command('nbqueue').version(VERSION).description('Queue notebooks as jobs on GPUs and stream their outputs back.');
+  program.showHelpAfterError();
+
+  program
+    .command('serve')
+    .description('Start the sidecar (REST + socket.io) with the configured backend')
+    .option('-c, --config <file>', 'configuration file (YAML or JSON); built-in defaults when absent', process.env.NBQUEUE_CONFIG)
+    .option('--host <host>', 'interface to listen on (overrides server.host)')
+    .option('--port <port>', 'port (overrides server.port; 0 picks a free one)', v => Number(v))
+    .option('--db <file>', 'SQLite file (overrides store.path)')
+    .option('--state-file <file>', 'where to write {url, token, pid} for the CLI and JupyterLab', defaultStateFile())
+    .action(async opts => {
+      let config;
+      try {
+        config = loadConfigFile(opts.config);
+      } catch (e) {
+        if (e instanceof ConfigError) {
+          process.stderr.write(e.message + '\n');
+          process.exit(2);
+        }
+        throw e;
+      }
+      if (opts.host) config.server.host = opts.host;
+      if (opts.port !== undefined) config.server.port = opts.port;
+      const sidecar = await startSidecar({ config, dbPath: opts.db });
+      const stateFile = path.resolve(opts.stateFile);
+      writeState(stateFile, { url: sidecar.url, token: sidecar.token, pid: process.pid });
+      process.stdout.write(`nbqueue ${VERSION} serving at ${sidecar.url} (backend: ${config.backend.type})\nstate file: ${stateFile}\n`);
+      const stop = async () => {
+        clearState(stateFile);
+        await sidecar.close();
+        process.exit(0);
+      };
+      process.on('SIGINT', () => void stop());
+      process.on('SIGTERM', () => void stop());
+    });
+
+  program
+    .command('submit <notebook>')
+    .description('Submit a notebook file as a job')
+    .option('--profile <name>', 'resource profile', 'cpu')
+    .option('--queue <name>', 'queue (default: the profile\'s)')
+    .option('--priority <p>', 'low, normal, high or urgent')
+    .option('--name <name>', 'job name (default: file name and time)')
+    .option('-p, --param <name=value>', 'parameter (JSON value or string); repeat for more', parseParam, {})
+    .option('--follow', 'print outputs as they arrive; exit non-zero if the job fails')
+    .option('--json', 'print the job as JSON')
+    .action(async (file: string, opts) => {
+      const full = path.resolve(file);
+      let notebook: unknown;
+      try {
+        notebook = JSON.parse(fs.readFileSync(full, 'utf8'));
+      } catch (e) {
+        throw new CliError(`Cannot read ${file} as a notebook: ${(e as Error).message}`);
+      }
+      const client = new Client(resolveConnection());
+      const job = await client.request<JobView>('POST', '/api/jobs', {
+        notebook,
+        profile: opts.profile,
+        queue: opts.queue,
+        priority: opts.priority,
+        name: opts.name,
+        parameters: opts.param,
+        notebook_path: path.basename(full),
+        cwd: path.dirname(full)
+      });
+      if (!opts.follow) {
+        print(opts.json, job, () => `${job.id} queued (position ${job.position ?? '-'} in ${job.queue})`);
+        return;
+      }
+      if (!opts.json) process.stderr.write(`[nbqueue] ${job.id} queued in ${job.queue}\n`);
+      const end = await follow(client, job.id);
+      if (opts.json) print(true, end, () => '');
+      else process.stderr.write(`[nbqueue] ${end.id} ${end.state}${end.reason ? `: ${end.reason}` : ''}\n`);
+      if (end.state !== 'succeeded') process.exitCode = 1;
+    });
+
+  program
+    .command('jobs')
+    .description('List your jobs')
+    .option('--state <states>', 'comma-separated states to show')
+    .option('--json', 'JSON output')
+    .action(async opts => {
+      const client = new Client(resolveConnection());
+      const q = opts.state ? `?state=${encodeURIComponent(opts.state)}` : '';
+      const { jobs } = await client.request<{ jobs: JobView[] }>('GET', `/api/jobs${q}`);
+      print(opts.json, jobs, () => jobsTable(jobs));
+    });
+
+  program
+    .command('cancel <id>')
+    .description('Cancel a queued or running job')
+    .option('--json', 'JSON output')
+    .action(async (id: string, opts) => {
+      const job = await new Client(resolveConnection()).request<JobView>('POST', `/api/jobs/${encodeURIComponent(id)}/cancel`);
+      print(opts.json, job, () => (job.state === 'cancelled' ? `${id} cancelled` : `${id}: cancel requested (${job.state})`));
+    });
+
+  program
+    .command('result <id>')
+    .description('Save the executed notebook of a finished job')
+    .requiredOption('-o, --output <file>', 'where to write the notebook')
+    .action(async (id: string, opts) => {
+      const nb = await new Client(resolveConnection()).request<unknown>('GET', `/api/jobs/${encodeURIComponent(id)}/result`);
+      fs.writeFileSync(opts.output, JSON.stringify(nb, null, 1) + '\n');
+      process.stdout.write(`wrote ${opts.output}\n`);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CliError) {
+      process.stderr.write(`nbqueue: ${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+
+const memory = z
+  .string()
+  .regex(/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|K|M|G|T)?$/, 'must be a Kubernetes quantity such as "16Gi"');
+
+const name = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be lowercase letters, digits and "-"');
+
+export const profileSchema = z
+  .object({
+    name,
+    description: z.string().default(''),
+    cpus: z.number().positive(),
+    gpus: z.number().int().min(0),
+    memory,
+    /** How many jobs of this profile may run at once (local backend: process slots). */
+    capacity: z.number().int().min(1)
+  })
+  .strict();
+
+export const queueSchema = z
+  .object({
+    name,
+    profile: name,
+    description: z.string().default('')
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    server: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8765),
+        /** URL the runners use to reach the sidecar; defaults to http://host:port. */
+        public_url: z.string().url().optional()
+      })
+      .strict()
+      .default({}),
+    store: z
+      .object({
+        path: z.string().optional()
+      })
+      .strict()
+      .default({}),
+    limits: z
+      .object({
+        max_notebook_bytes: z
+          .number()
+          .int()
+          .positive()
+          .default(50 * 1024 * 1024),
+        max_parameters: z.number().int().min(0).default(100)
+      })
+      .strict()
+      .default({}),
+    auth: z
+      .object({
+        mode: z.enum(['token']).default('token'),
+        /** Fixed token; when absent one is generated once and kept in the store. */
+        token: z.string().min(16).optional(),
+        /** The user every token request acts as (standalone mode has one user). */
+        user: z.string().min(1).optional()
+      })
+      .strict()
+      .default({}),
+    backend: z
+      .object({
+        type: z.enum(['local']).default('local'),
+        local: z
+          .object({
+            /** Interpreter for jobs that did not say which kernel Python they came from. */
+            python: z.string().default('python3'),
+            /** Seconds a cancelled runner gets to stop its kernel before it is killed. */
+            cancel_grace_seconds: z.number().min(0).default(10),
+            log_dir: z.string().optional()
+          })
+          .strict()
+          .default({})
+      })
+      .strict()
+      .default({}),
+    priorities: z.array(z.string().min(1)).min(1).default(['low', 'normal', 'high', 'urgent']),
+    default_priority: z.string().default('normal'),
+    profiles: z.array(profileSchema).min(1).optional(),
+    queues: z.array(queueSchema).optional()
+  })
+  .strict();
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Profile = z.infer<typeof profileSchema>;
+export type Queue = z.infer<typeof queueSchema>;
+export type ParsedConfig = z.infer<typeof configSchema>;
+
+/** The configuration after defaults: profiles and queues always present. */
+export interface Config extends Omit<ParsedConfig, 'profiles' | 'queues'> {
+  profiles: Profile[];
+  queues: Queue[];
+}

@@ -1,0 +1,76 @@
+export type JobState = 'queued' | 'starting' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export const FINAL_STATES: ReadonlySet<JobState> = new Set(['succeeded', 'failed', 'cancelled']);
+export const ACTIVE_STATES: ReadonlySet<JobState> = new Set(['starting', 'running']);
+
+export type Notebook = {
+  nbformat: number;
+  nbformat_minor: number;
+  metadata: Record<string, unknown>;
+  cells: Array<Record<string, unknown>>;
+};
+
+export interface KernelInfo {
+  name?: string;
+  /** The interpreter of the kernel the notebook was using. */
+  python?: string;
+}
+
+/** What the submitter asked for; stored with the job and given to the runner. */
+export interface JobSpec {
+  parameters: Record<string, unknown>;
+  notebook_path: string | null;
+  cwd: string | null;
+  kernel: KernelInfo;
+}
+
+/** A job as stored (the notebook and the token hash live in their own columns). */
+export interface JobRecord {
+  id: string;
+  owner: string;
+  name: string;
+  profile: string;
+  queue: string;
+  priority: string;
+  state: JobState;
+  reason: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  /** Order within a queue: smaller goes first at equal priority and share. */
+  position_key: number;
+  spec: JobSpec;
+  cancel_requested: boolean;
+  /** Backend-specific handle (for local: the runner's pid and log file). */
+  backend_ref: Record<string, unknown> | null;
+  last_seq: number;
+  has_result: boolean;
+}
+
+/** A job as the API shows it. */
+export interface JobView {
+  id: string;
+  name: string;
+  owner: string;
+  profile: string;
+  queue: string;
+  priority: string;
+  parameters: Record<string, unknown>;
+  notebook_path: string | null;
+  state: JobState;
+  reason: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  position: number | null;
+  last_seq: number;
+  has_result: boolean;
+  cancel_requested: boolean;
+}
+
+export interface JobEvent {
+  seq: number;
+  time: number;
+  type: string;
+  [key: string]: unknown;
+}

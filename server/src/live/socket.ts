@@ -1,0 +1,88 @@
+import type { Server as HttpServer } from 'http';
+import { Server, Socket } from 'socket.io';
+import type { Authenticator, Identity } from '../auth/auth';
+import { tokenFromHeader } from '../auth/auth';
+import { ApiError } from '../errors';
+import type { JobListener, JobService } from '../jobs/service';
+import type { JobEvent, JobRecord, JobView } from '../jobs/types';
+
+const BACKLOG_BATCH = 1000;
+const jobRoom = (id: string) => `job:${id}`;
+const userRoom = (user: string) => `user:${user}`;
+
+interface SubscribeRequest {
+  job_id?: unknown;
+  after?: unknown;
+}
+
+/**
+ * Live delivery over socket.io. A subscriber gets the stored backlog after its last seq, then
+ * live events; it joins the room before reading the backlog, so nothing falls in between
+ * (clients drop anything at or below the last seq they applied).
+ */
+export class LiveHub implements JobListener {
+  readonly io: Server;
+
+  constructor(
+    http: HttpServer,
+    private readonly auth: Authenticator,
+    private readonly jobs: JobService
+  ) {
+    this.io = new Server(http, { cors: { origin: '*' }, maxHttpBufferSize: 1e6 });
+    this.io.use((socket, next) => {
+      const token =
+        (socket.handshake.auth as { token?: string } | undefined)?.token ?? tokenFromHeader(socket.handshake.headers.authorization);
+      this.auth
+        .authenticate(token)
+        .then(identity => {
+          if (!identity) return next(new Error('unauthorized'));
+          socket.data.identity = identity;
+          next();
+        })
+        .catch(err => next(err as Error));
+    });
+    this.io.on('connection', socket => this.onConnection(socket));
+  }
+
+  private onConnection(socket: Socket): void {
+    const identity = socket.data.identity as Identity;
+    void socket.join(userRoom(identity.user));
+    if (identity.admin) void socket.join('admins');
+    socket.on('subscribe', (req: SubscribeRequest, ack?: (answer: unknown) => void) => {
+      const reply = typeof ack === 'function' ? ack : () => undefined;
+      try {
+        const id = String(req?.job_id ?? '');
+        const after = Number(req?.after ?? 0);
+        if (!Number.isInteger(after) || after < 0) throw new ApiError(400, 'invalid_request', '"after" must be a whole number ≥ 0.');
+        const job = this.jobs.getRecord(identity, id);
+        void socket.join(jobRoom(id));
+        let cursor = after;
+        for (;;) {
+          const { events } = this.jobs.events(identity, id, cursor, BACKLOG_BATCH);
+          if (!events.length) break;
+          socket.emit('events', { job_id: id, events });
+          cursor = events[events.length - 1].seq;
+        }
+        reply({ ok: true, job: this.jobs.get(identity, job.id) });
+      } catch (err) {
+        const e = err instanceof ApiError ? err : new ApiError(500, 'internal_error', String(err));
+        reply({ ok: false, ...e.toJSON() });
+      }
+    });
+    socket.on('unsubscribe', (req: SubscribeRequest) => {
+      void socket.leave(jobRoom(String(req?.job_id ?? '')));
+    });
+  }
+
+  jobChanged(job: JobView): void {
+    this.io.to(userRoom(job.owner)).to('admins').emit('job', job);
+  }
+
+  eventsAppended(job: JobRecord, events: JobEvent[]): void {
+    this.io.to(jobRoom(job.id)).emit('events', { job_id: job.id, events });
+  }
+
+  close(): Promise<void> {
+    return new Promise(resolve => this.io.close(() => resolve()));
+  }
+}

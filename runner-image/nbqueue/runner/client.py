@@ -1,0 +1,141 @@
+"""HTTP calls to the sidecar's runner API (standard library only), retried while it is away."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from typing import Callable
+
+log = logging.getLogger("nbqueue.runner")
+
+FIRST_DELAY = 0.1
+MAX_DELAY = 2.0
+RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
+
+
+class SidecarError(Exception):
+    """The sidecar could not be told something."""
+
+
+class SidecarRejected(SidecarError):
+    """A 4xx answer: sending the same request again will not help."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(f"The sidecar answered {status} {code}: {message}")
+        self.status = status
+        self.code = code
+
+
+class SidecarUnreachable(SidecarError):
+    """The sidecar stayed unreachable (or kept failing) for the whole retry window."""
+
+
+class _Transient(Exception):
+    pass
+
+
+class SidecarClient:
+    """The runner API of docs/protocol.md for one job, authenticated with its job token.
+
+    Every call is retried with backoff (0.1 s doubling to 2 s) while the sidecar is unreachable
+    or answers 5xx, for up to `retry_seconds`; the runner API is idempotent, so a retry resends
+    exactly the same request.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        job_id: str,
+        token: str,
+        retry_seconds: float = 600.0,
+        request_timeout: float = 30.0,
+        sleep: Callable[[float], object] | None = None,
+    ):
+        self.base = url.rstrip("/") + "/api/runner/jobs/" + job_id
+        self.token = token
+        self.retry_seconds = retry_seconds
+        self.request_timeout = request_timeout
+        self._sleep = sleep or threading.Event().wait
+
+    def get_job(self) -> dict:
+        return self._call("GET", "", None)
+
+    def post_events(self, body: bytes) -> dict:
+        """`body` is the encoded `{"events": [...]}` (encoded once, resent as is)."""
+        return self._call("POST", "/events", body)
+
+    def finish(self, state: str, reason: str | None, notebook: dict) -> dict:
+        body = json.dumps(
+            {"state": state, "reason": reason, "notebook": notebook}, default=str
+        ).encode("utf-8")
+        return self._call("POST", "/finish", body)
+
+    def _call(self, method: str, path: str, body: bytes | None) -> dict:
+        deadline = None
+        delay = FIRST_DELAY
+        last_report = 0.0
+        while True:
+            try:
+                return self._request(method, path, body)
+            except _Transient as problem:
+                now = time.monotonic()
+                if deadline is None:
+                    deadline = now + self.retry_seconds
+                if now >= deadline:
+                    raise SidecarUnreachable(
+                        f"The sidecar at {self.base} was unreachable for "
+                        f"{self.retry_seconds:g} s ({problem})."
+                    ) from None
+                if now - last_report >= 30:
+                    last_report = now
+                    log.warning(
+                        "sidecar unreachable (%s); retrying %s %s for up to %g s",
+                        problem,
+                        method,
+                        path or "/",
+                        self.retry_seconds,
+                    )
+                self._sleep(min(delay, max(0.0, deadline - now)))
+                delay = min(delay * 2, MAX_DELAY)
+
+    def _request(self, method: str, path: str, body: bytes | None) -> dict:
+        request = urllib.request.Request(self.base + path, data=body, method=method)
+        request.add_header("Authorization", f"Bearer {self.token}")
+        request.add_header("Accept", "application/json")
+        if body is not None:
+            request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=self.request_timeout) as answer:
+                raw = answer.read()
+        except urllib.error.HTTPError as error:
+            detail = _error_detail(error)
+            if error.code in RETRYABLE_STATUS:
+                raise _Transient(f"HTTP {error.code} {detail[1]}") from None
+            raise SidecarRejected(error.code, detail[0], detail[1]) from None
+        except (
+            urllib.error.URLError,
+            http.client.HTTPException,
+            ConnectionError,
+            socket.timeout,
+            TimeoutError,
+            OSError,
+        ) as error:
+            raise _Transient(f"{type(error).__name__}: {error}") from None
+        try:
+            return json.loads(raw) if raw.strip() else {}
+        except ValueError:
+            raise _Transient("the answer was not JSON") from None
+
+
+def _error_detail(error: urllib.error.HTTPError) -> tuple[str, str]:
+    try:
+        payload = json.loads(error.read() or b"{}")
+        return str(payload["error"]["code"]), str(payload["error"]["message"])
+    except Exception:
+        return "http_error", str(error.reason)

@@ -1,0 +1,172 @@
+"""One execution of the job's notebook on a fresh kernel, with cancellation and an outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from dataclasses import dataclass
+
+from nbclient.exceptions import CellExecutionError, DeadKernelError
+from nbformat import NotebookNode
+
+from .events import EventLog
+from .executor import RunCancelled, StreamingNotebookClient
+from .kernel import KERNEL_NAME, kernel_exit_code, own_interpreter_kernel_manager
+
+log = logging.getLogger("nbqueue.runner")
+
+CANCELLED_REASON = "Cancelled by the user."
+
+
+@dataclass
+class Outcome:
+    state: str  # succeeded | failed | cancelled
+    reason: str | None
+
+
+def cell_error_reason(cell_index: int, ename: str, evalue: str) -> str:
+    """`Cell N raised Name: value`, N being the cell's 1-based position in the job's notebook
+    (cell_index + 1, counting every cell, the injected parameters cell included)."""
+    evalue = (evalue or "").strip()
+    if len(evalue) > 300:
+        evalue = evalue[:297] + "..."
+    return (
+        f"Cell {cell_index + 1} raised {ename}: {evalue}"
+        if evalue
+        else (f"Cell {cell_index + 1} raised {ename}")
+    )
+
+
+def kernel_died_reason(exit_code: int | None) -> str:
+    code = "unknown" if exit_code is None else str(exit_code)
+    return (
+        f"The kernel died (exit code {code}) — it may have run out of memory; "
+        "choose a profile with more memory."
+    )
+
+
+class NotebookExecution:
+    """Runs `nb` (in place) with nbclient on its own asyncio loop, in the calling thread.
+
+    `cancel()` may be called from any thread: it interrupts the kernel, gives the running cell
+    `cancel_grace_seconds` to stop, then stops the kernel.
+    """
+
+    def __init__(
+        self,
+        nb: NotebookNode,
+        events: EventLog,
+        cwd: str,
+        cancel_grace_seconds: float = 10.0,
+        shutdown: str = "graceful",
+    ):
+        self.nb = nb
+        self.events = events
+        self.cwd = cwd
+        self.grace = cancel_grace_seconds
+        self.shutdown = shutdown
+        self._cancelled = threading.Event()
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task | None = None
+        self._client: StreamingNotebookClient | None = None
+        self._cancel_flow: asyncio.Future | None = None
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+        with self._lock:
+            if self._loop is not None and not self._loop.is_closed():
+                self._loop.call_soon_threadsafe(self._start_cancel)
+
+    def run(self) -> Outcome:
+        return asyncio.run(self._main())
+
+    # -- on the loop -----------------------------------------------------------------------
+
+    def _start_cancel(self) -> None:
+        if self._cancel_flow is None:
+            self._cancel_flow = asyncio.ensure_future(self._cancel_and_wait())
+
+    async def _cancel_and_wait(self) -> None:
+        task, client = self._task, self._client
+        if task is None or task.done() or client is None:
+            return
+        km = client.km
+        try:
+            if km is not None and km.has_kernel:
+                log.info("interrupting the kernel")
+                await km.interrupt_kernel()
+        except Exception as error:  # the kernel may be starting or gone
+            log.warning("could not interrupt the kernel: %s", error)
+        done, _ = await asyncio.wait({task}, timeout=self.grace)
+        if not done:
+            log.warning("the cell did not stop within %g s; stopping the kernel", self.grace)
+            client.shutdown_kernel = "immediate"
+            task.cancel()
+
+    async def _main(self) -> Outcome:
+        with self._lock:
+            self._loop = asyncio.get_running_loop()
+        km = own_interpreter_kernel_manager()
+        client = StreamingNotebookClient(
+            self.nb,
+            events=self.events,
+            is_cancelled=self._cancelled.is_set,
+            km=km,
+            kernel_name=KERNEL_NAME,
+            resources={"metadata": {"path": self.cwd}},
+            record_timing=False,
+            shutdown_kernel=self.shutdown,
+            timeout=None,
+        )
+        self._client = client
+        self._task = asyncio.ensure_future(client.async_execute(cwd=self.cwd))
+        if self.cancelled:
+            self._start_cancel()
+        try:
+            try:
+                await self._task
+                outcome = Outcome("succeeded", None)
+            except BaseException as error:  # CancelledError included: classify below
+                outcome = self._classify(error, km)
+            client.finish_cell("error")
+            if self.cancelled:
+                outcome = Outcome("cancelled", CANCELLED_REASON)
+        finally:
+            await self._stop_kernel(client)
+            if self._cancel_flow is not None and not self._cancel_flow.done():
+                self._cancel_flow.cancel()
+            with self._lock:
+                self._loop = None
+        return outcome
+
+    def _classify(self, error: BaseException, km) -> Outcome:
+        if self.cancelled or isinstance(error, RunCancelled):
+            return Outcome("cancelled", CANCELLED_REASON)
+        if isinstance(error, CellExecutionError):
+            index = self._client.error_cell_index if self._client else None
+            return Outcome("failed", cell_error_reason(index or 0, error.ename, error.evalue))
+        if isinstance(error, DeadKernelError):
+            return Outcome("failed", kernel_died_reason(kernel_exit_code(km)))
+        if self._client is not None and self._client.kc is None:
+            log.error("the kernel could not start", exc_info=error)
+            return Outcome(
+                "failed", f"The kernel could not start ({type(error).__name__}: {error})."
+            )
+        if isinstance(error, asyncio.CancelledError):
+            return Outcome("failed", "The run was stopped.")
+        log.exception("the execution failed", exc_info=error)
+        return Outcome("failed", f"The runner failed: {type(error).__name__}: {error}")
+
+    async def _stop_kernel(self, client: StreamingNotebookClient) -> None:
+        if client.km is None:
+            return
+        try:
+            await client._async_cleanup_kernel()
+        except Exception as error:
+            log.warning("could not stop the kernel cleanly: %s", error)

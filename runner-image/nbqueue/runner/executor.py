@@ -1,0 +1,136 @@
+"""The nbclient executor that turns every kernel message it handles into a job event."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from nbclient import NotebookClient
+from nbformat import NotebookNode
+
+from .events import EventLog
+
+DISPLAY_OUTPUT_TYPES = ("display_data", "execute_result")
+
+
+class RunCancelled(Exception):
+    """Raised before the next cell once the user cancelled the job."""
+
+
+class StreamingNotebookClient(NotebookClient):
+    """NotebookClient that reports as it goes, through nbclient's own hooks.
+
+    Events mirror exactly what nbclient does to the notebook (see `replay.apply_events`): an
+    `output` event for each output nbclient appends, `clear_output` and `update_display_data`
+    for the messages it applies, `execution_count` whenever a cell's count changes.
+    """
+
+    def __init__(
+        self,
+        nb: NotebookNode,
+        events: EventLog,
+        is_cancelled: Callable[[], bool],
+        **kw: object,
+    ):
+        super().__init__(
+            nb,
+            on_cell_start=self._on_cell_start,
+            on_cell_execute=self._on_cell_execute,
+            on_cell_executed=self._on_cell_executed,
+            on_cell_error=self._on_cell_error,
+            **kw,
+        )
+        self.events = events
+        self.is_cancelled = is_cancelled
+        # (cell, index) of the cell between cell_started and cell_finished, if any
+        self.running: tuple[NotebookNode, int] | None = None
+        self._sent_counts: dict[str, int | None] = {}
+        # index of the last cell whose execution raised (allowed or not)
+        self.error_cell_index: int | None = None
+
+    # -- nbclient hooks --------------------------------------------------------------------
+
+    def _on_cell_start(self, cell: NotebookNode, cell_index: int) -> None:
+        if self.is_cancelled():
+            raise RunCancelled()
+
+    def _on_cell_execute(self, cell: NotebookNode, cell_index: int) -> None:
+        cell["execution_count"] = None
+        self._sent_counts[cell["id"]] = None
+        self.running = (cell, cell_index)
+        self.events.emit("cell_started", cell_id=cell["id"], cell_index=cell_index)
+
+    def _on_cell_executed(
+        self, cell: NotebookNode, cell_index: int, execute_reply: dict | None
+    ) -> None:
+        status = (execute_reply or {}).get("content", {}).get("status")
+        self._emit_execution_count(cell, cell_index)
+        self.finish_cell("ok" if status == "ok" else "error")
+
+    def _on_cell_error(
+        self, cell: NotebookNode, cell_index: int, execute_reply: dict | None
+    ) -> None:
+        content = (execute_reply or {}).get("content", {})
+        self.error_cell_index = cell_index
+        self.events.emit(
+            "log",
+            level="warning",
+            message=f"Cell {cell_index + 1} raised {content.get('ename', 'an error')}.",
+            cell_id=cell["id"],
+            cell_index=cell_index,
+        )
+
+    # -- kernel messages -------------------------------------------------------------------
+
+    def process_message(
+        self, msg: dict, cell: NotebookNode, cell_index: int
+    ) -> NotebookNode | None:
+        msg_type = msg["msg_type"]
+        content = msg.get("content", {})
+        parent_id = msg.get("parent_header", {}).get("msg_id")
+        to_widget = bool(self.output_hook_stack.get(parent_id))
+        if msg_type == "clear_output" and not to_widget:
+            wait = bool(content.get("wait"))
+            self.events.emit("clear_output", cell_id=cell["id"], cell_index=cell_index, wait=wait)
+        elif msg_type == "update_display_data":
+            display_id = (content.get("transient") or {}).get("display_id")
+            if display_id:
+                output = {
+                    "output_type": "display_data",
+                    "data": content.get("data", {}),
+                    "metadata": content.get("metadata", {}),
+                }
+                self.events.emit("update_display_data", display_id=display_id, output=output)
+
+        count_before = cell.get("execution_count")
+        try:
+            out = super().process_message(msg, cell, cell_index)
+        finally:
+            if cell.get("execution_count") != count_before:
+                self._emit_execution_count(cell, cell_index)
+
+        if out is not None:
+            fields: dict = {"cell_id": cell["id"], "cell_index": cell_index, "output": out}
+            display_id = (content.get("transient") or {}).get("display_id")
+            if display_id and out.get("output_type") in DISPLAY_OUTPUT_TYPES:
+                fields["display_id"] = display_id
+            self.events.emit("output", **fields)
+        return out
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _emit_execution_count(self, cell: NotebookNode, cell_index: int) -> None:
+        count = cell.get("execution_count")
+        if self._sent_counts.get(cell["id"]) == count:
+            return
+        self._sent_counts[cell["id"]] = count
+        self.events.emit(
+            "execution_count", cell_id=cell["id"], cell_index=cell_index, execution_count=count
+        )
+
+    def finish_cell(self, status: str) -> None:
+        """Send cell_finished for the running cell (also used when a cell is cut short)."""
+        if self.running is None:
+            return
+        cell, index = self.running
+        self.running = None
+        self.events.emit("cell_finished", cell_id=cell["id"], cell_index=index, status=status)

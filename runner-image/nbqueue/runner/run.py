@@ -1,0 +1,142 @@
+"""A job's whole life in the runner: fetch, prepare, execute, stream, finish."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+
+from .client import SidecarClient, SidecarError, SidecarRejected
+from .events import EventLog
+from .execution import CANCELLED_REASON, NotebookExecution, Outcome
+from .notebook import clear_code_outputs, normalize_notebook
+from .parameters import InvalidParameter, inject_parameters
+from .sender import EventSender
+
+log = logging.getLogger("nbqueue.runner")
+
+EXIT_OK = 0
+EXIT_REJECTED = 2  # the sidecar refused the job token or the job (4xx)
+EXIT_UNREACHABLE = 3  # the sidecar stayed unreachable past the retry window
+
+
+class Runner:
+    """Runs one job. `request_cancel` may be called from any thread (signal handler included)."""
+
+    def __init__(self, client: SidecarClient, cwd: str, shutdown: str = "graceful"):
+        self.client = client
+        self.cwd = cwd
+        self.shutdown = shutdown
+        self.sender = EventSender(
+            client, on_cancel=lambda: self.request_cancel("the sidecar"), on_failure=self._lost
+        )
+        self.events = EventLog(self.sender.send)
+        self._cancel = threading.Event()
+        self._lock = threading.Lock()
+        self._execution: NotebookExecution | None = None
+
+    def request_cancel(self, by: str) -> None:
+        with self._lock:
+            if self._cancel.is_set():
+                return
+            self._cancel.set()
+            execution = self._execution
+        self.say("warning", f"Cancel requested by {by}: interrupting the kernel.")
+        if execution is not None:
+            execution.cancel()
+
+    def say(self, level: str, message: str) -> None:
+        """A progress line on stderr that also goes to the job's events."""
+        log.log(logging.getLevelName(level.upper()), message)
+        self.events.emit("log", level=level, message=message)
+
+    def _lost(self, error: SidecarError) -> None:
+        # Nobody can see this job any more: stop spending the GPU on it.
+        with self._lock:
+            execution = self._execution
+            self._cancel.set()
+        if execution is not None:
+            execution.cancel()
+
+    def run(self) -> int:
+        try:
+            payload = self.client.get_job()
+        except SidecarRejected as error:
+            log.error("could not fetch the job: %s", error)
+            return EXIT_REJECTED
+        except SidecarError as error:
+            log.error("could not fetch the job: %s", error)
+            return EXIT_UNREACHABLE
+
+        self.sender.start()
+        self._nb = payload.get("notebook") or {}
+        try:
+            outcome = self._run_job(payload)
+        except BaseException as error:  # always try to deliver a finish
+            log.exception("the runner failed")
+            outcome = Outcome("failed", f"The runner failed: {type(error).__name__}: {error}")
+        if outcome.state == "failed":
+            log.error("job failed: %s", outcome.reason)
+        else:
+            log.info("job %s%s", outcome.state, f": {outcome.reason}" if outcome.reason else "")
+
+        if not self.sender.close():
+            error = self.sender.error
+            log.error("events could not be delivered; not finishing: %s", error)
+            return EXIT_REJECTED if isinstance(error, SidecarRejected) else EXIT_UNREACHABLE
+        try:
+            self.client.finish(outcome.state, outcome.reason, self._nb)
+        except SidecarRejected as error:
+            log.error("the sidecar refused the finish: %s", error)
+            return EXIT_REJECTED
+        except SidecarError as error:
+            log.error("could not deliver the finish: %s", error)
+            return EXIT_UNREACHABLE
+        log.info("finish delivered (%s, %d events)", outcome.state, self.events.last_seq)
+        return EXIT_OK
+
+    def _run_job(self, payload: dict) -> Outcome:
+        """Prepares and executes the notebook in place (self._nb) and says how it ended."""
+        job = payload.get("job") or {}
+        try:
+            nb = self._nb = normalize_notebook(self._nb)
+            inject_parameters(nb, payload.get("parameters") or {})
+            clear_code_outputs(nb)
+        except InvalidParameter as error:
+            self.say("error", str(error))
+            return Outcome("failed", str(error))
+        except Exception as error:
+            reason = f"The job's notebook could not be read: {error}"
+            self.say("error", reason)
+            return Outcome("failed", reason)
+
+        kernel = (payload.get("kernel") or {}).get("name") or (
+            nb.metadata.get("kernelspec", {}).get("name") or "python3"
+        )
+        self.events.emit("run_started", cells=len(nb.cells), kernel=kernel)
+        self.say(
+            "info",
+            f"Running job {job.get('id', '?')} ({len(nb.cells)} cells) on {sys.executable} "
+            f"in {self.cwd}.",
+        )
+        grace = payload.get("cancel_grace_seconds")
+        execution = NotebookExecution(
+            nb,
+            self.events,
+            cwd=self.cwd,
+            cancel_grace_seconds=10.0 if grace is None else float(grace),
+            shutdown=self.shutdown,
+        )
+        with self._lock:
+            self._execution = execution
+            cancelled = self._cancel.is_set()
+        if cancelled:
+            execution.cancel()
+        outcome = execution.run()
+        if self._cancel.is_set() and outcome.state != "cancelled":
+            outcome = Outcome("cancelled", CANCELLED_REASON)
+        if outcome.state == "succeeded":
+            self.say("info", "All cells ran.")
+        else:
+            self.say("error" if outcome.state == "failed" else "warning", outcome.reason or "")
+        return outcome

@@ -1,0 +1,231 @@
+"""Shared test parts: a fake sidecar (runner API only), notebook builders, runner launcher.
+
+The fake sidecar is a unit-test double of the runner API in docs/protocol.md; the real
+sidecar's integration test lives in server/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import nbformat
+import pytest
+
+RUNNER_IMAGE = Path(__file__).resolve().parents[1]
+REPO = RUNNER_IMAGE.parent
+SCHEMA_PATH = REPO / "server" / "schema" / "events.schema.json"
+
+if str(RUNNER_IMAGE) not in sys.path:
+    sys.path.insert(0, str(RUNNER_IMAGE))
+
+JOB_ID = "j-test000001"
+JOB_TOKEN = "job-secret-token"
+
+
+def wait_for(condition, timeout: float = 20.0, interval: float = 0.02, what: str = "condition"):
+    """Poll `condition` until it returns something truthy, or fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+def make_notebook(*cells) -> dict:
+    """cells: source strings (code) or (source, {"tags": [...], "type": "markdown"})."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    for i, spec in enumerate(cells):
+        source, options = (spec, {}) if isinstance(spec, str) else spec
+        if options.get("type") == "markdown":
+            cell = nbformat.v4.new_markdown_cell(source)
+        else:
+            cell = nbformat.v4.new_code_cell(source)
+        cell["id"] = options.get("id", f"cell-{i}")
+        if options.get("tags"):
+            cell.metadata["tags"] = list(options["tags"])
+        nb.cells.append(cell)
+    return json.loads(json.dumps(nb))
+
+
+class FakeSidecar:
+    """Serves one job. `failures` is a list of modes ("503" or "close") applied, in order, to
+    the first event POSTs; `cancel_when(events)` decides when an events answer says cancel."""
+
+    def __init__(self, notebook, parameters=None, grace=10, failures=(), cancel_when=None):
+        self.payload = {
+            "job": {"id": JOB_ID, "name": "test", "state": "starting"},
+            "notebook": notebook,
+            "parameters": parameters or {},
+            "kernel": {"name": "python3", "python": sys.executable},
+            "cancel_grace_seconds": grace,
+        }
+        self.failures = list(failures)
+        self.cancel_when = cancel_when
+        self.lock = threading.Lock()
+        self.events: dict[int, dict] = {}
+        self.received: list[list[int]] = []  # seqs of every events POST that was answered 200
+        self.attempts = 0
+        self.finishes: list[dict] = []
+        self.finished = threading.Event()
+        self.bad_auth = 0
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def ordered_events(self) -> list[dict]:
+        with self.lock:
+            return [self.events[seq] for seq in sorted(self.events)]
+
+    def last_seq(self) -> int:
+        seq = 0
+        while seq + 1 in self.events:
+            seq += 1
+        return seq
+
+    def has_event(self, predicate) -> bool:
+        return any(predicate(e) for e in self.ordered_events())
+
+    def _handler_class(self):
+        sidecar = self
+        base = f"/api/runner/jobs/{JOB_ID}"
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _answer(self, status, payload):
+                body = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _body(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                return json.loads(self.rfile.read(length) or b"{}")
+
+            def _authorized(self):
+                if self.headers.get("Authorization") == f"Bearer {JOB_TOKEN}":
+                    return True
+                sidecar.bad_auth += 1
+                self._answer(401, {"error": {"code": "unauthorized", "message": "Bad token."}})
+                return False
+
+            def do_GET(self):
+                if not self._authorized():
+                    return
+                if self.path == base:
+                    self._answer(200, sidecar.payload)
+                else:
+                    self._answer(404, {"error": {"code": "not_found", "message": self.path}})
+
+            def do_POST(self):
+                if not self._authorized():
+                    return
+                if self.path == base + "/events":
+                    self._events()
+                elif self.path == base + "/finish":
+                    body = self._body()
+                    with sidecar.lock:
+                        sidecar.finishes.append(body)
+                    sidecar.finished.set()
+                    self._answer(200, {"ok": True})
+                else:
+                    self._answer(404, {"error": {"code": "not_found", "message": self.path}})
+
+            def _events(self):
+                with sidecar.lock:
+                    sidecar.attempts += 1
+                    failure = sidecar.failures.pop(0) if sidecar.failures else None
+                if failure == "503":
+                    self._body()
+                    self._answer(503, {"error": {"code": "unavailable", "message": "later"}})
+                    return
+                if failure == "close":
+                    # Read the batch, store nothing, and drop the connection without an answer.
+                    self._body()
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                batch = self._body()["events"]
+                with sidecar.lock:
+                    for event in batch:
+                        stored = sidecar.events.setdefault(event["seq"], event)
+                        assert stored == event, "a resent seq changed content"
+                    sidecar.received.append([e["seq"] for e in batch])
+                    cancel = bool(sidecar.cancel_when and sidecar.cancel_when(sidecar))
+                    last = sidecar.last_seq()
+                self._answer(200, {"accepted": len(batch), "last_seq": last, "cancel": cancel})
+
+        return Handler
+
+
+def runner_env(url: str, **extra: str) -> dict:
+    env = dict(os.environ)
+    env.update(
+        NBQUEUE_URL=url,
+        NBQUEUE_JOB_ID=JOB_ID,
+        NBQUEUE_JOB_TOKEN=JOB_TOKEN,
+        PYTHONPATH=os.pathsep.join(filter(None, [str(RUNNER_IMAGE), env.get("PYTHONPATH")])),
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+def start_runner(url: str, cwd: Path, **extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "nbqueue.runner"],
+        cwd=str(cwd),
+        env=runner_env(url, **extra),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def run_runner(url: str, cwd: Path, timeout: float = 40, **extra: str) -> tuple[int, str]:
+    process = start_runner(url, cwd, **extra)
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+        raise AssertionError(f"runner did not exit within {timeout} s:\n{output}") from None
+    return process.returncode, output
+
+
+@pytest.fixture(scope="session")
+def event_validator():
+    import jsonschema
+
+    schema = json.loads(SCHEMA_PATH.read_text())
+    jsonschema.Draft7Validator.check_schema(schema)
+    return jsonschema.Draft7Validator(schema)

@@ -116,6 +116,12 @@ export function pythonLiteralToJson(
       i = end + 1;
       continue;
     }
+    const number = NUMBER.exec(literal.slice(i));
+    if (number) {
+      json += normalizeNumber(number[0]);
+      i += number[0].length;
+      continue;
+    }
     const word = /^[A-Za-z_][A-Za-z0-9_]*/.exec(literal.slice(i));
     if (word) {
       const mapped = KEYWORDS[word[0]];
@@ -139,6 +145,19 @@ export function pythonLiteralToJson(
   } catch {
     return undefined;
   }
+}
+
+// Python number literals: digit separators, `.5`, `5.`, exponents.
+const NUMBER = /^(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d[\d_]*)?/;
+
+/** The JSON spelling of a Python number literal. */
+function normalizeNumber(text: string): string {
+  const plain = text.replace(/_/g, '');
+  const [mantissa, exponent] = plain.split(/[eE]/);
+  let digits = mantissa.startsWith('.') ? `0${mantissa}` : mantissa;
+  digits = digits.endsWith('.') ? `${digits}0` : digits;
+  // JSON forbids leading zeros; Python 3 forbids them too except for 0 itself.
+  return exponent === undefined ? digits : `${digits}e${exponent}`;
 }
 
 const KEYWORDS: Record<string, string> = {

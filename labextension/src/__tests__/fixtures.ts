@@ -1,0 +1,112 @@
+/**
+ * Job events for the tests, built to the shapes of events.schema.json.
+ */
+import type * as nbformat from '@jupyterlab/nbformat';
+
+import type { JobEvent } from '../service/events';
+
+/** `Omit` applied to each member of the union, keeping the variants apart. */
+type EventBody = JobEvent extends infer E
+  ? E extends JobEvent
+    ? Omit<E, 'seq' | 'time'>
+    : never
+  : never;
+
+export class EventLog {
+  /** Every event made so far, for the schema test. */
+  readonly all: JobEvent[] = [];
+
+  private _seq = 0;
+
+  private _push(event: EventBody): JobEvent {
+    const full = {
+      seq: ++this._seq,
+      time: 1763906700000 + this._seq,
+      ...event
+    } as JobEvent;
+    this.all.push(full);
+    return full;
+  }
+
+  runStarted(cells: number): JobEvent {
+    return this._push({ type: 'run_started', cells, kernel: 'python3' });
+  }
+
+  cellStarted(cellId: string, cellIndex = 0): JobEvent {
+    return this._push({
+      type: 'cell_started',
+      cell_id: cellId,
+      cell_index: cellIndex
+    });
+  }
+
+  stream(cellId: string, text: string, name: 'stdout' | 'stderr' = 'stdout'): JobEvent {
+    const output: nbformat.IStream = { output_type: 'stream', name, text };
+    return this._push({ type: 'output', cell_id: cellId, output });
+  }
+
+  display(cellId: string, text: string, displayId?: string): JobEvent {
+    const output: nbformat.IDisplayData = {
+      output_type: 'display_data',
+      data: { 'text/plain': text },
+      metadata: {}
+    };
+    return this._push({
+      type: 'output',
+      cell_id: cellId,
+      output,
+      ...(displayId ? { display_id: displayId } : {})
+    });
+  }
+
+  clear(cellId: string, wait: boolean): JobEvent {
+    return this._push({ type: 'clear_output', cell_id: cellId, wait });
+  }
+
+  updateDisplay(displayId: string, text: string): JobEvent {
+    return this._push({
+      type: 'update_display_data',
+      display_id: displayId,
+      output: {
+        output_type: 'display_data',
+        data: { 'text/plain': text },
+        metadata: {}
+      }
+    });
+  }
+
+  executionCount(cellId: string, count: number | null): JobEvent {
+    return this._push({
+      type: 'execution_count',
+      cell_id: cellId,
+      execution_count: count
+    });
+  }
+
+  cellFinished(cellId: string, status: 'ok' | 'error' = 'ok', cellIndex = 0): JobEvent {
+    return this._push({
+      type: 'cell_finished',
+      cell_id: cellId,
+      cell_index: cellIndex,
+      status
+    });
+  }
+
+  error(cellId: string): JobEvent {
+    const output: nbformat.IError = {
+      output_type: 'error',
+      ename: 'ZeroDivisionError',
+      evalue: 'division by zero',
+      traceback: ['ZeroDivisionError: division by zero']
+    };
+    return this._push({ type: 'output', cell_id: cellId, output });
+  }
+
+  metric(name: string, value: number | null, step: number): JobEvent {
+    return this._push({ type: 'metric', name, value, step });
+  }
+
+  log(message: string): JobEvent {
+    return this._push({ type: 'log', level: 'info', message });
+  }
+}

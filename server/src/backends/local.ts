@@ -53,6 +53,7 @@ export class LocalBackend implements Backend {
   readonly name = 'local';
   private readonly watchers = new Map<string, NodeJS.Timeout>();
   private readonly killTimers = new Map<string, NodeJS.Timeout>();
+  private closed = false;
 
   constructor(
     private readonly options: LocalBackendOptions,
@@ -94,6 +95,8 @@ export class LocalBackend implements Backend {
     this.observer.handle(job.id, { ...ref });
     child.once('exit', (code, signal) => {
       this.clearTimers(job.id);
+      // After close() the sidecar is gone; the next one re-adopts or fails the job.
+      if (this.closed) return;
       this.observer.exited(job.id, this.exitReason(code, signal, log, python));
     });
     child.unref();
@@ -155,6 +158,7 @@ export class LocalBackend implements Backend {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     for (const id of [...this.watchers.keys(), ...this.killTimers.keys()]) this.clearTimers(id);
   }
 }

@@ -64,17 +64,15 @@ export function decideAdmissions(input: SchedulerInput): string[] {
     list.push(job);
     byPool.set(job.pool, list);
   }
+  // Pools are decided independently from the same shares, so a job's queue position
+  // (queuePositions) says exactly whether it would be admitted now.
   const admitted: string[] = [];
-  const share = { ...input.runningByUser };
   for (const [pool, jobs] of [...byPool.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const state = input.pools[pool];
     if (!state) continue;
     const free = Math.max(0, state.capacity - state.running);
     if (!free) continue;
-    for (const job of admissionOrder(jobs, share).slice(0, free)) {
-      admitted.push(job.id);
-      share[job.owner] = (share[job.owner] ?? 0) + 1;
-    }
+    for (const job of admissionOrder(jobs, input.runningByUser).slice(0, free)) admitted.push(job.id);
   }
   return admitted;
 }

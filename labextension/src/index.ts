@@ -102,9 +102,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
       console.error(`nbqueue: could not load settings for ${PLUGIN_ID}`, error);
     }
 
-    notifier.restore().catch(error =>
-      showError(`nbqueue could not check earlier jobs: ${describe(error)}`)
-    );
+    notifier
+      .restore()
+      .catch(error =>
+        showError(`nbqueue could not check earlier jobs: ${describe(error)}`)
+      );
   }
 };
 

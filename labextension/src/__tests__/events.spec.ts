@@ -5,7 +5,10 @@ import Ajv from 'ajv';
 
 import { EventLog } from './fixtures';
 
-const schemaPath = path.resolve(__dirname, '../../../server/schema/events.schema.json');
+const schemaPath = path.resolve(
+  __dirname,
+  '../../../server/schema/events.schema.json'
+);
 
 describe('job events', () => {
   const schema = JSON.parse(fs.readFileSync(schemaPath, 'utf-8'));
@@ -29,15 +32,23 @@ describe('job events', () => {
     const types = new Set(log.all.map(event => event.type));
     expect(types).toEqual(new Set(schema.properties.type.enum));
     for (const event of log.all) {
-      expect({ event, valid: validate(event), errors: validate.errors }).toMatchObject({
+      expect({
+        event,
+        valid: validate(event),
+        errors: validate.errors
+      }).toMatchObject({
         valid: true
       });
     }
   });
 
   it('that break the schema are refused by it (the check is not vacuous)', () => {
-    expect(validate({ seq: 1, time: 0, type: 'output', cell_id: 'a' })).toBe(false);
-    expect(validate({ seq: 0, time: 0, type: 'log', level: 'info', message: '' })).toBe(false);
+    expect(validate({ seq: 1, time: 0, type: 'output', cell_id: 'a' })).toBe(
+      false
+    );
+    expect(
+      validate({ seq: 0, time: 0, type: 'log', level: 'info', message: '' })
+    ).toBe(false);
     expect(
       validate({ seq: 2, time: 0, type: 'clear_output', cell_id: 'a' })
     ).toBe(false);

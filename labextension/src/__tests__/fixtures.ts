@@ -40,7 +40,11 @@ export class EventLog {
     });
   }
 
-  stream(cellId: string, text: string, name: 'stdout' | 'stderr' = 'stdout'): JobEvent {
+  stream(
+    cellId: string,
+    text: string,
+    name: 'stdout' | 'stderr' = 'stdout'
+  ): JobEvent {
     const output: nbformat.IStream = { output_type: 'stream', name, text };
     return this._push({ type: 'output', cell_id: cellId, output });
   }
@@ -83,7 +87,11 @@ export class EventLog {
     });
   }
 
-  cellFinished(cellId: string, status: 'ok' | 'error' = 'ok', cellIndex = 0): JobEvent {
+  cellFinished(
+    cellId: string,
+    status: 'ok' | 'error' = 'ok',
+    cellIndex = 0
+  ): JobEvent {
     return this._push({
       type: 'cell_finished',
       cell_id: cellId,

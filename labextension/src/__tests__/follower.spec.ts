@@ -1,4 +1,5 @@
-import { NotebookModel } from '@jupyterlab/notebook';
+import type { ICodeCellModel } from '@jupyterlab/cells';
+import { NotebookModel, NotebookPanel } from '@jupyterlab/notebook';
 import { Signal } from '@lumino/signaling';
 
 import { LiveFollower } from '../live/follower';
@@ -89,7 +90,7 @@ function setup() {
     { cell_type: 'code', id: 'a', source: '' }
   ]);
   const view = panel(model);
-  const outputs = () => (model.cells.get(0) as any).outputs.toJSON();
+  const outputs = () => (model.cells.get(0) as ICodeCellModel).outputs.toJSON();
   return { service, storage, errors, follower, view, outputs };
 }
 
@@ -99,7 +100,10 @@ describe('LiveFollower', () => {
   it('subscribes from 0, re-subscribes after a reconnect with the last applied seq', async () => {
     const { service, follower, view, outputs, storage } = setup();
     const log = new EventLog();
-    await follower.follow(job('j-1', 'running'), view as any);
+    await follower.follow(
+      job('j-1', 'running'),
+      view as unknown as NotebookPanel
+    );
     expect(service.subscriptions).toEqual([{ jobId: 'j-1', after: 0 }]);
     expect(storage.get('nbqueue:follow:train.ipynb')).toBe('["j-1"]');
 
@@ -109,31 +113,52 @@ describe('LiveFollower', () => {
     expect(service.subscriptions[1]).toEqual({ jobId: 'j-1', after: 2 });
     // The server re-sends after 2 only; a duplicate would be dropped anyway.
     service.send([log.all[1], log.stream('a', 'y\n')]);
-    expect(outputs()).toEqual([{ output_type: 'stream', name: 'stdout', text: 'x\ny\n' }]);
+    expect(outputs()).toEqual([
+      { output_type: 'stream', name: 'stdout', text: 'x\ny\n' }
+    ]);
   });
 
   it('fetches the events of a gap from the REST API', async () => {
     const { service, follower, view, outputs, errors } = setup();
     const log = new EventLog();
-    const events = [log.cellStarted('a'), log.stream('a', '1\n'), log.stream('a', '2\n'), log.stream('a', '3\n')];
+    const events = [
+      log.cellStarted('a'),
+      log.stream('a', '1\n'),
+      log.stream('a', '2\n'),
+      log.stream('a', '3\n')
+    ];
     service.stored = events;
-    await follower.follow(job('j-1', 'running'), view as any);
+    await follower.follow(
+      job('j-1', 'running'),
+      view as unknown as NotebookPanel
+    );
     service.send([events[0], events[3]]);
     await flush();
     expect(follower.lastSeq('j-1')).toBe(4);
-    expect(outputs()).toEqual([{ output_type: 'stream', name: 'stdout', text: '1\n2\n3\n' }]);
+    expect(outputs()).toEqual([
+      { output_type: 'stream', name: 'stdout', text: '1\n2\n3\n' }
+    ]);
     expect(errors).toEqual([]);
   });
 
   it('applies the rest and stops when the job ends', async () => {
     const { service, follower, view, outputs, storage } = setup();
     const log = new EventLog();
-    service.stored = [log.cellStarted('a'), log.stream('a', 'done\n'), log.cellFinished('a')];
-    await follower.follow(job('j-1', 'running'), view as any);
+    service.stored = [
+      log.cellStarted('a'),
+      log.stream('a', 'done\n'),
+      log.cellFinished('a')
+    ];
+    await follower.follow(
+      job('j-1', 'running'),
+      view as unknown as NotebookPanel
+    );
     service.send([service.stored[0]]);
     service.jobChanged.emit(job('j-1', 'succeeded', 3));
     await flush();
-    expect(outputs()).toEqual([{ output_type: 'stream', name: 'stdout', text: 'done\n' }]);
+    expect(outputs()).toEqual([
+      { output_type: 'stream', name: 'stdout', text: 'done\n' }
+    ]);
     expect(service.unsubscribed).toEqual(['j-1']);
     expect(follower.lastSeq('j-1')).toBeNull();
     expect(storage.has('nbqueue:follow:train.ipynb')).toBe(false);
@@ -142,14 +167,17 @@ describe('LiveFollower', () => {
   it('resumes after a reload from seq 0 for a job still running', async () => {
     const { service, follower, view, storage } = setup();
     storage.set('nbqueue:follow:train.ipynb', '["j-1"]');
-    await follower.resume(view as any);
+    await follower.resume(view as unknown as NotebookPanel);
     expect(service.subscriptions).toEqual([{ jobId: 'j-1', after: 0 }]);
   });
 
   it('waits for the connection before subscribing', async () => {
     const { service, follower, view } = setup();
     service.socketConnected = false;
-    await follower.follow(job('j-1', 'queued'), view as any);
+    await follower.follow(
+      job('j-1', 'queued'),
+      view as unknown as NotebookPanel
+    );
     expect(service.subscriptions).toEqual([]);
     service.connected.emit();
     await flush();

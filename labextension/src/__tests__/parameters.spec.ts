@@ -1,3 +1,6 @@
+import type * as nbformat from '@jupyterlab/nbformat';
+import type { KernelMessage } from '@jupyterlab/services';
+
 import {
   parametersFromNotebook,
   parametersFromRows,
@@ -46,8 +49,12 @@ describe('parameters', () => {
   it('finds the cell tagged parameters', () => {
     const cells = [
       { cell_type: 'code', source: 'a = 1', metadata: {} },
-      { cell_type: 'code', source: ['b = 2\n', 'c = "x"'], metadata: { tags: ['parameters'] } }
-    ] as any;
+      {
+        cell_type: 'code',
+        source: ['b = 2\n', 'c = "x"'],
+        metadata: { tags: ['parameters'] }
+      }
+    ] as nbformat.ICell[];
     expect(parametersFromNotebook(cells)).toEqual([
       { name: 'b', text: '2' },
       { name: 'c', text: 'x' }
@@ -91,11 +98,13 @@ describe('kernel environment', () => {
         user_expressions: {
           nbqueue_env: {
             status: 'ok',
-            data: { 'text/plain': `'{"python": "/usr/bin/python3", "cwd": "/tmp"}'` },
+            data: {
+              'text/plain': `'{"python": "/usr/bin/python3", "cwd": "/tmp"}'`
+            },
             metadata: {}
           }
         }
-      } as any)
+      } as KernelMessage.IExecuteReplyMsg['content'])
     ).toEqual({ python: '/usr/bin/python3', cwd: '/tmp' });
   });
 
@@ -105,7 +114,7 @@ describe('kernel environment', () => {
         status: 'ok',
         execution_count: 1,
         user_expressions: { nbqueue_env: { status: 'error', evalue: 'nope' } }
-      } as any)
+      } as KernelMessage.IExecuteReplyMsg['content'])
     ).toThrow(/could not report its environment: nope/);
   });
 });
@@ -128,16 +137,20 @@ describe('texts', () => {
   });
 
   it('names a job after the notebook and the local time', () => {
-    expect(defaultJobName('examples/train.ipynb', new Date(2026, 10, 23, 14, 5))).toBe(
-      'train.ipynb 2026-11-23 14:05'
-    );
+    expect(
+      defaultJobName('examples/train.ipynb', new Date(2026, 10, 23, 14, 5))
+    ).toBe('train.ipynb 2026-11-23 14:05');
   });
 
   it('saves the result next to the original', () => {
-    expect(resultPath({ id: 'j-1', notebook_path: 'examples/train.ipynb' })).toBe(
-      'examples/train-j-1.ipynb'
+    expect(
+      resultPath({ id: 'j-1', notebook_path: 'examples/train.ipynb' })
+    ).toBe('examples/train-j-1.ipynb');
+    expect(resultPath({ id: 'j-1', notebook_path: 'train.ipynb' })).toBe(
+      'train-j-1.ipynb'
     );
-    expect(resultPath({ id: 'j-1', notebook_path: 'train.ipynb' })).toBe('train-j-1.ipynb');
-    expect(resultPath({ id: 'j-1', notebook_path: null })).toBe('nbqueue-j-1.ipynb');
+    expect(resultPath({ id: 'j-1', notebook_path: null })).toBe(
+      'nbqueue-j-1.ipynb'
+    );
   });
 });

@@ -68,7 +68,11 @@ describe('LiveWriter', () => {
 
   it('clears a cell when it starts and marks it until it finishes', () => {
     const nb = notebook('a');
-    nb.outputs('a')!.add({ output_type: 'stream', name: 'stdout', text: 'old\n' });
+    nb.outputs('a')!.add({
+      output_type: 'stream',
+      name: 'stdout',
+      text: 'old\n'
+    });
     nb.setExecutionCount('a', 7);
     const writer = new LiveWriter(nb);
 
@@ -116,14 +120,22 @@ describe('LiveWriter', () => {
   it('clears at once on clear_output without wait', () => {
     const nb = notebook('a');
     const writer = new LiveWriter(nb);
-    writer.apply([log.cellStarted('a'), log.stream('a', 'one\n'), log.clear('a', false)]);
+    writer.apply([
+      log.cellStarted('a'),
+      log.stream('a', 'one\n'),
+      log.clear('a', false)
+    ]);
     expect(nb.json('a')).toEqual([]);
   });
 
   it('clears just before the next output on clear_output with wait', () => {
     const nb = notebook('a');
     const writer = new LiveWriter(nb);
-    writer.apply([log.cellStarted('a'), log.stream('a', 'frame 1\n'), log.clear('a', true)]);
+    writer.apply([
+      log.cellStarted('a'),
+      log.stream('a', 'frame 1\n'),
+      log.clear('a', true)
+    ]);
     // OutputAreaModel.clear(true) keeps the old output until the next one.
     expect(nb.json('a')).toEqual([
       { output_type: 'stream', name: 'stdout', text: 'frame 1\n' }
@@ -149,11 +161,23 @@ describe('LiveWriter', () => {
     ]);
     expect(nb.json('a')).toEqual([
       { output_type: 'stream', name: 'stdout', text: 'before\n' },
-      { output_type: 'display_data', data: { 'text/plain': 'progress 50%' }, metadata: {} },
-      { output_type: 'display_data', data: { 'text/plain': 'unrelated' }, metadata: {} }
+      {
+        output_type: 'display_data',
+        data: { 'text/plain': 'progress 50%' },
+        metadata: {}
+      },
+      {
+        output_type: 'display_data',
+        data: { 'text/plain': 'unrelated' },
+        metadata: {}
+      }
     ]);
     expect(nb.json('b')).toEqual([
-      { output_type: 'display_data', data: { 'text/plain': 'progress 50%' }, metadata: {} }
+      {
+        output_type: 'display_data',
+        data: { 'text/plain': 'progress 50%' },
+        metadata: {}
+      }
     ]);
   });
 
@@ -175,7 +199,11 @@ describe('LiveWriter', () => {
   it('sets the execution count', () => {
     const nb = notebook('a');
     const writer = new LiveWriter(nb);
-    writer.apply([log.cellStarted('a'), log.executionCount('a', 3), log.error('a')]);
+    writer.apply([
+      log.cellStarted('a'),
+      log.executionCount('a', 3),
+      log.error('a')
+    ]);
     expect(nb.cell('a')!.executionCount).toBe(3);
     expect(nb.json('a')[0].output_type).toBe('error');
   });
@@ -197,7 +225,9 @@ describe('LiveWriter', () => {
     expect(result.applied.map(e => e.seq)).toEqual([3, 4, 5, 6, 7, 8, 9]);
     expect(writer.lastSeq).toBe(9);
     expect(nb.model.cells.length).toBe(1);
-    expect(nb.json('b')).toEqual([{ output_type: 'stream', name: 'stdout', text: 'b\n' }]);
+    expect(nb.json('b')).toEqual([
+      { output_type: 'stream', name: 'stdout', text: 'b\n' }
+    ]);
     const b = nb.cell('b')!;
     expect(b.sharedModel.getSource()).toBe('# cell b');
     expect(b.sharedModel.getMetadata()).toEqual({ tags: ['keep'] });
@@ -212,7 +242,9 @@ describe('LiveWriter', () => {
     // A reconnect that re-sends what was applied, and a duplicate in a batch.
     const result = writer.apply([started, hello, hello]);
     expect(result).toEqual({ applied: [], missingAfter: null });
-    expect(nb.json('a')).toEqual([{ output_type: 'stream', name: 'stdout', text: 'hello\n' }]);
+    expect(nb.json('a')).toEqual([
+      { output_type: 'stream', name: 'stdout', text: 'hello\n' }
+    ]);
   });
 
   it('holds events after a gap until the gap is filled, in seq order', () => {

@@ -123,7 +123,9 @@ export class JobNotifier {
   private _watched(): string[] {
     try {
       const value = JSON.parse(this._storage.getItem(STORAGE_KEY) ?? '[]');
-      return Array.isArray(value) ? value.filter(v => typeof v === 'string') : [];
+      return Array.isArray(value)
+        ? value.filter(v => typeof v === 'string')
+        : [];
     } catch {
       // A value we did not write: start over.
       return [];

@@ -205,7 +205,9 @@ export class LiveFollower implements IDisposable {
   private _remembered(path: string): string[] {
     try {
       const value = JSON.parse(this._storage.getItem(storageKey(path)) ?? '[]');
-      return Array.isArray(value) ? value.filter(v => typeof v === 'string') : [];
+      return Array.isArray(value)
+        ? value.filter(v => typeof v === 'string')
+        : [];
     } catch {
       // A value we did not write: start over.
       return [];

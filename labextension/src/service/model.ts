@@ -26,12 +26,7 @@ export interface IProfile {
 }
 
 export type JobState =
-  | 'queued'
-  | 'starting'
-  | 'running'
-  | 'succeeded'
-  | 'failed'
-  | 'cancelled';
+  'queued' | 'starting' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 export const FINAL_STATES: readonly JobState[] = [
   'succeeded',

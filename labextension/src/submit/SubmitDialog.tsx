@@ -171,7 +171,9 @@ export class SubmitForm extends ReactWidget {
             type="button"
             className="jp-mod-styled nbq-SubmitDialog-addParameter"
             onClick={() =>
-              set({ parameters: [...values.parameters, { name: '', text: '' }] })
+              set({
+                parameters: [...values.parameters, { name: '', text: '' }]
+              })
             }
           >
             Add parameter

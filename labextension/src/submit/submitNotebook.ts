@@ -105,7 +105,9 @@ async function buildSubmit(
  * job's events to cells by these ids. (JupyterLab drops ids when it serializes
  * a notebook older than 4.5, but its cells have them.)
  */
-export function currentNotebook(panel: NotebookPanel): nbformat.INotebookContent {
+export function currentNotebook(
+  panel: NotebookPanel
+): nbformat.INotebookContent {
   const model = panel.context.model;
   const notebook = model.toJSON() as nbformat.INotebookContent;
   const sharedCells = model.sharedModel.cells;

@@ -1,0 +1,37 @@
+// Flat ESLint config for the TypeScript workspaces (server, labextension, ui-tests).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  {
+    ignores: [
+      '**/lib/**',
+      '**/dist/**',
+      '**/lab-dist/**',
+      '**/node_modules/**',
+      '.venv/**',
+      '**/coverage/**'
+    ]
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      // JupyterLab's idiom: `CommandIDs`, `Foo.IOptions` live in namespaces.
+      '@typescript-eslint/no-namespace': 'off'
+    }
+  },
+  {
+    files: ['**/*.{js,cjs}'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        __dirname: 'readonly',
+        process: 'readonly'
+      }
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' }
+  }
+);

@@ -41,4 +41,4 @@ c.LabApp.extra_labextensions_path = [  # noqa: F821
 
 # The nbqueue server extension (GET /nbqueue/connection) hands the sidecar's URL
 # and token to the frontend; it is found on PYTHONPATH when not pip-installed.
-c.ServerApp.jpserver_extensions = {"nbqueue": True}  # noqa: F821
+c.ServerApp.jpserver_extensions.update({"nbqueue": True})  # noqa: F821

@@ -36,6 +36,8 @@ module.exports = {
   reporter: [['list'], ['json', { outputFile: 'test-results/results.json' }]],
   use: {
     ...baseConfig.use,
+    // Room for the dialog and a few cells' outputs in the screenshots.
+    viewport: { width: 1280, height: 1024 },
     baseURL: `http://localhost:${port}`,
     screenshot: 'on',
     trace: 'retain-on-failure',
@@ -59,6 +61,8 @@ module.exports = {
     timeout: 120 * 1000,
     // A server left on the port by someone else would test the wrong thing.
     reuseExistingServer: false,
+    // The servers log to files in NBQUEUE_UI_TESTS_TMP (run.sh keeps them
+    // with the results); only start-servers.sh's own messages come here.
     stdout: 'pipe',
     stderr: 'pipe',
     // SIGTERM first so JupyterLab stops its kernels and the sidecar its jobs.

@@ -8,9 +8,16 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$HERE"
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
+# Scratch folder for the servers' state and logs (see playwright.config.js).
+export NBQUEUE_UI_TESTS_TMP="${NBQUEUE_UI_TESTS_TMP:-$(mktemp -d -t nbqueue-ui-tests-XXXXXX)}"
+
 rm -rf test-results
 npx playwright test "$@"
 status=$?
+
+# The servers' logs go with the screenshots.
+mkdir -p test-results
+cp "$NBQUEUE_UI_TESTS_TMP"/*.log test-results/ 2>/dev/null || true
 
 REPORT="test-results/results.json"
 if [ -s "$REPORT" ]; then
@@ -18,7 +25,11 @@ if [ -s "$REPORT" ]; then
     const report = require(process.argv[1]);
     const s = report.stats || {};
     const failed = (s.unexpected || 0) + (s.flaky || 0);
-    console.log(`ui-tests: ${s.expected || 0} passed, ${failed} failed` +
+    for (const error of report.errors || []) {
+      console.log(`ui-tests: error outside the tests: ${error.message}`);
+    }
+    const errors = (report.errors || []).length;
+    console.log(`ui-tests: ${s.expected || 0} passed, ${failed + errors} failed` +
       (s.skipped ? `, ${s.skipped} skipped` : ""));
   ' "$PWD/$REPORT"
 else

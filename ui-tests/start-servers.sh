@@ -41,20 +41,24 @@ cleanup() {
     wait "$pid" 2>/dev/null || true
   done
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM
 
 SIDECAR_PORT="$(python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 echo "nbqueue ui-tests: sidecar on port $SIDECAR_PORT, state in $TMP"
-node "$REPO/server/bin/nbqueue.js" serve \
+# NBQUEUE_SIDECAR_BIN: another build of the CLI, e.g. one under development.
+node "${NBQUEUE_SIDECAR_BIN:-$REPO/server/bin/nbqueue.js}" serve \
   --port "$SIDECAR_PORT" \
   --state-file "$NBQUEUE_STATE_FILE" \
-  --db "$TMP/nbqueue.db" &
+  --db "$TMP/nbqueue.db" >"$TMP/sidecar.log" 2>&1 &
 sidecar_pid=$!
 
 # JupyterLab is only useful once the sidecar answers.
 for _ in $(seq 1 150); do
   if ! kill -0 "$sidecar_pid" 2>/dev/null; then
-    echo "nbqueue ui-tests: the sidecar exited before it was ready" >&2
+    echo "nbqueue ui-tests: the sidecar exited before it was ready:" >&2
+    tail -n 20 "$TMP/sidecar.log" >&2
     exit 1
   fi
   if curl -sf "http://127.0.0.1:$SIDECAR_PORT/api/health" >/dev/null && [ -s "$NBQUEUE_STATE_FILE" ]; then
@@ -63,12 +67,24 @@ for _ in $(seq 1 150); do
   sleep 0.2
 done
 curl -sf "http://127.0.0.1:$SIDECAR_PORT/api/health" >/dev/null || {
-  echo "nbqueue ui-tests: the sidecar did not answer /api/health within 30 s" >&2
+  echo "nbqueue ui-tests: the sidecar did not answer /api/health within 30 s:" >&2
+  tail -n 20 "$TMP/sidecar.log" >&2
   exit 1
 }
 
-jupyter lab --config "$HERE/jupyter_server_test_config.py" &
+echo "nbqueue ui-tests: JupyterLab on port $PORT, logs in $TMP/jupyter.log"
+jupyter lab --config "$HERE/jupyter_server_test_config.py" >"$TMP/jupyter.log" 2>&1 &
 lab_pid=$!
 
 # Whichever stops first stops the other: a dead sidecar must fail the tests.
+set +e
 wait -n "$sidecar_pid" "$lab_pid"
+status=$?
+if ! kill -0 "$sidecar_pid" 2>/dev/null; then
+  echo "nbqueue ui-tests: the sidecar stopped (exit $status):" >&2
+  tail -n 20 "$TMP/sidecar.log" >&2
+elif ! kill -0 "$lab_pid" 2>/dev/null; then
+  echo "nbqueue ui-tests: JupyterLab stopped (exit $status):" >&2
+  tail -n 20 "$TMP/jupyter.log" >&2
+fi
+exit "$status"

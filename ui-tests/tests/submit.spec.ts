@@ -54,6 +54,15 @@ async function api<T>(request: APIRequestContext, route: string): Promise<T> {
   return (await response.json()) as T;
 }
 
+/** Cancel a job this test no longer needs (409: it has already ended). */
+async function cancel(request: APIRequestContext, id: string): Promise<void> {
+  const { url, token } = sidecar();
+  const response = await request.post(`${url}/api/jobs/${id}/cancel`, {
+    headers: { Authorization: `Bearer ${token}` }
+  });
+  expect([200, 409]).toContain(response.status());
+}
+
 async function jobsOf(
   request: APIRequestContext,
   notebookPath: string
@@ -62,7 +71,13 @@ async function jobsOf(
   return jobs.filter(job => job.notebook_path === notebookPath);
 }
 
-async function shot(page: IJupyterLabPageFixture, name: string): Promise<void> {
+/** A screenshot kept with the test results, `focus` scrolled into view first. */
+async function shot(
+  page: IJupyterLabPageFixture,
+  name: string,
+  focus?: Locator
+): Promise<void> {
+  await focus?.scrollIntoViewIfNeeded();
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
 }
 
@@ -187,7 +202,7 @@ test.describe('Submit to GPU queue', () => {
     const stateWhenFirstOutputSeen = (
       await api<IJob>(request, `/api/jobs/${jobId}`)
     ).state;
-    await shot(page, '02-first-output-live');
+    await shot(page, '02-first-output-live', cell(page, SETUP_CELL));
     expect(await lastCellEmptyWhenFirstOutputSeen.jsonValue()).toBe(true);
     expect(stateWhenFirstOutputSeen).toBe('running');
 
@@ -200,7 +215,7 @@ test.describe('Submit to GPU queue', () => {
     expect((await api<IJob>(request, `/api/jobs/${jobId}`)).state).toBe(
       'running'
     );
-    await shot(page, '03-training-live');
+    await shot(page, '03-training-live', cell(page, TRAIN_CELL));
 
     // 4. The end: a notification, every cell's output in the open notebook.
     const toast = page.locator('.Toastify__toast', { hasText: /succeeded/ });
@@ -216,7 +231,7 @@ test.describe('Submit to GPU queue', () => {
       cell(page, PLOT_CELL).locator('.jp-OutputArea img')
     ).toBeVisible();
     await expect(page.locator('.jp-Cell.nbq-remote-running')).toHaveCount(0);
-    await shot(page, '04-finished');
+    await shot(page, '04-finished', cell(page, PLOT_CELL));
 
     // 5. "Open result" saves and opens demo-<job id>.ipynb with the outputs.
     await toast.getByRole('button', { name: 'Open result' }).click();
@@ -231,7 +246,7 @@ test.describe('Submit to GPU queue', () => {
     await expect(result.locator('.jp-OutputArea').last()).toContainText(
       `done: ${STEPS} steps, final loss=`
     );
-    await shot(page, '05-result-opened');
+    await shot(page, '05-result-opened', result.locator('.jp-OutputArea img'));
   });
 
   test('shows the sidecar error for a parameter name that is not an identifier', async ({
@@ -256,12 +271,26 @@ test.describe('Submit to GPU queue', () => {
     const { error } = await response.json();
     expect(error.code).toBe('invalid_parameter');
 
-    // The person sees the server's own sentence, in the dialog or a toast.
-    const shown = page
-      .locator('.nbq-SubmitDialog, .Toastify__toast')
-      .filter({ hasText: error.message });
-    await expect(shown.first()).toBeVisible();
-    await shot(page, '06-invalid-parameter');
+    // The dialog stays open with the values as typed and shows the server's
+    // own sentence, so the person can fix the name and submit again.
+    await expect(dialog.getByRole('alert')).toHaveText(error.message);
+    await expect(dialog.getByRole('alert')).toContainText('number of steps');
+    await expect(steps.locator('input[name="param-name"]')).toHaveValue(
+      'number of steps'
+    );
+    await shot(page, '06-invalid-parameter', dialog.getByRole('alert'));
     expect(await jobsOf(request, notebookPath)).toHaveLength(0);
+
+    // Fixing the name is enough: the same dialog then queues the job.
+    await steps.locator('input[name="param-name"]').fill('steps');
+    await steps.locator('input[name="param-value"]').fill('1');
+    await submitButton(page).click();
+    await expect(dialog).toBeHidden();
+    await expect
+      .poll(async () => (await jobsOf(request, notebookPath)).length)
+      .toBe(1);
+    const [job] = await jobsOf(request, notebookPath);
+    expect(job.parameters).toMatchObject({ steps: 1 });
+    await cancel(request, job.id);
   });
 });

@@ -8,6 +8,21 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$HERE"
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
+# What start-servers.sh runs must be built; say so now rather than after the
+# webServer timeout.
+missing=""
+[ -n "${NBQUEUE_SIDECAR_BIN:-}" ] || [ -f ../server/dist/cli/main.js ] ||
+  missing+=$'\n  the sidecar: npm run build -w server'
+[ -f ../labextension/lab-dist/package.json ] ||
+  missing+=$'\n  the labextension: npm run build -w labextension'
+[ -x ../.venv/bin/jupyter ] ||
+  missing+=$'\n  the Python environment .venv (requirements-dev.lock)'
+if [ -n "$missing" ]; then
+  echo "ui-tests: build these first:$missing" >&2
+  echo "ui-tests: 0 passed, 0 failed (not run)"
+  exit 1
+fi
+
 # Scratch folder for the servers' state and logs (see playwright.config.js).
 export NBQUEUE_UI_TESTS_TMP="${NBQUEUE_UI_TESTS_TMP:-$(mktemp -d -t nbqueue-ui-tests-XXXXXX)}"
 

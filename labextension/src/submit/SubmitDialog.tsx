@@ -271,6 +271,7 @@ export class SubmitDialog extends Dialog<ISubmitValues> {
       defaultButton: SUBMIT_INDEX,
       hasClose: true
     });
+    this.addClass('nbq-SubmitDialogHost');
   }
 
   job: IJob | null = null;

@@ -28,23 +28,44 @@ export interface Sidecar {
 }
 
 /** Builds and starts the sidecar: store, auth, backend, job service, REST and socket.io. */
-export async function startSidecar({ config, dbPath, runnerEnv }: SidecarOptions): Promise<Sidecar> {
+export async function startSidecar({
+  config,
+  dbPath,
+  runnerEnv
+}: SidecarOptions): Promise<Sidecar> {
   const dataDir = defaultDataDir();
-  const store = new Store(dbPath ?? config.store.path ?? path.join(dataDir, 'nbqueue.db'));
-  let token = config.auth.token ?? process.env.NBQUEUE_TOKEN ?? store.getSetting('token');
+  const store = new Store(
+    dbPath ?? config.store.path ?? path.join(dataDir, 'nbqueue.db')
+  );
+  let token =
+    config.auth.token ?? process.env.NBQUEUE_TOKEN ?? store.getSetting('token');
   if (!token) {
     token = newToken();
     store.setSetting('token', token);
   }
-  const auth = new TokenAuthenticator(token, config.auth.user ?? os.userInfo().username);
+  const auth = new TokenAuthenticator(
+    token,
+    config.auth.user ?? os.userInfo().username
+  );
 
   let url = '';
-  const jobs = new JobService({ config, store, sidecarUrl: () => config.server.public_url ?? url });
+  const jobs = new JobService({
+    config,
+    store,
+    sidecarUrl: () => config.server.public_url ?? url
+  });
   const backend = new LocalBackend(
     {
       python: config.backend.local.python,
       cancelGraceSeconds: config.backend.local.cancel_grace_seconds,
-      logDir: config.backend.local.log_dir ?? path.join(path.dirname(path.resolve(dbPath ?? config.store.path ?? path.join(dataDir, 'x'))), 'logs'),
+      logDir:
+        config.backend.local.log_dir ??
+        path.join(
+          path.dirname(
+            path.resolve(dbPath ?? config.store.path ?? path.join(dataDir, 'x'))
+          ),
+          'logs'
+        ),
       env: runnerEnv
     },
     jobs
@@ -59,7 +80,10 @@ export async function startSidecar({ config, dbPath, runnerEnv }: SidecarOptions
     server.listen(config.server.port, config.server.host, () => resolve());
   });
   const address = server.address() as AddressInfo;
-  const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
+  const host =
+    config.server.host === '0.0.0.0' || config.server.host === '::'
+      ? '127.0.0.1'
+      : config.server.host;
   url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
 
   await jobs.readopt();

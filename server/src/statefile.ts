@@ -11,12 +11,14 @@ export interface ServerState {
 /** Where `nbqueue serve` tells the CLI and the Jupyter server extension how to reach it. */
 export function defaultStateFile(): string {
   if (process.env.NBQUEUE_STATE_FILE) return process.env.NBQUEUE_STATE_FILE;
-  const data = process.env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
+  const data =
+    process.env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
   return path.join(data, 'nbqueue', 'server.json');
 }
 
 export function defaultDataDir(): string {
-  const data = process.env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
+  const data =
+    process.env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
   return path.join(data, 'nbqueue');
 }
 

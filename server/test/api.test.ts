@@ -24,19 +24,103 @@ describe('REST API: bad input gets a clear 4xx and stores nothing', () => {
 
   const cases: Array<[string, unknown, number, string, RegExp]> = [
     ['malformed JSON', '{"notebook": ', 400, 'invalid_json', /not valid JSON/],
-    ['a body that is not an object', '[1,2]', 400, 'invalid_request', /JSON object/],
-    ['no notebook', { profile: 'cpu' }, 400, 'invalid_notebook', /no "notebook"/],
-    ['nbformat 3', { profile: 'cpu', notebook: { ...nb, nbformat: 3 } }, 400, 'invalid_notebook', /"nbformat" is 3, expected 4/],
-    ['cells not a list', { profile: 'cpu', notebook: { ...nb, cells: 'x' } }, 400, 'invalid_notebook', /"cells" must be a list/],
-    ['a cell of unknown type', { profile: 'cpu', notebook: notebook([{ cell_type: 'widget', source: '' }]) }, 400, 'invalid_notebook', /cell 0 has unknown cell_type/],
-    ['duplicate cell ids', { profile: 'cpu', notebook: notebook([code('1', { id: 'a' }), code('2', { id: 'a' })]) }, 400, 'invalid_notebook', /appears twice/],
-    ['unknown profile', { profile: 'gpu-3', notebook: nb }, 400, 'unknown_profile', /Profile 'gpu-3' does not exist; choose one of cpu, gpu-1\./],
-    ['unknown queue', { profile: 'cpu', queue: 'fast', notebook: nb }, 400, 'unknown_queue', /Queue 'fast' does not exist/],
-    ['queue of another profile', { profile: 'cpu', queue: 'gpu-1', notebook: nb }, 400, 'unknown_queue', /runs profile 'gpu-1', not 'cpu'/],
-    ['invalid priority', { profile: 'cpu', priority: 'asap', notebook: nb }, 400, 'invalid_priority', /choose one of low, normal, high, urgent/],
-    ['parameter name not an identifier', { profile: 'cpu', parameters: { 'learning rate': 1 }, notebook: nb }, 400, 'invalid_parameter', /"learning rate" is not a valid Python variable name/],
-    ['parameter name a keyword', { profile: 'cpu', parameters: { class: 1 }, notebook: nb }, 400, 'invalid_parameter', /"class"/],
-    ['parameters not an object', { profile: 'cpu', parameters: [1], notebook: nb }, 400, 'invalid_parameter', /must be an object/]
+    [
+      'a body that is not an object',
+      '[1,2]',
+      400,
+      'invalid_request',
+      /JSON object/
+    ],
+    [
+      'no notebook',
+      { profile: 'cpu' },
+      400,
+      'invalid_notebook',
+      /no "notebook"/
+    ],
+    [
+      'nbformat 3',
+      { profile: 'cpu', notebook: { ...nb, nbformat: 3 } },
+      400,
+      'invalid_notebook',
+      /"nbformat" is 3, expected 4/
+    ],
+    [
+      'cells not a list',
+      { profile: 'cpu', notebook: { ...nb, cells: 'x' } },
+      400,
+      'invalid_notebook',
+      /"cells" must be a list/
+    ],
+    [
+      'a cell of unknown type',
+      {
+        profile: 'cpu',
+        notebook: notebook([{ cell_type: 'widget', source: '' }])
+      },
+      400,
+      'invalid_notebook',
+      /cell 0 has unknown cell_type/
+    ],
+    [
+      'duplicate cell ids',
+      {
+        profile: 'cpu',
+        notebook: notebook([code('1', { id: 'a' }), code('2', { id: 'a' })])
+      },
+      400,
+      'invalid_notebook',
+      /appears twice/
+    ],
+    [
+      'unknown profile',
+      { profile: 'gpu-3', notebook: nb },
+      400,
+      'unknown_profile',
+      /Profile 'gpu-3' does not exist; choose one of cpu, gpu-1\./
+    ],
+    [
+      'unknown queue',
+      { profile: 'cpu', queue: 'fast', notebook: nb },
+      400,
+      'unknown_queue',
+      /Queue 'fast' does not exist/
+    ],
+    [
+      'queue of another profile',
+      { profile: 'cpu', queue: 'gpu-1', notebook: nb },
+      400,
+      'unknown_queue',
+      /runs profile 'gpu-1', not 'cpu'/
+    ],
+    [
+      'invalid priority',
+      { profile: 'cpu', priority: 'asap', notebook: nb },
+      400,
+      'invalid_priority',
+      /choose one of low, normal, high, urgent/
+    ],
+    [
+      'parameter name not an identifier',
+      { profile: 'cpu', parameters: { 'learning rate': 1 }, notebook: nb },
+      400,
+      'invalid_parameter',
+      /"learning rate" is not a valid Python variable name/
+    ],
+    [
+      'parameter name a keyword',
+      { profile: 'cpu', parameters: { class: 1 }, notebook: nb },
+      400,
+      'invalid_parameter',
+      /"class"/
+    ],
+    [
+      'parameters not an object',
+      { profile: 'cpu', parameters: [1], notebook: nb },
+      400,
+      'invalid_parameter',
+      /must be an object/
+    ]
   ];
 
   test.each(cases)('%s', async (_what, body, status, codeName, message) => {
@@ -47,18 +131,31 @@ describe('REST API: bad input gets a clear 4xx and stores nothing', () => {
   });
 
   test('a notebook over the size limit gets 413 with what to do', async () => {
-    const big = notebook([code('x = 1', { outputs: [{ output_type: 'stream', name: 'stdout', text: 'y'.repeat(1_500_000) }] })]);
-    const res = await s.api<ErrorBody>('POST', '/api/jobs', { profile: 'cpu', notebook: big });
+    const big = notebook([
+      code('x = 1', {
+        outputs: [
+          { output_type: 'stream', name: 'stdout', text: 'y'.repeat(1_500_000) }
+        ]
+      })
+    ]);
+    const res = await s.api<ErrorBody>('POST', '/api/jobs', {
+      profile: 'cpu',
+      notebook: big
+    });
     expect(res.status).toBe(413);
     expect(res.body.error.code).toBe('notebook_too_large');
-    expect(res.body.error.message).toMatch(/larger than the 0 MB limit|Clear large outputs/);
+    expect(res.body.error.message).toMatch(
+      /larger than the 0 MB limit|Clear large outputs/
+    );
   });
 
   test('after all the bad input nothing was stored and the server still serves', async () => {
     const res = await s.api<{ jobs: unknown[] }>('GET', '/api/jobs');
     expect(res.status).toBe(200);
     expect(res.body.jobs).toEqual([]);
-    expect((await s.api('GET', '/api/health', undefined, null)).status).toBe(200);
+    expect((await s.api('GET', '/api/health', undefined, null)).status).toBe(
+      200
+    );
   });
 
   test('unknown job id answers 404 unknown_job on every job route', async () => {
@@ -75,26 +172,53 @@ describe('REST API: bad input gets a clear 4xx and stores nothing', () => {
   });
 
   test('every endpoint but health needs the token; a forged one gets 401', async () => {
-    for (const route of ['/api/info', '/api/profiles', '/api/queues', '/api/jobs', '/api/openapi.json']) {
+    for (const route of [
+      '/api/info',
+      '/api/profiles',
+      '/api/queues',
+      '/api/jobs',
+      '/api/openapi.json'
+    ]) {
       expect((await s.api('GET', route, undefined, null)).status).toBe(401);
-      const forged = await s.api<ErrorBody>('GET', route, undefined, 'forged-token-forged-token');
+      const forged = await s.api<ErrorBody>(
+        'GET',
+        route,
+        undefined,
+        'forged-token-forged-token'
+      );
       expect(forged.status).toBe(401);
       expect(forged.body.error.code).toBe('unauthorized');
     }
-    const runner = await s.api<ErrorBody>('GET', '/api/runner/jobs/j-nope', undefined, s.token);
+    const runner = await s.api<ErrorBody>(
+      'GET',
+      '/api/runner/jobs/j-nope',
+      undefined,
+      s.token
+    );
     expect(runner.status).toBe(401);
   });
 
   test('a socket with a wrong token is refused', async () => {
-    const socket = io(s.url, { auth: { token: 'wrong' }, transports: ['websocket'], reconnection: false });
-    const message = await new Promise<string>(resolve => socket.on('connect_error', e => resolve(e.message)));
+    const socket = io(s.url, {
+      auth: { token: 'wrong' },
+      transports: ['websocket'],
+      reconnection: false
+    });
+    const message = await new Promise<string>(resolve =>
+      socket.on('connect_error', e => resolve(e.message))
+    );
     socket.close();
     expect(message).toBe('unauthorized');
   });
 
   test('profiles show capacity, free slots and queue length', async () => {
-    const res = await s.api<{ profiles: Array<Record<string, unknown>> }>('GET', '/api/profiles');
-    expect(res.body.profiles.map(p => [p.name, p.capacity, p.free, p.queued])).toEqual([
+    const res = await s.api<{ profiles: Array<Record<string, unknown>> }>(
+      'GET',
+      '/api/profiles'
+    );
+    expect(
+      res.body.profiles.map(p => [p.name, p.capacity, p.free, p.queued])
+    ).toEqual([
       ['cpu', 1, 1, 0],
       ['gpu-1', 1, 1, 0]
     ]);

@@ -2,13 +2,24 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { JobView } from '../src/jobs/types';
-import { code, notebook, startTestSidecar, TestSidecar, tmpDir } from './helpers';
+import {
+  code,
+  notebook,
+  startTestSidecar,
+  TestSidecar,
+  tmpDir
+} from './helpers';
 
 const BIN = path.join(__dirname, '..', 'bin', 'nbqueue.js');
 
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+function cli(
+  args: string[],
+  env: Record<string, string>
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise(resolve => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, ...env }
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', d => (stdout += d));
@@ -22,8 +33,12 @@ describe('nbqueue CLI against a real sidecar', () => {
   let env: Record<string, string>;
   let dir: string;
   beforeAll(async () => {
-    expect(fs.existsSync(path.join(__dirname, '..', 'dist', 'cli', 'main.js'))).toBe(true);
-    s = await startTestSidecar({ profiles: [{ name: 'cpu', cpus: 1, gpus: 0, memory: '1Gi', capacity: 2 }] });
+    expect(
+      fs.existsSync(path.join(__dirname, '..', 'dist', 'cli', 'main.js'))
+    ).toBe(true);
+    s = await startTestSidecar({
+      profiles: [{ name: 'cpu', cpus: 1, gpus: 0, memory: '1Gi', capacity: 2 }]
+    });
     env = { NBQUEUE_URL: s.url, NBQUEUE_TOKEN: s.token };
     dir = tmpDir();
   });
@@ -36,15 +51,23 @@ describe('nbqueue CLI against a real sidecar', () => {
   };
 
   test('submit --follow prints outputs as they arrive and exits 0 on success', async () => {
-    const file = write('ok.ipynb', [code('steps = 1', { metadata: { tags: ['parameters'] } }), code('for i in range(steps): print("step", i)')]);
-    const r = await cli(['submit', file, '--profile', 'cpu', '-p', 'steps=3', '--follow'], env);
+    const file = write('ok.ipynb', [
+      code('steps = 1', { metadata: { tags: ['parameters'] } }),
+      code('for i in range(steps): print("step", i)')
+    ]);
+    const r = await cli(
+      ['submit', file, '--profile', 'cpu', '-p', 'steps=3', '--follow'],
+      env
+    );
     expect(r.stdout).toBe('step 0\nstep 1\nstep 2\n');
     expect(r.stderr).toMatch(/succeeded/);
     expect(r.code).toBe(0);
   });
 
   test('submit --follow exits non-zero with the reason when the job fails', async () => {
-    const file = write('bad.ipynb', [code('raise ValueError("bad input data")')]);
+    const file = write('bad.ipynb', [
+      code('raise ValueError("bad input data")')
+    ]);
     const r = await cli(['submit', file, '--follow'], env);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/failed: .*ValueError: bad input data/);
@@ -71,13 +94,19 @@ describe('nbqueue CLI against a real sidecar', () => {
     const file = write('x.ipynb', [code('1')]);
     const profile = await cli(['submit', file, '--profile', 'gpu-3'], env);
     expect(profile.code).toBe(1);
-    expect(profile.stderr).toMatch(/Profile 'gpu-3' does not exist; choose one of cpu/);
+    expect(profile.stderr).toMatch(
+      /Profile 'gpu-3' does not exist; choose one of cpu/
+    );
     const missing = await cli(['submit', path.join(dir, 'nope.ipynb')], env);
     expect(missing.stderr).toMatch(/Cannot read .*nope\.ipynb as a notebook/);
     const param = await cli(['submit', file, '-p', 'novalue'], env);
     expect(param.code).not.toBe(0);
     expect(param.stderr).toMatch(/"novalue" is not name=value/);
-    const none = await cli(['jobs'], { NBQUEUE_URL: '', NBQUEUE_TOKEN: '', NBQUEUE_STATE_FILE: path.join(dir, 'absent.json') });
+    const none = await cli(['jobs'], {
+      NBQUEUE_URL: '',
+      NBQUEUE_TOKEN: '',
+      NBQUEUE_STATE_FILE: path.join(dir, 'absent.json')
+    });
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/No nbqueue sidecar found/);
   });

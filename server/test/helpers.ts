@@ -7,7 +7,8 @@ import { startSidecar, Sidecar } from '../src/server';
 
 export const REPO = path.resolve(__dirname, '..', '..');
 /** The dev virtualenv's Python (make installs it), with ipykernel and nbclient. */
-export const PYTHON = process.env.NBQUEUE_TEST_PYTHON ?? path.join(REPO, '.venv', 'bin', 'python');
+export const PYTHON =
+  process.env.NBQUEUE_TEST_PYTHON ?? path.join(REPO, '.venv', 'bin', 'python');
 
 export function tmpDir(prefix = 'nbq-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -16,35 +17,68 @@ export function tmpDir(prefix = 'nbq-test-'): string {
 export interface TestSidecar extends Sidecar {
   dir: string;
   dbPath: string;
-  api<T = unknown>(method: string, route: string, body?: unknown, token?: string | null): Promise<{ status: number; body: T }>;
+  api<T = unknown>(
+    method: string,
+    route: string,
+    body?: unknown,
+    token?: string | null
+  ): Promise<{ status: number; body: T }>;
 }
 
 /** A real sidecar on a free loopback port, with its own store, running runners from the repo. */
-export async function startTestSidecar(overrides: ConfigInput = {}, dir = tmpDir()): Promise<TestSidecar> {
+export async function startTestSidecar(
+  overrides: ConfigInput = {},
+  dir = tmpDir()
+): Promise<TestSidecar> {
   const config = parseConfig({
     ...overrides,
     server: { host: '127.0.0.1', port: 0, ...(overrides.server ?? {}) },
-    backend: { type: 'local', local: { python: PYTHON, cancel_grace_seconds: 3, log_dir: path.join(dir, 'logs'), ...(overrides.backend?.local ?? {}) } },
-    auth: { token: 'test-token-0123456789abcdef', user: 'alice', ...(overrides.auth ?? {}) }
+    backend: {
+      type: 'local',
+      local: {
+        python: PYTHON,
+        cancel_grace_seconds: 3,
+        log_dir: path.join(dir, 'logs'),
+        ...(overrides.backend?.local ?? {})
+      }
+    },
+    auth: {
+      token: 'test-token-0123456789abcdef',
+      user: 'alice',
+      ...(overrides.auth ?? {})
+    }
   });
   const dbPath = path.join(dir, 'nbqueue.db');
   const sidecar = await startSidecar({
     config,
     dbPath,
-    runnerEnv: { PYTHONPATH: path.join(REPO, 'runner-image'), NBQUEUE_RETRY_SECONDS: '60' }
+    runnerEnv: {
+      PYTHONPATH: path.join(REPO, 'runner-image'),
+      NBQUEUE_RETRY_SECONDS: '60'
+    }
   });
   return {
     ...sidecar,
     dir,
     dbPath,
-    async api<T>(method: string, route: string, body?: unknown, token: string | null = sidecar.token) {
+    async api<T>(
+      method: string,
+      route: string,
+      body?: unknown,
+      token: string | null = sidecar.token
+    ) {
       const res = await fetch(`${sidecar.url}${route}`, {
         method,
         headers: {
           ...(token ? { Authorization: `Bearer ${token}` } : {}),
           ...(body !== undefined ? { 'Content-Type': 'application/json' } : {})
         },
-        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body)
+        body:
+          body === undefined
+            ? undefined
+            : typeof body === 'string'
+              ? body
+              : JSON.stringify(body)
       });
       const text = await res.text();
       let parsed: unknown = text;
@@ -59,7 +93,12 @@ export async function startTestSidecar(overrides: ConfigInput = {}, dir = tmpDir
 }
 
 /** Polls `check` until it returns a truthy value or the deadline passes. */
-export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 30000, everyMs = 50): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 30000,
+  everyMs = 50
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -69,22 +108,44 @@ export async function waitFor<T>(check: () => T | Promise<T>, what: string, time
     } catch (e) {
       last = e;
     }
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `Timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`
+      );
     await new Promise(r => setTimeout(r, everyMs));
   }
 }
 
 let cellCounter = 0;
-export function code(source: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function code(
+  source: string,
+  extra: Record<string, unknown> = {}
+): Record<string, unknown> {
   cellCounter += 1;
-  return { cell_type: 'code', id: `c${cellCounter}`, metadata: {}, source, outputs: [], execution_count: null, ...extra };
+  return {
+    cell_type: 'code',
+    id: `c${cellCounter}`,
+    metadata: {},
+    source,
+    outputs: [],
+    execution_count: null,
+    ...extra
+  };
 }
 
-export function notebook(cells: Record<string, unknown>[]): Record<string, unknown> {
+export function notebook(
+  cells: Record<string, unknown>[]
+): Record<string, unknown> {
   return {
     nbformat: 4,
     nbformat_minor: 5,
-    metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } },
+    metadata: {
+      kernelspec: {
+        name: 'python3',
+        display_name: 'Python 3',
+        language: 'python'
+      }
+    },
     cells
   };
 }

@@ -22,7 +22,13 @@ function servedRoutes(app: Express): Set<string> {
   const walk = (stack: Layer[], prefix: string) => {
     for (const layer of stack) {
       if (layer.route) {
-        for (const m of Object.keys(layer.route.methods)) out.add(`${m.toUpperCase()} ${prefix}${layer.route.path}`.replace(/:(\w+)/g, '{$1}'));
+        for (const m of Object.keys(layer.route.methods))
+          out.add(
+            `${m.toUpperCase()} ${prefix}${layer.route.path}`.replace(
+              /:(\w+)/g,
+              '{$1}'
+            )
+          );
       } else if (layer.name === 'router' && layer.handle.stack) {
         const src = layer.regexp.source;
         const p = src.includes('runner') ? '/api/runner' : '/api';
@@ -40,31 +46,61 @@ describe('OpenAPI document', () => {
     const config = parseConfig({});
     const store = new Store(':memory:');
     const jobs = new JobService({ config, store, sidecarUrl: () => '' });
-    const app = createApp({ config, jobs, auth: new TokenAuthenticator('t'.repeat(20), 'u'), backendName: 'local' });
-    const doc = openApiDocument() as { paths: Record<string, Record<string, unknown>> };
+    const app = createApp({
+      config,
+      jobs,
+      auth: new TokenAuthenticator('t'.repeat(20), 'u'),
+      backendName: 'local'
+    });
+    const doc = openApiDocument() as {
+      paths: Record<string, Record<string, unknown>>;
+    };
     const documented = new Set<string>();
-    for (const [p, ops] of Object.entries(doc.paths)) for (const m of Object.keys(ops)) documented.add(`${m.toUpperCase()} ${p}`);
+    for (const [p, ops] of Object.entries(doc.paths))
+      for (const m of Object.keys(ops))
+        documented.add(`${m.toUpperCase()} ${p}`);
     expect([...servedRoutes(app)].sort()).toEqual([...documented].sort());
     store.close();
   });
 
   test('a submitted job and a profile match their documented schemas', async () => {
-    const s = await startTestSidecar({ profiles: [{ name: 'cpu', cpus: 1, gpus: 0, memory: '1Gi', capacity: 1 }] });
+    const s = await startTestSidecar({
+      profiles: [{ name: 'cpu', cpus: 1, gpus: 0, memory: '1Gi', capacity: 1 }]
+    });
     try {
-      const doc = (await s.api<Record<string, unknown>>('GET', '/api/openapi.json')).body as {
+      const doc = (
+        await s.api<Record<string, unknown>>('GET', '/api/openapi.json')
+      ).body as {
         components: { schemas: Record<string, unknown> };
       };
       const ajv = new Ajv({ strict: false, validateFormats: false });
-      for (const [name, schema] of Object.entries(doc.components.schemas)) ajv.addSchema(schema as object, `#/components/schemas/${name}`);
+      for (const [name, schema] of Object.entries(doc.components.schemas))
+        ajv.addSchema(schema as object, `#/components/schemas/${name}`);
       // Swap nullable (OpenAPI 3.0) for JSON schema's type unions before validating.
-      const toJsonSchema = (schema: unknown): unknown => JSON.parse(JSON.stringify(schema), (_k, v) => (v && v.nullable && v.type ? { ...v, type: [v.type, 'null'], nullable: undefined } : v));
+      const toJsonSchema = (schema: unknown): unknown =>
+        JSON.parse(JSON.stringify(schema), (_k, v) =>
+          v && v.nullable && v.type
+            ? { ...v, type: [v.type, 'null'], nullable: undefined }
+            : v
+        );
       const jobSchema = toJsonSchema(doc.components.schemas.Job) as object;
-      const job = await s.api('POST', '/api/jobs', { profile: 'cpu', notebook: notebook([code('pass')]) });
+      const job = await s.api('POST', '/api/jobs', {
+        profile: 'cpu',
+        notebook: notebook([code('pass')])
+      });
       expect(job.status).toBe(201);
       expect(ajv.validate(jobSchema, job.body)).toBe(true);
-      const profiles = (await s.api<{ profiles: unknown[] }>('GET', '/api/profiles')).body.profiles;
-      for (const p of profiles) expect(ajv.validate(doc.components.schemas.Profile as object, p)).toBe(true);
-      await s.api('POST', `/api/jobs/${(job.body as { id: string }).id}/cancel`);
+      const profiles = (
+        await s.api<{ profiles: unknown[] }>('GET', '/api/profiles')
+      ).body.profiles;
+      for (const p of profiles)
+        expect(ajv.validate(doc.components.schemas.Profile as object, p)).toBe(
+          true
+        );
+      await s.api(
+        'POST',
+        `/api/jobs/${(job.body as { id: string }).id}/cancel`
+      );
     } finally {
       await s.close();
     }

@@ -1,5 +1,10 @@
 import fc from 'fast-check';
-import { admissionOrder, decideAdmissions, QueuedJob, queuePositions } from '../src/queue/scheduler';
+import {
+  admissionOrder,
+  decideAdmissions,
+  QueuedJob,
+  queuePositions
+} from '../src/queue/scheduler';
 
 const users = ['alice', 'bob', 'carol'];
 const pools = ['cpu', 'gpu-1'];
@@ -13,21 +18,42 @@ const jobArb = fc.record({
 
 const inputArb = fc.record({
   jobs: fc.array(jobArb, { maxLength: 40 }),
-  capacity: fc.record({ cpu: fc.integer({ min: 0, max: 5 }), 'gpu-1': fc.integer({ min: 0, max: 5 }) }),
-  running: fc.record({ cpu: fc.integer({ min: 0, max: 6 }), 'gpu-1': fc.integer({ min: 0, max: 6 }) }),
-  runningByUser: fc.record({ alice: fc.nat(4), bob: fc.nat(4), carol: fc.nat(4) })
+  capacity: fc.record({
+    cpu: fc.integer({ min: 0, max: 5 }),
+    'gpu-1': fc.integer({ min: 0, max: 5 })
+  }),
+  running: fc.record({
+    cpu: fc.integer({ min: 0, max: 6 }),
+    'gpu-1': fc.integer({ min: 0, max: 6 })
+  }),
+  runningByUser: fc.record({
+    alice: fc.nat(4),
+    bob: fc.nat(4),
+    carol: fc.nat(4)
+  })
 });
 
 type Input = typeof inputArb extends fc.Arbitrary<infer T> ? T : never;
 
 function build(input: Input) {
-  const queued: QueuedJob[] = input.jobs.map((j, i) => ({ ...j, id: `j${String(i).padStart(3, '0')}` }));
-  const poolState = Object.fromEntries(pools.map(p => [p, { capacity: input.capacity[p as 'cpu'], running: input.running[p as 'cpu'] }]));
+  const queued: QueuedJob[] = input.jobs.map((j, i) => ({
+    ...j,
+    id: `j${String(i).padStart(3, '0')}`
+  }));
+  const poolState = Object.fromEntries(
+    pools.map(p => [
+      p,
+      {
+        capacity: input.capacity[p as 'cpu'],
+        running: input.running[p as 'cpu']
+      }
+    ])
+  );
   return { queued, pools: poolState, runningByUser: input.runningByUser };
 }
 
 describe('scheduler (pure admission)', () => {
-  test('never exceeds a pool\'s capacity, and fills what is free', () => {
+  test("never exceeds a pool's capacity, and fills what is free", () => {
     fc.assert(
       fc.property(inputArb, input => {
         const s = build(input);
@@ -35,7 +61,10 @@ describe('scheduler (pure admission)', () => {
         for (const pool of pools) {
           const inPool = s.queued.filter(j => j.pool === pool);
           const n = inPool.filter(j => admitted.has(j.id)).length;
-          const free = Math.max(0, s.pools[pool].capacity - s.pools[pool].running);
+          const free = Math.max(
+            0,
+            s.pools[pool].capacity - s.pools[pool].running
+          );
           expect(n).toBeLessThanOrEqual(free);
           expect(n).toBe(Math.min(free, inPool.length));
         }
@@ -50,8 +79,12 @@ describe('scheduler (pure admission)', () => {
         const admitted = new Set(decideAdmissions(s));
         for (const pool of pools) {
           const inPool = s.queued.filter(j => j.pool === pool);
-          const lowestAdmitted = Math.min(...inPool.filter(j => admitted.has(j.id)).map(j => j.priorityRank));
-          const highestWaiting = Math.max(...inPool.filter(j => !admitted.has(j.id)).map(j => j.priorityRank));
+          const lowestAdmitted = Math.min(
+            ...inPool.filter(j => admitted.has(j.id)).map(j => j.priorityRank)
+          );
+          const highestWaiting = Math.max(
+            ...inPool.filter(j => !admitted.has(j.id)).map(j => j.priorityRank)
+          );
           expect(highestWaiting <= lowestAdmitted).toBe(true);
         }
       })
@@ -60,33 +93,55 @@ describe('scheduler (pure admission)', () => {
 
   test('at equal priority no user is starved: the order interleaves users by running share', () => {
     fc.assert(
-      fc.property(fc.array(fc.constantFrom(...users), { minLength: 1, maxLength: 30 }), owners => {
-        const jobs: QueuedJob[] = owners.map((owner, i) => ({ id: `j${i}`, owner, pool: 'cpu', priorityRank: 1, positionKey: i }));
-        const order = admissionOrder(jobs, {});
-        // Among the first k admitted, no user has more than one job more than any other
-        // user who still had jobs waiting at that point.
-        const count = new Map<string, number>();
-        const remaining = new Map<string, number>();
-        for (const o of owners) remaining.set(o, (remaining.get(o) ?? 0) + 1);
-        for (const job of order) {
-          const mine = count.get(job.owner) ?? 0;
-          for (const [other, left] of remaining) {
-            if (other !== job.owner && left > 0) expect(mine).toBeLessThanOrEqual(count.get(other) ?? 0);
+      fc.property(
+        fc.array(fc.constantFrom(...users), { minLength: 1, maxLength: 30 }),
+        owners => {
+          const jobs: QueuedJob[] = owners.map((owner, i) => ({
+            id: `j${i}`,
+            owner,
+            pool: 'cpu',
+            priorityRank: 1,
+            positionKey: i
+          }));
+          const order = admissionOrder(jobs, {});
+          // Among the first k admitted, no user has more than one job more than any other
+          // user who still had jobs waiting at that point.
+          const count = new Map<string, number>();
+          const remaining = new Map<string, number>();
+          for (const o of owners) remaining.set(o, (remaining.get(o) ?? 0) + 1);
+          for (const job of order) {
+            const mine = count.get(job.owner) ?? 0;
+            for (const [other, left] of remaining) {
+              if (other !== job.owner && left > 0)
+                expect(mine).toBeLessThanOrEqual(count.get(other) ?? 0);
+            }
+            count.set(job.owner, mine + 1);
+            remaining.set(job.owner, (remaining.get(job.owner) ?? 0) - 1);
           }
-          count.set(job.owner, mine + 1);
-          remaining.set(job.owner, (remaining.get(job.owner) ?? 0) - 1);
         }
-      })
+      )
     );
   });
 
   test('FIFO within one user at one priority', () => {
     fc.assert(
-      fc.property(fc.uniqueArray(fc.integer({ min: 0, max: 10000 }), { minLength: 1, maxLength: 20 }), keys => {
-        const jobs = keys.map((k, i) => ({ id: `j${i}`, owner: 'alice', pool: 'cpu', priorityRank: 1, positionKey: k }));
-        const order = admissionOrder(jobs, {}).map(j => j.positionKey);
-        expect(order).toEqual([...keys].sort((a, b) => a - b));
-      })
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 0, max: 10000 }), {
+          minLength: 1,
+          maxLength: 20
+        }),
+        keys => {
+          const jobs = keys.map((k, i) => ({
+            id: `j${i}`,
+            owner: 'alice',
+            pool: 'cpu',
+            priorityRank: 1,
+            positionKey: k
+          }));
+          const order = admissionOrder(jobs, {}).map(j => j.positionKey);
+          expect(order).toEqual([...keys].sort((a, b) => a - b));
+        }
+      )
     );
   });
 
@@ -100,11 +155,19 @@ describe('scheduler (pure admission)', () => {
         );
         for (const pool of pools) {
           const inPool = s.queued.filter(j => j.pool === pool);
-          const pos = inPool.map(j => positions.get(j.id) as number).sort((a, b) => a - b);
+          const pos = inPool
+            .map(j => positions.get(j.id) as number)
+            .sort((a, b) => a - b);
           expect(pos).toEqual(inPool.map((_, i) => i + 1));
-          const free = Math.max(0, s.pools[pool].capacity - s.pools[pool].running);
+          const free = Math.max(
+            0,
+            s.pools[pool].capacity - s.pools[pool].running
+          );
           const admitted = new Set(decideAdmissions(s));
-          for (const j of inPool) expect(admitted.has(j.id)).toBe((positions.get(j.id) as number) <= free);
+          for (const j of inPool)
+            expect(admitted.has(j.id)).toBe(
+              (positions.get(j.id) as number) <= free
+            );
         }
       })
     );

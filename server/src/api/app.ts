@@ -17,7 +17,14 @@ declare module 'express-serve-static-core' {
   }
 }
 
-const STATES: JobState[] = ['queued', 'starting', 'running', 'succeeded', 'failed', 'cancelled'];
+const STATES: JobState[] = [
+  'queued',
+  'starting',
+  'running',
+  'succeeded',
+  'failed',
+  'cancelled'
+];
 
 /** Wraps a handler so thrown ApiErrors (sync or async) become JSON answers. */
 const route =
@@ -41,10 +48,19 @@ const guard =
       .catch(next);
   };
 
-function intParam(value: unknown, name: string, fallback: number, max: number): number {
+function intParam(
+  value: unknown,
+  name: string,
+  fallback: number,
+  max: number
+): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw badRequest('invalid_request', `"${name}" must be a whole number ≥ 0.`);
+  if (!Number.isInteger(n) || n < 0)
+    throw badRequest(
+      'invalid_request',
+      `"${name}" must be a whole number ≥ 0.`
+    );
   return Math.min(n, max);
 }
 
@@ -55,14 +71,22 @@ export interface AppDeps {
   backendName: string;
 }
 
-export function createApp({ config, jobs, auth, backendName }: AppDeps): express.Express {
+export function createApp({
+  config,
+  jobs,
+  auth,
+  backendName
+}: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
 
   // Bearer tokens only, no cookies: any origin may call, as it must prove a token.
   app.use((req, res, next) => {
     res.setHeader('Access-Control-Allow-Origin', '*');
-    res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type');
+    res.setHeader(
+      'Access-Control-Allow-Headers',
+      'Authorization, Content-Type'
+    );
     res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
     if (req.method === 'OPTIONS') {
       res.status(204).end();
@@ -76,24 +100,50 @@ export function createApp({ config, jobs, auth, backendName }: AppDeps): express
   });
 
   // A little over the notebook limit, so the rest of the body still fits around it.
-  app.use(express.json({ limit: config.limits.max_notebook_bytes + 1024 * 1024 }));
+  app.use(
+    express.json({ limit: config.limits.max_notebook_bytes + 1024 * 1024 })
+  );
 
   const user = express.Router();
   user.use(
     guard(async req => {
-      const identity = await auth.authenticate(tokenFromHeader(req.header('authorization')));
+      const identity = await auth.authenticate(
+        tokenFromHeader(req.header('authorization'))
+      );
       if (!identity) {
-        throw new ApiError(401, 'unauthorized', 'Missing or invalid token. Send "Authorization: Bearer <token>" with the sidecar token (see `nbqueue serve` output).');
+        throw new ApiError(
+          401,
+          'unauthorized',
+          'Missing or invalid token. Send "Authorization: Bearer <token>" with the sidecar token (see `nbqueue serve` output).'
+        );
       }
       req.identity = identity;
     })
   );
   const me = (req: Request): Identity => req.identity as Identity;
 
-  user.get('/info', route(req => ({ version: VERSION, backend: backendName, user: me(req).user, admin: me(req).admin, limits: { max_notebook_bytes: config.limits.max_notebook_bytes } })));
-  user.get('/profiles', route(() => ({ profiles: jobs.profiles() })));
-  user.get('/queues', route(() => ({ queues: jobs.queues() })));
-  user.get('/openapi.json', route(() => openApiDocument()));
+  user.get(
+    '/info',
+    route(req => ({
+      version: VERSION,
+      backend: backendName,
+      user: me(req).user,
+      admin: me(req).admin,
+      limits: { max_notebook_bytes: config.limits.max_notebook_bytes }
+    }))
+  );
+  user.get(
+    '/profiles',
+    route(() => ({ profiles: jobs.profiles() }))
+  );
+  user.get(
+    '/queues',
+    route(() => ({ queues: jobs.queues() }))
+  );
+  user.get(
+    '/openapi.json',
+    route(() => openApiDocument())
+  );
   user.post(
     '/jobs',
     route((req, res) => {
@@ -109,16 +159,33 @@ export function createApp({ config, jobs, auth, backendName }: AppDeps): express
       if (typeof req.query.state === 'string' && req.query.state) {
         states = req.query.state.split(',') as JobState[];
         const bad = states.find(s => !STATES.includes(s));
-        if (bad) throw badRequest('invalid_request', `Unknown state "${bad}"; use ${STATES.join(', ')}.`);
+        if (bad)
+          throw badRequest(
+            'invalid_request',
+            `Unknown state "${bad}"; use ${STATES.join(', ')}.`
+          );
       }
       return { jobs: jobs.list(me(req), states) };
     })
   );
-  user.get('/jobs/:id', route(req => jobs.get(me(req), req.params.id)));
-  user.post('/jobs/:id/cancel', route(req => jobs.cancel(me(req), req.params.id)));
+  user.get(
+    '/jobs/:id',
+    route(req => jobs.get(me(req), req.params.id))
+  );
+  user.post(
+    '/jobs/:id/cancel',
+    route(req => jobs.cancel(me(req), req.params.id))
+  );
   user.get(
     '/jobs/:id/events',
-    route(req => jobs.events(me(req), req.params.id, intParam(req.query.after, 'after', 0, Number.MAX_SAFE_INTEGER), intParam(req.query.limit, 'limit', 10000, 10000)))
+    route(req =>
+      jobs.events(
+        me(req),
+        req.params.id,
+        intParam(req.query.after, 'after', 0, Number.MAX_SAFE_INTEGER),
+        intParam(req.query.limit, 'limit', 10000, 10000)
+      )
+    )
   );
   user.get(
     '/jobs/:id/result',
@@ -133,11 +200,20 @@ export function createApp({ config, jobs, auth, backendName }: AppDeps): express
   runner.use(
     '/jobs/:id',
     guard(req => {
-      req.runnerJob = jobs.authenticateRunner(req.params.id, tokenFromHeader(req.header('authorization')));
+      req.runnerJob = jobs.authenticateRunner(
+        req.params.id,
+        tokenFromHeader(req.header('authorization'))
+      );
     })
   );
-  runner.get('/jobs/:id', route(req => jobs.runnerFetch(req.runnerJob as JobRecord)));
-  runner.post('/jobs/:id/events', route(req => jobs.ingestEvents(req.runnerJob as JobRecord, req.body)));
+  runner.get(
+    '/jobs/:id',
+    route(req => jobs.runnerFetch(req.runnerJob as JobRecord))
+  );
+  runner.post(
+    '/jobs/:id/events',
+    route(req => jobs.ingestEvents(req.runnerJob as JobRecord, req.body))
+  );
   runner.post(
     '/jobs/:id/finish',
     route(req => {
@@ -150,7 +226,13 @@ export function createApp({ config, jobs, auth, backendName }: AppDeps): express
   app.use('/api', user);
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
-    next(new ApiError(404, 'not_found', `No such endpoint: ${req.method} ${req.path}. See GET /api/openapi.json.`));
+    next(
+      new ApiError(
+        404,
+        'not_found',
+        `No such endpoint: ${req.method} ${req.path}. See GET /api/openapi.json.`
+      )
+    );
   });
 
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
@@ -160,14 +242,29 @@ export function createApp({ config, jobs, auth, backendName }: AppDeps): express
     if (err instanceof ApiError) apiError = err;
     else if (e.type === 'entity.too.large') {
       const mb = Math.round(config.limits.max_notebook_bytes / (1024 * 1024));
-      apiError = new ApiError(413, 'notebook_too_large', `The notebook is larger than the ${mb} MB limit. Clear large outputs (Edit → Clear Outputs of All Cells) and submit again.`);
+      apiError = new ApiError(
+        413,
+        'notebook_too_large',
+        `The notebook is larger than the ${mb} MB limit. Clear large outputs (Edit → Clear Outputs of All Cells) and submit again.`
+      );
     } else if (e.type === 'entity.parse.failed') {
-      apiError = badRequest('invalid_json', `The request body is not valid JSON: ${e.message}.`);
+      apiError = badRequest(
+        'invalid_json',
+        `The request body is not valid JSON: ${e.message}.`
+      );
     } else if (e.status && e.status >= 400 && e.status < 500) {
-      apiError = new ApiError(e.status, 'invalid_request', e.message ?? 'Invalid request.');
+      apiError = new ApiError(
+        e.status,
+        'invalid_request',
+        e.message ?? 'Invalid request.'
+      );
     } else {
       console.error('nbqueue: unexpected error', err);
-      apiError = new ApiError(500, 'internal_error', 'The sidecar hit an unexpected error; it was logged. Try again, and report it if it repeats.');
+      apiError = new ApiError(
+        500,
+        'internal_error',
+        'The sidecar hit an unexpected error; it was logged. Try again, and report it if it repeats.'
+      );
     }
     res.status(apiError.status).json(apiError.toJSON());
   });

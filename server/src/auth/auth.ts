@@ -15,7 +15,9 @@ export interface Authenticator {
 }
 
 /** Takes the token out of `Authorization: Bearer X` or `Authorization: token X`. */
-export function tokenFromHeader(header: string | undefined): string | undefined {
+export function tokenFromHeader(
+  header: string | undefined
+): string | undefined {
   if (!header) return undefined;
   const match = /^(?:Bearer|token)\s+(\S+)$/i.exec(header.trim());
   return match ? match[1] : undefined;

@@ -3,7 +3,8 @@ import type { Authenticator, Identity } from './auth';
 
 export const newToken = (): string => randomBytes(24).toString('hex');
 
-export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
+export const hashToken = (token: string): string =>
+  createHash('sha256').update(token).digest('hex');
 
 /** Constant-time comparison of two secrets of any length. */
 export function sameSecret(a: string, b: string): boolean {

@@ -64,7 +64,10 @@ export class LocalBackend implements Backend {
 
   async submit({ job, token, sidecarUrl }: LaunchRequest): Promise<void> {
     const python = job.spec.kernel.python || this.options.python;
-    const cwd = job.spec.cwd && fs.existsSync(job.spec.cwd) ? job.spec.cwd : process.cwd();
+    const cwd =
+      job.spec.cwd && fs.existsSync(job.spec.cwd)
+        ? job.spec.cwd
+        : process.cwd();
     const log = path.join(this.options.logDir, `${job.id}.log`);
     const out = fs.openSync(log, 'a');
     const child = spawn(python, ['-m', 'nbqueue.runner'], {
@@ -102,7 +105,12 @@ export class LocalBackend implements Backend {
     child.unref();
   }
 
-  private exitReason(code: number | null, signal: NodeJS.Signals | null, log: string, python: string): string {
+  private exitReason(
+    code: number | null,
+    signal: NodeJS.Signals | null,
+    log: string,
+    python: string
+  ): string {
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
     const last = tail(log);
     if (/No module named nbqueue/.test(last)) {
@@ -142,7 +150,10 @@ export class LocalBackend implements Backend {
     const timer = setInterval(() => {
       if (!alive(ref.pid)) {
         this.clearTimers(job.id);
-        this.observer.exited(job.id, `The runner (pid ${ref.pid}) stopped before reporting a result. Its log: ${ref.log}`);
+        this.observer.exited(
+          job.id,
+          `The runner (pid ${ref.pid}) stopped before reporting a result. Its log: ${ref.log}`
+        );
       }
     }, this.options.pollMs ?? 1000);
     timer.unref();
@@ -159,6 +170,7 @@ export class LocalBackend implements Backend {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const id of [...this.watchers.keys(), ...this.killTimers.keys()]) this.clearTimers(id);
+    for (const id of [...this.watchers.keys(), ...this.killTimers.keys()])
+      this.clearTimers(id);
   }
 }

@@ -9,14 +9,25 @@ export interface Connection {
 export class CliError extends Error {}
 
 /** NBQUEUE_URL + NBQUEUE_TOKEN, else the state file that `nbqueue serve` writes. */
-export function resolveConnection(env: NodeJS.ProcessEnv = process.env): Connection {
-  if (env.NBQUEUE_URL && env.NBQUEUE_TOKEN) return { url: env.NBQUEUE_URL.replace(/\/$/, ''), token: env.NBQUEUE_TOKEN };
+export function resolveConnection(
+  env: NodeJS.ProcessEnv = process.env
+): Connection {
+  if (env.NBQUEUE_URL && env.NBQUEUE_TOKEN)
+    return {
+      url: env.NBQUEUE_URL.replace(/\/$/, ''),
+      token: env.NBQUEUE_TOKEN
+    };
   const file = defaultStateFile();
   const state = readState(file);
   if (!state) {
-    throw new CliError(`No nbqueue sidecar found: set NBQUEUE_URL and NBQUEUE_TOKEN, or start one with \`nbqueue serve\` (it writes ${file}).`);
+    throw new CliError(
+      `No nbqueue sidecar found: set NBQUEUE_URL and NBQUEUE_TOKEN, or start one with \`nbqueue serve\` (it writes ${file}).`
+    );
   }
-  return { url: env.NBQUEUE_URL?.replace(/\/$/, '') ?? state.url, token: env.NBQUEUE_TOKEN ?? state.token };
+  return {
+    url: env.NBQUEUE_URL?.replace(/\/$/, '') ?? state.url,
+    token: env.NBQUEUE_TOKEN ?? state.token
+  };
 }
 
 /** A thin REST client; non-2xx answers become CliError with the server's message. */
@@ -28,11 +39,16 @@ export class Client {
     try {
       res = await fetch(`${this.conn.url}${path}`, {
         method,
-        headers: { Authorization: `Bearer ${this.conn.token}`, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+        headers: {
+          Authorization: `Bearer ${this.conn.token}`,
+          ...(body !== undefined ? { 'Content-Type': 'application/json' } : {})
+        },
         body: body !== undefined ? JSON.stringify(body) : undefined
       });
     } catch (err) {
-      throw new CliError(`Cannot reach the nbqueue sidecar at ${this.conn.url}: ${(err as Error).message}. Is \`nbqueue serve\` running?`);
+      throw new CliError(
+        `Cannot reach the nbqueue sidecar at ${this.conn.url}: ${(err as Error).message}. Is \`nbqueue serve\` running?`
+      );
     }
     const text = await res.text();
     let data: unknown;
@@ -42,13 +58,18 @@ export class Client {
       data = text;
     }
     if (!res.ok) {
-      const message = (data as { error?: { message?: string } })?.error?.message ?? `HTTP ${res.status}`;
+      const message =
+        (data as { error?: { message?: string } })?.error?.message ??
+        `HTTP ${res.status}`;
       throw new CliError(message);
     }
     return data as T;
   }
 
   socket(): Socket {
-    return io(this.conn.url, { auth: { token: this.conn.token }, transports: ['websocket'] });
+    return io(this.conn.url, {
+      auth: { token: this.conn.token },
+      transports: ['websocket']
+    });
   }
 }

@@ -12,7 +12,10 @@ import { jobsTable, outputText } from './format';
 const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
 
 /** `-p name=value`: the value is JSON when it parses as JSON, else a string. */
-function parseParam(raw: string, acc: Record<string, unknown>): Record<string, unknown> {
+function parseParam(
+  raw: string,
+  acc: Record<string, unknown>
+): Record<string, unknown> {
   const eq = raw.indexOf('=');
   if (eq <= 0) throw new InvalidArgumentError(`"${raw}" is not name=value`);
   const value = raw.slice(eq + 1);
@@ -26,11 +29,18 @@ function parseParam(raw: string, acc: Record<string, unknown>): Record<string, u
 }
 
 function print(json: boolean, data: unknown, human: () => string): void {
-  process.stdout.write(json ? JSON.stringify(data, null, 2) + '\n' : human() + '\n');
+  process.stdout.write(
+    json ? JSON.stringify(data, null, 2) + '\n' : human() + '\n'
+  );
 }
 
 /** Prints a job's outputs as they arrive; resolves with the job's final state. */
-export function follow(client: Client, jobId: string, out = process.stdout, err = process.stderr): Promise<JobView> {
+export function follow(
+  client: Client,
+  jobId: string,
+  out = process.stdout,
+  err = process.stderr
+): Promise<JobView> {
   return new Promise((resolve, reject) => {
     const socket = client.socket();
     let last = 0;
@@ -47,19 +57,27 @@ export function follow(client: Client, jobId: string, out = process.stdout, err 
       if (FINAL.has(job.state) && last >= job.last_seq) finish(job);
     };
     socket.on('connect', () => {
-      socket.emit('subscribe', { job_id: jobId, after: last }, (answer: { ok: boolean; error?: { message: string } }) => {
-        if (!answer.ok) {
-          socket.close();
-          reject(new CliError(answer.error?.message ?? 'subscribe failed'));
-          return;
+      socket.emit(
+        'subscribe',
+        { job_id: jobId, after: last },
+        (answer: { ok: boolean; error?: { message: string } }) => {
+          if (!answer.ok) {
+            socket.close();
+            reject(new CliError(answer.error?.message ?? 'subscribe failed'));
+            return;
+          }
+          void checkFinal().catch(reject);
         }
-        void checkFinal().catch(reject);
-      });
+      );
     });
     socket.on('connect_error', e => {
       if (e.message === 'unauthorized') {
         socket.close();
-        reject(new CliError('The sidecar refused the token (unauthorized). Check NBQUEUE_TOKEN.'));
+        reject(
+          new CliError(
+            'The sidecar refused the token (unauthorized). Check NBQUEUE_TOKEN.'
+          )
+        );
       }
     });
     socket.on('events', (msg: { job_id: string; events: JobEvent[] }) => {
@@ -68,32 +86,56 @@ export function follow(client: Client, jobId: string, out = process.stdout, err 
         if (ev.seq <= last) continue;
         last = ev.seq;
         if (ev.type === 'output') {
-          const { text, stderr } = outputText(ev.output as Record<string, unknown>);
+          const { text, stderr } = outputText(
+            ev.output as Record<string, unknown>
+          );
           (stderr ? err : out).write(text);
-        } else if (ev.type === 'log' && (ev.level === 'warning' || ev.level === 'error')) {
+        } else if (
+          ev.type === 'log' &&
+          (ev.level === 'warning' || ev.level === 'error')
+        ) {
           err.write(`[nbqueue] ${String(ev.message)}\n`);
         }
       }
       void checkFinal().catch(reject);
     });
     socket.on('job', (job: JobView) => {
-      if (job.id === jobId && FINAL.has(job.state)) void checkFinal().catch(reject);
+      if (job.id === jobId && FINAL.has(job.state))
+        void checkFinal().catch(reject);
     });
   });
 }
 
 export function buildProgram(): Command {
-  const program = new Command('nbqueue').version(VERSION).description('Queue notebooks as jobs on GPUs and stream their outputs back.');
+  const program = new Command('nbqueue')
+    .version(VERSION)
+    .description(
+      'Queue notebooks as jobs on GPUs and stream their outputs back.'
+    );
   program.showHelpAfterError();
 
   program
     .command('serve')
-    .description('Start the sidecar (REST + socket.io) with the configured backend')
-    .option('-c, --config <file>', 'configuration file (YAML or JSON); built-in defaults when absent', process.env.NBQUEUE_CONFIG)
+    .description(
+      'Start the sidecar (REST + socket.io) with the configured backend'
+    )
+    .option(
+      '-c, --config <file>',
+      'configuration file (YAML or JSON); built-in defaults when absent',
+      process.env.NBQUEUE_CONFIG
+    )
     .option('--host <host>', 'interface to listen on (overrides server.host)')
-    .option('--port <port>', 'port (overrides server.port; 0 picks a free one)', v => Number(v))
+    .option(
+      '--port <port>',
+      'port (overrides server.port; 0 picks a free one)',
+      v => Number(v)
+    )
     .option('--db <file>', 'SQLite file (overrides store.path)')
-    .option('--state-file <file>', 'where to write {url, token, pid} for the CLI and JupyterLab', defaultStateFile())
+    .option(
+      '--state-file <file>',
+      'where to write {url, token, pid} for the CLI and JupyterLab',
+      defaultStateFile()
+    )
     .action(async opts => {
       let config;
       try {
@@ -109,8 +151,14 @@ export function buildProgram(): Command {
       if (opts.port !== undefined) config.server.port = opts.port;
       const sidecar = await startSidecar({ config, dbPath: opts.db });
       const stateFile = path.resolve(opts.stateFile);
-      writeState(stateFile, { url: sidecar.url, token: sidecar.token, pid: process.pid });
-      process.stdout.write(`nbqueue ${VERSION} serving at ${sidecar.url} (backend: ${config.backend.type})\nstate file: ${stateFile}\n`);
+      writeState(stateFile, {
+        url: sidecar.url,
+        token: sidecar.token,
+        pid: process.pid
+      });
+      process.stdout.write(
+        `nbqueue ${VERSION} serving at ${sidecar.url} (backend: ${config.backend.type})\nstate file: ${stateFile}\n`
+      );
       const stop = async () => {
         clearState(stateFile);
         await sidecar.close();
@@ -124,11 +172,19 @@ export function buildProgram(): Command {
     .command('submit <notebook>')
     .description('Submit a notebook file as a job')
     .option('--profile <name>', 'resource profile', 'cpu')
-    .option('--queue <name>', 'queue (default: the profile\'s)')
+    .option('--queue <name>', "queue (default: the profile's)")
     .option('--priority <p>', 'low, normal, high or urgent')
     .option('--name <name>', 'job name (default: file name and time)')
-    .option('-p, --param <name=value>', 'parameter (JSON value or string); repeat for more', parseParam, {})
-    .option('--follow', 'print outputs as they arrive; exit non-zero if the job fails')
+    .option(
+      '-p, --param <name=value>',
+      'parameter (JSON value or string); repeat for more',
+      parseParam,
+      {}
+    )
+    .option(
+      '--follow',
+      'print outputs as they arrive; exit non-zero if the job fails'
+    )
     .option('--json', 'print the job as JSON')
     .action(async (file: string, opts) => {
       const full = path.resolve(file);
@@ -136,7 +192,9 @@ export function buildProgram(): Command {
       try {
         notebook = JSON.parse(fs.readFileSync(full, 'utf8'));
       } catch (e) {
-        throw new CliError(`Cannot read ${file} as a notebook: ${(e as Error).message}`);
+        throw new CliError(
+          `Cannot read ${file} as a notebook: ${(e as Error).message}`
+        );
       }
       const client = new Client(resolveConnection());
       const job = await client.request<JobView>('POST', '/api/jobs', {
@@ -150,13 +208,22 @@ export function buildProgram(): Command {
         cwd: path.dirname(full)
       });
       if (!opts.follow) {
-        print(opts.json, job, () => `${job.id} queued (position ${job.position ?? '-'} in ${job.queue})`);
+        print(
+          opts.json,
+          job,
+          () =>
+            `${job.id} queued (position ${job.position ?? '-'} in ${job.queue})`
+        );
         return;
       }
-      if (!opts.json) process.stderr.write(`[nbqueue] ${job.id} queued in ${job.queue}\n`);
+      if (!opts.json)
+        process.stderr.write(`[nbqueue] ${job.id} queued in ${job.queue}\n`);
       const end = await follow(client, job.id);
       if (opts.json) print(true, end, () => '');
-      else process.stderr.write(`[nbqueue] ${end.id} ${end.state}${end.reason ? `: ${end.reason}` : ''}\n`);
+      else
+        process.stderr.write(
+          `[nbqueue] ${end.id} ${end.state}${end.reason ? `: ${end.reason}` : ''}\n`
+        );
       if (end.state !== 'succeeded') process.exitCode = 1;
     });
 
@@ -168,7 +235,10 @@ export function buildProgram(): Command {
     .action(async opts => {
       const client = new Client(resolveConnection());
       const q = opts.state ? `?state=${encodeURIComponent(opts.state)}` : '';
-      const { jobs } = await client.request<{ jobs: JobView[] }>('GET', `/api/jobs${q}`);
+      const { jobs } = await client.request<{ jobs: JobView[] }>(
+        'GET',
+        `/api/jobs${q}`
+      );
       print(opts.json, jobs, () => jobsTable(jobs));
     });
 
@@ -177,8 +247,15 @@ export function buildProgram(): Command {
     .description('Cancel a queued or running job')
     .option('--json', 'JSON output')
     .action(async (id: string, opts) => {
-      const job = await new Client(resolveConnection()).request<JobView>('POST', `/api/jobs/${encodeURIComponent(id)}/cancel`);
-      print(opts.json, job, () => (job.state === 'cancelled' ? `${id} cancelled` : `${id}: cancel requested (${job.state})`));
+      const job = await new Client(resolveConnection()).request<JobView>(
+        'POST',
+        `/api/jobs/${encodeURIComponent(id)}/cancel`
+      );
+      print(opts.json, job, () =>
+        job.state === 'cancelled'
+          ? `${id} cancelled`
+          : `${id}: cancel requested (${job.state})`
+      );
     });
 
   program
@@ -186,7 +263,10 @@ export function buildProgram(): Command {
     .description('Save the executed notebook of a finished job')
     .requiredOption('-o, --output <file>', 'where to write the notebook')
     .action(async (id: string, opts) => {
-      const nb = await new Client(resolveConnection()).request<unknown>('GET', `/api/jobs/${encodeURIComponent(id)}/result`);
+      const nb = await new Client(resolveConnection()).request<unknown>(
+        'GET',
+        `/api/jobs/${encodeURIComponent(id)}/result`
+      );
       fs.writeFileSync(opts.output, JSON.stringify(nb, null, 1) + '\n');
       process.stdout.write(`wrote ${opts.output}\n`);
     });

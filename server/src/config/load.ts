@@ -24,16 +24,20 @@ export function parseConfig(input: unknown, source = 'configuration'): Config {
   }
   const parsed = result.data;
   const profiles = parsed.profiles ?? DEFAULT_PROFILES;
-  const queues = parsed.queues ?? profiles.map(p => ({ name: p.name, profile: p.name, description: '' }));
+  const queues =
+    parsed.queues ??
+    profiles.map(p => ({ name: p.name, profile: p.name, description: '' }));
   const problems: string[] = [];
   const seen = new Set<string>();
   profiles.forEach((p, i) => {
-    if (seen.has(p.name)) problems.push(`  profiles.${i}.name: duplicate profile "${p.name}"`);
+    if (seen.has(p.name))
+      problems.push(`  profiles.${i}.name: duplicate profile "${p.name}"`);
     seen.add(p.name);
   });
   const queueNames = new Set<string>();
   queues.forEach((q, i) => {
-    if (queueNames.has(q.name)) problems.push(`  queues.${i}.name: duplicate queue "${q.name}"`);
+    if (queueNames.has(q.name))
+      problems.push(`  queues.${i}.name: duplicate queue "${q.name}"`);
     queueNames.add(q.name);
     if (!seen.has(q.profile)) {
       problems.push(
@@ -42,10 +46,14 @@ export function parseConfig(input: unknown, source = 'configuration'): Config {
     }
   });
   if (!parsed.priorities.includes(parsed.default_priority)) {
-    problems.push(`  default_priority: "${parsed.default_priority}" is not one of priorities (${parsed.priorities.join(', ')})`);
+    problems.push(
+      `  default_priority: "${parsed.default_priority}" is not one of priorities (${parsed.priorities.join(', ')})`
+    );
   }
   if (problems.length) {
-    throw new ConfigError(`Invalid nbqueue configuration in ${source}:\n${problems.join('\n')}`);
+    throw new ConfigError(
+      `Invalid nbqueue configuration in ${source}:\n${problems.join('\n')}`
+    );
   }
   return { ...parsed, profiles, queues };
 }
@@ -58,13 +66,17 @@ export function loadConfigFile(file: string | undefined): Config {
   try {
     text = fs.readFileSync(full, 'utf8');
   } catch (err) {
-    throw new ConfigError(`Cannot read configuration file ${full}: ${(err as Error).message}`);
+    throw new ConfigError(
+      `Cannot read configuration file ${full}: ${(err as Error).message}`
+    );
   }
   let data: unknown;
   try {
     data = full.endsWith('.json') ? JSON.parse(text) : YAML.parse(text);
   } catch (err) {
-    throw new ConfigError(`Configuration file ${full} is not valid ${full.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+    throw new ConfigError(
+      `Configuration file ${full} is not valid ${full.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`
+    );
   }
   return parseConfig(data, full);
 }

@@ -2,11 +2,17 @@ import { z } from 'zod';
 
 const memory = z
   .string()
-  .regex(/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|K|M|G|T)?$/, 'must be a Kubernetes quantity such as "16Gi"');
+  .regex(
+    /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|K|M|G|T)?$/,
+    'must be a Kubernetes quantity such as "16Gi"'
+  );
 
 const name = z
   .string()
-  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be lowercase letters, digits and "-"');
+  .regex(
+    /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
+    'must be lowercase letters, digits and "-"'
+  );
 
 export const profileSchema = z
   .object({
@@ -82,7 +88,10 @@ export const configSchema = z
       })
       .strict()
       .default({}),
-    priorities: z.array(z.string().min(1)).min(1).default(['low', 'normal', 'high', 'urgent']),
+    priorities: z
+      .array(z.string().min(1))
+      .min(1)
+      .default(['low', 'normal', 'high', 'urgent']),
     default_priority: z.string().default('normal'),
     profiles: z.array(profileSchema).min(1).optional(),
     queues: z.array(queueSchema).optional()

@@ -4,7 +4,13 @@ import * as fs from 'fs';
 import type { JobEvent } from '../jobs/types';
 
 /** The one event schema, shared with the runner, the CLI and the labextension. */
-export const EVENT_SCHEMA_PATH = path.join(__dirname, '..', '..', 'schema', 'events.schema.json');
+export const EVENT_SCHEMA_PATH = path.join(
+  __dirname,
+  '..',
+  '..',
+  'schema',
+  'events.schema.json'
+);
 
 let compiled: ValidateFunction | undefined;
 

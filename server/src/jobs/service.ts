@@ -3,11 +3,23 @@ import type { Backend, BackendObserver } from '../backends/backend';
 import type { Config } from '../config/schema';
 import { ApiError, badRequest, notFound } from '../errors';
 import { eventProblem } from '../events/validate';
-import { decideAdmissions, queuePositions, QueuedJob } from '../queue/scheduler';
+import {
+  decideAdmissions,
+  queuePositions,
+  QueuedJob
+} from '../queue/scheduler';
 import type { Store } from '../store/store';
 import { hashToken, newToken, sameSecret } from '../auth/token';
 import type { Identity } from '../auth/auth';
-import { ACTIVE_STATES, FINAL_STATES, JobEvent, JobRecord, JobState, JobView, Notebook } from './types';
+import {
+  ACTIVE_STATES,
+  FINAL_STATES,
+  JobEvent,
+  JobRecord,
+  JobState,
+  JobView,
+  Notebook
+} from './types';
 import { validateNotebook, validateSubmission } from './validate';
 
 /** Who hears about changes: the live (socket.io) layer. */
@@ -66,7 +78,10 @@ export class JobService implements BackendObserver {
   }
 
   private view(job: JobRecord, positions?: Map<string, number>): JobView {
-    const pos = job.state === 'queued' ? ((positions ?? this.positions()).get(job.id) ?? null) : null;
+    const pos =
+      job.state === 'queued'
+        ? ((positions ?? this.positions()).get(job.id) ?? null)
+        : null;
     return {
       id: job.id,
       name: job.name,
@@ -92,14 +107,20 @@ export class JobService implements BackendObserver {
   private visible(who: Identity, id: string): JobRecord {
     const job = this.store.getJob(id);
     if (!job || (job.owner !== who.user && !who.admin)) {
-      throw notFound('unknown_job', `There is no job '${id}'. List your jobs with GET /api/jobs or \`nbqueue jobs\`.`);
+      throw notFound(
+        'unknown_job',
+        `There is no job '${id}'. List your jobs with GET /api/jobs or \`nbqueue jobs\`.`
+      );
     }
     return job;
   }
 
   list(who: Identity, states?: JobState[]): JobView[] {
     const positions = this.positions();
-    const jobs = this.store.listJobs({ owner: who.admin ? undefined : who.user, states });
+    const jobs = this.store.listJobs({
+      owner: who.admin ? undefined : who.user,
+      states
+    });
     return jobs.map(j => this.view(j, positions));
   }
 
@@ -111,9 +132,17 @@ export class JobService implements BackendObserver {
     return this.visible(who, id);
   }
 
-  events(who: Identity, id: string, after: number, limit: number): { events: JobEvent[]; last_seq: number } {
+  events(
+    who: Identity,
+    id: string,
+    after: number,
+    limit: number
+  ): { events: JobEvent[]; last_seq: number } {
     const job = this.visible(who, id);
-    return { events: this.store.listEvents(id, after, limit, job.last_seq), last_seq: job.last_seq };
+    return {
+      events: this.store.listEvents(id, after, limit, job.last_seq),
+      last_seq: job.last_seq
+    };
   }
 
   result(who: Identity, id: string): string {
@@ -132,7 +161,10 @@ export class JobService implements BackendObserver {
 
   profiles(): Array<Record<string, unknown>> {
     const running = this.runningByProfile();
-    const queued = this.countBy(this.store.listJobs({ states: ['queued'] }), j => j.profile);
+    const queued = this.countBy(
+      this.store.listJobs({ states: ['queued'] }),
+      j => j.profile
+    );
     return this.options.config.profiles.map(p => ({
       ...p,
       running: running[p.name] ?? 0,
@@ -142,18 +174,26 @@ export class JobService implements BackendObserver {
   }
 
   queues(): Array<Record<string, unknown>> {
-    const active = this.store.listJobs({ states: ['queued', 'starting', 'running'] });
+    const active = this.store.listJobs({
+      states: ['queued', 'starting', 'running']
+    });
     return this.options.config.queues.map(q => ({
       ...q,
-      queued: active.filter(j => j.queue === q.name && j.state === 'queued').length,
-      running: active.filter(j => j.queue === q.name && j.state !== 'queued').length
+      queued: active.filter(j => j.queue === q.name && j.state === 'queued')
+        .length,
+      running: active.filter(j => j.queue === q.name && j.state !== 'queued')
+        .length
     }));
   }
 
   // ---- user actions ------------------------------------------------------------------
 
   submit(who: Identity, body: unknown): JobView {
-    const sub = validateSubmission(body, this.options.config, this.options.now?.());
+    const sub = validateSubmission(
+      body,
+      this.options.config,
+      this.options.now?.()
+    );
     const job: JobRecord = {
       id: `j-${randomBytes(5).toString('hex')}`,
       owner: who.user,
@@ -182,10 +222,18 @@ export class JobService implements BackendObserver {
   async cancel(who: Identity, id: string): Promise<JobView> {
     const job = this.visible(who, id);
     if (FINAL_STATES.has(job.state)) {
-      throw new ApiError(409, 'invalid_state', `Job '${id}' already ended ${job.state}; there is nothing to cancel.`);
+      throw new ApiError(
+        409,
+        'invalid_state',
+        `Job '${id}' already ended ${job.state}; there is nothing to cancel.`
+      );
     }
     if (job.state === 'queued') {
-      this.finalize(job.id, 'cancelled', 'Cancelled by the user before it started.');
+      this.finalize(
+        job.id,
+        'cancelled',
+        'Cancelled by the user before it started.'
+      );
     } else {
       this.store.updateJob(id, { cancel_requested: true });
       this.publish(id);
@@ -201,7 +249,11 @@ export class JobService implements BackendObserver {
     const hash = this.store.getTokenHash(id);
     const job = this.store.getJob(id);
     if (!token || !hash || !job || !sameSecret(hashToken(token), hash)) {
-      throw new ApiError(401, 'unauthorized', 'This job token is not valid for this job.');
+      throw new ApiError(
+        401,
+        'unauthorized',
+        'This job token is not valid for this job.'
+      );
     }
     return job;
   }
@@ -212,48 +264,85 @@ export class JobService implements BackendObserver {
       notebook: this.store.getNotebook(job.id),
       parameters: job.spec.parameters,
       kernel: job.spec.kernel,
-      cancel_grace_seconds: this.options.config.backend.local.cancel_grace_seconds
+      cancel_grace_seconds:
+        this.options.config.backend.local.cancel_grace_seconds
     };
   }
 
-  ingestEvents(job: JobRecord, body: unknown): { accepted: number; last_seq: number; cancel: boolean } {
+  ingestEvents(
+    job: JobRecord,
+    body: unknown
+  ): { accepted: number; last_seq: number; cancel: boolean } {
     const events = (body as { events?: unknown } | null)?.events;
-    if (!Array.isArray(events)) throw badRequest('invalid_request', 'The body must be {"events": [...]}.');
+    if (!Array.isArray(events))
+      throw badRequest(
+        'invalid_request',
+        'The body must be {"events": [...]}.'
+      );
     if (events.length > MAX_EVENTS_PER_POST) {
-      throw badRequest('invalid_request', `At most ${MAX_EVENTS_PER_POST} events per request.`);
+      throw badRequest(
+        'invalid_request',
+        `At most ${MAX_EVENTS_PER_POST} events per request.`
+      );
     }
     for (const ev of events) {
       const problem = eventProblem(ev);
-      if (problem) throw badRequest('invalid_event', `Invalid event: ${problem}.`);
+      if (problem)
+        throw badRequest('invalid_event', `Invalid event: ${problem}.`);
     }
     if (FINAL_STATES.has(job.state)) {
       // A late retry after the job ended: everything it carries is already stored or moot.
-      return { accepted: 0, last_seq: job.last_seq, cancel: job.state === 'cancelled' };
+      return {
+        accepted: 0,
+        last_seq: job.last_seq,
+        cancel: job.state === 'cancelled'
+      };
     }
-    const { before, after, inserted } = this.store.appendEvents(job.id, events as JobEvent[]);
+    const { before, after, inserted } = this.store.appendEvents(
+      job.id,
+      events as JobEvent[]
+    );
     if (job.state === 'starting') {
       this.store.updateJob(job.id, { state: 'running' });
     }
     const fresh = this.store.getJob(job.id) as JobRecord;
     if (after > before) {
-      this.listener?.eventsAppended(fresh, this.store.listEvents(job.id, before, after - before, after));
+      this.listener?.eventsAppended(
+        fresh,
+        this.store.listEvents(job.id, before, after - before, after)
+      );
     }
     if (job.state === 'starting') this.publish(job.id);
-    return { accepted: inserted, last_seq: after, cancel: fresh.cancel_requested };
+    return {
+      accepted: inserted,
+      last_seq: after,
+      cancel: fresh.cancel_requested
+    };
   }
 
   finish(job: JobRecord, body: unknown): void {
-    const b = body as { state?: unknown; reason?: unknown; notebook?: unknown } | null;
+    const b = body as {
+      state?: unknown;
+      reason?: unknown;
+      notebook?: unknown;
+    } | null;
     const state = b?.state;
     if (state !== 'succeeded' && state !== 'failed' && state !== 'cancelled') {
-      throw badRequest('invalid_request', '"state" must be succeeded, failed or cancelled.');
+      throw badRequest(
+        'invalid_request',
+        '"state" must be succeeded, failed or cancelled.'
+      );
     }
     if (b?.notebook !== undefined && b.notebook !== null) {
       this.store.saveResult(job.id, validateNotebook(b.notebook) as Notebook);
     }
     if (FINAL_STATES.has(job.state)) return;
     const reason = typeof b?.reason === 'string' && b.reason ? b.reason : null;
-    this.finalize(job.id, state, reason ?? (state === 'cancelled' ? 'Cancelled by the user.' : null));
+    this.finalize(
+      job.id,
+      state,
+      reason ?? (state === 'cancelled' ? 'Cancelled by the user.' : null)
+    );
   }
 
   // ---- backend observer --------------------------------------------------------------
@@ -265,7 +354,12 @@ export class JobService implements BackendObserver {
   exited(jobId: string, reason: string): void {
     const job = this.store.getJob(jobId);
     if (!job || FINAL_STATES.has(job.state)) return;
-    if (job.cancel_requested) this.finalize(jobId, 'cancelled', 'Cancelled by the user; the runner was stopped.');
+    if (job.cancel_requested)
+      this.finalize(
+        jobId,
+        'cancelled',
+        'Cancelled by the user; the runner was stopped.'
+      );
     else this.finalize(jobId, 'failed', reason);
   }
 
@@ -273,21 +367,36 @@ export class JobService implements BackendObserver {
 
   private toQueued(job: JobRecord): QueuedJob {
     const rank = this.options.config.priorities.indexOf(job.priority);
-    return { id: job.id, owner: job.owner, pool: job.profile, priorityRank: rank, positionKey: job.position_key };
+    return {
+      id: job.id,
+      owner: job.owner,
+      pool: job.profile,
+      priorityRank: rank,
+      positionKey: job.position_key
+    };
   }
 
-  private countBy(jobs: JobRecord[], key: (j: JobRecord) => string): Record<string, number> {
+  private countBy(
+    jobs: JobRecord[],
+    key: (j: JobRecord) => string
+  ): Record<string, number> {
     const out: Record<string, number> = {};
     for (const j of jobs) out[key(j)] = (out[key(j)] ?? 0) + 1;
     return out;
   }
 
   private runningByProfile(): Record<string, number> {
-    return this.countBy(this.store.listJobs({ states: [...ACTIVE_STATES] }), j => j.profile);
+    return this.countBy(
+      this.store.listJobs({ states: [...ACTIVE_STATES] }),
+      j => j.profile
+    );
   }
 
   private runningByUser(): Record<string, number> {
-    return this.countBy(this.store.listJobs({ states: [...ACTIVE_STATES] }), j => j.owner);
+    return this.countBy(
+      this.store.listJobs({ states: [...ACTIVE_STATES] }),
+      j => j.owner
+    );
   }
 
   /** Admits every queued job that fits now. Re-entrant calls coalesce into one more pass. */
@@ -304,9 +413,16 @@ export class JobService implements BackendObserver {
         if (!queued.length) break;
         const running = this.runningByProfile();
         const pools = Object.fromEntries(
-          this.options.config.profiles.map(p => [p.name, { capacity: p.capacity, running: running[p.name] ?? 0 }])
+          this.options.config.profiles.map(p => [
+            p.name,
+            { capacity: p.capacity, running: running[p.name] ?? 0 }
+          ])
         );
-        const admit = decideAdmissions({ queued: queued.map(j => this.toQueued(j)), pools, runningByUser: this.runningByUser() });
+        const admit = decideAdmissions({
+          queued: queued.map(j => this.toQueued(j)),
+          pools,
+          runningByUser: this.runningByUser()
+        });
         for (const id of admit) await this.start(id);
         if (admit.length) this.publishQueue();
       } while (this.scheduleAgain);
@@ -317,10 +433,18 @@ export class JobService implements BackendObserver {
 
   private async start(id: string): Promise<void> {
     const token = newToken();
-    this.store.updateJob(id, { state: 'starting', started_at: this.now(), token_hash: hashToken(token) });
+    this.store.updateJob(id, {
+      state: 'starting',
+      started_at: this.now(),
+      token_hash: hashToken(token)
+    });
     this.publish(id);
     try {
-      await this.backend.submit({ job: this.store.getJob(id) as JobRecord, token, sidecarUrl: this.options.sidecarUrl() });
+      await this.backend.submit({
+        job: this.store.getJob(id) as JobRecord,
+        token,
+        sidecarUrl: this.options.sidecarUrl()
+      });
     } catch (err) {
       this.finalize(id, 'failed', (err as Error).message);
     }
@@ -357,6 +481,7 @@ export class JobService implements BackendObserver {
   private publishQueue(): void {
     if (!this.listener) return;
     const positions = this.positions();
-    for (const job of this.store.listJobs({ states: ['queued'] })) this.listener.jobChanged(this.view(job, positions));
+    for (const job of this.store.listJobs({ states: ['queued'] }))
+      this.listener.jobChanged(this.view(job, positions));
   }
 }

@@ -1,7 +1,15 @@
-export type JobState = 'queued' | 'starting' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type JobState =
+  'queued' | 'starting' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
-export const FINAL_STATES: ReadonlySet<JobState> = new Set(['succeeded', 'failed', 'cancelled']);
-export const ACTIVE_STATES: ReadonlySet<JobState> = new Set(['starting', 'running']);
+export const FINAL_STATES: ReadonlySet<JobState> = new Set([
+  'succeeded',
+  'failed',
+  'cancelled'
+]);
+export const ACTIVE_STATES: ReadonlySet<JobState> = new Set([
+  'starting',
+  'running'
+]);
 
 export type Notebook = {
   nbformat: number;

@@ -12,8 +12,10 @@ export interface Submission {
 }
 
 const PYTHON_KEYWORDS = new Set(
-  ('False None True and as assert async await break class continue def del elif else except finally for from ' +
-    'global if import in is lambda nonlocal not or pass raise return try while with yield').split(' ')
+  (
+    'False None True and as assert async await break class continue def del elif else except finally for from ' +
+    'global if import in is lambda nonlocal not or pass raise return try while with yield'
+  ).split(' ')
 );
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const CELL_TYPES = new Set(['code', 'markdown', 'raw']);
@@ -22,24 +24,34 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const isSource = (v: unknown): boolean =>
-  typeof v === 'string' || (Array.isArray(v) && v.every(s => typeof s === 'string'));
+  typeof v === 'string' ||
+  (Array.isArray(v) && v.every(s => typeof s === 'string'));
 
 /** Checks the shape nbformat 4 requires of a notebook, naming the first thing that is off. */
 export function validateNotebook(nb: unknown): Notebook {
   const invalid = (what: string) =>
-    badRequest('invalid_notebook', `The notebook is not a valid nbformat 4 notebook: ${what}. Save it from JupyterLab and submit again.`);
+    badRequest(
+      'invalid_notebook',
+      `The notebook is not a valid nbformat 4 notebook: ${what}. Save it from JupyterLab and submit again.`
+    );
   if (!isObject(nb)) throw invalid('"notebook" must be a JSON object');
-  if (nb.nbformat !== 4) throw invalid(`"nbformat" is ${JSON.stringify(nb.nbformat)}, expected 4`);
-  if (typeof nb.nbformat_minor !== 'number') throw invalid('"nbformat_minor" is missing');
+  if (nb.nbformat !== 4)
+    throw invalid(`"nbformat" is ${JSON.stringify(nb.nbformat)}, expected 4`);
+  if (typeof nb.nbformat_minor !== 'number')
+    throw invalid('"nbformat_minor" is missing');
   if (!isObject(nb.metadata)) throw invalid('"metadata" must be an object');
   if (!Array.isArray(nb.cells)) throw invalid('"cells" must be a list');
   const ids = new Set<string>();
   nb.cells.forEach((cell, i) => {
     if (!isObject(cell)) throw invalid(`cell ${i} is not an object`);
-    if (!CELL_TYPES.has(cell.cell_type as string)) throw invalid(`cell ${i} has unknown cell_type ${JSON.stringify(cell.cell_type)}`);
+    if (!CELL_TYPES.has(cell.cell_type as string))
+      throw invalid(
+        `cell ${i} has unknown cell_type ${JSON.stringify(cell.cell_type)}`
+      );
     if (!isSource(cell.source)) throw invalid(`cell ${i} has no text "source"`);
     if (cell.id !== undefined) {
-      if (typeof cell.id !== 'string' || !/^[a-zA-Z0-9-_]{1,64}$/.test(cell.id)) throw invalid(`cell ${i} has an invalid id`);
+      if (typeof cell.id !== 'string' || !/^[a-zA-Z0-9-_]{1,64}$/.test(cell.id))
+        throw invalid(`cell ${i} has an invalid id`);
       if (ids.has(cell.id)) throw invalid(`cell id "${cell.id}" appears twice`);
       ids.add(cell.id);
     }
@@ -47,14 +59,23 @@ export function validateNotebook(nb: unknown): Notebook {
   return nb as unknown as Notebook;
 }
 
-function validateParameters(value: unknown, max: number): Record<string, unknown> {
+function validateParameters(
+  value: unknown,
+  max: number
+): Record<string, unknown> {
   if (value === undefined || value === null) return {};
   if (!isObject(value)) {
-    throw badRequest('invalid_parameter', '"parameters" must be an object of name: value pairs.');
+    throw badRequest(
+      'invalid_parameter',
+      '"parameters" must be an object of name: value pairs.'
+    );
   }
   const names = Object.keys(value);
   if (names.length > max) {
-    throw badRequest('invalid_parameter', `Too many parameters (${names.length}); at most ${max} are allowed.`);
+    throw badRequest(
+      'invalid_parameter',
+      `Too many parameters (${names.length}); at most ${max} are allowed.`
+    );
   }
   for (const name of names) {
     if (!IDENTIFIER.test(name) || PYTHON_KEYWORDS.has(name)) {
@@ -65,16 +86,23 @@ function validateParameters(value: unknown, max: number): Record<string, unknown
     }
     const v = value[name];
     if (typeof v === 'number' && !Number.isFinite(v)) {
-      throw badRequest('invalid_parameter', `Parameter "${name}" must be a finite number.`);
+      throw badRequest(
+        'invalid_parameter',
+        `Parameter "${name}" must be a finite number.`
+      );
     }
   }
   return value;
 }
 
-function optionalString(body: Record<string, unknown>, key: string): string | null {
+function optionalString(
+  body: Record<string, unknown>,
+  key: string
+): string | null {
   const v = body[key];
   if (v === undefined || v === null || v === '') return null;
-  if (typeof v !== 'string') throw badRequest('invalid_request', `"${key}" must be a string.`);
+  if (typeof v !== 'string')
+    throw badRequest('invalid_request', `"${key}" must be a string.`);
   return v;
 }
 
@@ -85,52 +113,93 @@ function defaultName(path: string | null, now: Date): string {
 }
 
 /** Validates a POST /api/jobs body against the configuration; throws ApiError with what to fix. */
-export function validateSubmission(body: unknown, config: Config, now = new Date()): Submission {
-  if (!isObject(body)) throw badRequest('invalid_request', 'The request body must be a JSON object with "notebook" and "profile".');
-  if (body.notebook === undefined) throw badRequest('invalid_notebook', 'The request has no "notebook".');
+export function validateSubmission(
+  body: unknown,
+  config: Config,
+  now = new Date()
+): Submission {
+  if (!isObject(body))
+    throw badRequest(
+      'invalid_request',
+      'The request body must be a JSON object with "notebook" and "profile".'
+    );
+  if (body.notebook === undefined)
+    throw badRequest('invalid_notebook', 'The request has no "notebook".');
   const notebook = validateNotebook(body.notebook);
 
   const profileNames = config.profiles.map(p => p.name);
   if (typeof body.profile !== 'string' || !body.profile) {
-    throw badRequest('unknown_profile', `Choose a profile: one of ${profileNames.join(', ')}.`);
+    throw badRequest(
+      'unknown_profile',
+      `Choose a profile: one of ${profileNames.join(', ')}.`
+    );
   }
   const profile = config.profiles.find(p => p.name === body.profile);
   if (!profile) {
-    throw badRequest('unknown_profile', `Profile '${body.profile}' does not exist; choose one of ${profileNames.join(', ')}.`);
+    throw badRequest(
+      'unknown_profile',
+      `Profile '${body.profile}' does not exist; choose one of ${profileNames.join(', ')}.`
+    );
   }
 
   let queue = config.queues.find(q => q.profile === profile.name);
   if (body.queue !== undefined && body.queue !== null && body.queue !== '') {
     queue = config.queues.find(q => q.name === body.queue);
     if (!queue) {
-      throw badRequest('unknown_queue', `Queue '${String(body.queue)}' does not exist; choose one of ${config.queues.map(q => q.name).join(', ')}.`);
+      throw badRequest(
+        'unknown_queue',
+        `Queue '${String(body.queue)}' does not exist; choose one of ${config.queues.map(q => q.name).join(', ')}.`
+      );
     }
     if (queue.profile !== profile.name) {
-      throw badRequest('unknown_queue', `Queue '${queue.name}' runs profile '${queue.profile}', not '${profile.name}'.`);
+      throw badRequest(
+        'unknown_queue',
+        `Queue '${queue.name}' runs profile '${queue.profile}', not '${profile.name}'.`
+      );
     }
   }
   if (!queue) {
-    throw badRequest('unknown_queue', `No queue serves profile '${profile.name}'; ask the operator to add one.`);
+    throw badRequest(
+      'unknown_queue',
+      `No queue serves profile '${profile.name}'; ask the operator to add one.`
+    );
   }
 
-  const priority = body.priority === undefined || body.priority === null ? config.default_priority : body.priority;
+  const priority =
+    body.priority === undefined || body.priority === null
+      ? config.default_priority
+      : body.priority;
   if (typeof priority !== 'string' || !config.priorities.includes(priority)) {
-    throw badRequest('invalid_priority', `Priority ${JSON.stringify(priority)} is not valid; choose one of ${config.priorities.join(', ')}.`);
+    throw badRequest(
+      'invalid_priority',
+      `Priority ${JSON.stringify(priority)} is not valid; choose one of ${config.priorities.join(', ')}.`
+    );
   }
 
-  const parameters = validateParameters(body.parameters, config.limits.max_parameters);
+  const parameters = validateParameters(
+    body.parameters,
+    config.limits.max_parameters
+  );
   const notebookPath = optionalString(body, 'notebook_path');
   const cwd = optionalString(body, 'cwd');
   let kernel: KernelInfo = {};
   if (body.kernel !== undefined && body.kernel !== null) {
-    if (!isObject(body.kernel)) throw badRequest('invalid_request', '"kernel" must be an object with "name" and "python".');
+    if (!isObject(body.kernel))
+      throw badRequest(
+        'invalid_request',
+        '"kernel" must be an object with "name" and "python".'
+      );
     kernel = {
       name: optionalString(body.kernel, 'name') ?? undefined,
       python: optionalString(body.kernel, 'python') ?? undefined
     };
   }
   let name = optionalString(body, 'name') ?? defaultName(notebookPath, now);
-  if (name.length > 200) throw badRequest('invalid_request', 'The job name is longer than 200 characters.');
+  if (name.length > 200)
+    throw badRequest(
+      'invalid_request',
+      'The job name is longer than 200 characters.'
+    );
   name = name.trim() || defaultName(notebookPath, now);
 
   return {

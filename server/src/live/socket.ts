@@ -28,10 +28,14 @@ export class LiveHub implements JobListener {
     private readonly auth: Authenticator,
     private readonly jobs: JobService
   ) {
-    this.io = new Server(http, { cors: { origin: '*' }, maxHttpBufferSize: 1e6 });
+    this.io = new Server(http, {
+      cors: { origin: '*' },
+      maxHttpBufferSize: 1e6
+    });
     this.io.use((socket, next) => {
       const token =
-        (socket.handshake.auth as { token?: string } | undefined)?.token ?? tokenFromHeader(socket.handshake.headers.authorization);
+        (socket.handshake.auth as { token?: string } | undefined)?.token ??
+        tokenFromHeader(socket.handshake.headers.authorization);
       this.auth
         .authenticate(token)
         .then(identity => {
@@ -48,27 +52,43 @@ export class LiveHub implements JobListener {
     const identity = socket.data.identity as Identity;
     void socket.join(userRoom(identity.user));
     if (identity.admin) void socket.join('admins');
-    socket.on('subscribe', (req: SubscribeRequest, ack?: (answer: unknown) => void) => {
-      const reply = typeof ack === 'function' ? ack : () => undefined;
-      try {
-        const id = String(req?.job_id ?? '');
-        const after = Number(req?.after ?? 0);
-        if (!Number.isInteger(after) || after < 0) throw new ApiError(400, 'invalid_request', '"after" must be a whole number ≥ 0.');
-        const job = this.jobs.getRecord(identity, id);
-        void socket.join(jobRoom(id));
-        let cursor = after;
-        for (;;) {
-          const { events } = this.jobs.events(identity, id, cursor, BACKLOG_BATCH);
-          if (!events.length) break;
-          socket.emit('events', { job_id: id, events });
-          cursor = events[events.length - 1].seq;
+    socket.on(
+      'subscribe',
+      (req: SubscribeRequest, ack?: (answer: unknown) => void) => {
+        const reply = typeof ack === 'function' ? ack : () => undefined;
+        try {
+          const id = String(req?.job_id ?? '');
+          const after = Number(req?.after ?? 0);
+          if (!Number.isInteger(after) || after < 0)
+            throw new ApiError(
+              400,
+              'invalid_request',
+              '"after" must be a whole number ≥ 0.'
+            );
+          const job = this.jobs.getRecord(identity, id);
+          void socket.join(jobRoom(id));
+          let cursor = after;
+          for (;;) {
+            const { events } = this.jobs.events(
+              identity,
+              id,
+              cursor,
+              BACKLOG_BATCH
+            );
+            if (!events.length) break;
+            socket.emit('events', { job_id: id, events });
+            cursor = events[events.length - 1].seq;
+          }
+          reply({ ok: true, job: this.jobs.get(identity, job.id) });
+        } catch (err) {
+          const e =
+            err instanceof ApiError
+              ? err
+              : new ApiError(500, 'internal_error', String(err));
+          reply({ ok: false, ...e.toJSON() });
         }
-        reply({ ok: true, job: this.jobs.get(identity, job.id) });
-      } catch (err) {
-        const e = err instanceof ApiError ? err : new ApiError(500, 'internal_error', String(err));
-        reply({ ok: false, ...e.toJSON() });
       }
-    });
+    );
     socket.on('unsubscribe', (req: SubscribeRequest) => {
       void socket.leave(jobRoom(String(req?.job_id ?? '')));
     });

@@ -29,7 +29,11 @@ export interface SchedulerInput {
   runningByUser: Record<string, number>;
 }
 
-function better(a: QueuedJob, b: QueuedJob, share: Map<string, number>): boolean {
+function better(
+  a: QueuedJob,
+  b: QueuedJob,
+  share: Map<string, number>
+): boolean {
   if (a.priorityRank !== b.priorityRank) return a.priorityRank > b.priorityRank;
   const sa = share.get(a.owner) ?? 0;
   const sb = share.get(b.owner) ?? 0;
@@ -42,13 +46,17 @@ function better(a: QueuedJob, b: QueuedJob, share: Map<string, number>): boolean
  * Orders one pool's queued jobs as they would be admitted if capacity were unlimited:
  * each pick raises its owner's share, as an admission would.
  */
-export function admissionOrder(jobs: QueuedJob[], runningByUser: Record<string, number>): QueuedJob[] {
+export function admissionOrder(
+  jobs: QueuedJob[],
+  runningByUser: Record<string, number>
+): QueuedJob[] {
   const share = new Map(Object.entries(runningByUser));
   const left = [...jobs];
   const order: QueuedJob[] = [];
   while (left.length) {
     let best = 0;
-    for (let i = 1; i < left.length; i++) if (better(left[i], left[best], share)) best = i;
+    for (let i = 1; i < left.length; i++)
+      if (better(left[i], left[best], share)) best = i;
     const [job] = left.splice(best, 1);
     order.push(job);
     share.set(job.owner, (share.get(job.owner) ?? 0) + 1);
@@ -67,18 +75,24 @@ export function decideAdmissions(input: SchedulerInput): string[] {
   // Pools are decided independently from the same shares, so a job's queue position
   // (queuePositions) says exactly whether it would be admitted now.
   const admitted: string[] = [];
-  for (const [pool, jobs] of [...byPool.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+  for (const [pool, jobs] of [...byPool.entries()].sort(([a], [b]) =>
+    a < b ? -1 : 1
+  )) {
     const state = input.pools[pool];
     if (!state) continue;
     const free = Math.max(0, state.capacity - state.running);
     if (!free) continue;
-    for (const job of admissionOrder(jobs, input.runningByUser).slice(0, free)) admitted.push(job.id);
+    for (const job of admissionOrder(jobs, input.runningByUser).slice(0, free))
+      admitted.push(job.id);
   }
   return admitted;
 }
 
 /** 1-based positions of queued jobs within their queue, in admission order. */
-export function queuePositions(queued: (QueuedJob & { queue: string })[], runningByUser: Record<string, number>): Map<string, number> {
+export function queuePositions(
+  queued: (QueuedJob & { queue: string })[],
+  runningByUser: Record<string, number>
+): Map<string, number> {
   const byQueue = new Map<string, QueuedJob[]>();
   for (const job of queued) {
     const list = byQueue.get(job.queue) ?? [];
@@ -87,7 +101,9 @@ export function queuePositions(queued: (QueuedJob & { queue: string })[], runnin
   }
   const positions = new Map<string, number>();
   for (const jobs of byQueue.values()) {
-    admissionOrder(jobs, runningByUser).forEach((job, i) => positions.set(job.id, i + 1));
+    admissionOrder(jobs, runningByUser).forEach((job, i) =>
+      positions.set(job.id, i + 1)
+    );
   }
   return positions;
 }

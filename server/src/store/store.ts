@@ -1,7 +1,13 @@
 import Database from 'better-sqlite3';
 import * as fs from 'fs';
 import * as path from 'path';
-import type { JobEvent, JobRecord, JobSpec, JobState, Notebook } from '../jobs/types';
+import type {
+  JobEvent,
+  JobRecord,
+  JobSpec,
+  JobState,
+  Notebook
+} from '../jobs/types';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS jobs (
@@ -72,13 +78,26 @@ function toRecord(row: JobRow): JobRecord {
     state: row.state as JobState,
     spec: JSON.parse(row.spec) as JobSpec,
     cancel_requested: row.cancel_requested === 1,
-    backend_ref: row.backend_ref ? (JSON.parse(row.backend_ref) as Record<string, unknown>) : null,
+    backend_ref: row.backend_ref
+      ? (JSON.parse(row.backend_ref) as Record<string, unknown>)
+      : null,
     has_result: row.has_result === 1
   };
 }
 
 export type JobPatch = Partial<
-  Pick<JobRecord, 'state' | 'reason' | 'started_at' | 'finished_at' | 'cancel_requested' | 'backend_ref' | 'priority' | 'queue' | 'position_key'>
+  Pick<
+    JobRecord,
+    | 'state'
+    | 'reason'
+    | 'started_at'
+    | 'finished_at'
+    | 'cancel_requested'
+    | 'backend_ref'
+    | 'priority'
+    | 'queue'
+    | 'position_key'
+  >
 > & { token_hash?: string | null };
 
 /**
@@ -89,7 +108,8 @@ export class Store {
   private readonly db: Database.Database;
 
   constructor(file: string) {
-    if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    if (file !== ':memory:')
+      fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
@@ -102,16 +122,24 @@ export class Store {
   }
 
   getSetting(key: string): string | undefined {
-    const row = this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
+    const row = this.db
+      .prepare('SELECT value FROM settings WHERE key = ?')
+      .get(key) as { value: string } | undefined;
     return row?.value;
   }
 
   setSetting(key: string, value: string): void {
-    this.db.prepare('INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.db
+      .prepare(
+        'INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'
+      )
+      .run(key, value);
   }
 
   nextPositionKey(): number {
-    const row = this.db.prepare('SELECT MAX(position_key) AS m FROM jobs').get() as { m: number | null };
+    const row = this.db
+      .prepare('SELECT MAX(position_key) AS m FROM jobs')
+      .get() as { m: number | null };
     return (row.m ?? 0) + 1;
   }
 
@@ -123,21 +151,31 @@ export class Store {
          VALUES (@id, @owner, @name, @profile, @queue, @priority, @state, @reason, @created_at, @started_at, @finished_at,
           @position_key, @spec, @notebook, 0, NULL, 0)`
       )
-      .run({ ...job, spec: JSON.stringify(job.spec), notebook: JSON.stringify(notebook) });
+      .run({
+        ...job,
+        spec: JSON.stringify(job.spec),
+        notebook: JSON.stringify(notebook)
+      });
   }
 
   getJob(id: string): JobRecord | undefined {
-    const row = this.db.prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`).get(id) as JobRow | undefined;
+    const row = this.db
+      .prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`)
+      .get(id) as JobRow | undefined;
     return row ? toRecord(row) : undefined;
   }
 
   getTokenHash(id: string): string | null {
-    const row = this.db.prepare('SELECT token_hash FROM jobs WHERE id = ?').get(id) as { token_hash: string | null } | undefined;
+    const row = this.db
+      .prepare('SELECT token_hash FROM jobs WHERE id = ?')
+      .get(id) as { token_hash: string | null } | undefined;
     return row?.token_hash ?? null;
   }
 
   getNotebook(id: string): Notebook | undefined {
-    const row = this.db.prepare('SELECT notebook FROM jobs WHERE id = ?').get(id) as { notebook: string } | undefined;
+    const row = this.db
+      .prepare('SELECT notebook FROM jobs WHERE id = ?')
+      .get(id) as { notebook: string } | undefined;
     return row ? (JSON.parse(row.notebook) as Notebook) : undefined;
   }
 
@@ -162,11 +200,16 @@ export class Store {
     const values: Record<string, unknown> = { id };
     for (const k of keys) {
       const v = patch[k];
-      if (k === 'backend_ref') values[k] = v === null ? null : JSON.stringify(v);
+      if (k === 'backend_ref')
+        values[k] = v === null ? null : JSON.stringify(v);
       else if (k === 'cancel_requested') values[k] = v ? 1 : 0;
       else values[k] = v;
     }
-    this.db.prepare(`UPDATE jobs SET ${keys.map(k => `${k} = @${k}`).join(', ')} WHERE id = @id`).run(values);
+    this.db
+      .prepare(
+        `UPDATE jobs SET ${keys.map(k => `${k} = @${k}`).join(', ')} WHERE id = @id`
+      )
+      .run(values);
   }
 
   /**
@@ -174,14 +217,24 @@ export class Store {
    * high-water mark. Returns the mark before and after, so the caller can fan out exactly
    * the events that became deliverable.
    */
-  appendEvents(jobId: string, events: JobEvent[]): { before: number; after: number; inserted: number } {
-    const insert = this.db.prepare('INSERT OR IGNORE INTO events (job_id, seq, body) VALUES (?, ?, ?)');
+  appendEvents(
+    jobId: string,
+    events: JobEvent[]
+  ): { before: number; after: number; inserted: number } {
+    const insert = this.db.prepare(
+      'INSERT OR IGNORE INTO events (job_id, seq, body) VALUES (?, ?, ?)'
+    );
     const getLast = this.db.prepare('SELECT last_seq FROM jobs WHERE id = ?');
-    const hasSeq = this.db.prepare('SELECT 1 FROM events WHERE job_id = ? AND seq = ?');
-    const setLast = this.db.prepare('UPDATE jobs SET last_seq = ? WHERE id = ?');
+    const hasSeq = this.db.prepare(
+      'SELECT 1 FROM events WHERE job_id = ? AND seq = ?'
+    );
+    const setLast = this.db.prepare(
+      'UPDATE jobs SET last_seq = ? WHERE id = ?'
+    );
     return this.db.transaction(() => {
       let inserted = 0;
-      for (const ev of events) inserted += insert.run(jobId, ev.seq, JSON.stringify(ev)).changes;
+      for (const ev of events)
+        inserted += insert.run(jobId, ev.seq, JSON.stringify(ev)).changes;
       const before = (getLast.get(jobId) as { last_seq: number }).last_seq;
       let after = before;
       while (hasSeq.get(jobId, after + 1)) after += 1;
@@ -191,21 +244,42 @@ export class Store {
   }
 
   /** Events with after < seq <= upTo (upTo defaults to the gap-free mark), in order. */
-  listEvents(jobId: string, after: number, limit: number, upTo?: number): JobEvent[] {
-    const max = upTo ?? (this.db.prepare('SELECT last_seq FROM jobs WHERE id = ?').get(jobId) as { last_seq: number } | undefined)?.last_seq ?? 0;
+  listEvents(
+    jobId: string,
+    after: number,
+    limit: number,
+    upTo?: number
+  ): JobEvent[] {
+    const max =
+      upTo ??
+      (
+        this.db.prepare('SELECT last_seq FROM jobs WHERE id = ?').get(jobId) as
+          { last_seq: number } | undefined
+      )?.last_seq ??
+      0;
     const rows = this.db
-      .prepare('SELECT body FROM events WHERE job_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?')
+      .prepare(
+        'SELECT body FROM events WHERE job_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?'
+      )
       .all(jobId, after, max, limit) as { body: string }[];
     return rows.map(r => JSON.parse(r.body) as JobEvent);
   }
 
   /** Stores the result once: the first finish wins, a retried finish changes nothing. */
   saveResult(jobId: string, notebook: Notebook): boolean {
-    return this.db.prepare('INSERT OR IGNORE INTO results (job_id, notebook) VALUES (?, ?)').run(jobId, JSON.stringify(notebook)).changes === 1;
+    return (
+      this.db
+        .prepare(
+          'INSERT OR IGNORE INTO results (job_id, notebook) VALUES (?, ?)'
+        )
+        .run(jobId, JSON.stringify(notebook)).changes === 1
+    );
   }
 
   getResult(jobId: string): string | undefined {
-    const row = this.db.prepare('SELECT notebook FROM results WHERE job_id = ?').get(jobId) as { notebook: string } | undefined;
+    const row = this.db
+      .prepare('SELECT notebook FROM results WHERE job_id = ?')
+      .get(jobId) as { notebook: string } | undefined;
     return row?.notebook;
   }
 }

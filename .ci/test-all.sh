@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Runs every suite (or only those named), keeps going past failures, prints each suite's
+# count and ends with one line: `N passed, N failed` over all of them.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.venv/bin:$PATH" PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+OUT="${NBQUEUE_TEST_OUT:-test-results}"
+rm -rf "$OUT" && mkdir -p "$OUT"
+suites=("$@")
+[ ${#suites[@]} -eq 0 ] && suites=(lint server labextension runner ui)
+
+passed=0
+failed=0
+count() { # suite passed failed
+  echo "== $1: $2 passed, $3 failed"
+  passed=$((passed + $2))
+  failed=$((failed + $3))
+}
+check() { # name command...: a lint step counts as one test
+  local name=$1
+  shift
+  if "$@" >"$OUT/$name.log" 2>&1; then count "$name" 1 0; else cat "$OUT/$name.log"; count "$name" 0 1; fi
+}
+jest_counts() { # workspace
+  node -e 'const r=require(process.argv[1]); const broken=r.testResults.filter(t=>t.status==="failed"&&!t.assertionResults.length).length; console.log(r.numPassedTests, r.numFailedTests+broken)' "$PWD/$OUT/$1.json" 2>/dev/null || echo "0 1"
+}
+
+for suite in "${suites[@]}"; do
+  echo "==== $suite"
+  case $suite in
+    lint)
+      check prettier npx prettier --check .
+      check eslint npx eslint .
+      check ruff-check ruff check runner-image
+      check ruff-format ruff format --check runner-image
+      ;;
+    server | labextension)
+      (cd "$suite" && npx jest --ci --json --outputFile="$PWD/../$OUT/$suite.json" 2>&1 | tail -n 60)
+      read -r p f < <(jest_counts "$suite")
+      count "jest $suite" "$p" "$f"
+      ;;
+    runner)
+      python -m pytest -q --junitxml="$OUT/pytest.xml" 2>&1 | tail -n 40
+      read -r p f < <(python - "$OUT/pytest.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+    s = root if root.tag == "testsuite" else root.find("testsuite")
+    t, fl, er, sk = (int(s.get(k, 0)) for k in ("tests", "failures", "errors", "skipped"))
+    print(t - fl - er - sk, fl + er)
+except Exception:
+    print(0, 1)
+PY
+)
+      count pytest "$p" "$f"
+      ;;
+    ui)
+      line=$(bash ui-tests/run.sh 2>&1 | tee "$OUT/ui-tests.log" | tail -n 1)
+      tail -n 40 "$OUT/ui-tests.log"
+      if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then count galata "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"; else count galata 0 1; fi
+      ;;
+    *) echo "unknown suite $suite"; count "$suite" 0 1 ;;
+  esac
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

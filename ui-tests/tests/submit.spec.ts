@@ -293,4 +293,47 @@ test.describe('Submit to GPU queue', () => {
     expect(job.parameters).toMatchObject({ steps: 1 });
     await cancel(request, job.id);
   });
+
+  test('a cell that raises ends the job failed and "Show error" says why', async ({
+    page,
+    request,
+    tmpPath
+  }) => {
+    const notebookPath = await openDemo(page, tmpPath);
+    const dialog = await openSubmitDialog(page);
+    await dialog.locator('select[name="profile"]').selectOption('cpu');
+    // Not JSON, so sent as the string "ten": range("ten") raises TypeError.
+    const steps = await parameterRow(dialog, 'steps');
+    await steps.locator('input[name="param-value"]').fill('ten');
+    await submitButton(page).click();
+    await expect(dialog).toBeHidden();
+
+    const toast = page.locator('.Toastify__toast', { hasText: /failed/ });
+    await expect(toast).toBeVisible({ timeout: 120_000 });
+    const [job] = await jobsOf(request, notebookPath);
+    expect(job.state).toBe('failed');
+    expect(job.reason).toContain('TypeError');
+    await expect(toast).toContainText(`Job ${job.name} failed`);
+
+    // The traceback streamed into the cell that raised; nothing ran after it.
+    await expect(
+      cell(page, TRAIN_CELL).locator('.jp-OutputArea-output')
+    ).toContainText('TypeError');
+    await expect(
+      cell(page, PLOT_CELL).locator('.jp-OutputArea-output')
+    ).toHaveCount(0);
+    await expect(page.locator('.jp-Cell.nbq-remote-running')).toHaveCount(0);
+
+    await toast.getByRole('button', { name: 'Show error' }).click();
+    const errorDialog = page.locator('.jp-Dialog', {
+      hasText: `Job ${job.name} failed`
+    });
+    await expect(errorDialog).toBeVisible();
+    await expect(errorDialog.locator('.jp-Dialog-body')).toHaveText(
+      job.reason!
+    );
+    await shot(page, '07-show-error');
+    await errorDialog.getByRole('button', { name: 'Close' }).click();
+    await expect(errorDialog).toBeHidden();
+  });
 });

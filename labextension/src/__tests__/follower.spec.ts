@@ -17,13 +17,15 @@ class FakeService {
   subscriptions: Array<{ jobId: string; after: number }> = [];
   unsubscribed: string[] = [];
   socketConnected = true;
+  /** The job the subscribe acknowledgement carries. */
+  ackJob: IJob | undefined = undefined;
 
   async socket() {
     return { connected: this.socketConnected };
   }
   async subscribe(jobId: string, after: number) {
     this.subscriptions.push({ jobId, after });
-    return { ok: true };
+    return { ok: true, job: this.ackJob };
   }
   unsubscribe(jobId: string) {
     this.unsubscribed.push(jobId);
@@ -182,5 +184,25 @@ describe('LiveFollower', () => {
     service.connected.emit();
     await flush();
     expect(service.subscriptions).toEqual([{ jobId: 'j-1', after: 0 }]);
+  });
+
+  it('finishes a job that ended before the subscription', async () => {
+    const { service, follower, view, outputs } = setup();
+    const log = new EventLog();
+    service.stored = [
+      log.cellStarted('a'),
+      log.stream('a', 'fast\n'),
+      log.cellFinished('a')
+    ];
+    service.ackJob = job('j-1', 'succeeded', 3);
+    await follower.follow(
+      job('j-1', 'queued'),
+      view as unknown as NotebookPanel
+    );
+    await flush();
+    expect(outputs()).toEqual([
+      { output_type: 'stream', name: 'stdout', text: 'fast\n' }
+    ]);
+    expect(follower.lastSeq('j-1')).toBeNull();
   });
 });

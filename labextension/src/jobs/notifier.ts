@@ -30,12 +30,25 @@ export class JobNotifier {
     this._commands = options.commands;
     this._storage = options.storage;
     this._service.jobChanged.connect((_, job) => this._onJob(job));
+    // A job that ended while the socket was (re)connecting sent its `job`
+    // message to no one: ask for it.
+    this._service.connected.connect(() => {
+      void this._check();
+    });
   }
 
   /** Notify when this job ends. */
   watch(job: IJob): void {
     const ids = this._watched().filter(id => id !== job.id);
     this._save([...ids, job.id]);
+    // `job` messages come over the socket.
+    this._service
+      .socket()
+      .catch(error =>
+        Notification.error(
+          `nbqueue cannot tell when job ${job.name} ends: ${describe(error)}`
+        )
+      );
   }
 
   /**
@@ -43,28 +56,22 @@ export class JobNotifier {
    * the others (which needs the socket open).
    */
   async restore(): Promise<void> {
-    const ids = this._watched();
-    if (!ids.length) {
-      return;
+    if (this._watched().length) {
+      await this._service.socket();
     }
-    let active = false;
-    for (const id of ids) {
+  }
+
+  /** Notify the watched jobs that have ended. */
+  private async _check(): Promise<void> {
+    for (const id of this._watched()) {
       try {
-        const job = await this._service.getJob(id);
-        if (isFinal(job.state)) {
-          this._onJob(job);
-        } else {
-          active = true;
-        }
+        this._onJob(await this._service.getJob(id));
       } catch (error) {
         this._forget(id);
         Notification.error(
           `Could not check nbqueue job ${id}: ${describe(error)}`
         );
       }
-    }
-    if (active) {
-      await this._service.socket();
     }
   }
 

@@ -30,6 +30,8 @@ interface IFollowed {
   writer: LiveWriter;
   /** A REST fetch of missing events is under way. */
   fetching: boolean;
+  /** The job ended; its last events are being applied. */
+  finishing: boolean;
 }
 
 export class LiveFollower implements IDisposable {
@@ -68,7 +70,8 @@ export class LiveFollower implements IDisposable {
       path: panel.context.path,
       panel,
       writer: new LiveWriter(new NotebookPanelAdapter(panel)),
-      fetching: false
+      fetching: false,
+      finishing: false
     };
     this._followed.set(job.id, followed);
     this._remember(followed.path, job.id, true);
@@ -118,7 +121,15 @@ export class LiveFollower implements IDisposable {
 
   private async _subscribe(followed: IFollowed): Promise<void> {
     try {
-      await this._service.subscribe(followed.jobId, followed.writer.lastSeq);
+      const ack = await this._service.subscribe(
+        followed.jobId,
+        followed.writer.lastSeq
+      );
+      // The job may have ended while the socket was down or before it opened,
+      // when no `job` message could reach us.
+      if (ack.job && isFinal(ack.job.state)) {
+        await this._finish(followed, ack.job);
+      }
     } catch (error) {
       this._onError(
         `Could not follow job ${followed.jobId} live: ${describe(error)}`
@@ -170,6 +181,10 @@ export class LiveFollower implements IDisposable {
 
   /** Apply whatever the socket has not delivered yet, then stop following. */
   private async _finish(followed: IFollowed, job: IJob): Promise<void> {
+    if (followed.finishing) {
+      return;
+    }
+    followed.finishing = true;
     if (job.last_seq > followed.writer.lastSeq) {
       try {
         const { events } = await this._service.getEvents(

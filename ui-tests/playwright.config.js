@@ -18,7 +18,9 @@ const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
 process.env.NBQUEUE_UI_TESTS_TMP ??= fs.mkdtempSync(
   path.join(os.tmpdir(), 'nbqueue-ui-tests-')
 );
-process.env.NBQUEUE_STATE_FILE ??= path.join(
+// Always the test sidecar's own state file, never one from the environment
+// (that would be the person's real sidecar).
+process.env.NBQUEUE_STATE_FILE = path.join(
   process.env.NBQUEUE_UI_TESTS_TMP,
   'server.json'
 );

@@ -15,7 +15,9 @@ export PATH="$REPO/.venv/bin:$PATH"
 
 TMP="${NBQUEUE_UI_TESTS_TMP:-$(mktemp -d -t nbqueue-ui-tests-XXXXXX)}"
 mkdir -p "$TMP"
-export NBQUEUE_STATE_FILE="${NBQUEUE_STATE_FILE:-$TMP/server.json}"
+# The test sidecar only: a real one named by the environment stays untouched.
+export NBQUEUE_STATE_FILE="$TMP/server.json"
+unset NBQUEUE_URL NBQUEUE_TOKEN
 PORT="${NBQUEUE_UI_TESTS_PORT:-8888}"
 export NBQUEUE_UI_TESTS_PORT="$PORT"
 

@@ -45,7 +45,11 @@ def wait_for(condition, timeout: float = 20.0, interval: float = 0.02, what: str
 def make_notebook(*cells) -> dict:
     """cells: source strings (code) or (source, {"tags": [...], "type": "markdown"})."""
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     for i, spec in enumerate(cells):
         source, options = (spec, {}) if isinstance(spec, str) else spec
         if options.get("type") == "markdown":
@@ -73,7 +77,7 @@ class FakeSidecar:
         }
         self.failures = list(failures)
         self.cancel_when = cancel_when
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         self.events: dict[int, dict] = {}
         self.received: list[list[int]] = []  # seqs of every events POST that was answered 200
         self.attempts = 0

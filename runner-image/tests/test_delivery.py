@@ -1,0 +1,171 @@
+"""Events reach the sidecar complete, in order and once, even when it is away for a while."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+
+from nbqueue.runner.client import SidecarClient, SidecarError, SidecarUnreachable
+from nbqueue.runner.events import EventLog
+from nbqueue.runner.sender import EventSender
+
+from conftest import FakeSidecar, make_notebook, run_runner, start_runner, wait_for
+
+PRINTS = make_notebook(
+    "for i in range(50):\n    print(i)",
+    "print('done')",
+)
+
+
+def assert_complete(sidecar: FakeSidecar) -> list[dict]:
+    events = sidecar.ordered_events()
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    texts = "".join(
+        e["output"]["text"] for e in events if e["type"] == "output" and e["cell_id"] == "cell-0"
+    )
+    assert texts == "".join(f"{i}\n" for i in range(50))
+    return events
+
+
+@pytest.mark.parametrize("mode", ["503", "close"])
+def test_sidecar_failing_first_posts_loses_and_duplicates_nothing(tmp_path, mode):
+    with FakeSidecar(PRINTS, failures=[mode] * 4) as sidecar:
+        code, log = run_runner(sidecar.url, tmp_path)
+        assert code == 0, log
+        assert sidecar.attempts >= 5
+        events = assert_complete(sidecar)
+        accepted = [seq for batch in sidecar.received for seq in batch]
+        assert sorted(accepted) == [e["seq"] for e in events]  # each seq accepted exactly once
+        assert sidecar.finishes[0]["state"] == "succeeded"
+
+
+def test_unreachable_sidecar_exits_non_zero_after_retry_window(tmp_path):
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    started = time.monotonic()
+    code, log = run_runner(f"http://127.0.0.1:{port}", tmp_path, NBQUEUE_RETRY_SECONDS="1")
+    assert code == 3, log
+    assert time.monotonic() - started < 15
+    assert "unreachable" in log
+
+
+def test_sidecar_gone_mid_run_exits_non_zero_and_stops_the_job(tmp_path):
+    nb = make_notebook("print('a')", "import time\ntime.sleep(60)")
+    sidecar = FakeSidecar(nb, grace=1)
+    sidecar.__enter__()
+    process = start_runner(sidecar.url, tmp_path, NBQUEUE_RETRY_SECONDS="1")
+    try:
+        wait_for(
+            lambda: sidecar.has_event(
+                lambda e: e["type"] == "cell_started" and e["cell_index"] == 1
+            ),
+            what="second cell",
+        )
+        sidecar.__exit__()
+        # The runner should notice on its next POST; nudge one out with SIGTERM's log event.
+        process.terminate()
+        assert process.wait(timeout=20) == 3
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
+
+
+class ScriptedClient:
+    """In-process stand-in for SidecarClient: records the batches it is given."""
+
+    def __init__(self, answers=None):
+        self.batches: list[bytes] = []
+        self.taken: list[bytes] = []  # batches handed in, delivered or still in flight
+        self.answers = list(answers or [])
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def post_events(self, body: bytes) -> dict:
+        self.taken.append(body)
+        self.gate.wait()
+        self.batches.append(body)
+        answer = self.answers.pop(0) if self.answers else {}
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def decode(batch: bytes) -> list[int]:
+    import json
+
+    return [e["seq"] for e in json.loads(batch)["events"]]
+
+
+def test_sender_batches_by_count_and_size():
+    client = ScriptedClient()
+    sender = EventSender(client, on_cancel=lambda: None, on_failure=lambda e: None)
+    log = EventLog(sender.send)
+    for i in range(1200):
+        log.emit("log", level="info", message=str(i))
+    sender.start()
+    assert sender.close(timeout=10)
+    assert [len(decode(b)) for b in client.batches] == [500, 500, 200]
+    assert [s for b in client.batches for s in decode(b)] == list(range(1, 1201))
+
+    client = ScriptedClient()
+    sender = EventSender(client, on_cancel=lambda: None, on_failure=lambda e: None)
+    log = EventLog(sender.send)
+    for _ in range(5):
+        log.emit("log", level="info", message="x" * 400_000)
+    sender.start()
+    assert sender.close(timeout=10)
+    assert [len(decode(b)) for b in client.batches] == [2, 2, 1]
+    assert all(len(b) <= 1_000_000 for b in client.batches)
+
+
+def test_sender_sends_at_once_when_idle_and_batches_while_busy():
+    client = ScriptedClient()
+    sender = EventSender(client, on_cancel=lambda: None, on_failure=lambda e: None)
+    log = EventLog(sender.send)
+    sender.start()
+    log.emit("log", level="info", message="first")
+    wait_for(lambda: len(client.batches) == 1, timeout=2, what="first batch")
+    client.gate.clear()  # the next POST hangs: events pile up meanwhile
+    log.emit("log", level="info", message="second")
+    wait_for(lambda: len(client.taken) == 2, timeout=2, what="second batch in flight")
+    for i in range(10):
+        log.emit("log", level="info", message=str(i))
+    client.gate.set()
+    assert sender.close(timeout=5)
+    assert [decode(b) for b in client.batches] == [[1], [2], list(range(3, 13))]
+
+
+def test_sender_reports_cancel_and_failure():
+    cancels, failures = [], []
+    client = ScriptedClient(answers=[{"cancel": True}, SidecarUnreachable("gone")])
+    sender = EventSender(client, on_cancel=lambda: cancels.append(1), on_failure=failures.append)
+    log = EventLog(sender.send)
+    sender.start()
+    log.emit("log", level="info", message="a")
+    wait_for(lambda: cancels, timeout=2, what="cancel callback")
+    log.emit("log", level="info", message="b")
+    assert not sender.close(timeout=5)
+    assert len(failures) == 1 and isinstance(failures[0], SidecarError)
+
+
+def test_client_backoff_doubles_to_two_seconds():
+    delays: list[float] = []
+    client = SidecarClient("http://127.0.0.1:9", "j", "t", retry_seconds=1e9, sleep=delays.append)
+    calls = {"n": 0}
+
+    def flaky(method, path, body):
+        calls["n"] += 1
+        if calls["n"] <= 8:
+            from nbqueue.runner import client as module
+
+            raise module._Transient("down")
+        return {"ok": True}
+
+    client._request = flaky
+    assert client.get_job() == {"ok": True}
+    assert delays == pytest.approx([0.1, 0.2, 0.4, 0.8, 1.6, 2.0, 2.0, 2.0])

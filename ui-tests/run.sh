@@ -41,7 +41,7 @@ if [ -s "$REPORT" ]; then
     const s = report.stats || {};
     const failed = (s.unexpected || 0) + (s.flaky || 0);
     for (const error of report.errors || []) {
-      console.log(`ui-tests: error outside the tests: ${error.message}`);
+      console.log(`ui-tests: error outside the tests: ${String(error.message).replace(/^Error: /, "")}`);
     }
     const errors = (report.errors || []).length;
     console.log(`ui-tests: ${s.expected || 0} passed, ${failed + errors} failed` +

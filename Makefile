@@ -53,6 +53,9 @@ build: install
 	npm run build --workspace server
 	npm run build --workspace labextension
 	$(VPY) -m pip install --quiet --no-deps --no-build-isolation --force-reinstall .
+	@# The nbqueue CLI on the virtualenv's PATH too (it is also `npx nbqueue`).
+	@printf '#!/bin/sh\nexec node "%s/server/bin/nbqueue.js" "$$@"\n' "$(CURDIR)" > $(VENV)/bin/nbqueue
+	@chmod +x $(VENV)/bin/nbqueue
 
 # ---- run ----------------------------------------------------------------------------------
 

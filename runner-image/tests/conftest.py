@@ -79,6 +79,7 @@ class FakeSidecar:
         self.cancel_when = cancel_when
         self.lock = threading.RLock()
         self.events: dict[int, dict] = {}
+        self.arrived: dict[int, float] = {}  # seq -> time.time() when first stored
         self.received: list[list[int]] = []  # seqs of every events POST that was answered 200
         self.attempts = 0
         self.finishes: list[dict] = []
@@ -180,7 +181,9 @@ class FakeSidecar:
                     return
                 batch = self._body()["events"]
                 with sidecar.lock:
+                    now = time.time()
                     for event in batch:
+                        sidecar.arrived.setdefault(event["seq"], now)
                         stored = sidecar.events.setdefault(event["seq"], event)
                         assert stored == event, "a resent seq changed content"
                     sidecar.received.append([e["seq"] for e in batch])

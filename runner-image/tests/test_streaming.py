@@ -165,3 +165,44 @@ def test_parameters_injected_and_used(tmp_path):
     cells = finish["notebook"]["cells"]
     assert cells[1]["metadata"]["tags"] == ["injected-parameters"]
     assert cells[2]["outputs"][0]["text"] == "3 run True None\n"
+
+
+def test_print_reaches_the_sidecar_within_100_ms_p95(tmp_path):
+    """Latency from print() in the kernel to the events POST arriving, on an idle line."""
+    nb = make_notebook(
+        "import time\nfor _ in range(40):\n    print(repr(time.time()), flush=True)\n"
+        "    time.sleep(0.02)"
+    )
+    with FakeSidecar(nb) as sidecar:
+        code, log = run_runner(sidecar.url, tmp_path)
+        assert code == 0, log
+        latencies = sorted(
+            sidecar.arrived[e["seq"]] - float(line)
+            for e in sidecar.ordered_events()
+            if e["type"] == "output"
+            for line in e["output"]["text"].splitlines()
+        )
+    assert len(latencies) == 40
+    p95 = latencies[int(len(latencies) * 0.95) - 1]
+    print(f"p95 {p95 * 1000:.1f} ms, median {latencies[len(latencies) // 2] * 1000:.1f} ms")
+    assert p95 < 0.1, f"p95 {p95 * 1000:.1f} ms; all: {[round(x * 1000, 1) for x in latencies]}"
+
+
+def test_consecutive_stream_chunks_merge_into_one_output(tmp_path):
+    nb = make_notebook(
+        "import sys\nfor i in range(5):\n    print(i, flush=True)\n"
+        "print('e', file=sys.stderr, flush=True)\nprint('last', flush=True)"
+    )
+    with FakeSidecar(nb) as sidecar:
+        code, log = run_runner(sidecar.url, tmp_path)
+        assert code == 0, log
+        events = sidecar.ordered_events()
+        outputs = sidecar.finishes[0]["notebook"]["cells"][0]["outputs"]
+    chunks = [e for e in events if e["type"] == "output"]
+    assert len(chunks) >= 7  # one event per flushed print
+    assert [(o["name"], o["text"]) for o in outputs] == [
+        ("stdout", "0\n1\n2\n3\n4\n"),
+        ("stderr", "e\n"),
+        ("stdout", "last\n"),
+    ]
+    assert apply_events(normalize_notebook(nb), events)["cells"][0]["outputs"] == outputs

@@ -116,6 +116,25 @@ class StreamingNotebookClient(NotebookClient):
             self.events.emit("output", **fields)
         return out
 
+    def output(
+        self, outs: list, msg: dict, display_id: str | None, cell_index: int
+    ) -> NotebookNode | None:
+        """nbclient's output handling, then a stream output directly after one of the same name
+        is merged into it, as JupyterLab's output area does: a loop that prints every step
+        leaves one output, not thousands. (Stream outputs never carry a display id, so the
+        indices nbclient records for display ids are unaffected.)"""
+        out = super().output(outs, msg, display_id, cell_index)
+        if out is not None and out.get("output_type") == "stream" and len(outs) >= 2:
+            previous = outs[-2]
+            if (
+                outs[-1] is out
+                and previous.get("output_type") == "stream"
+                and previous.get("name") == out.get("name")
+            ):
+                previous["text"] += out["text"]
+                outs.pop()
+        return out
+
     # -- helpers ---------------------------------------------------------------------------
 
     def _emit_execution_count(self, cell: NotebookNode, cell_index: int) -> None:

@@ -2,13 +2,15 @@
 
 `apply_events(job_notebook, events)` gives the notebook the runner finishes with (same cells,
 outputs and execution counts), which is also what a live view shows once it has applied every
-event. The live writer in the labextension and the CLI follow the same rules:
+event. The live writer in the labextension and the CLI are meant to follow the same rules:
 
 * `run_started`: every code cell's outputs are cleared and its execution count set to null.
 * `cell_started`: that cell's outputs are cleared and its execution count set to null.
 * `output`: appended to the cell's outputs (after a pending `clear_output(wait=True)` of that
-  cell takes effect). A `display_data`/`execute_result` carrying `display_id` first updates the
-  `data` and `metadata` of every earlier output shown with that display id, then is appended.
+  cell takes effect); a `stream` output right after a `stream` output of the same `name` is
+  merged into it instead (its `text` appended), as JupyterLab's output area does. A
+  `display_data`/`execute_result` carrying `display_id` first updates the `data` and `metadata`
+  of every earlier output shown with that display id, then is appended.
 * `clear_output`: `wait: false` clears the cell now; `wait: true` clears it when its next output
   arrives.
 * `update_display_data`: replaces `data` and `metadata` of every output shown with the display
@@ -80,7 +82,16 @@ def apply_events(notebook: dict, events: list[dict]) -> dict:
                 displays.setdefault(display_id, {}).setdefault(cell["id"], []).append(
                     len(cell["outputs"])
                 )
-            cell["outputs"].append(output)
+            previous = cell["outputs"][-1] if cell["outputs"] else None
+            if (
+                output.get("output_type") == "stream"
+                and previous is not None
+                and previous.get("output_type") == "stream"
+                and previous.get("name") == output.get("name")
+            ):
+                previous["text"] += output.get("text", "")
+            else:
+                cell["outputs"].append(output)
         elif kind == "clear_output":
             if event.get("wait"):
                 clear_on_next_output.add(cell["id"])

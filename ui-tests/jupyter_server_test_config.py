@@ -29,7 +29,7 @@ if os.environ.get("NBQUEUE_UI_TESTS_PORT"):
 
 # A labextensions folder holding only a link named after the package, so
 # JupyterLab loads the freshly built extension as a prebuilt one.
-extensions_dir = Path(mkdtemp(prefix="nbqueue-labextensions-"))
+extensions_dir = Path(mkdtemp(prefix="labextensions-", dir=os.environ.get("NBQUEUE_UI_TESTS_TMP")))
 (extensions_dir / "nbqueue-labextension").symlink_to(LAB_DIST, target_is_directory=True)
 
 c.LabApp.extra_labextensions_path = [  # noqa: F821

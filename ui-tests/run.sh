@@ -23,8 +23,13 @@ if [ -n "$missing" ]; then
   exit 1
 fi
 
-# Scratch folder for the servers' state and logs (see playwright.config.js).
-export NBQUEUE_UI_TESTS_TMP="${NBQUEUE_UI_TESTS_TMP:-$(mktemp -d -t nbqueue-ui-tests-XXXXXX)}"
+# Scratch folder for the servers' state and logs (see playwright.config.js),
+# removed afterwards unless the caller chose it.
+if [ -z "${NBQUEUE_UI_TESTS_TMP:-}" ]; then
+  NBQUEUE_UI_TESTS_TMP="$(mktemp -d -t nbqueue-ui-tests-XXXXXX)"
+  trap 'rm -rf "$NBQUEUE_UI_TESTS_TMP"' EXIT
+fi
+export NBQUEUE_UI_TESTS_TMP
 
 rm -rf test-results
 npx playwright test "$@"

@@ -196,7 +196,12 @@ export class SubmitForm extends ReactWidget {
           <p className="nbq-SubmitDialog-progress">Submitting…</p>
         )}
         {this._error && (
-          <p className="nbq-SubmitDialog-error" role="alert">
+          <p
+            className="nbq-SubmitDialog-error"
+            role="alert"
+            // The form scrolls; the message must not stay below the fold.
+            ref={node => node?.scrollIntoView?.({ block: 'nearest' })}
+          >
             {this._error}
           </p>
         )}

@@ -64,7 +64,7 @@ def make_notebook(*cells) -> dict:
 
 
 class FakeSidecar:
-    """Serves one job. `failures` is a list of modes ("503" or "close") applied, in order, to
+    """Serves one job. `failures` is a list of modes ("503", "close", "400") applied in order to
     the first event POSTs; `cancel_when(events)` decides when an events answer says cancel."""
 
     def __init__(self, notebook, parameters=None, grace=10, failures=(), cancel_when=None):
@@ -172,6 +172,11 @@ class FakeSidecar:
                 if failure == "503":
                     self._body()
                     self._answer(503, {"error": {"code": "unavailable", "message": "later"}})
+                    return
+                if failure == "400":
+                    self._body()
+                    error = {"code": "invalid_event", "message": "Invalid event: test."}
+                    self._answer(400, {"error": error})
                     return
                 if failure == "close":
                     # Read the batch, store nothing, and drop the connection without an answer.

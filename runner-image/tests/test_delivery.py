@@ -169,3 +169,23 @@ def test_client_backoff_doubles_to_two_seconds():
     client._request = flaky
     assert client.get_job() == {"ok": True}
     assert delays == pytest.approx([0.1, 0.2, 0.4, 0.8, 1.6, 2.0, 2.0, 2.0])
+
+
+def test_refused_events_stop_the_job_and_exit_2(tmp_path):
+    nb = make_notebook("import time\ntime.sleep(60)")
+    with FakeSidecar(nb, failures=["400"] * 100, grace=1) as sidecar:
+        started = time.monotonic()
+        code, log = run_runner(sidecar.url, tmp_path, timeout=30)
+        assert code == 2, log
+        assert time.monotonic() - started < 20  # the 60 s cell was stopped
+        assert sidecar.attempts == 1  # a 4xx is not retried
+        assert sidecar.finishes == []
+        assert "invalid_event" in log
+
+
+def test_wrong_job_token_exits_2_without_starting_a_kernel(tmp_path):
+    with FakeSidecar(make_notebook("print(1)")) as sidecar:
+        code, log = run_runner(sidecar.url, tmp_path, NBQUEUE_JOB_TOKEN="wrong")
+        assert code == 2, log
+        assert sidecar.bad_auth == 1 and sidecar.attempts == 0
+        assert "unauthorized" in log and "Executing notebook" not in log

@@ -188,10 +188,13 @@ def test_print_reaches_the_sidecar_within_100_ms_p95(tmp_path):
     assert p95 < 0.1, f"p95 {p95 * 1000:.1f} ms; all: {[round(x * 1000, 1) for x in latencies]}"
 
 
-def test_consecutive_stream_chunks_merge_into_one_output(tmp_path):
+def test_stream_chunks_merge_and_redisplay_updates(tmp_path):
     nb = make_notebook(
         "import sys\nfor i in range(5):\n    print(i, flush=True)\n"
-        "print('e', file=sys.stderr, flush=True)\nprint('last', flush=True)"
+        "print('e', file=sys.stderr, flush=True)\nprint('last', flush=True)",
+        "from IPython.display import display\n"
+        "display({'text/plain': 'a'}, raw=True, display_id='x')\nprint('between')\n"
+        "h = display({'text/plain': 'b'}, raw=True, display_id='x')",
     )
     with FakeSidecar(nb) as sidecar:
         code, log = run_runner(sidecar.url, tmp_path)
@@ -205,4 +208,9 @@ def test_consecutive_stream_chunks_merge_into_one_output(tmp_path):
         ("stderr", "e\n"),
         ("stdout", "last\n"),
     ]
-    assert apply_events(normalize_notebook(nb), events)["cells"][0]["outputs"] == outputs
+    replayed = apply_events(normalize_notebook(nb), events)
+    assert replayed["cells"][0]["outputs"] == outputs
+    # showing a display id again updates the earlier output too (as nbclient and JupyterLab do)
+    second = sidecar.finishes[0]["notebook"]["cells"][1]["outputs"]
+    assert [o.get("data", {}).get("text/plain") for o in second] == ["b", None, "b"]
+    assert replayed["cells"][1]["outputs"] == second

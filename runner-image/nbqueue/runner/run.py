@@ -130,8 +130,9 @@ class Runner:
         with self._lock:
             self._execution = execution
             cancelled = self._cancel.is_set()
-        if cancelled:
-            execution.cancel()
+        if cancelled:  # before any kernel started: nothing to interrupt
+            self.say("warning", CANCELLED_REASON)
+            return Outcome("cancelled", CANCELLED_REASON)
         outcome = execution.run()
         if self._cancel.is_set() and outcome.state != "cancelled":
             outcome = Outcome("cancelled", CANCELLED_REASON)

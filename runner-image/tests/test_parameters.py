@@ -11,6 +11,7 @@ from nbqueue.runner.parameters import (
     InvalidParameter,
     inject_parameters,
     python_literal,
+    user_cell_number,
 )
 
 from conftest import make_notebook
@@ -112,3 +113,25 @@ def test_normalize_adds_ids_and_keeps_existing():
     assert nb.cells[1].id == "keep-me"
     assert nb.cells[0].id and nb.cells[0].id != "keep-me"
     nbformat.validate(nb)
+
+
+def test_whole_number_for_a_float_default_stays_float():
+    nb = normalize_notebook(
+        make_notebook(("delay = 1.0\nsteps = 20\nname = 'x'", {"tags": ["parameters"]}))
+    )
+    # The dialog and JSON send 1.0 as 1: the float default says what was meant.
+    inject_parameters(nb, {"delay": 2, "steps": 5, "name": 3, "flag": True})
+    namespace: dict = {}
+    exec(nb.cells[1].source, namespace)
+    assert namespace["delay"] == 2.0 and isinstance(namespace["delay"], float)
+    assert namespace["steps"] == 5 and isinstance(namespace["steps"], int)
+    assert namespace["name"] == 3 and namespace["flag"] is True
+
+
+def test_user_cell_number_skips_the_injected_cell():
+    nb = normalize_notebook(make_notebook(("n = 1", {"tags": ["parameters"]}), "a = 1", "1 / 0"))
+    inject_parameters(nb, {"n": 2})
+    assert [c.metadata.get("tags", []) for c in nb.cells][1] == [INJECTED_TAG]
+    # The failing cell is the job's 4th but the person's 3rd.
+    assert user_cell_number(nb, 3) == 3
+    assert user_cell_number(nb, 0) == 1

@@ -181,6 +181,25 @@ describe('LiveWriter', () => {
     ]);
   });
 
+  it('showing a display id again updates its earlier outputs', () => {
+    const nb = notebook('a', 'b');
+    const writer = new LiveWriter(nb);
+    writer.apply([
+      log.cellStarted('a'),
+      log.display('a', 'v1', 'same'),
+      log.cellFinished('a'),
+      log.cellStarted('b', 1),
+      log.display('b', 'v2', 'same')
+    ]);
+    const v2 = {
+      output_type: 'display_data',
+      data: { 'text/plain': 'v2' },
+      metadata: {}
+    };
+    expect(nb.json('a')).toEqual([v2]);
+    expect(nb.json('b')).toEqual([v2]);
+  });
+
   it('forgets the displays of a cleared cell', () => {
     const nb = notebook('a');
     const writer = new LiveWriter(nb);

@@ -100,6 +100,11 @@ export class LiveWriter {
           // OutputAreaModel.add performs the delayed clear of clear(true).
           this._forgetDisplays(event.cell_id);
         }
+        if (event.display_id && event.output.output_type !== 'stream') {
+          // As in JupyterLab: showing a display id again updates its earlier outputs too.
+          const shown = event.output as nbformat.IDisplayData;
+          this._updateDisplays(event.display_id, shown.data, shown.metadata);
+        }
         const length = outputs.add(event.output);
         if (event.display_id) {
           const targets = this._displays.get(event.display_id) ?? [];
@@ -121,21 +126,13 @@ export class LiveWriter {
         }
         return;
       }
-      case 'update_display_data': {
-        const targets = this._displays.get(event.display_id) ?? [];
-        for (const { cellId, index } of targets) {
-          const outputs = this._adapter.outputs(cellId);
-          if (outputs && index < outputs.length) {
-            const output: nbformat.IDisplayData = {
-              output_type: 'display_data',
-              data: event.output.data,
-              metadata: event.output.metadata ?? {}
-            };
-            outputs.set(index, output);
-          }
-        }
+      case 'update_display_data':
+        this._updateDisplays(
+          event.display_id,
+          event.output.data,
+          event.output.metadata
+        );
         return;
-      }
       case 'execution_count':
         this._adapter.setExecutionCount(event.cell_id, event.execution_count);
         return;
@@ -147,6 +144,24 @@ export class LiveWriter {
       default:
         // run_started, metric and log do not change cells.
         return;
+    }
+  }
+
+  private _updateDisplays(
+    displayId: string,
+    data: nbformat.IMimeBundle,
+    metadata: nbformat.OutputMetadata | undefined
+  ): void {
+    for (const { cellId, index } of this._displays.get(displayId) ?? []) {
+      const outputs = this._adapter.outputs(cellId);
+      if (outputs && index < outputs.length) {
+        const previous = outputs.get(index).toJSON();
+        outputs.set(index, {
+          ...previous,
+          data,
+          metadata: metadata ?? {}
+        } as nbformat.IOutput);
+      }
     }
   }
 

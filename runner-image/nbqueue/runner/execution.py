@@ -13,6 +13,7 @@ from nbformat import NotebookNode
 from .events import EventLog
 from .executor import RunCancelled, StreamingNotebookClient
 from .kernel import KERNEL_NAME, kernel_exit_code, own_interpreter_kernel_manager
+from .parameters import user_cell_number
 
 log = logging.getLogger("nbqueue.runner")
 
@@ -25,16 +26,16 @@ class Outcome:
     reason: str | None
 
 
-def cell_error_reason(cell_index: int, ename: str, evalue: str) -> str:
-    """`Cell N raised Name: value`, N being the cell's 1-based position in the job's notebook
-    (cell_index + 1, counting every cell, the injected parameters cell included)."""
+def cell_error_reason(cell_number: int, ename: str, evalue: str) -> str:
+    """`Cell N raised Name: value`, N being the cell's 1-based position in the notebook the
+    person submitted (see `user_cell_number`)."""
     evalue = (evalue or "").strip()
     if len(evalue) > 300:
         evalue = evalue[:297] + "..."
     return (
-        f"Cell {cell_index + 1} raised {ename}: {evalue}"
+        f"Cell {cell_number} raised {ename}: {evalue}"
         if evalue
-        else (f"Cell {cell_index + 1} raised {ename}")
+        else (f"Cell {cell_number} raised {ename}")
     )
 
 
@@ -150,7 +151,10 @@ class NotebookExecution:
             return Outcome("cancelled", CANCELLED_REASON)
         if isinstance(error, CellExecutionError):
             index = self._client.error_cell_index if self._client else None
-            return Outcome("failed", cell_error_reason(index or 0, error.ename, error.evalue))
+            return Outcome(
+                "failed",
+                cell_error_reason(user_cell_number(self.nb, index or 0), error.ename, error.evalue),
+            )
         if isinstance(error, DeadKernelError):
             return Outcome("failed", kernel_died_reason(kernel_exit_code(km)))
         if self._client is not None and self._client.kc is None:

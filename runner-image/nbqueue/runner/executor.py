@@ -8,6 +8,7 @@ from nbclient import NotebookClient
 from nbformat import NotebookNode
 
 from .events import EventLog
+from .parameters import user_cell_number
 
 DISPLAY_OUTPUT_TYPES = ("display_data", "execute_result")
 
@@ -74,7 +75,10 @@ class StreamingNotebookClient(NotebookClient):
         self.events.emit(
             "log",
             level="warning",
-            message=f"Cell {cell_index + 1} raised {content.get('ename', 'an error')}.",
+            message=(
+                f"Cell {user_cell_number(self.nb, cell_index)} raised "
+                f"{content.get('ename', 'an error')}."
+            ),
             cell_id=cell["id"],
             cell_index=cell_index,
         )

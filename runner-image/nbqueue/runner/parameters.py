@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import keyword
 import math
 
@@ -58,6 +59,47 @@ def _has_tag(cell: dict, tag: str) -> bool:
     return tag in cell.get("metadata", {}).get("tags", [])
 
 
+def user_cell_number(nb: nbformat.NotebookNode, cell_index: int) -> int:
+    """The 1-based position of a cell as the person sees their notebook: the injected
+    parameters cell, which they never saw, is not counted."""
+    before = nb.cells[:cell_index]
+    return 1 + sum(1 for cell in before if not _has_tag(cell, INJECTED_TAG))
+
+
+def _float_defaults(source: str) -> set[str]:
+    """Names the parameters cell assigns a float literal to (`lr = 1.0`)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    names = set()
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, float)
+        ):
+            names.add(node.targets[0].id)
+    return names
+
+
+def _keep_float_types(nb: nbformat.NotebookNode, parameters: dict) -> dict:
+    """JSON cannot tell 1.0 from 1: a whole number given for a float default stays a float."""
+    tagged = [c for c in nb.cells if _has_tag(c, PARAMETERS_TAG)]
+    if not tagged:
+        return parameters
+    source = tagged[0].source if isinstance(tagged[0].source, str) else "".join(tagged[0].source)
+    floats = _float_defaults(source)
+    return {
+        name: float(value)
+        if name in floats and isinstance(value, int) and not isinstance(value, bool)
+        else value
+        for name, value in parameters.items()
+    }
+
+
 def inject_parameters(nb: nbformat.NotebookNode, parameters: dict) -> int | None:
     """Insert (or replace) the `injected-parameters` cell; returns its index.
 
@@ -67,7 +109,9 @@ def inject_parameters(nb: nbformat.NotebookNode, parameters: dict) -> int | None
     """
     if not parameters:
         return None
-    source = parameters_source(parameters)  # validates every name before touching nb
+    source = parameters_source(
+        _keep_float_types(nb, parameters)
+    )  # validates every name before touching nb
 
     old = [i for i, cell in enumerate(nb.cells) if _has_tag(cell, INJECTED_TAG)]
     old_id = nb.cells[old[0]].get("id") if old else None

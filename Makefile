@@ -73,7 +73,8 @@ demo: build
 	  echo "Open the URL below, then press 'Submit to GPU queue' on demo.ipynb."; \
 	  NBQUEUE_STATE_FILE=$(CURDIR)/$(DEMO_DIR)/server.json jupyter lab --no-browser \
 	    --ServerApp.port=$(LAB_PORT) --ServerApp.ip=$${LAB_IP:-127.0.0.1} \
-	    --ServerApp.root_dir=$(CURDIR)/examples --LabApp.default_url=/lab/tree/demo.ipynb
+	    --ServerApp.root_dir=$(CURDIR)/examples --LabApp.default_url=/lab/tree/demo.ipynb \
+	    $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 # ---- test ---------------------------------------------------------------------------------
 

@@ -173,3 +173,90 @@ describe('scheduler (pure admission)', () => {
     );
   });
 });
+
+/** The O(n²) definition the heap-based order must equal: repeatedly take the best job. */
+function referenceOrder(
+  jobs: QueuedJob[],
+  runningByUser: Record<string, number>
+): string[] {
+  const share = new Map(Object.entries(runningByUser));
+  const left = [...jobs];
+  const out: string[] = [];
+  const better = (a: QueuedJob, b: QueuedJob) => {
+    if (a.priorityRank !== b.priorityRank)
+      return a.priorityRank > b.priorityRank;
+    const sa = share.get(a.owner) ?? 0;
+    const sb = share.get(b.owner) ?? 0;
+    if (sa !== sb) return sa < sb;
+    if (a.positionKey !== b.positionKey) return a.positionKey < b.positionKey;
+    return a.id < b.id;
+  };
+  while (left.length) {
+    let best = 0;
+    for (let i = 1; i < left.length; i++)
+      if (better(left[i], left[best])) best = i;
+    const [job] = left.splice(best, 1);
+    out.push(job.id);
+    share.set(job.owner, (share.get(job.owner) ?? 0) + 1);
+  }
+  return out;
+}
+
+describe('scheduler limits', () => {
+  test('the heap-based order equals the definition', () => {
+    fc.assert(
+      fc.property(inputArb, input => {
+        const s = build(input);
+        expect(
+          admissionOrder(s.queued, s.runningByUser).map(j => j.id)
+        ).toEqual(referenceOrder(s.queued, s.runningByUser));
+      })
+    );
+  });
+
+  test('a queue with its own capacity never runs more than it', () => {
+    fc.assert(
+      fc.property(
+        inputArb,
+        fc.integer({ min: 0, max: 3 }),
+        fc.integer({ min: 0, max: 3 }),
+        (input, cap, running) => {
+          const s = build(input);
+          const queued = s.queued.map((j, i) => ({
+            ...j,
+            queue: i % 2 ? 'small' : j.pool
+          }));
+          const admitted = new Set(
+            decideAdmissions({
+              ...s,
+              queued,
+              queues: { small: { capacity: cap, running } }
+            })
+          );
+          const inSmall = queued.filter(
+            j => j.queue === 'small' && admitted.has(j.id)
+          ).length;
+          expect(inSmall).toBeLessThanOrEqual(Math.max(0, cap - running));
+        }
+      )
+    );
+  });
+
+  test('no user runs more than the per-user limit', () => {
+    fc.assert(
+      fc.property(inputArb, fc.integer({ min: 0, max: 4 }), (input, limit) => {
+        const s = build(input);
+        const admitted = new Set(
+          decideAdmissions({ ...s, maxRunningPerUser: limit })
+        );
+        for (const user of users) {
+          const mine = s.queued.filter(
+            j => j.owner === user && admitted.has(j.id)
+          ).length;
+          const before = (s.runningByUser as Record<string, number>)[user] ?? 0;
+          expect(mine === 0 || before + mine <= limit).toBe(true);
+        }
+      })
+    );
+  });
+});

@@ -165,7 +165,20 @@ export function createApp({
             `Unknown state "${bad}"; use ${STATES.join(', ')}.`
           );
       }
-      return { jobs: jobs.list(me(req), states) };
+      const queue =
+        typeof req.query.queue === 'string' && req.query.queue
+          ? req.query.queue
+          : undefined;
+      return jobs.list(me(req), {
+        states,
+        queue,
+        all: req.query.all === '1' || req.query.all === 'true',
+        limit:
+          req.query.limit === undefined
+            ? undefined
+            : Math.max(1, intParam(req.query.limit, 'limit', 1000, 1000)),
+        cursor: intParam(req.query.cursor, 'cursor', 0, Number.MAX_SAFE_INTEGER)
+      });
     })
   );
   user.get(
@@ -186,6 +199,42 @@ export function createApp({
         intParam(req.query.limit, 'limit', 10000, 10000)
       )
     )
+  );
+  user.post(
+    '/jobs/:id/hold',
+    route(req => jobs.hold(me(req), req.params.id))
+  );
+  user.post(
+    '/jobs/:id/release',
+    route(req => jobs.release(me(req), req.params.id))
+  );
+  user.post(
+    '/jobs/:id/rerun',
+    route((req, res) => {
+      const job = jobs.rerun(me(req), req.params.id, req.body);
+      res.status(201);
+      return job;
+    })
+  );
+  user.post(
+    '/jobs/:id/move',
+    route(req => jobs.move(me(req), req.params.id, req.body))
+  );
+  user.post(
+    '/jobs/:id/priority',
+    route(req => jobs.setPriority(me(req), req.params.id, req.body))
+  );
+  user.post(
+    '/jobs/:id/reorder',
+    route(req => jobs.reorder(me(req), req.params.id, req.body))
+  );
+  user.get(
+    '/jobs/:id/log',
+    route(async (req, res) => {
+      const text = await jobs.log(me(req), req.params.id);
+      res.type('text/plain').send(text);
+      return undefined;
+    })
   );
   user.get(
     '/jobs/:id/result',

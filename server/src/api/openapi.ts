@@ -19,6 +19,34 @@ const idParam = {
   schema: { type: 'string' }
 };
 
+/** A POST operation on one job that answers the updated Job. */
+const op = (summary: string, body?: Record<string, unknown>) => ({
+  post: {
+    summary,
+    parameters: [idParam],
+    ...(body
+      ? {
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: { type: 'object', properties: body }
+              }
+            }
+          }
+        }
+      : {}),
+    responses: {
+      200: json('Job'),
+      400: error,
+      401: error,
+      403: error,
+      404: error,
+      409: error
+    }
+  }
+});
+
 /** The REST API as OpenAPI 3; a test checks it lists exactly the routes the app serves. */
 export function openApiDocument(): Record<string, unknown> {
   return {
@@ -150,7 +178,10 @@ export function openApiDocument(): Record<string, unknown> {
             position: { type: 'integer', nullable: true },
             last_seq: { type: 'integer' },
             has_result: { type: 'boolean' },
-            cancel_requested: { type: 'boolean' }
+            cancel_requested: { type: 'boolean' },
+            held: { type: 'boolean' },
+            eta_seconds: { type: 'number', nullable: true },
+            eta_basis: { type: 'string', nullable: true }
           }
         },
         Event: {
@@ -213,6 +244,20 @@ export function openApiDocument(): Record<string, unknown> {
               in: 'query',
               schema: { type: 'string' },
               description: 'Comma-separated states'
+            },
+            { name: 'queue', in: 'query', schema: { type: 'string' } },
+            {
+              name: 'all',
+              in: 'query',
+              schema: { type: 'string' },
+              description: "1: everyone's jobs (admins)"
+            },
+            { name: 'limit', in: 'query', schema: { type: 'integer' } },
+            {
+              name: 'cursor',
+              in: 'query',
+              schema: { type: 'integer' },
+              description: 'next_cursor of the previous page'
             }
           ],
           responses: { 200: { description: 'OK' }, 400: error, 401: error }
@@ -260,6 +305,63 @@ export function openApiDocument(): Record<string, unknown> {
           responses: {
             200: json('EventPage'),
             400: error,
+            401: error,
+            404: error
+          }
+        }
+      },
+      '/api/jobs/{id}/hold': op(
+        'Hold a queued job: it keeps its place but is not started until released'
+      ),
+      '/api/jobs/{id}/release': op('Release a held job'),
+      '/api/jobs/{id}/rerun': {
+        post: {
+          summary:
+            'Queue a new job with the same notebook and spec, optionally on another profile',
+          parameters: [idParam],
+          requestBody: {
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: { profile: { type: 'string' } }
+                }
+              }
+            }
+          },
+          responses: {
+            201: json('Job', 'Queued'),
+            400: error,
+            401: error,
+            404: error,
+            409: error,
+            429: error
+          }
+        }
+      },
+      '/api/jobs/{id}/move': op(
+        'Move a queued job to another queue (its profile follows the queue)',
+        { queue: { type: 'string' } }
+      ),
+      '/api/jobs/{id}/priority': op(
+        'Change the priority of a queued job (users up to high, admins any)',
+        {
+          priority: { type: 'string' }
+        }
+      ),
+      '/api/jobs/{id}/reorder': op(
+        "Reorder one of the owner's queued jobs among the owner's own jobs",
+        {
+          to: { type: 'string', enum: ['front', 'back'] },
+          before: { type: 'string' }
+        }
+      ),
+      '/api/jobs/{id}/log': {
+        get: {
+          summary: "The runner's log",
+          parameters: [idParam],
+          responses: {
+            200: { description: 'text/plain' },
             401: error,
             404: error
           }

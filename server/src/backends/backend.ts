@@ -33,6 +33,8 @@ export interface Backend {
    * (true), or report that it does not (false).
    */
   readopt(job: JobRecord): Promise<boolean>;
+  /** The runner's log (the last part of it when long), or null when there is none. */
+  logs(job: JobRecord): Promise<string | null>;
   /** Stops observing (not the runners: they survive a sidecar restart). */
   close(): Promise<void>;
 }

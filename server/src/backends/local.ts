@@ -15,6 +15,8 @@ export interface LocalBackendOptions {
   pollMs?: number;
 }
 
+const MAX_LOG_BYTES = 1024 * 1024;
+
 interface LocalRef {
   pid: number;
   log: string;
@@ -141,6 +143,29 @@ export class LocalBackend implements Backend {
     );
     timer.unref();
     this.killTimers.set(job.id, timer);
+  }
+
+  async logs(job: JobRecord): Promise<string | null> {
+    const ref = job.backend_ref as LocalRef | null;
+    if (!ref?.log) return null;
+    try {
+      const fd = await fs.promises.open(ref.log, 'r');
+      try {
+        const { size } = await fd.stat();
+        const length = Math.min(size, MAX_LOG_BYTES);
+        const buffer = Buffer.alloc(length);
+        await fd.read(buffer, 0, length, size - length);
+        return (
+          (size > length
+            ? `[… first ${size - length} bytes left out …]\n`
+            : '') + buffer.toString('utf8')
+        );
+      } finally {
+        await fd.close();
+      }
+    } catch {
+      return null;
+    }
   }
 
   async readopt(job: JobRecord): Promise<boolean> {

@@ -30,7 +30,9 @@ export const queueSchema = z
   .object({
     name,
     profile: name,
-    description: z.string().default('')
+    description: z.string().default(''),
+    /** Most jobs of this queue running at once; absent: bounded by the profile only. */
+    capacity: z.number().int().min(1).optional()
   })
   .strict();
 
@@ -58,7 +60,11 @@ export const configSchema = z
           .int()
           .positive()
           .default(50 * 1024 * 1024),
-        max_parameters: z.number().int().min(0).default(100)
+        max_parameters: z.number().int().min(0).default(100),
+        /** Most jobs one user runs at once; their others wait in the queue. */
+        max_running_per_user: z.number().int().min(1).optional(),
+        /** Most jobs one user may have waiting; a submit over it is refused. */
+        max_queued_per_user: z.number().int().min(1).optional()
       })
       .strict()
       .default({}),
@@ -68,7 +74,21 @@ export const configSchema = z
         /** Fixed token; when absent one is generated once and kept in the store. */
         token: z.string().min(16).optional(),
         /** The user every token request acts as (standalone mode has one user). */
-        user: z.string().min(1).optional()
+        user: z.string().min(1).optional(),
+        /** Whether that user is an admin (may see everyone's jobs, set any priority). */
+        admin: z.boolean().default(true),
+        /** More tokens, each for its own user: a small team sharing one sidecar. */
+        users: z
+          .array(
+            z
+              .object({
+                token: z.string().min(16),
+                user: z.string().min(1),
+                admin: z.boolean().default(false)
+              })
+              .strict()
+          )
+          .default([])
       })
       .strict()
       .default({}),

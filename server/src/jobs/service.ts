@@ -4,10 +4,12 @@ import type { Config } from '../config/schema';
 import { ApiError, badRequest, notFound } from '../errors';
 import { eventProblem } from '../events/validate';
 import {
+  admissionOrder,
   decideAdmissions,
   queuePositions,
   QueuedJob
 } from '../queue/scheduler';
+import { Eta, estimateStarts } from '../queue/eta';
 import type { Store } from '../store/store';
 import { hashToken, newToken, sameSecret } from '../auth/token';
 import type { Identity } from '../auth/auth';
@@ -69,19 +71,43 @@ export class JobService implements BackendObserver {
 
   // ---- views -------------------------------------------------------------------------
 
-  private positions(): Map<string, number> {
+  /** Positions and ETAs of every queued job, computed together from one read of the queue. */
+  private queueInfo(): {
+    positions: Map<string, number>;
+    etas: Map<string, Eta>;
+  } {
     const queued = this.store.listJobs({ states: ['queued'] });
-    return queuePositions(
-      queued.map(j => ({ ...this.toQueued(j), queue: j.queue })),
-      this.runningByUser()
-    );
+    const active = this.store.listJobs({ states: [...ACTIVE_STATES] });
+    const runningByUser = this.countBy(active, j => j.owner);
+    // Held jobs keep their place in the store but have no position until released.
+    const waiting = queued.filter(j => !j.held).map(j => this.toQueued(j));
+    const positions = queuePositions(waiting, runningByUser);
+    const etas = new Map<string, Eta>();
+    const nowMs = Date.parse(this.now());
+    for (const profile of this.options.config.profiles) {
+      const inPool = waiting.filter(j => j.pool === profile.name);
+      if (!inPool.length) continue;
+      const running = active.filter(j => j.profile === profile.name);
+      const estimates = estimateStarts(profile.name, {
+        capacity: profile.capacity,
+        runningElapsed: running.map(j =>
+          j.started_at ? (nowMs - Date.parse(j.started_at)) / 1000 : 0
+        ),
+        order: admissionOrder(inPool, runningByUser).map(j => j.id),
+        history: this.store.recentDurations(profile.name)
+      });
+      for (const [id, eta] of estimates) etas.set(id, eta);
+    }
+    return { positions, etas };
   }
 
-  private view(job: JobRecord, positions?: Map<string, number>): JobView {
-    const pos =
-      job.state === 'queued'
-        ? ((positions ?? this.positions()).get(job.id) ?? null)
-        : null;
+  private view(
+    job: JobRecord,
+    info?: { positions: Map<string, number>; etas: Map<string, Eta> }
+  ): JobView {
+    const queued = job.state === 'queued';
+    const q = queued ? (info ?? this.queueInfo()) : undefined;
+    const eta = q?.etas.get(job.id);
     return {
       id: job.id,
       name: job.name,
@@ -96,10 +122,17 @@ export class JobService implements BackendObserver {
       created_at: job.created_at,
       started_at: job.started_at,
       finished_at: job.finished_at,
-      position: pos,
+      position: q?.positions.get(job.id) ?? null,
       last_seq: job.last_seq,
       has_result: job.has_result,
-      cancel_requested: job.cancel_requested
+      cancel_requested: job.cancel_requested,
+      held: job.held,
+      eta_seconds: queued ? (job.held ? null : (eta?.seconds ?? null)) : null,
+      eta_basis: queued
+        ? job.held
+          ? 'held: starts only after it is released'
+          : (eta?.basis ?? null)
+        : null
     };
   }
 
@@ -115,13 +148,38 @@ export class JobService implements BackendObserver {
     return job;
   }
 
-  list(who: Identity, states?: JobState[]): JobView[] {
-    const positions = this.positions();
+  list(
+    who: Identity,
+    filter: {
+      states?: JobState[];
+      all?: boolean;
+      queue?: string;
+      limit?: number;
+      cursor?: number;
+    } = {}
+  ): { jobs: JobView[]; next_cursor: number | null } {
+    if (filter.all && !who.admin) {
+      throw new ApiError(
+        403,
+        'forbidden',
+        "Only admins may list everyone's jobs; leave out all=1 to see your own."
+      );
+    }
+    const info = this.queueInfo();
+    const limit = filter.limit ?? 1000;
+    const offset = filter.cursor ?? 0;
     const jobs = this.store.listJobs({
-      owner: who.admin ? undefined : who.user,
-      states
+      owner: filter.all ? undefined : who.user,
+      states: filter.states,
+      queue: filter.queue,
+      limit: limit + 1,
+      offset
     });
-    return jobs.map(j => this.view(j, positions));
+    const more = jobs.length > limit;
+    return {
+      jobs: jobs.slice(0, limit).map(j => this.view(j, info)),
+      next_cursor: more ? offset + limit : null
+    };
   }
 
   get(who: Identity, id: string): JobView {
@@ -194,29 +252,68 @@ export class JobService implements BackendObserver {
       this.options.config,
       this.options.now?.()
     );
+    this.checkQueuedLimit(who);
+    const id = this.insert(
+      who,
+      sub.name,
+      sub.profile,
+      sub.queue,
+      sub.priority,
+      sub.spec,
+      sub.notebook
+    );
+    return this.view(this.store.getJob(id) as JobRecord);
+  }
+
+  private checkQueuedLimit(who: Identity): void {
+    const max = this.options.config.limits.max_queued_per_user;
+    if (max === undefined) return;
+    const mine = this.store.listJobs({
+      owner: who.user,
+      states: ['queued']
+    }).length;
+    if (mine >= max) {
+      throw new ApiError(
+        429,
+        'over_limit',
+        `You already have ${mine} jobs waiting, the most allowed per user (${max}). Cancel one or wait for some to start.`
+      );
+    }
+  }
+
+  private insert(
+    who: Identity,
+    name: string,
+    profile: string,
+    queue: string,
+    priority: string,
+    spec: JobRecord['spec'],
+    notebook: Notebook
+  ): string {
     const job: JobRecord = {
       id: `j-${randomBytes(5).toString('hex')}`,
       owner: who.user,
-      name: sub.name,
-      profile: sub.profile,
-      queue: sub.queue,
-      priority: sub.priority,
+      name,
+      profile,
+      queue,
+      priority,
       state: 'queued',
       reason: null,
       created_at: this.now(),
       started_at: null,
       finished_at: null,
       position_key: this.store.nextPositionKey(),
-      spec: sub.spec,
+      spec,
       cancel_requested: false,
+      held: false,
       backend_ref: null,
       last_seq: 0,
       has_result: false
     };
-    this.store.insertJob(job, sub.notebook);
+    this.store.insertJob(job, notebook);
     this.publishQueue();
     void this.schedule();
-    return this.view(this.store.getJob(job.id) as JobRecord);
+    return job.id;
   }
 
   async cancel(who: Identity, id: string): Promise<JobView> {
@@ -240,6 +337,179 @@ export class JobService implements BackendObserver {
       await this.backend.cancel(this.store.getJob(id) as JobRecord);
     }
     return this.view(this.store.getJob(id) as JobRecord);
+  }
+
+  /** The job, if it is waiting in a queue; 409 otherwise. */
+  private waiting(who: Identity, id: string, what: string): JobRecord {
+    const job = this.visible(who, id);
+    if (job.state !== 'queued') {
+      throw new ApiError(
+        409,
+        'invalid_state',
+        `Job '${id}' is ${job.state}; only a queued job can be ${what}.`
+      );
+    }
+    return job;
+  }
+
+  private changed(id: string): JobView {
+    this.publish(id);
+    this.publishQueue();
+    void this.schedule();
+    return this.view(this.store.getJob(id) as JobRecord);
+  }
+
+  hold(who: Identity, id: string): JobView {
+    const job = this.waiting(who, id, 'held');
+    if (!job.held) this.store.updateJob(id, { held: true });
+    return this.changed(id);
+  }
+
+  release(who: Identity, id: string): JobView {
+    const job = this.waiting(who, id, 'released');
+    if (job.held) this.store.updateJob(id, { held: false });
+    return this.changed(id);
+  }
+
+  /** A new queued job with the same notebook and spec (optionally on another profile). */
+  rerun(who: Identity, id: string, body: unknown): JobView {
+    const job = this.visible(who, id);
+    if (!FINAL_STATES.has(job.state)) {
+      throw new ApiError(
+        409,
+        'invalid_state',
+        `Job '${id}' is still ${job.state}; re-run it once it has ended.`
+      );
+    }
+    const wanted = (body as { profile?: unknown } | null)?.profile;
+    let profile = job.profile;
+    let queue = job.queue;
+    if (wanted !== undefined && wanted !== null && wanted !== job.profile) {
+      const names = this.options.config.profiles.map(p => p.name);
+      if (typeof wanted !== 'string' || !names.includes(wanted)) {
+        throw badRequest(
+          'unknown_profile',
+          `Profile '${String(wanted)}' does not exist; choose one of ${names.join(', ')}.`
+        );
+      }
+      profile = wanted;
+      const q = this.options.config.queues.find(x => x.profile === wanted);
+      if (!q)
+        throw badRequest(
+          'unknown_queue',
+          `No queue serves profile '${wanted}'.`
+        );
+      queue = q.name;
+    }
+    this.checkQueuedLimit(who);
+    const notebook = this.store.getNotebook(id) as Notebook;
+    const newId = this.insert(
+      who,
+      job.name,
+      profile,
+      queue,
+      job.priority,
+      job.spec,
+      notebook
+    );
+    return this.view(this.store.getJob(newId) as JobRecord);
+  }
+
+  move(who: Identity, id: string, body: unknown): JobView {
+    this.waiting(who, id, 'moved');
+    const name = (body as { queue?: unknown } | null)?.queue;
+    const queue = this.options.config.queues.find(q => q.name === name);
+    if (!queue) {
+      throw badRequest(
+        'unknown_queue',
+        `Queue '${String(name)}' does not exist; choose one of ${this.options.config.queues.map(q => q.name).join(', ')}.`
+      );
+    }
+    // The job takes the queue's profile; its place among jobs is kept.
+    this.store.updateJob(id, { queue: queue.name, profile: queue.profile });
+    return this.changed(id);
+  }
+
+  setPriority(who: Identity, id: string, body: unknown): JobView {
+    this.waiting(who, id, 'reprioritised');
+    const priority = (body as { priority?: unknown } | null)?.priority;
+    const classes = this.options.config.priorities;
+    if (typeof priority !== 'string' || !classes.includes(priority)) {
+      throw badRequest(
+        'invalid_priority',
+        `Priority ${JSON.stringify(priority)} is not valid; choose one of ${classes.join(', ')}.`
+      );
+    }
+    const userMax = classes.includes('high')
+      ? classes.indexOf('high')
+      : classes.length - 1;
+    if (!who.admin && classes.indexOf(priority) > userMax) {
+      throw new ApiError(
+        403,
+        'forbidden',
+        `Only admins may set priority '${priority}'; you may choose up to '${classes[userMax]}'.`
+      );
+    }
+    this.store.updateJob(id, { priority });
+    return this.changed(id);
+  }
+
+  /**
+   * Moves one of the owner's queued jobs among the owner's own jobs in that queue: the places
+   * (position keys) the owner holds are dealt out again in the new order, so nobody else's
+   * job moves.
+   */
+  reorder(who: Identity, id: string, body: unknown): JobView {
+    const job = this.waiting(who, id, 'reordered');
+    if (job.owner !== who.user) {
+      throw new ApiError(
+        403,
+        'forbidden',
+        `Job '${id}' belongs to ${job.owner}; only its owner can reorder it.`
+      );
+    }
+    const b = (body ?? {}) as { to?: unknown; before?: unknown };
+    const mine = this.store
+      .listJobs({ owner: who.user, states: ['queued'], queue: job.queue })
+      .sort((x, y) => x.position_key - y.position_key);
+    const keys = mine.map(j => j.position_key);
+    const others = mine.filter(j => j.id !== id);
+    let order: JobRecord[];
+    if (b.to === 'front') order = [job, ...others];
+    else if (b.to === 'back') order = [...others, job];
+    else if (typeof b.before === 'string') {
+      const at = others.findIndex(j => j.id === b.before);
+      if (at < 0) {
+        throw badRequest(
+          'invalid_request',
+          `'${b.before}' is not another of your queued jobs in queue '${job.queue}'.`
+        );
+      }
+      order = [...others.slice(0, at), job, ...others.slice(at)];
+    } else {
+      throw badRequest(
+        'invalid_request',
+        'Say where: {"to": "front"}, {"to": "back"} or {"before": "<job id>"}.'
+      );
+    }
+    order.forEach((j, i) => {
+      if (j.position_key !== keys[i])
+        this.store.updateJob(j.id, { position_key: keys[i] });
+    });
+    this.publishQueue();
+    return this.view(this.store.getJob(id) as JobRecord);
+  }
+
+  async log(who: Identity, id: string): Promise<string> {
+    const job = this.visible(who, id);
+    const text = await this.backend.logs(job);
+    if (text === null) {
+      throw notFound(
+        'log_not_found',
+        `Job '${id}' has no runner log${job.state === 'queued' ? ' yet: it has not started' : ''}.`
+      );
+    }
+    return text;
   }
 
   // ---- runner side -------------------------------------------------------------------
@@ -392,13 +662,6 @@ export class JobService implements BackendObserver {
     );
   }
 
-  private runningByUser(): Record<string, number> {
-    return this.countBy(
-      this.store.listJobs({ states: [...ACTIVE_STATES] }),
-      j => j.owner
-    );
-  }
-
   /** Admits every queued job that fits now. Re-entrant calls coalesce into one more pass. */
   async schedule(): Promise<void> {
     if (this.scheduling) {
@@ -409,19 +672,36 @@ export class JobService implements BackendObserver {
     try {
       do {
         this.scheduleAgain = false;
-        const queued = this.store.listJobs({ states: ['queued'] });
+        const queued = this.store
+          .listJobs({ states: ['queued'] })
+          .filter(j => !j.held);
         if (!queued.length) break;
-        const running = this.runningByProfile();
+        const active = this.store.listJobs({ states: [...ACTIVE_STATES] });
+        const running = this.countBy(active, j => j.profile);
+        const runningInQueue = this.countBy(active, j => j.queue);
         const pools = Object.fromEntries(
           this.options.config.profiles.map(p => [
             p.name,
             { capacity: p.capacity, running: running[p.name] ?? 0 }
           ])
         );
+        const queues = Object.fromEntries(
+          this.options.config.queues
+            .filter(q => q.capacity !== undefined)
+            .map(q => [
+              q.name,
+              {
+                capacity: q.capacity as number,
+                running: runningInQueue[q.name] ?? 0
+              }
+            ])
+        );
         const admit = decideAdmissions({
           queued: queued.map(j => this.toQueued(j)),
           pools,
-          runningByUser: this.runningByUser()
+          queues,
+          runningByUser: this.countBy(active, j => j.owner),
+          maxRunningPerUser: this.options.config.limits.max_running_per_user
         });
         for (const id of admit) await this.start(id);
         if (admit.length) this.publishQueue();
@@ -477,11 +757,26 @@ export class JobService implements BackendObserver {
     if (job) this.listener?.jobChanged(this.view(job));
   }
 
-  /** Queue positions move for everyone in a queue when one job comes or goes. */
+  /**
+   * Queue positions and ETAs move for everyone in a queue when one job comes or goes; only the
+   * jobs whose position or ETA changed are sent.
+   */
   private publishQueue(): void {
     if (!this.listener) return;
-    const positions = this.positions();
-    for (const job of this.store.listJobs({ states: ['queued'] }))
-      this.listener.jobChanged(this.view(job, positions));
+    const info = this.queueInfo();
+    const seen = new Set<string>();
+    for (const job of this.store.listJobs({ states: ['queued'] })) {
+      seen.add(job.id);
+      const view = this.view(job, info);
+      const key = `${view.position}|${view.eta_seconds}|${view.held}|${view.priority}|${view.queue}`;
+      if (this.published.get(job.id) === key) continue;
+      this.published.set(job.id, key);
+      this.listener.jobChanged(view);
+    }
+    for (const id of this.published.keys())
+      if (!seen.has(id)) this.published.delete(id);
   }
+
+  /** What was last sent for each queued job, so unchanged ones are not sent again. */
+  private readonly published = new Map<string, string>();
 }

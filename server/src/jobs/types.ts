@@ -49,6 +49,8 @@ export interface JobRecord {
   position_key: number;
   spec: JobSpec;
   cancel_requested: boolean;
+  /** Held jobs stay queued but are not admitted until released. */
+  held: boolean;
   /** Backend-specific handle (for local: the runner's pid and log file). */
   backend_ref: Record<string, unknown> | null;
   last_seq: number;
@@ -74,6 +76,11 @@ export interface JobView {
   last_seq: number;
   has_result: boolean;
   cancel_requested: boolean;
+  held: boolean;
+  /** Estimated seconds until a queued job starts; null when unknown. */
+  eta_seconds: number | null;
+  /** How the ETA was estimated, or why it is unknown. */
+  eta_basis: string | null;
 }
 
 export interface JobEvent {

@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS jobs (
   token_hash TEXT,
   cancel_requested INTEGER NOT NULL DEFAULT 0,
   backend_ref TEXT,
-  last_seq INTEGER NOT NULL DEFAULT 0
+  last_seq INTEGER NOT NULL DEFAULT 0,
+  held INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
 CREATE INDEX IF NOT EXISTS jobs_owner ON jobs(owner, created_at);
@@ -65,11 +66,12 @@ interface JobRow {
   cancel_requested: number;
   backend_ref: string | null;
   last_seq: number;
+  held: number;
   has_result: number;
 }
 
 const JOB_COLUMNS = `id, owner, name, profile, queue, priority, state, reason, created_at, started_at, finished_at,
-  position_key, spec, cancel_requested, backend_ref, last_seq,
+  position_key, spec, cancel_requested, backend_ref, last_seq, held,
   EXISTS(SELECT 1 FROM results r WHERE r.job_id = jobs.id) AS has_result`;
 
 function toRecord(row: JobRow): JobRecord {
@@ -78,6 +80,7 @@ function toRecord(row: JobRow): JobRecord {
     state: row.state as JobState,
     spec: JSON.parse(row.spec) as JobSpec,
     cancel_requested: row.cancel_requested === 1,
+    held: row.held === 1,
     backend_ref: row.backend_ref
       ? (JSON.parse(row.backend_ref) as Record<string, unknown>)
       : null,
@@ -96,7 +99,9 @@ export type JobPatch = Partial<
     | 'backend_ref'
     | 'priority'
     | 'queue'
+    | 'profile'
     | 'position_key'
+    | 'held'
   >
 > & { token_hash?: string | null };
 
@@ -115,6 +120,18 @@ export class Store {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    this.migrate();
+  }
+
+  /** Brings a store written by an older version up to this schema. */
+  private migrate(): void {
+    const columns = (
+      this.db.prepare('PRAGMA table_info(jobs)').all() as { name: string }[]
+    ).map(c => c.name);
+    if (!columns.includes('held'))
+      this.db.exec(
+        'ALTER TABLE jobs ADD COLUMN held INTEGER NOT NULL DEFAULT 0'
+      );
   }
 
   close(): void {
@@ -179,18 +196,34 @@ export class Store {
     return row ? (JSON.parse(row.notebook) as Notebook) : undefined;
   }
 
-  listJobs(filter: { owner?: string; states?: JobState[] } = {}): JobRecord[] {
+  listJobs(
+    filter: {
+      owner?: string;
+      states?: JobState[];
+      queue?: string;
+      limit?: number;
+      offset?: number;
+    } = {}
+  ): JobRecord[] {
     const where: string[] = [];
     const args: unknown[] = [];
     if (filter.owner !== undefined) {
       where.push('owner = ?');
       args.push(filter.owner);
     }
+    if (filter.queue !== undefined) {
+      where.push('queue = ?');
+      args.push(filter.queue);
+    }
     if (filter.states?.length) {
       where.push(`state IN (${filter.states.map(() => '?').join(', ')})`);
       args.push(...filter.states);
     }
-    const sql = `SELECT ${JOB_COLUMNS} FROM jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at DESC, position_key DESC`;
+    const page =
+      filter.limit !== undefined
+        ? ` LIMIT ${Math.floor(filter.limit)} OFFSET ${Math.floor(filter.offset ?? 0)}`
+        : '';
+    const sql = `SELECT ${JOB_COLUMNS} FROM jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at DESC, position_key DESC${page}`;
     return (this.db.prepare(sql).all(...args) as JobRow[]).map(toRecord);
   }
 
@@ -202,7 +235,7 @@ export class Store {
       const v = patch[k];
       if (k === 'backend_ref')
         values[k] = v === null ? null : JSON.stringify(v);
-      else if (k === 'cancel_requested') values[k] = v ? 1 : 0;
+      else if (k === 'cancel_requested' || k === 'held') values[k] = v ? 1 : 0;
       else values[k] = v;
     }
     this.db
@@ -263,6 +296,18 @@ export class Store {
       )
       .all(jobId, after, max, limit) as { body: string }[];
     return rows.map(r => JSON.parse(r.body) as JobEvent);
+  }
+
+  /** Seconds from start to finish of the latest succeeded jobs of a profile, newest first. */
+  recentDurations(profile: string, limit = 50): number[] {
+    const rows = this.db
+      .prepare(
+        `SELECT (julianday(finished_at) - julianday(started_at)) * 86400 AS s FROM jobs
+         WHERE profile = ? AND state = 'succeeded' AND started_at IS NOT NULL AND finished_at IS NOT NULL
+         ORDER BY finished_at DESC LIMIT ?`
+      )
+      .all(profile, limit) as { s: number }[];
+    return rows.map(r => r.s);
   }
 
   /** Stores the result once: the first finish wins, a retried finish changes nothing. */

@@ -45,7 +45,9 @@ export async function startSidecar({
   }
   const auth = new TokenAuthenticator(
     token,
-    config.auth.user ?? os.userInfo().username
+    config.auth.user ?? os.userInfo().username,
+    config.auth.admin,
+    config.auth.users
   );
 
   let url = '';

@@ -7,7 +7,8 @@ import {
   notebook,
   startTestSidecar,
   TestSidecar,
-  tmpDir
+  tmpDir,
+  waitFor
 } from './helpers';
 
 const BIN = path.join(__dirname, '..', 'bin', 'nbqueue.js');
@@ -84,7 +85,7 @@ describe('nbqueue CLI against a real sidecar', () => {
     expect(res.code).toBe(0);
     expect(fs.readFileSync(out, 'utf8')).toContain('step 2');
     const human = await cli(['jobs'], env);
-    expect(human.stdout).toMatch(/^ID\s+NAME\s+PROFILE/);
+    expect(human.stdout).toMatch(/^ID\s+NAME\s+OWNER\s+QUEUE/);
     const cancel = await cli(['cancel', ok?.id as string], env);
     expect(cancel.code).toBe(1);
     expect(cancel.stderr).toMatch(/already ended succeeded/);
@@ -109,5 +110,118 @@ describe('nbqueue CLI against a real sidecar', () => {
     });
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/No nbqueue sidecar found/);
+  });
+});
+
+describe('nbqueue CLI queue commands', () => {
+  let s: TestSidecar;
+  let env: Record<string, string>;
+  let dir: string;
+  beforeAll(async () => {
+    s = await startTestSidecar({
+      profiles: [{ name: 'cpu', cpus: 1, gpus: 0, memory: '1Gi', capacity: 1 }],
+      queues: [
+        { name: 'cpu', profile: 'cpu' },
+        { name: 'cpu-long', profile: 'cpu' }
+      ]
+    });
+    env = { NBQUEUE_URL: s.url, NBQUEUE_TOKEN: s.token };
+    dir = tmpDir();
+  });
+  afterAll(() => s.close());
+
+  const submitJson = async (file: string): Promise<JobView> => {
+    const r = await cli(['submit', file, '--json'], env);
+    expect(r.code).toBe(0);
+    return JSON.parse(r.stdout) as JobView;
+  };
+
+  test('queues, jobs, hold, release, priority, reorder, move, logs, rerun, cancel', async () => {
+    const sleeper = path.join(dir, 'sleep.ipynb');
+    fs.writeFileSync(
+      sleeper,
+      JSON.stringify(
+        notebook([
+          code(
+            'print("slept", flush=True)\nimport time\nfor _ in range(3000): time.sleep(0.1)'
+          )
+        ])
+      )
+    );
+    const quick = path.join(dir, 'quick.ipynb');
+    fs.writeFileSync(quick, JSON.stringify(notebook([code('print("quick")')])));
+    const blocker = await submitJson(sleeper);
+    const a = await submitJson(quick);
+    const b = await submitJson(quick);
+
+    const queues = await cli(['queues'], env);
+    expect(queues.stdout).toMatch(
+      /^QUEUE\s+PROFILE\s+RUNNING\s+QUEUED\ncpu\s+cpu\s+1\s+2\ncpu-long\s+cpu\s+0\s+0/
+    );
+
+    const table = await cli(['jobs', '--state', 'queued'], env);
+    expect(table.stdout).toMatch(/POS\s+ETA/);
+    expect(table.stdout).toMatch(new RegExp(`${a.id}.*queued\\s+1\\s+unknown`));
+
+    expect((await cli(['hold', a.id], env)).stdout).toBe(`${a.id} held\n`);
+    const held = JSON.parse(
+      (await cli(['jobs', '--json', '--state', 'queued'], env)).stdout
+    ) as JobView[];
+    expect(held.find(j => j.id === a.id)).toMatchObject({
+      held: true,
+      position: null
+    });
+    expect((await cli(['release', a.id], env)).stdout).toMatch(
+      /released \(position \d\)/
+    );
+
+    expect((await cli(['reorder', b.id, '--front'], env)).stdout).toBe(
+      `${b.id} now at position 1 in cpu\n`
+    );
+    expect((await cli(['reorder', a.id, '--before', b.id], env)).stdout).toBe(
+      `${a.id} now at position 1 in cpu\n`
+    );
+    const noWhere = await cli(['reorder', a.id], env);
+    expect(noWhere.code).toBe(1);
+    expect(noWhere.stderr).toMatch(/Say where, once/);
+
+    expect((await cli(['priority', b.id, 'high'], env)).stdout).toBe(
+      `${b.id} priority high (position 1)\n`
+    );
+    const bad = await cli(['priority', b.id, 'asap'], env);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/Priority "asap" is not valid/);
+
+    expect((await cli(['move', a.id, '--queue', 'cpu-long'], env)).stdout).toBe(
+      `${a.id} moved to cpu-long (position 1)\n`
+    );
+    const onlyLong = JSON.parse(
+      (await cli(['jobs', '--json', '--queue', 'cpu-long'], env)).stdout
+    ) as JobView[];
+    expect(onlyLong.map(j => j.id)).toEqual([a.id]);
+
+    await waitFor(
+      async () =>
+        (await cli(['logs', blocker.id], env)).stdout.includes('nbqueue'),
+      'the runner log'
+    );
+    expect((await cli(['cancel', blocker.id], env)).stdout).toMatch(
+      /cancel requested/
+    );
+
+    for (const id of [a.id, b.id]) {
+      await waitFor(async () => {
+        const j = JSON.parse(
+          (await cli(['jobs', '--json'], env)).stdout
+        ) as JobView[];
+        return j.find(x => x.id === id)?.state === 'succeeded';
+      }, `${id} to succeed`);
+    }
+    const rerun = await cli(['rerun', a.id], env);
+    expect(rerun.stdout).toMatch(
+      new RegExp(
+        `^j-\\w+ queued \\(re-run of ${a.id}, position .+ in cpu-long\\)\\n$`
+      )
+    );
   });
 });

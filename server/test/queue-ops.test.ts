@@ -4,6 +4,7 @@ import {
   notebook,
   startTestSidecar,
   TestSidecar,
+  tmpDir,
   waitFor
 } from './helpers';
 
@@ -344,5 +345,115 @@ describe('queue operations', () => {
       `/api/jobs/${blocker.id}/rerun`
     );
     expect(running.status).toBe(409);
+  });
+});
+
+describe('limits and restarts', () => {
+  const sleeper = notebook([
+    code('import time\nfor _ in range(3000): time.sleep(0.1)')
+  ]);
+  const states = async (s: TestSidecar, ids: string[]) =>
+    Promise.all(
+      ids.map(
+        async id => (await s.api<JobView>('GET', `/api/jobs/${id}`)).body.state
+      )
+    );
+
+  test('a queue with its own capacity and the per-user running limit hold jobs back', async () => {
+    const s = await startTestSidecar({
+      limits: { max_running_per_user: 2 },
+      profiles: [{ name: 'cpu', cpus: 1, gpus: 0, memory: '1Gi', capacity: 3 }],
+      queues: [
+        { name: 'cpu', profile: 'cpu' },
+        { name: 'small', profile: 'cpu', capacity: 1 }
+      ]
+    });
+    try {
+      const ids: string[] = [];
+      for (const queue of ['small', 'small', 'cpu', 'cpu']) {
+        ids.push(
+          (
+            await s.api<JobView>('POST', '/api/jobs', {
+              profile: 'cpu',
+              queue,
+              notebook: sleeper
+            })
+          ).body.id
+        );
+      }
+      // small: one slot; the user: two running at most, though the pool has three.
+      await waitFor(
+        async () =>
+          (await states(s, ids)).filter(x => x === 'running').length === 2,
+        'two running'
+      );
+      const now = await states(s, ids);
+      expect(now[0]).toBe('running');
+      expect(now[1]).toBe('queued');
+      expect(now.filter(x => x === 'running')).toHaveLength(2);
+      for (const id of ids) await s.api('POST', `/api/jobs/${id}/cancel`);
+      await waitFor(
+        async () => (await states(s, ids)).every(x => x === 'cancelled'),
+        'all cancelled'
+      );
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('order, priorities and holds survive a sidecar restart', async () => {
+    const dir = tmpDir();
+    const config = {
+      profiles: [{ name: 'cpu', cpus: 1, gpus: 0, memory: '1Gi', capacity: 1 }]
+    };
+    let s = await startTestSidecar(config, dir);
+    const quick = notebook([code('1')]);
+    const blocker = (
+      await s.api<JobView>('POST', '/api/jobs', {
+        profile: 'cpu',
+        notebook: sleeper
+      })
+    ).body;
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++)
+      ids.push(
+        (
+          await s.api<JobView>('POST', '/api/jobs', {
+            profile: 'cpu',
+            notebook: quick
+          })
+        ).body.id
+      );
+    await s.api('POST', `/api/jobs/${ids[2]}/reorder`, { to: 'front' });
+    await s.api('POST', `/api/jobs/${ids[1]}/hold`);
+    await s.api('POST', `/api/jobs/${ids[0]}/priority`, { priority: 'low' });
+    const snapshot = async () =>
+      Promise.all(
+        ids.map(async id => {
+          const j = (await s.api<JobView>('GET', `/api/jobs/${id}`)).body;
+          return [j.position, j.held, j.priority];
+        })
+      );
+    const before = await snapshot();
+    expect(before).toEqual([
+      [2, false, 'low'],
+      [null, true, 'normal'],
+      [1, false, 'normal']
+    ]);
+    await s.close();
+    s = await startTestSidecar(config, dir);
+    try {
+      expect(await snapshot()).toEqual(before);
+      await s.api('POST', `/api/jobs/${blocker.id}/cancel`);
+      for (const id of ids) await s.api('POST', `/api/jobs/${id}/cancel`);
+      await waitFor(
+        async () =>
+          (await s.api<JobView>('GET', `/api/jobs/${blocker.id}`)).body
+            .state === 'cancelled',
+        'blocker cancelled'
+      );
+    } finally {
+      await s.close();
+    }
   });
 });

@@ -15,23 +15,64 @@ export function table(rows: string[][]): string {
     .join('\n');
 }
 
+/** `42 s`, `3 min`, `2 h 5 min`: short durations for tables. */
+export function duration(seconds: number): string {
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
+  const h = Math.floor(seconds / 3600);
+  const m = Math.round((seconds % 3600) / 60);
+  return m ? `${h} h ${m} min` : `${h} h`;
+}
+
+function etaCell(j: JobView): string {
+  if (j.state !== 'queued') return '';
+  if (j.held) return 'held';
+  return j.eta_seconds === null ? 'unknown' : duration(j.eta_seconds);
+}
+
 export function jobsTable(jobs: JobView[]): string {
   if (!jobs.length) return 'No jobs.';
   const rows = [
-    ['ID', 'NAME', 'PROFILE', 'PRIORITY', 'STATE', 'POS', 'CREATED']
+    [
+      'ID',
+      'NAME',
+      'OWNER',
+      'QUEUE',
+      'PRIORITY',
+      'STATE',
+      'POS',
+      'ETA',
+      'CREATED'
+    ]
   ];
   for (const j of jobs) {
     rows.push([
       j.id,
       j.name,
-      j.profile,
+      j.owner,
+      j.queue,
       j.priority,
       j.state,
       j.position ? String(j.position) : '',
+      etaCell(j),
       j.created_at.replace('T', ' ').slice(0, 19)
     ]);
   }
   return table(rows);
+}
+
+export function queuesTable(
+  queues: Array<{
+    name: string;
+    profile: string;
+    queued: number;
+    running: number;
+  }>
+): string {
+  return table([
+    ['QUEUE', 'PROFILE', 'RUNNING', 'QUEUED'],
+    ...queues.map(q => [q.name, q.profile, String(q.running), String(q.queued)])
+  ]);
 }
 
 /** Text of a streamed output, for --follow (rich outputs get a one-line stand-in). */

@@ -7,7 +7,7 @@ import { startSidecar } from '../server';
 import { clearState, defaultStateFile, writeState } from '../statefile';
 import { VERSION } from '../version';
 import { CliError, Client, resolveConnection } from './client';
-import { jobsTable, outputText } from './format';
+import { jobsTable, outputText, queuesTable } from './format';
 
 const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
 
@@ -228,18 +228,200 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('queues')
+    .description('List the queues with their running and queued jobs')
+    .option('--json', 'JSON output')
+    .action(async opts => {
+      const { queues } = await new Client(resolveConnection()).request<{
+        queues: Array<{
+          name: string;
+          profile: string;
+          queued: number;
+          running: number;
+        }>;
+      }>('GET', '/api/queues');
+      print(opts.json, queues, () => queuesTable(queues));
+    });
+
+  program
     .command('jobs')
-    .description('List your jobs')
+    .description("List your jobs (admins: --all for everyone's)")
+    .option('--all', "everyone's jobs (admins)")
     .option('--state <states>', 'comma-separated states to show')
+    .option('--queue <queue>', 'only this queue')
     .option('--json', 'JSON output')
     .action(async opts => {
       const client = new Client(resolveConnection());
-      const q = opts.state ? `?state=${encodeURIComponent(opts.state)}` : '';
-      const { jobs } = await client.request<{ jobs: JobView[] }>(
-        'GET',
-        `/api/jobs${q}`
-      );
+      const query = new URLSearchParams();
+      if (opts.state) query.set('state', opts.state);
+      if (opts.queue) query.set('queue', opts.queue);
+      if (opts.all) query.set('all', '1');
+      const jobs: JobView[] = [];
+      let cursor: number | null = 0;
+      while (cursor !== null) {
+        query.set('cursor', String(cursor));
+        const page: { jobs: JobView[]; next_cursor: number | null } =
+          await client.request('GET', `/api/jobs?${query}`);
+        jobs.push(...page.jobs);
+        cursor = page.next_cursor;
+      }
       print(opts.json, jobs, () => jobsTable(jobs));
+    });
+
+  /** A command that POSTs one job operation and prints the job it answers. */
+  const jobAction = (
+    name: string,
+    description: string,
+    path: string,
+    say: (job: JobView) => string
+  ) =>
+    program
+      .command(`${name} <id>`)
+      .description(description)
+      .option('--json', 'JSON output')
+      .action(async (id: string, opts) => {
+        const job = await new Client(resolveConnection()).request<JobView>(
+          'POST',
+          `/api/jobs/${encodeURIComponent(id)}/${path}`,
+          {}
+        );
+        print(opts.json, job, () => say(job));
+      });
+  jobAction(
+    'hold',
+    'Hold a queued job: it keeps its place but does not start',
+    'hold',
+    j => `${j.id} held`
+  );
+  jobAction(
+    'release',
+    'Release a held job',
+    'release',
+    j => `${j.id} released (position ${j.position ?? '-'})`
+  );
+
+  program
+    .command('rerun <id>')
+    .description(
+      'Queue a finished job again with the same notebook and parameters'
+    )
+    .option('--profile <name>', 'run it on another profile')
+    .option('--json', 'JSON output')
+    .action(async (id: string, opts) => {
+      const job = await new Client(resolveConnection()).request<JobView>(
+        'POST',
+        `/api/jobs/${encodeURIComponent(id)}/rerun`,
+        {
+          profile: opts.profile
+        }
+      );
+      print(
+        opts.json,
+        job,
+        () =>
+          `${job.id} queued (re-run of ${id}, position ${job.position ?? '-'} in ${job.queue})`
+      );
+    });
+
+  program
+    .command('move <id>')
+    .description('Move a queued job to another queue')
+    .requiredOption('--queue <queue>', 'the queue to move it to')
+    .option('--json', 'JSON output')
+    .action(async (id: string, opts) => {
+      const job = await new Client(resolveConnection()).request<JobView>(
+        'POST',
+        `/api/jobs/${encodeURIComponent(id)}/move`,
+        {
+          queue: opts.queue
+        }
+      );
+      print(
+        opts.json,
+        job,
+        () =>
+          `${job.id} moved to ${job.queue} (position ${job.position ?? '-'})`
+      );
+    });
+
+  program
+    .command('priority <id> <priority>')
+    .description(
+      'Change the priority of a queued job (low, normal, high; admins also urgent)'
+    )
+    .option('--json', 'JSON output')
+    .action(async (id: string, priority: string, opts) => {
+      const job = await new Client(resolveConnection()).request<JobView>(
+        'POST',
+        `/api/jobs/${encodeURIComponent(id)}/priority`,
+        {
+          priority
+        }
+      );
+      print(
+        opts.json,
+        job,
+        () =>
+          `${job.id} priority ${job.priority} (position ${job.position ?? '-'})`
+      );
+    });
+
+  program
+    .command('reorder <id>')
+    .description(
+      'Move one of your queued jobs among your own jobs in its queue'
+    )
+    .option('--front', 'before all your other jobs')
+    .option('--back', 'after all your other jobs')
+    .option('--before <other>', 'just before another of your jobs')
+    .option('--json', 'JSON output')
+    .action(async (id: string, opts) => {
+      const where = [opts.front, opts.back, opts.before].filter(Boolean).length;
+      if (where !== 1)
+        throw new CliError(
+          'Say where, once: --front, --back or --before OTHER.'
+        );
+      const body = opts.before
+        ? { before: opts.before }
+        : { to: opts.front ? 'front' : 'back' };
+      const job = await new Client(resolveConnection()).request<JobView>(
+        'POST',
+        `/api/jobs/${encodeURIComponent(id)}/reorder`,
+        body
+      );
+      print(
+        opts.json,
+        job,
+        () => `${job.id} now at position ${job.position ?? '-'} in ${job.queue}`
+      );
+    });
+
+  program
+    .command('logs <id>')
+    .description("Print the runner's log of a job")
+    .option('--follow', 'keep printing until the job ends')
+    .action(async (id: string, opts) => {
+      const client = new Client(resolveConnection());
+      let shown = 0;
+      for (;;) {
+        const job = await client.request<JobView>(
+          'GET',
+          `/api/jobs/${encodeURIComponent(id)}`
+        );
+        let text = '';
+        try {
+          text = await client.request<string>(
+            'GET',
+            `/api/jobs/${encodeURIComponent(id)}/log`
+          );
+        } catch (e) {
+          if (!opts.follow || job.state !== 'queued') throw e;
+        }
+        if (text.length > shown) process.stdout.write(text.slice(shown));
+        shown = Math.max(shown, text.length);
+        if (!opts.follow || FINAL.has(job.state)) break;
+        await new Promise(r => setTimeout(r, 1000));
+      }
     });
 
   program

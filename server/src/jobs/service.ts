@@ -641,6 +641,7 @@ export class JobService implements BackendObserver {
       id: job.id,
       owner: job.owner,
       pool: job.profile,
+      queue: job.queue,
       priorityRank: rank,
       positionKey: job.position_key
     };

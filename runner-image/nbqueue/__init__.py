@@ -1,10 +1,21 @@
 """nbqueue: run the open notebook as a job on a GPU queue, with outputs streamed back live.
 
-This Python package holds the kernel-side runner (`python -m nbqueue.runner`) and the Jupyter
-server extension that tells JupyterLab where the nbqueue sidecar listens.
+This Python package holds the kernel-side runner (`python -m nbqueue.runner`), the Jupyter
+server extension that tells JupyterLab where the nbqueue sidecar listens, and the in-notebook
+metrics API (`nbqueue.log_metric`, `nbqueue.log_metrics`, see `nbqueue.metrics`).
 """
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # Imported on first use, so the runner and the server extension don't load the metrics
+    # machinery (or IPython) they never use.
+    if name in ("log_metric", "log_metrics"):
+        from . import metrics
+
+        return getattr(metrics, name)
+    raise AttributeError(f"module 'nbqueue' has no attribute {name!r}")
 
 
 def _jupyter_server_extension_points():

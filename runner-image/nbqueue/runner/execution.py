@@ -87,6 +87,12 @@ class NotebookExecution:
     def run(self) -> Outcome:
         return asyncio.run(self._main())
 
+    def kernel_pid(self) -> int | None:
+        """The kernel process's pid while it runs (read from any thread)."""
+        km = self._client.km if self._client is not None else None
+        process = getattr(getattr(km, "provisioner", None), "process", None)
+        return getattr(process, "pid", None)
+
     # -- on the loop -----------------------------------------------------------------------
 
     def _start_cancel(self) -> None:

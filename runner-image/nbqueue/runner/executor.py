@@ -7,10 +7,12 @@ from typing import Callable
 from nbclient import NotebookClient
 from nbformat import NotebookNode
 
+from ..metrics.mime import POINTS_MIME
 from .events import EventLog
 from .parameters import user_cell_number
 
 DISPLAY_OUTPUT_TYPES = ("display_data", "execute_result")
+MAX_METRIC_NAME = 200
 
 
 class RunCancelled(Exception):
@@ -90,6 +92,10 @@ class StreamingNotebookClient(NotebookClient):
     ) -> NotebookNode | None:
         msg_type = msg["msg_type"]
         content = msg.get("content", {})
+        if msg_type == "display_data" and POINTS_MIME in (content.get("data") or {}):
+            # nbqueue.log_metric's points: events for the sidecar, never an output.
+            self._emit_points(content["data"][POINTS_MIME], cell, cell_index)
+            return None
         parent_id = msg.get("parent_header", {}).get("msg_id")
         to_widget = bool(self.output_hook_stack.get(parent_id))
         if msg_type == "clear_output" and not to_widget:
@@ -140,6 +146,32 @@ class StreamingNotebookClient(NotebookClient):
         return out
 
     # -- helpers ---------------------------------------------------------------------------
+
+    def _emit_points(self, data: object, cell: NotebookNode, cell_index: int) -> None:
+        points = data.get("points") if isinstance(data, dict) else None
+        for point in points if isinstance(points, list) else ():
+            try:
+                name, step, value, time_ms = point
+            except (TypeError, ValueError):
+                continue
+            if not (
+                isinstance(name, str)
+                and 0 < len(name) <= MAX_METRIC_NAME
+                and type(step) is int
+                and (value is None or type(value) in (int, float))
+                and type(time_ms) in (int, float)
+            ):
+                continue  # only nbqueue.metrics writes this MIME type; skip anything else
+            self.events.emit(
+                "metric",
+                name=name,
+                value=value,
+                step=step,
+                time=time_ms,
+                kind="user",
+                cell_id=cell["id"],
+                cell_index=cell_index,
+            )
 
     def _emit_execution_count(self, cell: NotebookNode, cell_index: int) -> None:
         count = cell.get("execution_count")

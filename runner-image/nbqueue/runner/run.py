@@ -12,6 +12,7 @@ from .execution import CANCELLED_REASON, NotebookExecution, Outcome
 from .notebook import clear_code_outputs, normalize_notebook
 from .parameters import InvalidParameter, inject_parameters
 from .sender import EventSender
+from .system_metrics import SystemSampler, sample_seconds
 
 log = logging.getLogger("nbqueue.runner")
 
@@ -49,6 +50,9 @@ class Runner:
         """A progress line on stderr that also goes to the job's events."""
         log.log(logging.getLevelName(level.upper()), message)
         self.events.emit("log", level=level, message=message)
+
+    def _system_metric(self, name: str, value: float, step: int, time_ms: int) -> None:
+        self.events.emit("metric", name=name, value=value, step=step, time=time_ms, kind="system")
 
     def _lost(self, error: SidecarError) -> None:
         # Nobody can see this job any more: stop spending the GPU on it.
@@ -133,7 +137,12 @@ class Runner:
         if cancelled:  # before any kernel started: nothing to interrupt
             self.say("warning", CANCELLED_REASON)
             return Outcome("cancelled", CANCELLED_REASON)
-        outcome = execution.run()
+        sampler = SystemSampler(execution.kernel_pid, self._system_metric, sample_seconds())
+        sampler.start()
+        try:
+            outcome = execution.run()
+        finally:
+            sampler.stop()
         if self._cancel.is_set() and outcome.state != "cancelled":
             outcome = Outcome("cancelled", CANCELLED_REASON)
         if outcome.state == "succeeded":

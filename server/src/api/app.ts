@@ -5,6 +5,8 @@ import type { Config } from '../config/schema';
 import { ApiError, badRequest } from '../errors';
 import type { JobService } from '../jobs/service';
 import type { JobRecord, JobState } from '../jobs/types';
+import { toCsv } from '../metrics/csv';
+import { METRIC_KINDS, MetricKind } from '../metrics/store';
 import { openApiDocument } from './openapi';
 import { VERSION } from '../version';
 
@@ -62,6 +64,16 @@ function intParam(
       `"${name}" must be a whole number ≥ 0.`
     );
   return Math.min(n, max);
+}
+
+function metricKind(value: unknown): MetricKind | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!METRIC_KINDS.includes(value as MetricKind))
+    throw badRequest(
+      'invalid_request',
+      `"kind" must be ${METRIC_KINDS.join(' or ')}.`
+    );
+  return value as MetricKind;
 }
 
 export interface AppDeps {
@@ -199,6 +211,43 @@ export function createApp({
         intParam(req.query.limit, 'limit', 10000, 10000)
       )
     )
+  );
+  user.get(
+    '/jobs/:id/metrics',
+    route(req => {
+      const since = intParam(
+        req.query.since,
+        'since',
+        0,
+        Number.MAX_SAFE_INTEGER
+      );
+      const metrics = jobs.metrics(me(req), req.params.id, {
+        since,
+        kind: metricKind(req.query.kind),
+        limit: intParam(req.query.limit, 'limit', 100000, 100000)
+      });
+      return {
+        metrics,
+        cursor: metrics.length ? metrics[metrics.length - 1].seq : since
+      };
+    })
+  );
+  user.get(
+    '/jobs/:id/metrics.csv',
+    route((req, res) => {
+      const rows = jobs.metrics(me(req), req.params.id, {
+        since: intParam(req.query.since, 'since', 0, Number.MAX_SAFE_INTEGER),
+        kind: metricKind(req.query.kind)
+      });
+      res
+        .type('text/csv; charset=utf-8')
+        .setHeader(
+          'Content-Disposition',
+          `attachment; filename="${req.params.id}-metrics.csv"`
+        );
+      res.send(toCsv(rows));
+      return undefined;
+    })
   );
   user.post(
     '/jobs/:id/hold',

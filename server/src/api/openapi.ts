@@ -199,6 +199,37 @@ export function openApiDocument(): Record<string, unknown> {
             },
             last_seq: { type: 'integer' }
           }
+        },
+        Metric: {
+          type: 'object',
+          required: ['seq', 'name', 'step', 'value', 'time', 'kind'],
+          properties: {
+            seq: { type: 'integer' },
+            name: { type: 'string' },
+            step: { type: 'integer' },
+            value: {
+              type: 'number',
+              nullable: true,
+              description: 'null: NaN or an infinity'
+            },
+            time: { type: 'number', description: 'epoch ms' },
+            kind: { type: 'string', enum: ['user', 'system'] }
+          }
+        },
+        MetricPage: {
+          type: 'object',
+          required: ['metrics', 'cursor'],
+          properties: {
+            metrics: {
+              type: 'array',
+              items: { $ref: '#/components/schemas/Metric' }
+            },
+            cursor: {
+              type: 'integer',
+              description:
+                'The last seq returned (or since): pass it as since next time'
+            }
+          }
         }
       }
     },
@@ -304,6 +335,55 @@ export function openApiDocument(): Record<string, unknown> {
           ],
           responses: {
             200: json('EventPage'),
+            400: error,
+            401: error,
+            404: error
+          }
+        }
+      },
+      '/api/jobs/{id}/metrics': {
+        get: {
+          summary: 'Metric points after a cursor (seq), in seq order',
+          parameters: [
+            idParam,
+            { name: 'since', in: 'query', schema: { type: 'integer' } },
+            {
+              name: 'kind',
+              in: 'query',
+              schema: { type: 'string', enum: ['user', 'system'] }
+            },
+            {
+              name: 'limit',
+              in: 'query',
+              schema: { type: 'integer', maximum: 100000 }
+            }
+          ],
+          responses: {
+            200: json('MetricPage'),
+            400: error,
+            401: error,
+            404: error
+          }
+        }
+      },
+      '/api/jobs/{id}/metrics.csv': {
+        get: {
+          summary:
+            'Metric points after a cursor as CSV: seq,name,step,value,time,kind (empty value: NaN or an infinity)',
+          parameters: [
+            idParam,
+            { name: 'since', in: 'query', schema: { type: 'integer' } },
+            {
+              name: 'kind',
+              in: 'query',
+              schema: { type: 'string', enum: ['user', 'system'] }
+            }
+          ],
+          responses: {
+            200: {
+              description: 'OK',
+              content: { 'text/csv': { schema: { type: 'string' } } }
+            },
             400: error,
             401: error,
             404: error

@@ -10,7 +10,14 @@ import {
   QueuedJob
 } from '../queue/scheduler';
 import { Eta, estimateStarts } from '../queue/eta';
-import type { Store } from '../store/store';
+import type { MetricQuery, MetricRow } from '../metrics/store';
+import type { QueueRow, Store } from '../store/store';
+
+interface QueueInfo {
+  rows: QueueRow[];
+  positions: Map<string, number>;
+  etas: Map<string, Eta>;
+}
 import { hashToken, newToken, sameSecret } from '../auth/token';
 import type { Identity } from '../auth/auth';
 import {
@@ -72,15 +79,12 @@ export class JobService implements BackendObserver {
   // ---- views -------------------------------------------------------------------------
 
   /** Positions and ETAs of every queued job, computed together from one read of the queue. */
-  private queueInfo(): {
-    positions: Map<string, number>;
-    etas: Map<string, Eta>;
-  } {
-    const queued = this.store.listJobs({ states: ['queued'] });
+  private queueInfo(): QueueInfo {
+    const rows = this.store.listQueue();
     const active = this.store.listJobs({ states: [...ACTIVE_STATES] });
     const runningByUser = this.countBy(active, j => j.owner);
     // Held jobs keep their place in the store but have no position until released.
-    const waiting = queued.filter(j => !j.held).map(j => this.toQueued(j));
+    const waiting = rows.filter(r => !r.held).map(r => this.toQueued(r));
     const positions = queuePositions(waiting, runningByUser);
     const etas = new Map<string, Eta>();
     const nowMs = Date.parse(this.now());
@@ -98,12 +102,12 @@ export class JobService implements BackendObserver {
       });
       for (const [id, eta] of estimates) etas.set(id, eta);
     }
-    return { positions, etas };
+    return { rows, positions, etas };
   }
 
   private view(
     job: JobRecord,
-    info?: { positions: Map<string, number>; etas: Map<string, Eta> }
+    info?: QueueInfo
   ): JobView {
     const queued = job.state === 'queued';
     const q = queued ? (info ?? this.queueInfo()) : undefined;
@@ -201,6 +205,12 @@ export class JobService implements BackendObserver {
       events: this.store.listEvents(id, after, limit, job.last_seq),
       last_seq: job.last_seq
     };
+  }
+
+  /** A job's metric points after the `since` cursor, up to its gap-free mark. */
+  metrics(who: Identity, id: string, query: MetricQuery): MetricRow[] {
+    const job = this.visible(who, id);
+    return this.store.metrics.list(id, { ...query, upTo: job.last_seq });
   }
 
   result(who: Identity, id: string): string {
@@ -635,7 +645,7 @@ export class JobService implements BackendObserver {
 
   // ---- scheduling --------------------------------------------------------------------
 
-  private toQueued(job: JobRecord): QueuedJob {
+  private toQueued(job: Pick<JobRecord, 'id' | 'owner' | 'profile' | 'queue' | 'priority' | 'position_key'>): QueuedJob {
     const rank = this.options.config.priorities.indexOf(job.priority);
     return {
       id: job.id,
@@ -762,20 +772,21 @@ export class JobService implements BackendObserver {
    * Queue positions and ETAs move for everyone in a queue when one job comes or goes; only the
    * jobs whose position or ETA changed are sent.
    */
-  private publishQueue(): void {
-    if (!this.listener) return;
+  private publishQueue(): QueueInfo | undefined {
+    if (!this.listener) return undefined;
     const info = this.queueInfo();
     const seen = new Set<string>();
-    for (const job of this.store.listJobs({ states: ['queued'] })) {
-      seen.add(job.id);
-      const view = this.view(job, info);
-      const key = `${view.position}|${view.eta_seconds}|${view.held}|${view.priority}|${view.queue}`;
-      if (this.published.get(job.id) === key) continue;
-      this.published.set(job.id, key);
-      this.listener.jobChanged(view);
+    for (const row of info.rows) {
+      seen.add(row.id);
+      const eta = row.held ? null : (info.etas.get(row.id)?.seconds ?? null);
+      const key = `${info.positions.get(row.id) ?? null}|${eta}|${row.held}|${row.priority}|${row.queue}`;
+      if (this.published.get(row.id) === key) continue;
+      this.published.set(row.id, key);
+      const job = this.store.getJob(row.id);
+      if (job) this.listener.jobChanged(this.view(job, info));
     }
-    for (const id of this.published.keys())
-      if (!seen.has(id)) this.published.delete(id);
+    for (const id of this.published.keys()) if (!seen.has(id)) this.published.delete(id);
+    return info;
   }
 
   /** What was last sent for each queued job, so unchanged ones are not sent again. */

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import * as fs from 'fs';
 import * as path from 'path';
+import { MetricStore } from '../metrics/store';
 import type {
   JobEvent,
   JobRecord,
@@ -88,6 +89,16 @@ function toRecord(row: JobRow): JobRecord {
   };
 }
 
+export interface QueueRow {
+  id: string;
+  owner: string;
+  profile: string;
+  queue: string;
+  priority: string;
+  position_key: number;
+  held: number;
+}
+
 export type JobPatch = Partial<
   Pick<
     JobRecord,
@@ -111,6 +122,8 @@ export type JobPatch = Partial<
  */
 export class Store {
   private readonly db: Database.Database;
+  /** Metric points, in their own table of the same database (server/src/metrics). */
+  readonly metrics: MetricStore;
 
   constructor(file: string) {
     if (file !== ':memory:')
@@ -121,6 +134,7 @@ export class Store {
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
     this.migrate();
+    this.metrics = new MetricStore(this.db);
   }
 
   /** Brings a store written by an older version up to this schema. */
@@ -173,6 +187,15 @@ export class Store {
         spec: JSON.stringify(job.spec),
         notebook: JSON.stringify(notebook)
       });
+  }
+
+  /** The queued jobs, with only what ordering them needs (no JSON to parse): the hot path. */
+  listQueue(): QueueRow[] {
+    return this.db
+      .prepare(
+        "SELECT id, owner, profile, queue, priority, position_key, held FROM jobs WHERE state = 'queued'"
+      )
+      .all() as QueueRow[];
   }
 
   getJob(id: string): JobRecord | undefined {
@@ -268,6 +291,7 @@ export class Store {
       let inserted = 0;
       for (const ev of events)
         inserted += insert.run(jobId, ev.seq, JSON.stringify(ev)).changes;
+      this.metrics.append(jobId, events);
       const before = (getLast.get(jobId) as { last_seq: number }).last_seq;
       let after = before;
       while (hasSeq.get(jobId, after + 1)) after += 1;

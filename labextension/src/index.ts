@@ -12,6 +12,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { queueIcon } from './icons';
 import { JobNotifier } from './jobs/notifier';
 import { LiveFollower } from './live/follower';
+import { metricsPlugin } from './metrics/plugin';
 import { NbqueueService } from './service/client';
 import { describe } from './service/errors';
 import { submitNotebook } from './submit/submitNotebook';
@@ -110,4 +111,4 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [plugin];
+export default [plugin, metricsPlugin];

@@ -105,10 +105,7 @@ export class JobService implements BackendObserver {
     return { rows, positions, etas };
   }
 
-  private view(
-    job: JobRecord,
-    info?: QueueInfo
-  ): JobView {
+  private view(job: JobRecord, info?: QueueInfo): JobView {
     const queued = job.state === 'queued';
     const q = queued ? (info ?? this.queueInfo()) : undefined;
     const eta = q?.etas.get(job.id);
@@ -229,10 +226,7 @@ export class JobService implements BackendObserver {
 
   profiles(): Array<Record<string, unknown>> {
     const running = this.runningByProfile();
-    const queued = this.countBy(
-      this.store.listJobs({ states: ['queued'] }),
-      j => j.profile
-    );
+    const queued = this.countBy(this.store.listQueue(), j => j.profile);
     return this.options.config.profiles.map(p => ({
       ...p,
       running: running[p.name] ?? 0,
@@ -272,7 +266,7 @@ export class JobService implements BackendObserver {
       sub.spec,
       sub.notebook
     );
-    return this.view(this.store.getJob(id) as JobRecord);
+    return this.freshView(id);
   }
 
   private checkQueuedLimit(who: Identity): void {
@@ -422,7 +416,7 @@ export class JobService implements BackendObserver {
       job.spec,
       notebook
     );
-    return this.view(this.store.getJob(newId) as JobRecord);
+    return this.freshView(newId);
   }
 
   move(who: Identity, id: string, body: unknown): JobView {
@@ -645,7 +639,12 @@ export class JobService implements BackendObserver {
 
   // ---- scheduling --------------------------------------------------------------------
 
-  private toQueued(job: Pick<JobRecord, 'id' | 'owner' | 'profile' | 'queue' | 'priority' | 'position_key'>): QueuedJob {
+  private toQueued(
+    job: Pick<
+      JobRecord,
+      'id' | 'owner' | 'profile' | 'queue' | 'priority' | 'position_key'
+    >
+  ): QueuedJob {
     const rank = this.options.config.priorities.indexOf(job.priority);
     return {
       id: job.id,
@@ -657,10 +656,7 @@ export class JobService implements BackendObserver {
     };
   }
 
-  private countBy(
-    jobs: JobRecord[],
-    key: (j: JobRecord) => string
-  ): Record<string, number> {
+  private countBy<T>(jobs: T[], key: (j: T) => string): Record<string, number> {
     const out: Record<string, number> = {};
     for (const j of jobs) out[key(j)] = (out[key(j)] ?? 0) + 1;
     return out;
@@ -683,9 +679,7 @@ export class JobService implements BackendObserver {
     try {
       do {
         this.scheduleAgain = false;
-        const queued = this.store
-          .listJobs({ states: ['queued'] })
-          .filter(j => !j.held);
+        const queued = this.store.listQueue().filter(r => !r.held);
         if (!queued.length) break;
         const active = this.store.listJobs({ states: [...ACTIVE_STATES] });
         const running = this.countBy(active, j => j.profile);
@@ -785,8 +779,19 @@ export class JobService implements BackendObserver {
       const job = this.store.getJob(row.id);
       if (job) this.listener.jobChanged(this.view(job, info));
     }
-    for (const id of this.published.keys()) if (!seen.has(id)) this.published.delete(id);
+    for (const id of this.published.keys())
+      if (!seen.has(id)) this.published.delete(id);
+    this.lastQueueInfo = info;
     return info;
+  }
+
+  /** The queue as last published; a view made right after uses it instead of reading again. */
+  private lastQueueInfo: QueueInfo | undefined;
+
+  private freshView(id: string): JobView {
+    const info = this.lastQueueInfo;
+    this.lastQueueInfo = undefined;
+    return this.view(this.store.getJob(id) as JobRecord, info);
   }
 
   /** What was last sent for each queued job, so unchanged ones are not sent again. */

@@ -150,6 +150,7 @@ export function decideAdmissions(input: SchedulerInput): string[] {
     const state = input.pools[pool];
     if (!state) continue;
     let free = Math.max(0, state.capacity - state.running);
+    if (!free) continue;
     for (const job of admissionOrder(jobs, input.runningByUser)) {
       if (!free) break;
       const queue = job.queue ?? pool;

@@ -205,6 +205,33 @@ describe('queue operations', () => {
     await cancelAll([a.id, b.id]);
   });
 
+  test('reorder trades places only among jobs of the same priority and hold state', async () => {
+    const a = await submit(BOB);
+    const b = await submit(BOB, { priority: 'high' });
+    const c = await submit(BOB);
+    const across = await s.api<ErrorBody>(
+      'POST',
+      `/api/jobs/${c.id}/reorder`,
+      { before: b.id },
+      BOB
+    );
+    expect(across.status).toBe(400);
+    expect(across.body.error.message).toMatch(
+      /reorder moves a job only among your jobs of the same priority \(normal\) and hold state/
+    );
+    // To the front of bob's normal jobs: still behind his high one.
+    const front = await s.api<JobView>(
+      'POST',
+      `/api/jobs/${c.id}/reorder`,
+      { to: 'front' },
+      BOB
+    );
+    expect(front.body.position).toBe(2);
+    expect((await get(b.id)).position).toBe(1);
+    expect((await get(a.id)).position).toBe(3);
+    await cancelAll([a.id, b.id, c.id]);
+  });
+
   test('move to another queue; the profile follows; unknown queues are refused', async () => {
     const j = await submit(BOB);
     const moved = await s.api<JobView>(

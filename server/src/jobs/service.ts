@@ -10,6 +10,12 @@ import {
   QueuedJob
 } from '../queue/scheduler';
 import { Eta, estimateStarts } from '../queue/eta';
+import {
+  Placed,
+  ReorderTarget,
+  reorderGroup,
+  reorderKeys
+} from '../queue/reorder';
 import type { MetricQuery, MetricRow } from '../metrics/store';
 import type { QueueRow, Store } from '../store/store';
 
@@ -459,9 +465,9 @@ export class JobService implements BackendObserver {
   }
 
   /**
-   * Moves one of the owner's queued jobs among the owner's own jobs in that queue: the places
-   * (position keys) the owner holds are dealt out again in the new order, so nobody else's
-   * job moves.
+   * Moves one of the owner's queued jobs among the owner's own jobs that compete with it (same
+   * queue, priority and hold state; see queue/reorder.ts): the places they hold are dealt out
+   * again in the new order, so nobody else's job moves.
    */
   reorder(who: Identity, id: string, body: unknown): JobView {
     const job = this.waiting(who, id, 'reordered');
@@ -473,33 +479,40 @@ export class JobService implements BackendObserver {
       );
     }
     const b = (body ?? {}) as { to?: unknown; before?: unknown };
-    const mine = this.store
-      .listJobs({ owner: who.user, states: ['queued'], queue: job.queue })
-      .sort((x, y) => x.position_key - y.position_key);
-    const keys = mine.map(j => j.position_key);
-    const others = mine.filter(j => j.id !== id);
-    let order: JobRecord[];
-    if (b.to === 'front') order = [job, ...others];
-    else if (b.to === 'back') order = [...others, job];
-    else if (typeof b.before === 'string') {
-      const at = others.findIndex(j => j.id === b.before);
-      if (at < 0) {
-        throw badRequest(
-          'invalid_request',
-          `'${b.before}' is not another of your queued jobs in queue '${job.queue}'.`
-        );
-      }
-      order = [...others.slice(0, at), job, ...others.slice(at)];
-    } else {
+    let target: ReorderTarget;
+    if (b.to === 'front' || b.to === 'back') target = { to: b.to };
+    else if (typeof b.before === 'string') target = { before: b.before };
+    else {
       throw badRequest(
         'invalid_request',
         'Say where: {"to": "front"}, {"to": "back"} or {"before": "<job id>"}.'
       );
     }
-    order.forEach((j, i) => {
-      if (j.position_key !== keys[i])
-        this.store.updateJob(j.id, { position_key: keys[i] });
+    const placed = (j: JobRecord): Placed => ({
+      id: j.id,
+      owner: j.owner,
+      queue: j.queue,
+      priorityRank: this.options.config.priorities.indexOf(j.priority),
+      held: j.held,
+      positionKey: j.position_key
     });
+    const mine = this.store
+      .listJobs({ owner: who.user, states: ['queued'], queue: job.queue })
+      .map(placed);
+    const keys = reorderKeys(reorderGroup(mine, placed(job)), id, target);
+    if (!keys) {
+      const other = mine.find(
+        j => j.id === (target as { before: string }).before
+      );
+      throw badRequest(
+        'invalid_request',
+        other && other.id !== id
+          ? `'${other.id}' is not another of your queued jobs in queue '${job.queue}' that competes with '${id}': reorder moves a job only among your jobs of the same priority (${job.priority}) and hold state. Change the priority, or hold or release, first.`
+          : `'${String(b.before)}' is not another of your queued jobs in queue '${job.queue}'.`
+      );
+    }
+    for (const [jobId, key] of keys)
+      this.store.updateJob(jobId, { position_key: key });
     this.publishQueue();
     return this.view(this.store.getJob(id) as JobRecord);
   }

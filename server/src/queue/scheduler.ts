@@ -5,7 +5,7 @@
  * fair share between users at the same priority (the user with the fewest running jobs goes
  * next), then position in the queue (smaller first). A job is admitted only when its pool and
  * its queue have a free slot and its owner is under the per-user running limit, so nothing is
- * ever handed to a backend to wait there. Held jobs are not given to this module at all.
+ * ever handed to a backend to wait there. Held jobs are never admitted and have no position.
  */
 
 export interface QueuedJob {
@@ -18,6 +18,8 @@ export interface QueuedJob {
   positionKey: number;
   /** The queue it waits in (defaults to the pool). */
   queue?: string;
+  /** Held by its owner: keeps its place in the store, but is not admitted nor counted. */
+  held?: boolean;
 }
 
 export interface PoolState {
@@ -81,7 +83,8 @@ const byPosition = (a: QueuedJob, b: QueuedJob): number =>
 
 /**
  * Orders one pool's (or queue's) jobs as they would be admitted if capacity were unlimited:
- * each pick raises its owner's share, as an admission would. O(n log n).
+ * each pick raises its owner's share, as an admission would. Held jobs are left out.
+ * O(n log n).
  */
 export function admissionOrder(
   jobs: QueuedJob[],
@@ -90,6 +93,7 @@ export function admissionOrder(
   const share = new Map(Object.entries(runningByUser));
   const levels = new Map<number, Map<string, QueuedJob[]>>();
   for (const job of jobs) {
+    if (job.held) continue;
     const users =
       levels.get(job.priorityRank) ?? new Map<string, QueuedJob[]>();
     const list = users.get(job.owner) ?? [];
@@ -129,6 +133,7 @@ export function admissionOrder(
 export function decideAdmissions(input: SchedulerInput): string[] {
   const byPool = new Map<string, QueuedJob[]>();
   for (const job of input.queued) {
+    if (job.held) continue;
     const list = byPool.get(job.pool) ?? [];
     list.push(job);
     byPool.set(job.pool, list);
@@ -173,6 +178,7 @@ export function queuePositions(
 ): Map<string, number> {
   const byQueue = new Map<string, QueuedJob[]>();
   for (const job of queued) {
+    if (job.held) continue;
     const key = job.queue ?? job.pool;
     const list = byQueue.get(key) ?? [];
     list.push(job);

@@ -35,6 +35,24 @@ export class Client {
   constructor(readonly conn: Connection) {}
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const text = await this.send(method, path, body);
+    try {
+      return (text ? JSON.parse(text) : undefined) as T;
+    } catch {
+      return text as T;
+    }
+  }
+
+  /** A text answer (a runner log) as it is, never parsed as JSON. */
+  async text(path: string): Promise<string> {
+    return this.send('GET', path);
+  }
+
+  private async send(
+    method: string,
+    path: string,
+    body?: unknown
+  ): Promise<string> {
     let res: Response;
     try {
       res = await fetch(`${this.conn.url}${path}`, {
@@ -51,19 +69,18 @@ export class Client {
       );
     }
     const text = await res.text();
-    let data: unknown;
-    try {
-      data = text ? JSON.parse(text) : undefined;
-    } catch {
-      data = text;
-    }
     if (!res.ok) {
-      const message =
-        (data as { error?: { message?: string } })?.error?.message ??
-        `HTTP ${res.status}`;
+      let message = `HTTP ${res.status}`;
+      try {
+        message =
+          (JSON.parse(text) as { error?: { message?: string } }).error
+            ?.message ?? message;
+      } catch {
+        // Not an nbqueue error body (a proxy's page): the status says enough.
+      }
       throw new CliError(message);
     }
-    return data as T;
+    return text;
   }
 
   socket(): Socket {

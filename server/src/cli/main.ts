@@ -410,12 +410,10 @@ export function buildProgram(): Command {
         );
         let text = '';
         try {
-          text = await client.request<string>(
-            'GET',
-            `/api/jobs/${encodeURIComponent(id)}/log`
-          );
+          text = await client.text(`/api/jobs/${encodeURIComponent(id)}/log`);
         } catch (e) {
-          if (!opts.follow || job.state !== 'queued') throw e;
+          // Following a job whose runner has not written its log yet: wait for it.
+          if (!opts.follow || FINAL.has(job.state)) throw e;
         }
         if (text.length > shown) process.stdout.write(text.slice(shown));
         shown = Math.max(shown, text.length);

@@ -7,3 +7,11 @@ echo "== streaming latency and overhead vs papermill (server/bench/stream.js)"
 node server/bench/stream.js
 echo "== metrics: log_metric latency, 100k-point ingest, call overhead (server/bench/metrics.js)"
 node server/bench/metrics.js
+echo "== metrics chart rendering in Chromium (ui-tests/bench/render.spec.ts)"
+(
+  cd ui-tests
+  NBQUEUE_UI_TESTS_TMP="$(mktemp -d -t nbqueue-bench-XXXXXX)"
+  export NBQUEUE_UI_TESTS_TMP PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+  trap 'rm -rf "$NBQUEUE_UI_TESTS_TMP"' EXIT
+  npx playwright test -c bench/playwright.config.js
+)

@@ -21,11 +21,10 @@ unset NBQUEUE_URL NBQUEUE_TOKEN
 PORT="${NBQUEUE_UI_TESTS_PORT:-8888}"
 export NBQUEUE_UI_TESTS_PORT="$PORT"
 
-# The runner and the server extension come from the source tree when the
-# nbqueue package is not installed in the environment.
-if ! python -c 'import nbqueue' 2>/dev/null; then
-  export PYTHONPATH="$REPO/runner-image${PYTHONPATH:+:$PYTHONPATH}"
-fi
+# The runner, the server extension and the metrics API (for the kernels, the
+# jobs' kernels too) come from the source tree, ahead of any installed copy of
+# the nbqueue package, which may be an older build.
+export PYTHONPATH="$REPO/runner-image${PYTHONPATH:+:$PYTHONPATH}"
 
 # A fresh Jupyter root holding a copy of the examples.
 export NBQUEUE_UI_TESTS_ROOT="$TMP/root"

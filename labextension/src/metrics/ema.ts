@@ -33,14 +33,20 @@ export class Ema {
       }
       this._last = this._last * w + (1 - w) * value;
       this._count += 1;
+      this._constant &&= this._first === null || value === this._first;
+      this._first ??= value;
       // 1 - w^count: the weight the average has gathered so far.
       const debias = w === 0 ? 1 : 1 - Math.pow(w, this._count);
-      this._out.push(this._last / debias);
+      // A constant stays exactly constant (as in TensorBoard), rather than
+      // wobbling by rounding errors that the y axis would zoom in on.
+      this._out.push(this._constant ? value : this._last / debias);
     }
   }
 
   private _last = 0;
   private _count = 0;
+  private _first: number | null = null;
+  private _constant = true;
   private _out: (number | null)[] = [];
 }
 

@@ -5,7 +5,7 @@
  * a live chart only extends its series and redraws at most ten times a second.
  */
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
-import { Widget } from '@lumino/widgets';
+import { PanelLayout, Widget } from '@lumino/widgets';
 
 import { MetricsChart } from './chart';
 import { METRICS_MIME_TYPE, parseMetricsData } from './types';
@@ -16,6 +16,7 @@ export class MetricsRenderer extends Widget implements IRenderMime.IRenderer {
     chartOptions: MetricsChart.IOptions = {}
   ) {
     super();
+    const layout = (this.layout = new PanelLayout());
     this._mimeType = options.mimeType;
     this.addClass('nbq-MetricsRenderer');
     this._error = document.createElement('div');
@@ -23,7 +24,7 @@ export class MetricsRenderer extends Widget implements IRenderMime.IRenderer {
     this._error.hidden = true;
     this.node.appendChild(this._error);
     this._chart = new MetricsChart({ filename: 'metrics', ...chartOptions });
-    Widget.attach(this._chart, this.node);
+    layout.addWidget(this._chart);
   }
 
   get chart(): MetricsChart {
@@ -42,14 +43,6 @@ export class MetricsRenderer extends Widget implements IRenderMime.IRenderer {
     }
     this._error.hidden = true;
     return this._chart.updateSeries(series);
-  }
-
-  dispose(): void {
-    if (this.isDisposed) {
-      return;
-    }
-    this._chart.dispose();
-    super.dispose();
   }
 
   private _mimeType: string;

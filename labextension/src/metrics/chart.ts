@@ -373,6 +373,10 @@ export class MetricsChart extends Widget {
         xaxis: {
           title: { text: this._xAxis === 'step' ? 'step' : 'time' },
           type: this._xAxis === 'step' ? 'linear' : 'date',
+          // Steps are whole numbers: no 0.2, 0.4 ticks on a short run.
+          ...(this._xAxis === 'step' && lastStep(members) <= 10
+            ? { dtick: 1 }
+            : {}),
           gridcolor: gridColor,
           zeroline: false
         },
@@ -585,6 +589,18 @@ export class MetricsChart extends Widget {
   private _xAxisSelect!: HTMLSelectElement;
   private _smoothingInput!: HTMLInputElement;
   private _smoothingValue!: HTMLElement;
+}
+
+/** The largest step of the entries' series (0 when they are empty). */
+function lastStep(entries: IEntry[]): number {
+  let max = 0;
+  for (const { series } of entries) {
+    const last = series.steps[series.steps.length - 1];
+    if (Number.isFinite(last)) {
+      max = Math.max(max, last);
+    }
+  }
+  return max;
 }
 
 /** Whether `next` is `current` with points added at the end. */

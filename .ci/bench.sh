@@ -7,6 +7,8 @@ echo "== streaming latency and overhead vs papermill (server/bench/stream.js)"
 node server/bench/stream.js
 echo "== metrics: log_metric latency, 100k-point ingest, call overhead (server/bench/metrics.js)"
 node server/bench/metrics.js
+echo "== the queue at scale (server/bench/queue.js)"
+node server/bench/queue.js
 echo "== metrics chart rendering in Chromium (ui-tests/bench/render.spec.ts)"
 (
   cd ui-tests

@@ -52,6 +52,8 @@ export interface JobServiceOptions {
 }
 
 const MAX_EVENTS_PER_POST = 5000;
+/** Queue positions and ETAs are sent at most this often (ms). */
+const PUBLISH_QUEUE_MS = 100;
 
 /**
  * The life of a job: submit, admit, run, stream, finish, cancel. Holds no state of its own
@@ -84,9 +86,12 @@ export class JobService implements BackendObserver {
 
   // ---- views -------------------------------------------------------------------------
 
-  /** Positions and ETAs of every queued job, computed together from one read of the queue. */
-  private queueInfo(): QueueInfo {
-    const rows = this.store.listQueue();
+  /**
+   * Positions and ETAs of every queued job (or of one profile's: a queue belongs to one
+   * profile, so that is enough for one job's view), computed together from one read.
+   */
+  private queueInfo(profile?: string): QueueInfo {
+    const rows = this.store.listQueue(profile);
     const active = this.store.listJobs({ states: [...ACTIVE_STATES] });
     const runningByUser = this.countBy(active, j => j.owner);
     // Held jobs keep their place in the store but have no position until released.
@@ -113,7 +118,7 @@ export class JobService implements BackendObserver {
 
   private view(job: JobRecord, info?: QueueInfo): JobView {
     const queued = job.state === 'queued';
-    const q = queued ? (info ?? this.queueInfo()) : undefined;
+    const q = queued ? (info ?? this.queueInfo(job.profile)) : undefined;
     const eta = q?.etas.get(job.id);
     return {
       id: job.id,
@@ -779,8 +784,21 @@ export class JobService implements BackendObserver {
    * Queue positions and ETAs move for everyone in a queue when one job comes or goes; only the
    * jobs whose position or ETA changed are sent.
    */
-  private publishQueue(): QueueInfo | undefined {
-    if (!this.listener) return undefined;
+  private publishQueue(): void {
+    // A burst of changes (10,000 submits) is published once per interval, not once per change:
+    // each publish reads and orders the whole queue.
+    if (!this.listener || this.publishTimer) return;
+    this.publishTimer = setTimeout(() => {
+      this.publishTimer = undefined;
+      if (this.store.isOpen()) this.publishQueueNow();
+    }, PUBLISH_QUEUE_MS);
+    this.publishTimer.unref();
+  }
+
+  private publishTimer: NodeJS.Timeout | undefined;
+
+  private publishQueueNow(): void {
+    if (!this.listener) return;
     const info = this.queueInfo();
     const seen = new Set<string>();
     for (const row of info.rows) {
@@ -794,17 +812,10 @@ export class JobService implements BackendObserver {
     }
     for (const id of this.published.keys())
       if (!seen.has(id)) this.published.delete(id);
-    this.lastQueueInfo = info;
-    return info;
   }
 
-  /** The queue as last published; a view made right after uses it instead of reading again. */
-  private lastQueueInfo: QueueInfo | undefined;
-
   private freshView(id: string): JobView {
-    const info = this.lastQueueInfo;
-    this.lastQueueInfo = undefined;
-    return this.view(this.store.getJob(id) as JobRecord, info);
+    return this.view(this.store.getJob(id) as JobRecord);
   }
 
   /** What was last sent for each queued job, so unchanged ones are not sent again. */

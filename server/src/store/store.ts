@@ -148,6 +148,11 @@ export class Store {
       );
   }
 
+  /** False once closed (a timer that fires after shutdown checks it). */
+  isOpen(): boolean {
+    return this.db.open;
+  }
+
   close(): void {
     this.db.close();
   }
@@ -190,12 +195,15 @@ export class Store {
   }
 
   /** The queued jobs, with only what ordering them needs (no JSON to parse): the hot path. */
-  listQueue(): QueueRow[] {
-    return this.db
-      .prepare(
-        "SELECT id, owner, profile, queue, priority, position_key, held FROM jobs WHERE state = 'queued'"
-      )
-      .all() as QueueRow[];
+  /** The queued jobs (of one profile, if given), light: no spec, no JSON to parse. */
+  listQueue(profile?: string): QueueRow[] {
+    const select =
+      "SELECT id, owner, profile, queue, priority, position_key, held FROM jobs WHERE state = 'queued'";
+    return (
+      profile === undefined
+        ? this.db.prepare(select).all()
+        : this.db.prepare(`${select} AND profile = ?`).all(profile)
+    ) as QueueRow[];
   }
 
   getJob(id: string): JobRecord | undefined {

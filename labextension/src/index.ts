@@ -13,18 +13,26 @@ import { queueIcon } from './icons';
 import { JobNotifier } from './jobs/notifier';
 import { LiveFollower } from './live/follower';
 import { metricsPlugin } from './metrics/plugin';
+import { jobsPanelPlugin } from './panel/plugin';
 import { NbqueueService } from './service/client';
 import { describe } from './service/errors';
 import { submitNotebook } from './submit/submitNotebook';
-import { CommandIDs, DEFAULT_SETTINGS, ISettings, PLUGIN_ID } from './tokens';
+import {
+  CommandIDs,
+  DEFAULT_SETTINGS,
+  INbqueue,
+  ISettings,
+  PLUGIN_ID
+} from './tokens';
 
-const plugin: JupyterFrontEndPlugin<void> = {
+const plugin: JupyterFrontEndPlugin<INbqueue> = {
   id: PLUGIN_ID,
   description:
     'Submit the open notebook to the nbqueue GPU queue and stream its outputs back into it.',
   autoStart: true,
   requires: [INotebookTracker, ISettingRegistry],
   optional: [ICommandPalette],
+  provides: INbqueue,
   activate: async (
     app: JupyterFrontEnd,
     tracker: INotebookTracker,
@@ -108,7 +116,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
       .catch(error =>
         showError(`nbqueue could not check earlier jobs: ${describe(error)}`)
       );
+    return { service, follower, notifier };
   }
 };
 
-export default [plugin, metricsPlugin];
+export default [plugin, metricsPlugin, jobsPanelPlugin];

@@ -13,7 +13,18 @@ import { io, ManagerOptions, Socket, SocketOptions } from 'socket.io-client';
 
 import { codeOf, describe, messageOf, NbqueueError } from './errors';
 import type { IEventsMessage, JobEvent } from './events';
-import type { IConnection, IJob, IJobSubmit, IProfile } from './model';
+import type {
+  IConnection,
+  IInfo,
+  IJob,
+  IJobsPage,
+  IJobSubmit,
+  IListJobsOptions,
+  IMetricRow,
+  IProfile,
+  IQueue,
+  ReorderTarget
+} from './model';
 
 export type SocketFactory = (
   url: string,
@@ -95,6 +106,103 @@ export class NbqueueService {
     const query = states ? `?state=${states.join(',')}` : '';
     const body = await this._request<{ jobs: IJob[] }>(`api/jobs${query}`);
     return body.jobs;
+  }
+
+  getInfo(): Promise<IInfo> {
+    return this._request<IInfo>('api/info');
+  }
+
+  async getQueues(): Promise<IQueue[]> {
+    const body = await this._request<{ queues: IQueue[] }>('api/queues');
+    return body.queues;
+  }
+
+  /** One page of jobs, newest first. */
+  listJobsPage(options: IListJobsOptions = {}): Promise<IJobsPage> {
+    const query = new URLSearchParams();
+    if (options.all) {
+      query.set('all', '1');
+    }
+    if (options.states?.length) {
+      query.set('state', options.states.join(','));
+    }
+    if (options.queue) {
+      query.set('queue', options.queue);
+    }
+    if (options.limit !== undefined) {
+      query.set('limit', String(options.limit));
+    }
+    if (options.cursor !== undefined) {
+      query.set('cursor', String(options.cursor));
+    }
+    const text = query.toString();
+    return this._request<IJobsPage>(`api/jobs${text ? `?${text}` : ''}`);
+  }
+
+  holdJob(id: string): Promise<IJob> {
+    return this._jobAction(id, 'hold');
+  }
+
+  releaseJob(id: string): Promise<IJob> {
+    return this._jobAction(id, 'release');
+  }
+
+  /** A new queued job with the same spec, on `profile` if given. */
+  rerunJob(id: string, profile?: string): Promise<IJob> {
+    return this._jobAction(id, 'rerun', profile ? { profile } : {});
+  }
+
+  moveJob(id: string, queue: string): Promise<IJob> {
+    return this._jobAction(id, 'move', { queue });
+  }
+
+  setPriority(id: string, priority: string): Promise<IJob> {
+    return this._jobAction(id, 'priority', { priority });
+  }
+
+  reorderJob(id: string, target: ReorderTarget): Promise<IJob> {
+    return this._jobAction(id, 'reorder', target);
+  }
+
+  /** The runner's log, as text. */
+  async getLog(id: string): Promise<string> {
+    const { url, token } = await this.connection();
+    const path = `api/jobs/${encodeURIComponent(id)}/log`;
+    let response: Response;
+    try {
+      response = await fetch(`${url}/${path}`, {
+        headers: { Authorization: `Bearer ${token}` }
+      });
+    } catch (error) {
+      throw new NbqueueError(
+        'unreachable',
+        `Cannot reach the nbqueue sidecar at ${url} (${describe(error)}).`
+      );
+    }
+    if (!response.ok) {
+      const body = await readJson(response);
+      throw new NbqueueError(
+        codeOf(body) ?? 'http_error',
+        messageOf(body) ??
+          `The nbqueue sidecar answered ${response.status} ${response.statusText} to GET /${path}.`,
+        response.status
+      );
+    }
+    return response.text();
+  }
+
+  /** Logged metrics with `seq > since`, oldest first. */
+  getMetrics(
+    id: string,
+    options: { since?: number; kind?: 'user' | 'system' } = {}
+  ): Promise<{ metrics: IMetricRow[]; cursor: number }> {
+    const query = new URLSearchParams({ since: String(options.since ?? 0) });
+    if (options.kind) {
+      query.set('kind', options.kind);
+    }
+    return this._request(
+      `api/jobs/${encodeURIComponent(id)}/metrics?${query.toString()}`
+    );
   }
 
   getJob(id: string): Promise<IJob> {
@@ -233,6 +341,17 @@ export class NbqueueService {
       url: (override || connection.url).replace(/\/+$/, ''),
       token: connection.token
     };
+  }
+
+  private _jobAction(
+    id: string,
+    action: string,
+    body?: Record<string, unknown>
+  ): Promise<IJob> {
+    return this._request<IJob>(`api/jobs/${encodeURIComponent(id)}/${action}`, {
+      method: 'POST',
+      body: body === undefined ? undefined : JSON.stringify(body)
+    });
   }
 
   private async _request<T>(path: string, init: RequestInit = {}): Promise<T> {

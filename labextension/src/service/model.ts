@@ -71,6 +71,63 @@ export interface IJob {
   position: number | null;
   last_seq: number;
   has_result: boolean;
+  /** Held jobs stay queued but are not admitted until released. */
+  held?: boolean;
+  /** The user asked to cancel; the runner is stopping. */
+  cancel_requested?: boolean;
+  /** Estimated seconds until a queued job starts; null when unknown. */
+  eta_seconds?: number | null;
+  /** How the ETA was estimated, or why it is unknown. */
+  eta_basis?: string | null;
+}
+
+/** `GET /api/info`. */
+export interface IInfo {
+  version: string;
+  backend: string;
+  user: string;
+  admin?: boolean;
+  limits: { max_notebook_bytes: number };
+}
+
+/** `GET /api/queues`. */
+export interface IQueue {
+  name: string;
+  profile: string;
+  queued: number;
+  running: number;
+  capacity?: number;
+}
+
+/** One page of `GET /api/jobs`. */
+export interface IJobsPage {
+  jobs: IJob[];
+  /** The next page's cursor; null on the last page. */
+  next_cursor?: number | null;
+}
+
+export interface IListJobsOptions {
+  /** Everyone's jobs (admins only). */
+  all?: boolean;
+  states?: string[];
+  queue?: string;
+  limit?: number;
+  cursor?: number;
+}
+
+/** Where `POST /api/jobs/:id/reorder` puts a job. */
+export type ReorderTarget = { to: 'front' | 'back' } | { before: string };
+
+/** One point of `GET /api/jobs/:id/metrics`. */
+export interface IMetricRow {
+  seq: number;
+  name: string;
+  step: number;
+  /** null stands for NaN or an infinity. */
+  value: number | null;
+  /** Epoch milliseconds. */
+  time: number;
+  kind: 'user' | 'system';
 }
 
 /** Body of every 4xx/5xx answer. */

@@ -1,0 +1,397 @@
+/**
+ * The Jobs panel's model: rows from jobs, filters, order, elapsed and ETA
+ * texts, status counts, reorder intents from drops, live updates.
+ */
+import { Signal } from '@lumino/signaling';
+
+import type { IInfo, IJob, IJobsPage } from '../service/model';
+import { metricRowsOf, pointsOf } from '../panel/metricsPoints';
+import {
+  actionsOf,
+  compareJobs,
+  dropPlacement,
+  elapsedMs,
+  formatDuration,
+  formatEta,
+  JobsModel,
+  JobsSource,
+  reorderIntent,
+  rowOf,
+  statusCounts,
+  statusText,
+  visibleJobs
+} from '../panel/model';
+import { EventLog } from './fixtures';
+
+const T0 = Date.parse('2026-11-23T14:00:00.000Z');
+const iso = (offsetSeconds: number) =>
+  new Date(T0 + offsetSeconds * 1000).toISOString();
+
+let counter = 0;
+function job(overrides: Partial<IJob> = {}): IJob {
+  counter += 1;
+  return {
+    id: `j-${String(counter).padStart(4, '0')}`,
+    name: `train ${counter}`,
+    owner: 'alice',
+    profile: 'gpu-2',
+    queue: 'gpu-2',
+    priority: 'normal',
+    parameters: {},
+    notebook_path: 'train.ipynb',
+    state: 'queued',
+    reason: null,
+    created_at: iso(counter),
+    started_at: null,
+    finished_at: null,
+    position: null,
+    last_seq: 0,
+    has_result: false,
+    held: false,
+    eta_seconds: null,
+    eta_basis: 'unknown: no finished jobs on profile gpu-2 yet',
+    ...overrides
+  };
+}
+
+describe('formatDuration', () => {
+  it.each([
+    [0, '0s'],
+    [999, '0s'],
+    [42_000, '42s'],
+    [65_000, '1m 05s'],
+    [3_600_000 + 2 * 60_000 + 7_000, '1h 02m'],
+    [2 * 86_400_000 + 3 * 3_600_000, '2d 03h'],
+    [-5_000, '0s']
+  ])('%d ms is %s', (ms, text) => {
+    expect(formatDuration(ms)).toBe(text);
+  });
+});
+
+describe('elapsed time', () => {
+  it('counts from the start to now while running', () => {
+    const running = job({ state: 'running', started_at: iso(0) });
+    expect(elapsedMs(running, T0 + 90_000)).toBe(90_000);
+    const row = rowOf(running, T0 + 90_000, 'alice');
+    expect(row.elapsed).toBe('1m 30s');
+    expect(row.ticking).toBe(true);
+    // A second later the same row says one second more.
+    expect(rowOf(running, T0 + 91_000, 'alice').elapsed).toBe('1m 31s');
+  });
+
+  it('is the run time once finished, and nothing before the start', () => {
+    const done = job({
+      state: 'succeeded',
+      started_at: iso(0),
+      finished_at: iso(3600)
+    });
+    expect(rowOf(done, T0 + 10 ** 9, 'alice')).toMatchObject({
+      elapsed: '1h 00m',
+      ticking: false
+    });
+    expect(elapsedMs(job(), T0)).toBeNull();
+    expect(rowOf(job(), T0, 'alice').elapsed).toBe('');
+  });
+});
+
+describe('ETA', () => {
+  it('says "unknown" rather than a number when the server has none', () => {
+    const queued = job({ eta_seconds: null });
+    expect(formatEta(queued)).toBe('unknown');
+    expect(rowOf(queued, T0, 'alice').etaTitle).toBe(
+      'unknown: no finished jobs on profile gpu-2 yet'
+    );
+  });
+
+  it('rounds an estimate and shows nothing for jobs that left the queue', () => {
+    expect(formatEta(job({ eta_seconds: 200.4 }))).toBe('~3m 20s');
+    expect(formatEta(job({ eta_seconds: 0 }))).toBe('now');
+    expect(formatEta(job({ state: 'running', eta_seconds: 10 }))).toBe('');
+  });
+});
+
+describe('row model', () => {
+  it('copies what a row shows from the job', () => {
+    const queued = job({ position: 2, eta_seconds: 30, owner: 'bob' });
+    expect(rowOf(queued, T0, 'alice')).toMatchObject({
+      id: queued.id,
+      name: queued.name,
+      owner: 'bob',
+      state: 'queued',
+      label: 'queued',
+      queue: 'gpu-2',
+      profile: 'gpu-2',
+      priority: 'normal',
+      position: 2,
+      eta: '~30s',
+      own: false
+    });
+  });
+
+  it('labels held and cancelling jobs and hides positions outside the queue', () => {
+    expect(rowOf(job({ held: true }), T0, 'alice').label).toBe('held');
+    expect(
+      rowOf(job({ state: 'running', cancel_requested: true }), T0, 'alice')
+        .label
+    ).toBe('cancelling');
+    expect(
+      rowOf(job({ state: 'running', position: 3 }), T0, 'alice').position
+    ).toBeNull();
+  });
+
+  it('offers the actions that fit the state and the owner', () => {
+    expect(actionsOf(job(), true)).toEqual([
+      'hold',
+      'cancel',
+      'front',
+      'back',
+      'priority',
+      'move',
+      'live'
+    ]);
+    // Someone else's job (an admin's view): no reorder.
+    expect(actionsOf(job(), false)).not.toContain('front');
+    expect(actionsOf(job({ held: true }), true)[0]).toBe('release');
+    expect(actionsOf(job({ state: 'running' }), true)).toEqual([
+      'cancel',
+      'live',
+      'log',
+      'metrics'
+    ]);
+    expect(
+      actionsOf(
+        job({ state: 'failed', has_result: true, reason: 'Cell 3 raised' }),
+        true
+      )
+    ).toEqual(['rerun', 'result', 'error', 'log', 'metrics']);
+    expect(actionsOf(job({ state: 'succeeded' }), true)).toEqual([
+      'rerun',
+      'log',
+      'metrics'
+    ]);
+  });
+});
+
+describe('filtering and sorting', () => {
+  const running = job({ state: 'running', started_at: iso(5) });
+  const second = job({ position: 2, queue: 'gpu-2' });
+  const first = job({ position: 1, queue: 'gpu-2' });
+  const held = job({ position: 3, held: true });
+  const cpu = job({ position: 1, queue: 'cpu', profile: 'cpu' });
+  const old = job({
+    state: 'succeeded',
+    started_at: iso(1),
+    finished_at: iso(2)
+  });
+  const recent = job({
+    state: 'failed',
+    started_at: iso(1),
+    finished_at: iso(50)
+  });
+  const all = [old, second, recent, cpu, held, running, first];
+
+  it('puts running first, queued by queue and position, then newest finished', () => {
+    expect([...all].sort(compareJobs).map(j => j.id)).toEqual(
+      [running, cpu, first, second, held, recent, old].map(j => j.id)
+    );
+  });
+
+  it('filters by state', () => {
+    const ids = (state: Parameters<typeof visibleJobs>[1]['state']) =>
+      visibleJobs(all, { state, queue: '' }).map(j => j.id);
+    expect(ids('all')).toHaveLength(all.length);
+    expect(ids('active')).toEqual(
+      [running, cpu, first, second, held].map(j => j.id)
+    );
+    expect(ids('queued')).toEqual([cpu, first, second].map(j => j.id));
+    expect(ids('held')).toEqual([held.id]);
+    expect(ids('running')).toEqual([running.id]);
+    expect(ids('finished')).toEqual([recent.id, old.id]);
+    expect(ids('failed')).toEqual([recent.id]);
+  });
+
+  it('filters by queue', () => {
+    expect(
+      visibleJobs(all, { state: 'queued', queue: 'cpu' }).map(j => j.id)
+    ).toEqual([cpu.id]);
+  });
+});
+
+describe('status bar counts', () => {
+  it("counts this user's running and queued jobs", () => {
+    const jobs = [
+      job({ state: 'running' }),
+      job({ state: 'starting' }),
+      job(),
+      job(),
+      job({ held: true }),
+      job({ owner: 'bob' }),
+      job({ state: 'succeeded' })
+    ];
+    const counts = statusCounts(jobs, 'alice');
+    expect(counts).toEqual({ running: 2, queued: 3 });
+    expect(statusText(counts)).toBe('2 running · 3 queued');
+  });
+});
+
+describe('reorder intent from a drop', () => {
+  const a = job({ position: 1 });
+  const bobs = job({ position: 2, owner: 'bob' });
+  const b = job({ position: 3 });
+  const c = job({ position: 4 });
+  const other = job({ position: 1, queue: 'cpu' });
+  const running = job({ state: 'running' });
+  const jobs = [c, bobs, a, b, other, running];
+  const intent = (dragged: IJob, target: IJob, at: 'before' | 'after') =>
+    reorderIntent(jobs, 'alice', dragged.id, target.id, at);
+
+  it('is "front" before the first own job and "back" after the last', () => {
+    expect(intent(c, a, 'before')).toEqual({ to: 'front' });
+    expect(intent(a, c, 'after')).toEqual({ to: 'back' });
+  });
+
+  it('names the own job it goes before in between', () => {
+    expect(intent(a, b, 'after')).toEqual({ before: c.id });
+    expect(intent(c, b, 'before')).toEqual({ before: b.id });
+  });
+
+  it('is null for a drop that changes nothing', () => {
+    expect(intent(a, a, 'before')).toBeNull();
+    expect(intent(b, a, 'after')).toBeNull();
+    expect(intent(b, c, 'before')).toBeNull();
+  });
+
+  it("is null across queues, onto others' jobs, and for jobs not queued", () => {
+    expect(intent(a, other, 'before')).toBeNull();
+    expect(intent(a, bobs, 'before')).toBeNull();
+    expect(intent(running, a, 'before')).toBeNull();
+    expect(reorderIntent(jobs, 'bob', a.id, b.id, 'after')).toBeNull();
+  });
+
+  it('takes the half of the row the pointer is over', () => {
+    const rect = { top: 100, height: 40 };
+    expect(dropPlacement(110, rect)).toBe('before');
+    expect(dropPlacement(125, rect)).toBe('after');
+  });
+});
+
+describe('metric points', () => {
+  it('turns live metric events after a seq into rows, with their kind', () => {
+    const log = new EventLog();
+    const events = [
+      log.runStarted(1),
+      { ...log.metric('loss', 0.5, 0), kind: 'user' },
+      log.metric('system/cpu_percent', 12, 0),
+      log.metric('loss', null, 1)
+    ];
+    const rows = metricRowsOf(events, events[1].seq);
+    expect(rows.map(r => [r.name, r.kind, r.value])).toEqual([
+      ['system/cpu_percent', 'system', 12],
+      ['loss', 'user', null]
+    ]);
+  });
+
+  it('groups rows by name, labelled by job for comparisons', () => {
+    const rows = [
+      { seq: 1, name: 'loss', step: 0, value: 1, time: 10, kind: 'user' },
+      { seq: 2, name: 'acc', step: 0, value: 0.1, time: 11, kind: 'user' },
+      { seq: 3, name: 'loss', step: 1, value: 0.5, time: 12, kind: 'user' }
+    ] as const;
+    expect(pointsOf([...rows])).toEqual([
+      { name: 'loss', steps: [0, 1], values: [1, 0.5], times: [10, 12] },
+      { name: 'acc', steps: [0], values: [0.1], times: [11] }
+    ]);
+    expect(pointsOf([rows[0]], { id: 'j-1', name: 'run A' })[0]).toMatchObject({
+      job: 'j-1',
+      label: 'run A · loss'
+    });
+  });
+});
+
+describe('JobsModel', () => {
+  class FakeSource implements JobsSource {
+    info: IInfo = {
+      version: '0.1.0',
+      backend: 'local',
+      user: 'alice',
+      admin: false,
+      limits: { max_notebook_bytes: 1 }
+    };
+    pages: IJob[] = [];
+    lastAll: boolean | undefined;
+    jobChanged = new Signal<FakeSource, IJob>(this);
+    connected = new Signal<FakeSource, void>(this);
+    getInfo = async () => this.info;
+    getQueues = async () => [
+      { name: 'gpu-2', profile: 'gpu-2', queued: 2, running: 1 }
+    ];
+    getProfiles = async () => [];
+    listJobsPage = async (options: { all?: boolean } = {}) => {
+      this.lastAll = options.all;
+      return { jobs: this.pages, next_cursor: null } as IJobsPage;
+    };
+  }
+
+  it('lists, then applies live job messages to positions and counts', async () => {
+    const source = new FakeSource();
+    const first = job({ position: 1 });
+    const second = job({ position: 2 });
+    source.pages = [second, first, job({ state: 'running' })];
+    const model = new JobsModel(source as unknown as JobsSource);
+    let changes = 0;
+    model.changed.connect(() => (changes += 1));
+    await model.refresh();
+    expect(model.loaded).toBe(true);
+    expect(model.rows(T0).map(r => [r.id, r.position])).toEqual([
+      [source.pages[2].id, null],
+      [first.id, 1],
+      [second.id, 2]
+    ]);
+    expect(model.counts()).toEqual({ running: 1, queued: 2 });
+
+    source.jobChanged.emit({ ...second, position: 1 });
+    source.jobChanged.emit({ ...first, position: 2 });
+    expect(model.rows(T0).map(r => r.id)).toEqual([
+      source.pages[2].id,
+      second.id,
+      first.id
+    ]);
+    source.jobChanged.emit({ ...first, state: 'cancelled', position: null });
+    expect(model.counts()).toEqual({ running: 1, queued: 1 });
+    expect(changes).toBe(4);
+  });
+
+  it("shows others' jobs only to an admin who asked for all users", async () => {
+    const source = new FakeSource();
+    const model = new JobsModel(source as unknown as JobsSource);
+    await model.refresh();
+    source.jobChanged.emit(job({ owner: 'bob' }));
+    expect(model.jobs).toHaveLength(0);
+    expect(model.isAdmin).toBe(false);
+
+    source.info = { ...source.info, admin: true };
+    const admin = new JobsModel(source as unknown as JobsSource);
+    await admin.refresh();
+    expect(admin.isAdmin).toBe(true);
+    admin.showAll = true;
+    await new Promise(resolve => setTimeout(resolve, 0));
+    expect(source.lastAll).toBe(true);
+    source.jobChanged.emit(job({ owner: 'bob' }));
+    expect(admin.jobs).toHaveLength(1);
+    // The status bar still counts only the admin's own jobs.
+    expect(admin.counts()).toEqual({ running: 0, queued: 0 });
+  });
+
+  it('keeps the error of a failed refresh for the panel', async () => {
+    const source = new FakeSource();
+    source.listJobsPage = async () => {
+      throw new Error('Cannot reach the nbqueue sidecar');
+    };
+    const model = new JobsModel(source as unknown as JobsSource);
+    await model.refresh();
+    expect(model.loaded).toBe(false);
+    expect(model.error).toBe(
+      'Could not list nbqueue jobs: Cannot reach the nbqueue sidecar'
+    );
+  });
+});

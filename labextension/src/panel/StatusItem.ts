@@ -1,0 +1,40 @@
+/**
+ * The status bar item "2 running · 3 queued": this user's jobs, live; a
+ * click opens the Jobs panel.
+ */
+import { Widget } from '@lumino/widgets';
+
+import { JobsModel, statusText } from './model';
+
+export class JobsStatusItem extends Widget {
+  constructor(model: JobsModel, open: () => void) {
+    super({ node: document.createElement('button') });
+    this._model = model;
+    this.addClass('nbq-StatusItem');
+    this.addClass('jp-StatusBar-TextItem');
+    const node = this.node as HTMLButtonElement;
+    node.type = 'button';
+    node.addEventListener('click', open);
+    model.changed.connect(this._update, this);
+    this._update();
+  }
+
+  dispose(): void {
+    this._model.changed.disconnect(this._update, this);
+    super.dispose();
+  }
+
+  private _update(): void {
+    const counts = this._model.counts();
+    this.node.textContent = this._model.loaded
+      ? statusText(counts)
+      : this._model.error
+        ? 'nbqueue: unavailable'
+        : 'nbqueue: …';
+    this.node.title = this._model.error ?? 'nbqueue jobs: open the Jobs panel';
+    this.node.dataset.running = String(counts.running);
+    this.node.dataset.queued = String(counts.queued);
+  }
+
+  private _model: JobsModel;
+}

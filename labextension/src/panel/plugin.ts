@@ -1,0 +1,101 @@
+/**
+ * The Jobs panel (left sidebar), its commands, and the status bar item.
+ */
+import {
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { IStatusBar } from '@jupyterlab/statusbar';
+
+import { CommandIDs, INbqueue } from '../tokens';
+import { JobActions } from './actions';
+import { JobsPanel } from './JobsPanel';
+import { JobsModel } from './model';
+import { JobsStatusItem } from './StatusItem';
+
+export const jobsPanelPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'nbqueue-labextension:jobs-panel',
+  description:
+    'The nbqueue Jobs panel: jobs, positions, ETAs, queue operations, logs and metrics; and a status bar item.',
+  autoStart: true,
+  requires: [INbqueue],
+  optional: [IStatusBar, ILayoutRestorer, ICommandPalette],
+  activate: (
+    app: JupyterFrontEnd,
+    nbqueue: INbqueue,
+    statusBar: IStatusBar | null,
+    restorer: ILayoutRestorer | null,
+    palette: ICommandPalette | null
+  ) => {
+    const { service } = nbqueue;
+    const model = new JobsModel(service);
+    const actions = new JobActions(app, nbqueue, model);
+    const panel = new JobsPanel(model, actions);
+    app.shell.add(panel, 'left', { rank: 900 });
+    restorer?.add(panel, panel.id);
+
+    const open = () => {
+      app.shell.activateById(panel.id);
+    };
+    app.commands.addCommand(CommandIDs.openJobsPanel, {
+      label: 'Show nbqueue jobs',
+      execute: open
+    });
+    palette?.addItem({
+      command: CommandIDs.openJobsPanel,
+      category: 'nbqueue'
+    });
+
+    const jobOf = (args: { id?: unknown }) =>
+      typeof args.id === 'string' ? model.get(args.id) : undefined;
+    app.commands.addCommand(CommandIDs.rerunJob, {
+      label: args =>
+        args.profile === jobOf(args)?.profile
+          ? `Re-run on ${args.profile} (same profile)`
+          : `Re-run on ${args.profile}`,
+      execute: async args => {
+        const job = jobOf(args);
+        if (job) {
+          await actions.rerun(job, String(args.profile));
+        }
+      }
+    });
+    app.commands.addCommand(CommandIDs.setJobPriority, {
+      label: args => String(args.priority),
+      isToggled: args => jobOf(args)?.priority === args.priority,
+      execute: async args => {
+        const job = jobOf(args);
+        if (job) {
+          await actions.setPriority(job, String(args.priority));
+        }
+      }
+    });
+    app.commands.addCommand(CommandIDs.moveJob, {
+      label: args => `Move to ${args.queue}`,
+      isToggled: args => jobOf(args)?.queue === args.queue,
+      execute: async args => {
+        const job = jobOf(args);
+        if (job) {
+          await actions.move(job, String(args.queue));
+        }
+      }
+    });
+
+    statusBar?.registerStatusItem('nbqueue-labextension:jobs-status', {
+      item: new JobsStatusItem(model, open),
+      align: 'left',
+      rank: 10
+    });
+
+    // Live updates need the socket; open it once the sidecar answered.
+    void model.refresh().then(() => {
+      if (!model.error) {
+        service.socket().catch(() => {
+          // connectionFailed tells the user.
+        });
+      }
+    });
+  }
+};

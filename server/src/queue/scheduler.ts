@@ -206,11 +206,14 @@ export function decideAdmissions(input: SchedulerInput): string[] {
   // slot, owned by someone under the running limit. A first pass keeps only each pool's
   // highest priority level, which nearly always fills the free slots; lower levels are
   // gathered only when it does not.
+  // The per-job checks skip the lookups that cannot refuse (this loop is most of the cost).
+  const queueLimits = queueFree.size > 0;
+  const userLimit = limit !== Infinity;
   const candidate = (job: QueuedJob): boolean =>
     !job.held &&
     !!poolFree.get(job.pool) &&
-    queueFree.get(job.queue ?? job.pool) !== 0 &&
-    (userRunning.get(job.owner) ?? 0) < limit;
+    (!queueLimits || queueFree.get(job.queue ?? job.pool) !== 0) &&
+    (!userLimit || (userRunning.get(job.owner) ?? 0) < limit);
   const top = new Map<string, { rank: number; jobs: QueuedJob[] }>();
   for (const job of input.queued) {
     if (!candidate(job)) continue;

@@ -309,7 +309,7 @@ describe('metric points', () => {
 });
 
 describe('JobsModel', () => {
-  class FakeSource implements JobsSource {
+  class FakeSource {
     info: IInfo = {
       version: '0.1.0',
       backend: 'local',

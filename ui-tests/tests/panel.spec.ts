@@ -1,0 +1,216 @@
+/**
+ * End to end: the Jobs panel against a real sidecar (local backend). One job
+ * runs on `gpu-2` (capacity 1 in the default configuration) and two more wait
+ * behind it; the panel shows their positions, reorders and cancels from its
+ * buttons with the positions following live, and the status bar counts them.
+ */
+import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import type { APIRequestContext, Locator } from '@playwright/test';
+import * as fs from 'fs';
+import * as path from 'path';
+
+const SHOTS = path.resolve(__dirname, '../test-results');
+const PYTHON = path.resolve(__dirname, '../../.venv/bin/python');
+const PROFILE = 'gpu-2';
+
+interface IJob {
+  id: string;
+  name: string;
+  owner: string;
+  state: string;
+  position: number | null;
+}
+
+function sidecar(): { url: string; token: string } {
+  const stateFile = process.env.NBQUEUE_STATE_FILE;
+  if (!stateFile) {
+    throw new Error(
+      'NBQUEUE_STATE_FILE is not set: run through playwright.config.js'
+    );
+  }
+  const { url, token } = JSON.parse(fs.readFileSync(stateFile, 'utf-8'));
+  return { url: url.replace(/\/$/, ''), token };
+}
+
+async function call<T>(
+  request: APIRequestContext,
+  method: 'GET' | 'POST',
+  route: string,
+  data?: unknown
+): Promise<T> {
+  const { url, token } = sidecar();
+  const response = await request.fetch(`${url}${route}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}` },
+    data
+  });
+  expect(
+    response.ok(),
+    `${method} ${route}: ${response.status()} ${await response.text()}`
+  ).toBeTruthy();
+  return (await response.json()) as T;
+}
+
+/** A job whose only cell sleeps, submitted straight to the sidecar. */
+function submitSleeper(
+  request: APIRequestContext,
+  name: string,
+  seconds: number
+): Promise<IJob> {
+  return call<IJob>(request, 'POST', '/api/jobs', {
+    name,
+    profile: PROFILE,
+    notebook: {
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: {
+        kernelspec: { name: 'python3', display_name: 'Python 3' }
+      },
+      cells: [
+        {
+          cell_type: 'code',
+          id: 'sleep',
+          metadata: {},
+          execution_count: null,
+          outputs: [],
+          source: `import time\nprint("sleeping")\ntime.sleep(${seconds})`
+        }
+      ]
+    },
+    kernel: { name: 'python3', python: PYTHON }
+  });
+}
+
+function row(page: IJupyterLabPageFixture, job: IJob): Locator {
+  return page.locator(`.nbq-JobsPanel .nbq-JobRow[data-job-id="${job.id}"]`);
+}
+
+async function shot(page: IJupyterLabPageFixture, name: string) {
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+}
+
+/** "N running · M queued" for this user's jobs, from the sidecar. */
+async function expectedStatus(request: APIRequestContext): Promise<string> {
+  const { jobs } = await call<{ jobs: IJob[] }>(request, 'GET', '/api/jobs');
+  const running = jobs.filter(
+    j => j.state === 'running' || j.state === 'starting'
+  ).length;
+  const queued = jobs.filter(j => j.state === 'queued').length;
+  return `${running} running · ${queued} queued`;
+}
+
+test.describe('Jobs panel', () => {
+  const submitted: IJob[] = [];
+
+  test.afterEach(async ({ request }) => {
+    const { url, token } = sidecar();
+    for (const job of submitted.splice(0)) {
+      await request.post(`${url}/api/jobs/${job.id}/cancel`, {
+        headers: { Authorization: `Bearer ${token}` }
+      });
+    }
+  });
+
+  test('shows positions, reorders and cancels live, and counts in the status bar', async ({
+    page,
+    request
+  }) => {
+    const running = await submitSleeper(request, 'panel-running', 120);
+    submitted.push(running);
+    await expect
+      .poll(
+        async () =>
+          (await call<IJob>(request, 'GET', `/api/jobs/${running.id}`)).state,
+        { timeout: 60_000 }
+      )
+      .toBe('running');
+    const first = await submitSleeper(request, 'panel-first', 1);
+    const second = await submitSleeper(request, 'panel-second', 1);
+    submitted.push(first, second);
+
+    // The status bar item counts this user's jobs and opens the panel.
+    const status = page.locator('.nbq-StatusItem');
+    await expect(status).toHaveText(await expectedStatus(request));
+    await expect(status).toContainText('1 running · 2 queued');
+    await status.click();
+    const panel = page.locator('.nbq-JobsPanel');
+    await expect(panel).toBeVisible();
+
+    await expect(row(page, running)).toHaveAttribute('data-state', 'running');
+    await expect(row(page, running).locator('.nbq-JobRow-elapsed')).toHaveText(
+      /\d+s/
+    );
+    await expect(row(page, first)).toHaveAttribute('data-state', 'queued');
+    await expect(row(page, first).locator('.nbq-JobRow-position')).toHaveText(
+      '#1'
+    );
+    await expect(row(page, second).locator('.nbq-JobRow-position')).toHaveText(
+      '#2'
+    );
+    // No job has finished on the profile yet: no made-up number.
+    await expect(row(page, first).locator('.nbq-JobRow-eta')).toHaveText(
+      /ETA (unknown|~.+|now)/
+    );
+    await shot(page, 'panel-01-positions');
+
+    // "To front" on the second: both positions change live.
+    await row(page, second).locator('[data-action="front"]').click();
+    await expect(row(page, second).locator('.nbq-JobRow-position')).toHaveText(
+      '#1'
+    );
+    await expect(row(page, first).locator('.nbq-JobRow-position')).toHaveText(
+      '#2'
+    );
+    expect(
+      (await call<IJob>(request, 'GET', `/api/jobs/${second.id}`)).position
+    ).toBe(1);
+    // The panel lists queued jobs in queue order.
+    const order = await panel
+      .locator('.nbq-JobRow[data-state="queued"]')
+      .evaluateAll(rows => rows.map(r => r.getAttribute('data-job-id')));
+    expect(order.indexOf(second.id)).toBeLessThan(order.indexOf(first.id));
+    await shot(page, 'panel-02-reordered');
+
+    // Cancel the queued one now at the back: its row says so, the other moves up.
+    await row(page, first).locator('[data-action="cancel"]').click();
+    await expect(row(page, first)).toHaveAttribute('data-state', 'cancelled');
+    await expect(row(page, first).locator('.nbq-JobRow-state')).toHaveText(
+      'cancelled'
+    );
+    await expect(row(page, second).locator('.nbq-JobRow-position')).toHaveText(
+      '#1'
+    );
+    await expect(status).toHaveText(await expectedStatus(request));
+    await expect(status).toContainText('1 running · 1 queued');
+    await shot(page, 'panel-03-cancelled');
+  });
+
+  test("holds and releases a queued job and shows a job's log", async ({
+    page,
+    request
+  }) => {
+    const running = await submitSleeper(request, 'panel-blocker', 120);
+    const queued = await submitSleeper(request, 'panel-held', 1);
+    submitted.push(running, queued);
+    await page.locator('.nbq-StatusItem').click();
+    await expect(row(page, queued)).toHaveAttribute('data-state', 'queued');
+
+    await row(page, queued).locator('[data-action="hold"]').click();
+    await expect(row(page, queued)).toHaveAttribute('data-label', 'held');
+    expect(
+      (await call<{ held: boolean }>(request, 'GET', `/api/jobs/${queued.id}`))
+        .held
+    ).toBe(true);
+    await row(page, queued).locator('[data-action="release"]').click();
+    await expect(row(page, queued)).toHaveAttribute('data-label', 'queued');
+
+    await expect(row(page, running)).toHaveAttribute('data-state', 'running', {
+      timeout: 60_000
+    });
+    await row(page, running).locator('[data-action="log"]').click();
+    const log = page.locator(`.nbq-LogView[data-job-id="${running.id}"]`);
+    await expect(log).toBeVisible();
+    await expect(log.locator('.nbq-LogView-text')).not.toBeEmpty();
+    await shot(page, 'panel-04-log');
+  });
+});

@@ -61,8 +61,10 @@ class NotebookExecution:
         cwd: str,
         cancel_grace_seconds: float = 10.0,
         shutdown: str = "graceful",
+        python: str | None = None,
     ):
         self.nb = nb
+        self.python = python  # the kernel's interpreter; None: the runner's own
         self.events = events
         self.cwd = cwd
         self.grace = cancel_grace_seconds
@@ -119,7 +121,7 @@ class NotebookExecution:
     async def _main(self) -> Outcome:
         with self._lock:
             self._loop = asyncio.get_running_loop()
-        km = own_interpreter_kernel_manager()
+        km = own_interpreter_kernel_manager(self.python)
         client = StreamingNotebookClient(
             self.nb,
             events=self.events,

@@ -2,27 +2,43 @@
 
 The backend starts the runner on the interpreter the notebook's kernel was using, so running
 `sys.executable -m ipykernel_launcher` gives the job the same environment, while an installed
-`python3` kernelspec could point anywhere.
+`python3` kernelspec could point anywhere. In `restore` mode the kernel runs instead on the
+restored virtualenv's python (nbqueue.environment), which sees the image's packages under its own.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
+from traitlets import Unicode
 
 KERNEL_NAME = "python3"
 
 
 class OwnInterpreterKernelSpecManager(KernelSpecManager):
+    python = Unicode(help="The kernel's interpreter; empty: the runner's own.").tag(config=True)
+
     def own_spec(self) -> KernelSpec:
         version = "{}.{}".format(*sys.version_info[:2])
+        python = self.python or sys.executable
+        env = {}
+        if python != sys.executable:
+            # A restored virtualenv: its scripts first on PATH, as `activate` would do.
+            venv = os.path.dirname(os.path.dirname(python))
+            path = os.environ.get("PATH", "")
+            env = {
+                "VIRTUAL_ENV": venv,
+                "PATH": os.pathsep.join(filter(None, [f"{venv}/bin", path])),
+            }
         return KernelSpec(
-            argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            display_name=f"Python {version} ({sys.executable})",
+            argv=[python, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            display_name=f"Python {version} ({python})",
             language="python",
             metadata={"debugger": False},
+            env=env,
         )
 
     def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
@@ -32,9 +48,10 @@ class OwnInterpreterKernelSpecManager(KernelSpecManager):
         return {KERNEL_NAME: ""}
 
 
-def own_interpreter_kernel_manager() -> AsyncKernelManager:
+def own_interpreter_kernel_manager(python: str | None = None) -> AsyncKernelManager:
     return AsyncKernelManager(
-        kernel_name=KERNEL_NAME, kernel_spec_manager=OwnInterpreterKernelSpecManager()
+        kernel_name=KERNEL_NAME,
+        kernel_spec_manager=OwnInterpreterKernelSpecManager(python=python or ""),
     )
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 
+from ..environment import InvalidEnvironment, RestoreFailed, RestoreSettings, restore
 from .client import SidecarClient, SidecarError, SidecarRejected
 from .events import EventLog
 from .execution import CANCELLED_REASON, NotebookExecution, Outcome
@@ -114,14 +116,16 @@ class Runner:
             self.say("error", reason)
             return Outcome("failed", reason)
 
+        python = self._environment(payload.get("environment") or {})
+        if isinstance(python, Outcome):
+            return python
         kernel = (payload.get("kernel") or {}).get("name") or (
             nb.metadata.get("kernelspec", {}).get("name") or "python3"
         )
         self.events.emit("run_started", cells=len(nb.cells), kernel=kernel)
         self.say(
             "info",
-            f"Running job {job.get('id', '?')} ({len(nb.cells)} cells) on {sys.executable} "
-            f"in {self.cwd}.",
+            f"Running job {job.get('id', '?')} ({len(nb.cells)} cells) on {python} in {self.cwd}.",
         )
         grace = payload.get("cancel_grace_seconds")
         execution = NotebookExecution(
@@ -130,6 +134,7 @@ class Runner:
             cwd=self.cwd,
             cancel_grace_seconds=10.0 if grace is None else float(grace),
             shutdown=self.shutdown,
+            python=python,
         )
         with self._lock:
             self._execution = execution
@@ -150,3 +155,30 @@ class Runner:
         else:
             self.say("error" if outcome.state == "failed" else "warning", outcome.reason or "")
         return outcome
+
+    def _environment(self, spec: dict) -> str | Outcome:
+        """The kernel's interpreter: the runner's own (mode `kernel`), or the venv restored from
+        the captured environment (mode `restore`); an Outcome when the restore failed."""
+        mode = os.environ.get("NBQUEUE_ENVIRONMENT_MODE") or spec.get("mode") or "kernel"
+        if mode != "restore":
+            return sys.executable
+        captured = spec.get("captured")
+        if not captured:
+            self.say("warning", "No environment was captured with this job: using the image's.")
+            return sys.executable
+        try:
+            settings = RestoreSettings.from_options(spec.get("restore"))
+            restored = restore(captured, settings, self.say)
+        except (RestoreFailed, InvalidEnvironment, ValueError) as error:
+            reason = str(error)
+            if isinstance(error, InvalidEnvironment):
+                reason = f"The captured environment is not valid: {error}"
+            self.say("error", reason)
+            return Outcome("failed", reason)
+        except Exception as error:
+            log.exception("the environment restore failed")
+            reason = f"The environment could not be restored: {type(error).__name__}: {error}"
+            self.say("error", reason)
+            return Outcome("failed", reason)
+        self._nb.metadata.setdefault("nbqueue", {})["environment"] = restored.metadata()
+        return restored.python

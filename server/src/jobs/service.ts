@@ -327,7 +327,9 @@ export class JobService implements BackendObserver {
     };
     this.store.insertJob(job, notebook);
     this.publishQueue();
-    void this.schedule();
+    // Every other queued job was already refused by the last pass, and a new queued job does
+    // not change their chances: only the new one can start, and only if its pool has room.
+    if (this.poolHasRoom(profile)) void this.schedule();
     return job.id;
   }
 
@@ -684,6 +686,16 @@ export class JobService implements BackendObserver {
     return this.countBy(
       this.store.listJobs({ states: [...ACTIVE_STATES] }),
       j => j.profile
+    );
+  }
+
+  private poolHasRoom(profile: string): boolean {
+    const capacity = this.options.config.profiles.find(
+      p => p.name === profile
+    )?.capacity;
+    return (
+      capacity === undefined ||
+      this.store.countJobs([...ACTIVE_STATES], profile) < capacity
     );
   }
 

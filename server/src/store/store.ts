@@ -34,11 +34,19 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
 CREATE INDEX IF NOT EXISTS jobs_owner ON jobs(owner, created_at);
+CREATE INDEX IF NOT EXISTS jobs_position ON jobs(position_key);
 CREATE TABLE IF NOT EXISTS events (
   job_id TEXT NOT NULL,
   seq INTEGER NOT NULL,
   body TEXT NOT NULL,
   PRIMARY KEY (job_id, seq)
+) WITHOUT ROWID;
+-- The latest update_display_data of each display: earlier ones are superseded (see appendEvents).
+CREATE TABLE IF NOT EXISTS display_updates (
+  job_id TEXT NOT NULL,
+  display_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (job_id, display_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS results (
   job_id TEXT PRIMARY KEY,
@@ -192,19 +200,36 @@ export class Store {
         spec: JSON.stringify(job.spec),
         notebook: JSON.stringify(notebook)
       });
+    if (job.state === 'queued')
+      this.queueRows?.push({
+        id: job.id,
+        owner: job.owner,
+        profile: job.profile,
+        queue: job.queue,
+        priority: job.priority,
+        position_key: job.position_key,
+        held: job.held ? 1 : 0
+      });
   }
 
-  /** The queued jobs, with only what ordering them needs (no JSON to parse): the hot path. */
-  /** The queued jobs (of one profile, if given), light: no spec, no JSON to parse. */
+  /**
+   * The queued jobs (of one profile, if given), light: no spec, no JSON to parse. This is the
+   * hot path (every submit answers a position and runs the scheduler), so the rows are kept in
+   * memory: read once, extended by each insert, read again after any other change to a job.
+   */
   listQueue(profile?: string): QueueRow[] {
-    const select =
-      "SELECT id, owner, profile, queue, priority, position_key, held FROM jobs WHERE state = 'queued'";
-    return (
-      profile === undefined
-        ? this.db.prepare(select).all()
-        : this.db.prepare(`${select} AND profile = ?`).all(profile)
-    ) as QueueRow[];
+    this.queueRows ??= this.db
+      .prepare(
+        "SELECT id, owner, profile, queue, priority, position_key, held FROM jobs WHERE state = 'queued'"
+      )
+      .all() as QueueRow[];
+    return profile === undefined
+      ? this.queueRows.slice()
+      : this.queueRows.filter(r => r.profile === profile);
   }
+
+  /** The in-memory copy of the queued rows; undefined until read, or after a change. */
+  private queueRows: QueueRow[] | undefined;
 
   getJob(id: string): JobRecord | undefined {
     const row = this.db
@@ -258,6 +283,14 @@ export class Store {
     return (this.db.prepare(sql).all(...args) as JobRow[]).map(toRecord);
   }
 
+  /** How many jobs are in one of `states` (of one profile, if given). */
+  countJobs(states: JobState[], profile?: string): number {
+    const sql = `SELECT COUNT(*) AS n FROM jobs WHERE state IN (${states.map(() => '?').join(', ')})${profile === undefined ? '' : ' AND profile = ?'}`;
+    const args: unknown[] =
+      profile === undefined ? states : [...states, profile];
+    return (this.db.prepare(sql).get(...args) as { n: number }).n;
+  }
+
   updateJob(id: string, patch: JobPatch): void {
     const keys = Object.keys(patch) as (keyof JobPatch)[];
     if (!keys.length) return;
@@ -274,6 +307,7 @@ export class Store {
         `UPDATE jobs SET ${keys.map(k => `${k} = @${k}`).join(', ')} WHERE id = @id`
       )
       .run(values);
+    this.queueRows = undefined;
   }
 
   /**
@@ -297,8 +331,12 @@ export class Store {
     );
     return this.db.transaction(() => {
       let inserted = 0;
-      for (const ev of events)
-        inserted += insert.run(jobId, ev.seq, JSON.stringify(ev)).changes;
+      for (const ev of events) {
+        const added = insert.run(jobId, ev.seq, JSON.stringify(ev)).changes;
+        inserted += added;
+        if (added && ev.type === 'update_display_data')
+          this.supersedeDisplayUpdate(jobId, ev);
+      }
       this.metrics.append(jobId, events);
       const before = (getLast.get(jobId) as { last_seq: number }).last_seq;
       let after = before;
@@ -306,6 +344,45 @@ export class Store {
       if (after !== before) setLast.run(after, jobId);
       return { before, after, inserted };
     })();
+  }
+
+  /**
+   * A chart updated live sends its whole data on every update, so keeping each one would grow
+   * a job's events quadratically. Only the latest update of a display id matters for anyone
+   * replaying the events (a later update replaces what an earlier one set), so the earlier one
+   * is replaced by a small marker that keeps its seq: replay stays gap-free.
+   */
+  private supersedeDisplayUpdate(jobId: string, ev: JobEvent): void {
+    const displayId = (ev as { display_id?: unknown }).display_id;
+    if (typeof displayId !== 'string') return;
+    const latest = this.db
+      .prepare(
+        'SELECT seq FROM display_updates WHERE job_id = ? AND display_id = ?'
+      )
+      .get(jobId, displayId) as { seq: number } | undefined;
+    const [older, newer] =
+      latest === undefined || latest.seq < ev.seq
+        ? [latest?.seq, ev.seq]
+        : [ev.seq, latest.seq];
+    if (newer === ev.seq)
+      this.db
+        .prepare(
+          'INSERT OR REPLACE INTO display_updates (job_id, display_id, seq) VALUES (?, ?, ?)'
+        )
+        .run(jobId, displayId, ev.seq);
+    if (older !== undefined)
+      this.db
+        .prepare('UPDATE events SET body = ? WHERE job_id = ? AND seq = ?')
+        .run(
+          JSON.stringify({
+            seq: older,
+            type: 'update_display_data',
+            display_id: displayId,
+            superseded_by: newer
+          }),
+          jobId,
+          older
+        );
   }
 
   /** Events with after < seq <= upTo (upTo defaults to the gap-free mark), in order. */

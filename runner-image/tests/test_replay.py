@@ -68,3 +68,15 @@ def test_unknown_cells_and_display_ids_are_ignored():
         {"type": "metric", "name": "loss", "value": 0.5, "step": 1},
     )
     assert apply_events(nb, events)["cells"] == nb["cells"]
+
+
+def test_superseded_display_update_is_skipped():
+    nb = normalize_notebook(make_notebook("a"))
+    events = numbered(
+        {"type": "cell_started", "cell_id": "cell-0", "cell_index": 0},
+        {"type": "output", "cell_id": "cell-0", "output": display("1 point"), "display_id": "c"},
+        {"type": "update_display_data", "display_id": "c", "superseded_by": 4},
+        {"type": "update_display_data", "display_id": "c", "output": display("3 points")},
+    )
+    result = apply_events(nb, events)
+    assert [o["data"]["text/plain"] for o in outputs(result, 0)] == ["3 points"]

@@ -4,7 +4,12 @@
  */
 import { Signal } from '@lumino/signaling';
 
-import type { IInfo, IJob, IJobsPage } from '../service/model';
+import type {
+  IInfo,
+  IJob,
+  IJobsPage,
+  IListJobsOptions
+} from '../service/model';
 import { metricRowsOf, pointsOf } from '../panel/metricsPoints';
 import {
   actionsOf,
@@ -326,11 +331,48 @@ describe('JobsModel', () => {
       { name: 'gpu-2', profile: 'gpu-2', queued: 2, running: 1 }
     ];
     getProfiles = async () => [];
-    listJobsPage = async (options: { all?: boolean } = {}) => {
+    calls: IListJobsOptions[] = [];
+    listJobsPage = async (options: IListJobsOptions = {}) => {
       this.lastAll = options.all;
+      this.calls.push(options);
       return { jobs: this.pages, next_cursor: null } as IJobsPage;
     };
   }
+
+  it('lists every active job, the newest others a page at a time', async () => {
+    const source = new FakeSource();
+    const queued = Array.from({ length: 3 }, (_, i) =>
+      job({ id: `j-q${i}`, position: i + 1 })
+    );
+    const old = Array.from({ length: 5 }, (_, i) =>
+      job({ id: `j-old${i}`, state: 'succeeded', position: null })
+    );
+    // Two pages of queued jobs, two of older finished ones.
+    source.listJobsPage = async (options: IListJobsOptions = {}) => {
+      source.calls.push(options);
+      const list = options.states ? queued : [...queued, ...old];
+      const from = options.cursor ?? 0;
+      const size = options.states ? 2 : 4;
+      const next = from + size < list.length ? from + size : null;
+      return { jobs: list.slice(from, from + size), next_cursor: next };
+    };
+    const model = new JobsModel(source as unknown as JobsSource);
+    await model.refresh();
+    const ids = () => model.jobs.map(j => j.id).sort();
+    expect(ids()).toEqual([...queued.map(j => j.id), 'j-old0'].sort());
+    expect(model.hasMore).toBe(true);
+    expect(source.calls.filter(c => c.states).map(c => c.cursor ?? 0)).toEqual([
+      0, 2
+    ]);
+
+    await model.loadMore();
+    expect(ids()).toEqual(
+      [...queued.map(j => j.id), ...old.slice(0, 5).map(j => j.id)].sort()
+    );
+    expect(model.hasMore).toBe(false);
+    await model.loadMore();
+    expect(model.jobs).toHaveLength(8);
+  });
 
   it('lists, then applies live job messages to positions and counts', async () => {
     const source = new FakeSource();

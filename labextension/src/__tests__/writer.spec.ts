@@ -5,6 +5,7 @@ import type { IOutputAreaModel } from '@jupyterlab/outputarea';
 
 import type { INotebookAdapter } from '../live/adapter';
 import { LiveWriter } from '../live/writer';
+import type { IUpdateDisplayDataEvent } from '../service/events';
 import { EventLog } from './fixtures';
 
 /** The writer's adapter over a real NotebookModel, as in a NotebookPanel. */
@@ -176,6 +177,28 @@ describe('LiveWriter', () => {
       {
         output_type: 'display_data',
         data: { 'text/plain': 'progress 50%' },
+        metadata: {}
+      }
+    ]);
+  });
+
+  it('skips an update the sidecar marked superseded by a later one', () => {
+    const nb = notebook('a');
+    const writer = new LiveWriter(nb);
+    const stale = log.updateDisplay(
+      'chart',
+      'never shown'
+    ) as IUpdateDisplayDataEvent;
+    writer.apply([
+      log.cellStarted('a'),
+      log.display('a', 'chart, 1 point', 'chart'),
+      { ...stale, output: undefined, superseded_by: stale.seq + 1 },
+      log.updateDisplay('chart', 'chart, 3 points')
+    ]);
+    expect(nb.json('a')).toEqual([
+      {
+        output_type: 'display_data',
+        data: { 'text/plain': 'chart, 3 points' },
         metadata: {}
       }
     ]);

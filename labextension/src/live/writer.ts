@@ -127,11 +127,14 @@ export class LiveWriter {
         return;
       }
       case 'update_display_data':
-        this._updateDisplays(
-          event.display_id,
-          event.output.data,
-          event.output.metadata
-        );
+        // A superseded update: a later one (also replayed) sets the display.
+        if (event.output) {
+          this._updateDisplays(
+            event.display_id,
+            event.output.data,
+            event.output.metadata
+          );
+        }
         return;
       case 'execution_count':
         this._adapter.setExecutionCount(event.cell_id, event.execution_count);

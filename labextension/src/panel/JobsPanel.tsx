@@ -350,6 +350,15 @@ function JobsView(props: {
           );
         })}
       </ul>
+      {model.hasMore && (
+        <button
+          className="jp-mod-styled jp-mod-reject nbq-JobsPanel-more"
+          title="List the next page of older jobs"
+          onClick={() => void model.loadMore()}
+        >
+          Show older jobs
+        </button>
+      )}
     </div>
   );
 }

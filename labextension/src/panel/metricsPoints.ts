@@ -29,7 +29,7 @@ export function metricRowsOf(events: JobEvent[], after: number): IMetricRow[] {
       step: event.step,
       value: event.value,
       time: event.time,
-      kind: kindOf(event as { kind?: unknown; name: string })
+      kind: kindOf(event)
     });
   }
   return rows;

@@ -10,6 +10,7 @@ import { describe } from '../service/errors';
 import {
   IInfo,
   IJob,
+  IListJobsOptions,
   IProfile,
   IQueue,
   isFinal,
@@ -466,13 +467,23 @@ export class JobsModel {
     );
   }
 
-  /** Read everything again from the sidecar. */
+  /** Whether older jobs than those listed exist (see `loadMore`). */
+  get hasMore(): boolean {
+    return this._nextCursor !== null;
+  }
+
+  /**
+   * Read everything again from the sidecar: every queued and running job (all
+   * pages: their positions matter), and the newest page of the others.
+   */
   async refresh(): Promise<void> {
     const generation = ++this._generation;
     try {
       const info = this._info ?? (await this._source.getInfo());
-      const [page, queues, profiles] = await Promise.all([
-        this._source.listJobsPage({ all: this._showAll && info.admin }),
+      const all = this._showAll && info.admin;
+      const [active, page, queues, profiles] = await Promise.all([
+        this._allPages({ all, states: ['queued', 'starting', 'running'] }),
+        this._source.listJobsPage({ all, limit: JobsModel.PAGE_SIZE }),
         this._source.getQueues(),
         this._source.getProfiles()
       ]);
@@ -482,7 +493,8 @@ export class JobsModel {
       this._info = info;
       this._queues = queues;
       this._profiles = profiles;
-      this._jobs = new Map(page.jobs.map(job => [job.id, job]));
+      this._jobs = new Map([...page.jobs, ...active].map(job => [job.id, job]));
+      this._nextCursor = page.next_cursor ?? null;
       this._error = null;
       this._loaded = true;
     } catch (error) {
@@ -492,6 +504,51 @@ export class JobsModel {
       this._error = `Could not list nbqueue jobs: ${describe(error)}`;
     }
     this._changed.emit();
+  }
+
+  /** The next page of older jobs, added to those listed. */
+  async loadMore(): Promise<void> {
+    if (this._nextCursor === null) {
+      return;
+    }
+    const generation = this._generation;
+    try {
+      const page = await this._source.listJobsPage({
+        all: this._showAll && this.isAdmin,
+        limit: JobsModel.PAGE_SIZE,
+        cursor: this._nextCursor
+      });
+      if (generation !== this._generation) {
+        return;
+      }
+      for (const job of page.jobs) {
+        if (!this._jobs.has(job.id)) {
+          this._jobs.set(job.id, job);
+        }
+      }
+      this._nextCursor = page.next_cursor ?? null;
+    } catch (error) {
+      this._error = `Could not list older nbqueue jobs: ${describe(error)}`;
+    }
+    this._changed.emit();
+  }
+
+  /** How many jobs one page (of the newest, or of older ones) lists. */
+  static readonly PAGE_SIZE = 200;
+
+  private async _allPages(options: IListJobsOptions): Promise<IJob[]> {
+    const jobs: IJob[] = [];
+    let cursor: number | undefined;
+    do {
+      const page = await this._source.listJobsPage({
+        ...options,
+        limit: 1000,
+        cursor
+      });
+      jobs.push(...page.jobs);
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor !== undefined);
+    return jobs;
   }
 
   /** A job the server answered to an action: shown before its `job` message. */
@@ -520,6 +577,7 @@ export class JobsModel {
   private _profiles: IProfile[] = [];
   private _error: string | null = null;
   private _loaded = false;
+  private _nextCursor: number | null = null;
   private _generation = 0;
   private _showAll = false;
   private _stateFilter: StateFilter = 'all';

@@ -43,7 +43,12 @@ export interface IClearOutputEvent extends IEventBase {
 export interface IUpdateDisplayDataEvent extends IEventBase {
   type: 'update_display_data';
   display_id: string;
-  output: nbformat.IDisplayData;
+  /**
+   * Absent when a later update of the same display replaced this one in the
+   * sidecar's store (`superseded_by` is then that update's seq).
+   */
+  output?: nbformat.IDisplayData;
+  superseded_by?: number;
 }
 
 export interface IExecutionCountEvent extends IEventBase {
@@ -65,6 +70,8 @@ export interface IMetricEvent extends IEventBase {
   /** null stands for NaN or an infinity. */
   value: number | null;
   step: number;
+  /** `system` for the runner's CPU/memory/GPU samples; absent in old events. */
+  kind?: 'user' | 'system';
 }
 
 export interface ILogEvent extends IEventBase {

@@ -14,7 +14,8 @@ event. The live writer in the labextension and the CLI are meant to follow the s
 * `clear_output`: `wait: false` clears the cell now; `wait: true` clears it when its next output
   arrives.
 * `update_display_data`: replaces `data` and `metadata` of every output shown with the display
-  id (in any cell) since that cell was last cleared; unknown display ids are ignored.
+  id (in any cell) since that cell was last cleared; unknown display ids are ignored, and so is
+  one with no `output` (the sidecar's marker for an update superseded by a later one).
 * `execution_count`: sets the cell's execution count.
 * `cell_finished`, `metric`, `log`: no change to cells.
 
@@ -61,7 +62,9 @@ def apply_events(notebook: dict, events: list[dict]) -> dict:
                     each["outputs"] = []
                     each["execution_count"] = None
         elif kind == "update_display_data":
-            update_display(event["display_id"], event["output"])
+            # Without output: superseded in the sidecar's store by a later update of the display.
+            if "output" in event:
+                update_display(event["display_id"], event["output"])
         elif cell is None:
             continue
         elif kind == "cell_started":

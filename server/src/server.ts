@@ -59,6 +59,7 @@ export async function startSidecar({
   const backend = new LocalBackend(
     {
       python: config.backend.local.python,
+      restore: config.backend.local.environment === 'restore',
       cancelGraceSeconds: config.backend.local.cancel_grace_seconds,
       logDir:
         config.backend.local.log_dir ??

@@ -4,6 +4,7 @@
 import type * as nbformat from '@jupyterlab/nbformat';
 import type { PartialJSONValue } from '@lumino/coreutils';
 
+import type { ICapturedEnvironment } from '../submit/environment';
 import type { Priority } from '../tokens';
 
 /** `GET <jupyter base>/nbqueue/connection` of the Jupyter server extension. */
@@ -50,6 +51,8 @@ export interface IJobSubmit {
   notebook_path?: string;
   cwd?: string;
   kernel?: { name: string; python: string };
+  /** The kernel's environment, for runners that restore it. */
+  environment?: ICapturedEnvironment;
 }
 
 export interface IJob {

@@ -9,6 +9,7 @@ import * as React from 'react';
 import { describe } from '../service/errors';
 import type { IJob, IProfile } from '../service/model';
 import { Priority, PRIORITIES } from '../tokens';
+import { EnvironmentProbe, EnvironmentSection } from './EnvironmentSection';
 import { profileLabel } from './format';
 import type { IParameterRow } from './parameters';
 
@@ -25,6 +26,8 @@ export namespace SubmitForm {
     /** Values shown first; `profile` is used when that profile exists. */
     initial: ISubmitValues;
     loadProfiles: () => Promise<IProfile[]>;
+    /** Captures the kernel's environment for the "Environment" line. */
+    environment?: EnvironmentProbe;
   }
 }
 
@@ -34,6 +37,8 @@ export class SubmitForm extends ReactWidget {
     super();
     this.addClass('nbq-SubmitDialog');
     this._values = { ...options.initial };
+    this._environment = options.environment ?? null;
+    this._environment?.changed.connect(() => this.update());
     options.loadProfiles().then(
       profiles => {
         this._profiles = profiles;
@@ -179,6 +184,7 @@ export class SubmitForm extends ReactWidget {
             Add parameter
           </button>
         </fieldset>
+        {this._environment && <EnvironmentSection probe={this._environment} />}
         <label className="nbq-SubmitDialog-check">
           <input
             name="stream"
@@ -249,6 +255,7 @@ export class SubmitForm extends ReactWidget {
   }
 
   private _values: ISubmitValues;
+  private _environment: EnvironmentProbe | null;
   private _profiles: IProfile[] | null = null;
   private _loadError: string | null = null;
   private _error: string | null = null;

@@ -1,8 +1,50 @@
 /**
- * Asks the notebook's live kernel which Python it runs and where, so the job
- * runs with the same interpreter and working directory.
+ * Asks the notebook's live kernel for its environment: which Python it runs
+ * and where, every installed distribution, conda environment and git state,
+ * so the job can run with the same interpreter or a restored copy of it.
  */
 import type { Kernel, KernelMessage } from '@jupyterlab/services';
+
+import { CAPTURE_EXPRESSION } from './captureSource';
+
+/** One installed distribution (PEP 610 `direct_url.json` where it has one). */
+export interface ICapturedPackage {
+  name: string;
+  version: string;
+  /** `pip install -e`. */
+  editable?: boolean;
+  /** Where it was installed from when not from an index (`file:`, https, VCS). */
+  url?: string;
+  /** `git` etc. when installed from version control. */
+  vcs?: string | null;
+  commit?: string | null;
+}
+
+export interface IGitState {
+  root: string;
+  remote: string | null;
+  commit: string | null;
+  branch: string | null;
+  /** Uncommitted changes; null when git could not tell in time. */
+  dirty: boolean | null;
+}
+
+/** The job spec's `environment` (docs/protocol.md). */
+export interface ICapturedEnvironment {
+  /** Kernel spec name, e.g. `python3`. */
+  kernel: string;
+  python: {
+    version: string;
+    implementation?: string;
+    executable: string;
+    platform?: string;
+    machine?: string;
+  };
+  packages: ICapturedPackage[];
+  conda_env: string | null;
+  cwd: string;
+  git: IGitState | null;
+}
 
 export interface IKernelEnvironment {
   /** Kernel spec name, e.g. `python3`. */
@@ -11,24 +53,26 @@ export interface IKernelEnvironment {
   python: string;
   /** `os.getcwd()` of the kernel. */
   cwd: string;
+  /** Everything captured, as the job spec carries it. */
+  environment: ICapturedEnvironment;
 }
 
-// Nothing is imported into the user's namespace; `silent` keeps it out of
-// the history and the execution count.
-const EXPRESSION =
-  '__import__("json").dumps({"python": __import__("sys").executable, "cwd": __import__("os").getcwd()})';
-
-/** A kernel busy with a long cell answers late; do not hold the submit. */
-const TIMEOUT_MS = 5000;
+/**
+ * A kernel busy with a long cell answers after it; do not hold the dialog.
+ * Listing a large conda environment takes well under a second.
+ */
+const TIMEOUT_MS = 10000;
 
 export async function captureEnvironment(
   kernel: Kernel.IKernelConnection
 ): Promise<IKernelEnvironment> {
+  // `silent` keeps it out of the history and the execution count; the code
+  // runs in its own namespace (see captureSource.ts).
   const future = kernel.requestExecute({
     code: '',
     silent: true,
     store_history: false,
-    user_expressions: { nbqueue_env: EXPRESSION }
+    user_expressions: { nbqueue_env: CAPTURE_EXPRESSION }
   });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -46,8 +90,14 @@ export async function captureEnvironment(
       timeout
     ])) as KernelMessage.IExecuteReplyMsg;
     const spec = await kernel.spec;
-    const env = parseUserExpression(reply.content);
-    return { name: spec?.name ?? kernel.name, ...env };
+    const name = spec?.name ?? kernel.name;
+    const environment = parseUserExpression(reply.content, name);
+    return {
+      name,
+      python: environment.python.executable,
+      cwd: environment.cwd,
+      environment
+    };
   } finally {
     clearTimeout(timer);
     if (!future.isDisposed) {
@@ -56,10 +106,11 @@ export async function captureEnvironment(
   }
 }
 
-/** `{python, cwd}` from the execute reply of `EXPRESSION`. */
+/** The captured environment from the execute reply of `CAPTURE_EXPRESSION`. */
 export function parseUserExpression(
-  content: KernelMessage.IExecuteReplyMsg['content']
-): { python: string; cwd: string } {
+  content: KernelMessage.IExecuteReplyMsg['content'],
+  kernelName: string
+): ICapturedEnvironment {
   if (content.status !== 'ok') {
     throw new Error(`the kernel answered ${content.status}`);
   }
@@ -72,11 +123,49 @@ export function parseUserExpression(
     );
   }
   const repr = String(result.data?.['text/plain'] ?? '');
-  const value = JSON.parse(unrepr(repr)) as { python: string; cwd: string };
-  if (typeof value.python !== 'string' || typeof value.cwd !== 'string') {
-    throw new Error('the kernel reported an unexpected environment');
+  return checkEnvironment(JSON.parse(unrepr(repr)), kernelName);
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Checks the shape the kernel reported and adds the kernel spec name. */
+export function checkEnvironment(
+  value: unknown,
+  kernelName: string
+): ICapturedEnvironment {
+  const off = (what: string) =>
+    new Error(`the kernel reported an unexpected environment (${what})`);
+  if (!isObject(value)) throw off('not an object');
+  const python = value.python;
+  if (
+    !isObject(python) ||
+    typeof python.version !== 'string' ||
+    typeof python.executable !== 'string'
+  ) {
+    throw off('no python version');
   }
-  return { python: value.python, cwd: value.cwd };
+  if (typeof value.cwd !== 'string') throw off('no working directory');
+  if (!Array.isArray(value.packages)) throw off('no package list');
+  for (const p of value.packages) {
+    if (
+      !isObject(p) ||
+      typeof p.name !== 'string' ||
+      typeof p.version !== 'string'
+    ) {
+      throw off('a package without name or version');
+    }
+  }
+  const git = value.git;
+  if (git !== null && git !== undefined && !isObject(git)) throw off('git');
+  return {
+    kernel: kernelName,
+    python: python as ICapturedEnvironment['python'],
+    packages: value.packages as ICapturedPackage[],
+    conda_env: typeof value.conda_env === 'string' ? value.conda_env : null,
+    cwd: value.cwd,
+    git: (git as IGitState | undefined) ?? null
+  };
 }
 
 /**

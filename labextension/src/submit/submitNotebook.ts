@@ -6,10 +6,9 @@ import type * as nbformat from '@jupyterlab/nbformat';
 import type { NotebookPanel } from '@jupyterlab/notebook';
 
 import type { NbqueueService } from '../service/client';
-import { describe } from '../service/errors';
 import type { IJob, IJobSubmit } from '../service/model';
 import type { ISettings } from '../tokens';
-import { captureEnvironment, IKernelEnvironment } from './environment';
+import { EnvironmentProbe } from './EnvironmentSection';
 import { defaultJobName } from './format';
 import { parametersFromNotebook, parametersFromRows } from './parameters';
 import { ISubmitValues, SubmitDialog, SubmitForm } from './SubmitDialog';
@@ -30,6 +29,8 @@ export async function submitNotebook(
 ): Promise<IJob | null> {
   const { service, settings } = deps;
   const model = panel.context.model;
+  const environment = new EnvironmentProbe(panel.sessionContext);
+  void environment.capture();
   const form = new SubmitForm({
     initial: {
       profile: settings.defaultProfile,
@@ -40,11 +41,12 @@ export async function submitNotebook(
       ),
       stream: settings.streamOutputs
     },
-    loadProfiles: () => service.getProfiles()
+    loadProfiles: () => service.getProfiles(),
+    environment
   });
   const capture: { warning: string | null } = { warning: null };
   const dialog = new SubmitDialog(form, async values => {
-    const { submit, envError } = await buildSubmit(panel, values);
+    const { submit, envError } = await buildSubmit(panel, values, environment);
     capture.warning = envError;
     return service.submitJob(submit);
   });
@@ -73,7 +75,8 @@ export async function submitNotebook(
 /** The POST body for the notebook's current content, unsaved edits included. */
 async function buildSubmit(
   panel: NotebookPanel,
-  values: ISubmitValues
+  values: ISubmitValues,
+  environment: EnvironmentProbe
 ): Promise<{ submit: IJobSubmit; envError: string | null }> {
   const submit: IJobSubmit = {
     notebook: currentNotebook(panel),
@@ -83,20 +86,19 @@ async function buildSubmit(
     parameters: parametersFromRows(values.parameters),
     notebook_path: panel.context.path
   };
-  const kernel = panel.sessionContext.session?.kernel;
-  if (!kernel) {
+  const state = await environment.settled();
+  if (state.status === 'failed') {
+    console.warn('nbqueue: kernel environment not captured', state.error);
+    return { submit, envError: state.error };
+  }
+  if (state.status !== 'captured') {
     // Without a kernel the sidecar falls back to its own Python and cwd.
     return { submit, envError: null };
   }
-  let env: IKernelEnvironment;
-  try {
-    env = await captureEnvironment(kernel);
-  } catch (error) {
-    console.warn('nbqueue: kernel environment not captured', error);
-    return { submit, envError: describe(error) };
-  }
+  const env = state.env;
   submit.cwd = env.cwd;
   submit.kernel = { name: env.name, python: env.python };
+  submit.environment = env.environment;
   return { submit, envError: null };
 }
 

@@ -109,6 +109,58 @@ export function openApiDocument(): Record<string, unknown> {
             running: { type: 'integer' }
           }
         },
+        CapturedEnvironment: {
+          type: 'object',
+          description:
+            "The notebook kernel's environment, captured by the labextension; runners in restore mode rebuild it (docs/protocol.md). At most limits.max_environment_bytes.",
+          required: ['python', 'packages'],
+          properties: {
+            kernel: { type: 'string', description: 'Kernel spec name' },
+            python: {
+              type: 'object',
+              required: ['version'],
+              properties: {
+                version: { type: 'string', example: '3.11.9' },
+                implementation: { type: 'string' },
+                executable: { type: 'string' },
+                platform: { type: 'string' },
+                machine: { type: 'string' }
+              }
+            },
+            packages: {
+              type: 'array',
+              maxItems: 20000,
+              items: {
+                type: 'object',
+                required: ['name', 'version'],
+                properties: {
+                  name: { type: 'string' },
+                  version: { type: 'string' },
+                  editable: { type: 'boolean' },
+                  url: {
+                    type: 'string',
+                    description: 'PEP 610 direct URL (file:, https:, VCS)'
+                  },
+                  vcs: { type: 'string', nullable: true },
+                  commit: { type: 'string', nullable: true }
+                }
+              }
+            },
+            conda_env: { type: 'string', nullable: true },
+            cwd: { type: 'string', nullable: true },
+            git: {
+              type: 'object',
+              nullable: true,
+              properties: {
+                root: { type: 'string' },
+                remote: { type: 'string', nullable: true },
+                commit: { type: 'string', nullable: true },
+                branch: { type: 'string', nullable: true },
+                dirty: { type: 'boolean', nullable: true }
+              }
+            }
+          }
+        },
         JobSubmit: {
           type: 'object',
           required: ['notebook', 'profile'],
@@ -130,7 +182,8 @@ export function openApiDocument(): Record<string, unknown> {
                 name: { type: 'string' },
                 python: { type: 'string' }
               }
-            }
+            },
+            environment: { $ref: '#/components/schemas/CapturedEnvironment' }
           }
         },
         Job: {

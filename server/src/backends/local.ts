@@ -7,6 +7,8 @@ import type { JobRecord } from '../jobs/types';
 export interface LocalBackendOptions {
   /** Interpreter for jobs whose kernel Python is unknown. */
   python: string;
+  /** Restore mode: every runner starts on `python`, which rebuilds the captured environment. */
+  restore?: boolean;
   cancelGraceSeconds: number;
   logDir: string;
   /** Extra environment for runners (tests use it to shorten retry windows). */
@@ -65,7 +67,9 @@ export class LocalBackend implements Backend {
   }
 
   async submit({ job, token, sidecarUrl }: LaunchRequest): Promise<void> {
-    const python = job.spec.kernel.python || this.options.python;
+    const python =
+      (this.options.restore ? undefined : job.spec.kernel.python) ||
+      this.options.python;
     const cwd =
       job.spec.cwd && fs.existsSync(job.spec.cwd)
         ? job.spec.cwd

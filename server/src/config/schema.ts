@@ -64,7 +64,13 @@ export const configSchema = z
         /** Most jobs one user runs at once; their others wait in the queue. */
         max_running_per_user: z.number().int().min(1).optional(),
         /** Most jobs one user may have waiting; a submit over it is refused. */
-        max_queued_per_user: z.number().int().min(1).optional()
+        max_queued_per_user: z.number().int().min(1).optional(),
+        /** Most bytes of one job's captured kernel environment (the package list). */
+        max_environment_bytes: z
+          .number()
+          .int()
+          .positive()
+          .default(2 * 1024 * 1024)
       })
       .strict()
       .default({}),
@@ -101,10 +107,29 @@ export const configSchema = z
             python: z.string().default('python3'),
             /** Seconds a cancelled runner gets to stop its kernel before it is killed. */
             cancel_grace_seconds: z.number().min(0).default(10),
-            log_dir: z.string().optional()
+            log_dir: z.string().optional(),
+            /** `kernel`: run on the notebook kernel's own Python; `restore`: rebuild its
+             * captured environment over `python` (see `restore`). */
+            environment: z.enum(['kernel', 'restore']).default('kernel')
           })
           .strict()
           .default({})
+      })
+      .strict()
+      .default({}),
+    /** How runners rebuild a job's captured environment (backends in `restore` mode). */
+    restore: z
+      .object({
+        /** Cache of restored virtualenvs, one per environment; default: the runner's
+         * ~/.cache/nbqueue/environments (Kubernetes: mount a persistent volume there). */
+        cache_dir: z.string().min(1).optional(),
+        installer: z.enum(['auto', 'uv', 'pip']).default('auto'),
+        /** `fail` the job before it runs, or `skip` what cannot be installed. */
+        on_unavailable: z.enum(['fail', 'skip']).default('fail'),
+        index_url: z.string().url().optional(),
+        extra_index_urls: z.array(z.string().url()).default([]),
+        /** Seconds a job waits for another one building the same environment. */
+        lock_timeout_seconds: z.number().positive().default(3600)
       })
       .strict()
       .default({}),

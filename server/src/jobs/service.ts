@@ -36,6 +36,7 @@ import {
   Notebook
 } from './types';
 import { validateNotebook, validateSubmission } from './validate';
+import { runnerEnvironment } from './environment';
 
 /** Who hears about changes: the live (socket.io) layer. */
 export interface JobListener {
@@ -558,6 +559,7 @@ export class JobService implements BackendObserver {
       notebook: this.store.getNotebook(job.id),
       parameters: job.spec.parameters,
       kernel: job.spec.kernel,
+      environment: runnerEnvironment(this.options.config, job.spec.environment),
       cancel_grace_seconds:
         this.options.config.backend.local.cancel_grace_seconds
     };

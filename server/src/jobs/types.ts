@@ -1,3 +1,5 @@
+import type { CapturedEnvironment } from './environment';
+
 export type JobState =
   'queued' | 'starting' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
@@ -30,6 +32,8 @@ export interface JobSpec {
   notebook_path: string | null;
   cwd: string | null;
   kernel: KernelInfo;
+  /** The kernel's captured environment (absent for jobs submitted without one). */
+  environment?: CapturedEnvironment | null;
 }
 
 /** A job as stored (the notebook and the token hash live in their own columns). */

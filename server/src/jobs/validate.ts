@@ -1,6 +1,7 @@
 import { ApiError, badRequest } from '../errors';
 import type { Config } from '../config/schema';
 import type { JobSpec, KernelInfo, Notebook } from './types';
+import { validateEnvironment } from './environment';
 
 export interface Submission {
   notebook: Notebook;
@@ -182,6 +183,10 @@ export function validateSubmission(
   );
   const notebookPath = optionalString(body, 'notebook_path');
   const cwd = optionalString(body, 'cwd');
+  const environment = validateEnvironment(
+    body.environment,
+    config.limits.max_environment_bytes
+  );
   let kernel: KernelInfo = {};
   if (body.kernel !== undefined && body.kernel !== null) {
     if (!isObject(body.kernel))
@@ -208,7 +213,13 @@ export function validateSubmission(
     profile: profile.name,
     queue: queue.name,
     priority,
-    spec: { parameters, notebook_path: notebookPath, cwd, kernel }
+    spec: {
+      parameters,
+      notebook_path: notebookPath,
+      cwd,
+      kernel,
+      ...(environment ? { environment } : {})
+    }
   };
 }
 

@@ -202,6 +202,9 @@ export function decideAdmissions(input: SchedulerInput): string[] {
       Math.max(0, p.capacity - p.running)
     ])
   );
+  // Nothing can start while every pool is full: the common case of a long queue, decided
+  // without reading it.
+  if (![...poolFree.values()].some(free => free > 0)) return [];
   // Only jobs that could start now are ordered: not held, in a pool and queue with a free
   // slot, owned by someone under the running limit. A first pass keeps only each pool's
   // highest priority level, which nearly always fills the free slots; lower levels are

@@ -148,7 +148,7 @@ export class Store {
   /** Brings a store written by an older version up to this schema. */
   private migrate(): void {
     const columns = (
-      this.db.prepare('PRAGMA table_info(jobs)').all() as { name: string }[]
+      this.sql('PRAGMA table_info(jobs)').all() as { name: string }[]
     ).map(c => c.name);
     if (!columns.includes('held'))
       this.db.exec(
@@ -157,6 +157,18 @@ export class Store {
   }
 
   /** False once closed (a timer that fires after shutdown checks it). */
+  /** Statements compiled once per SQL text: compiling costs more than running most of them. */
+  private readonly statements = new Map<string, Database.Statement>();
+
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
   isOpen(): boolean {
     return this.db.open;
   }
@@ -166,40 +178,36 @@ export class Store {
   }
 
   getSetting(key: string): string | undefined {
-    const row = this.db
-      .prepare('SELECT value FROM settings WHERE key = ?')
-      .get(key) as { value: string } | undefined;
+    const row = this.sql('SELECT value FROM settings WHERE key = ?').get(
+      key
+    ) as { value: string } | undefined;
     return row?.value;
   }
 
   setSetting(key: string, value: string): void {
-    this.db
-      .prepare(
-        'INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'
-      )
-      .run(key, value);
+    this.sql(
+      'INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'
+    ).run(key, value);
   }
 
   nextPositionKey(): number {
-    const row = this.db
-      .prepare('SELECT MAX(position_key) AS m FROM jobs')
-      .get() as { m: number | null };
+    const row = this.sql('SELECT MAX(position_key) AS m FROM jobs').get() as {
+      m: number | null;
+    };
     return (row.m ?? 0) + 1;
   }
 
   insertJob(job: JobRecord, notebook: Notebook): void {
-    this.db
-      .prepare(
-        `INSERT INTO jobs (id, owner, name, profile, queue, priority, state, reason, created_at, started_at, finished_at,
+    this.sql(
+      `INSERT INTO jobs (id, owner, name, profile, queue, priority, state, reason, created_at, started_at, finished_at,
           position_key, spec, notebook, cancel_requested, backend_ref, last_seq)
          VALUES (@id, @owner, @name, @profile, @queue, @priority, @state, @reason, @created_at, @started_at, @finished_at,
           @position_key, @spec, @notebook, 0, NULL, 0)`
-      )
-      .run({
-        ...job,
-        spec: JSON.stringify(job.spec),
-        notebook: JSON.stringify(notebook)
-      });
+    ).run({
+      ...job,
+      spec: JSON.stringify(job.spec),
+      notebook: JSON.stringify(notebook)
+    });
     if (job.state === 'queued')
       this.queueRows?.push({
         id: job.id,
@@ -218,11 +226,9 @@ export class Store {
    * memory: read once, extended by each insert, read again after any other change to a job.
    */
   listQueue(profile?: string): QueueRow[] {
-    this.queueRows ??= this.db
-      .prepare(
-        "SELECT id, owner, profile, queue, priority, position_key, held FROM jobs WHERE state = 'queued'"
-      )
-      .all() as QueueRow[];
+    this.queueRows ??= this.sql(
+      "SELECT id, owner, profile, queue, priority, position_key, held FROM jobs WHERE state = 'queued'"
+    ).all() as QueueRow[];
     return profile === undefined
       ? this.queueRows.slice()
       : this.queueRows.filter(r => r.profile === profile);
@@ -232,23 +238,21 @@ export class Store {
   private queueRows: QueueRow[] | undefined;
 
   getJob(id: string): JobRecord | undefined {
-    const row = this.db
-      .prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`)
-      .get(id) as JobRow | undefined;
+    const row = this.sql(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`).get(
+      id
+    ) as JobRow | undefined;
     return row ? toRecord(row) : undefined;
   }
 
   getTokenHash(id: string): string | null {
-    const row = this.db
-      .prepare('SELECT token_hash FROM jobs WHERE id = ?')
-      .get(id) as { token_hash: string | null } | undefined;
+    const row = this.sql('SELECT token_hash FROM jobs WHERE id = ?').get(id) as
+      { token_hash: string | null } | undefined;
     return row?.token_hash ?? null;
   }
 
   getNotebook(id: string): Notebook | undefined {
-    const row = this.db
-      .prepare('SELECT notebook FROM jobs WHERE id = ?')
-      .get(id) as { notebook: string } | undefined;
+    const row = this.sql('SELECT notebook FROM jobs WHERE id = ?').get(id) as
+      { notebook: string } | undefined;
     return row ? (JSON.parse(row.notebook) as Notebook) : undefined;
   }
 
@@ -275,12 +279,14 @@ export class Store {
       where.push(`state IN (${filter.states.map(() => '?').join(', ')})`);
       args.push(...filter.states);
     }
-    const page =
-      filter.limit !== undefined
-        ? ` LIMIT ${Math.floor(filter.limit)} OFFSET ${Math.floor(filter.offset ?? 0)}`
-        : '';
+    let page = '';
+    if (filter.limit !== undefined) {
+      // Bound, not written into the text: one compiled statement serves every page.
+      page = ' LIMIT ? OFFSET ?';
+      args.push(Math.floor(filter.limit), Math.floor(filter.offset ?? 0));
+    }
     const sql = `SELECT ${JOB_COLUMNS} FROM jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at DESC, position_key DESC${page}`;
-    return (this.db.prepare(sql).all(...args) as JobRow[]).map(toRecord);
+    return (this.sql(sql).all(...args) as JobRow[]).map(toRecord);
   }
 
   /** How many jobs are in one of `states` (of one profile, if given). */
@@ -288,7 +294,7 @@ export class Store {
     const sql = `SELECT COUNT(*) AS n FROM jobs WHERE state IN (${states.map(() => '?').join(', ')})${profile === undefined ? '' : ' AND profile = ?'}`;
     const args: unknown[] =
       profile === undefined ? states : [...states, profile];
-    return (this.db.prepare(sql).get(...args) as { n: number }).n;
+    return (this.sql(sql).get(...args) as { n: number }).n;
   }
 
   updateJob(id: string, patch: JobPatch): void {
@@ -302,11 +308,9 @@ export class Store {
       else if (k === 'cancel_requested' || k === 'held') values[k] = v ? 1 : 0;
       else values[k] = v;
     }
-    this.db
-      .prepare(
-        `UPDATE jobs SET ${keys.map(k => `${k} = @${k}`).join(', ')} WHERE id = @id`
-      )
-      .run(values);
+    this.sql(
+      `UPDATE jobs SET ${keys.map(k => `${k} = @${k}`).join(', ')} WHERE id = @id`
+    ).run(values);
     this.queueRows = undefined;
   }
 
@@ -319,16 +323,14 @@ export class Store {
     jobId: string,
     events: JobEvent[]
   ): { before: number; after: number; inserted: number } {
-    const insert = this.db.prepare(
+    const insert = this.sql(
       'INSERT OR IGNORE INTO events (job_id, seq, body) VALUES (?, ?, ?)'
     );
-    const getLast = this.db.prepare('SELECT last_seq FROM jobs WHERE id = ?');
-    const hasSeq = this.db.prepare(
+    const getLast = this.sql('SELECT last_seq FROM jobs WHERE id = ?');
+    const hasSeq = this.sql(
       'SELECT 1 FROM events WHERE job_id = ? AND seq = ?'
     );
-    const setLast = this.db.prepare(
-      'UPDATE jobs SET last_seq = ? WHERE id = ?'
-    );
+    const setLast = this.sql('UPDATE jobs SET last_seq = ? WHERE id = ?');
     return this.db.transaction(() => {
       let inserted = 0;
       for (const ev of events) {
@@ -355,34 +357,28 @@ export class Store {
   private supersedeDisplayUpdate(jobId: string, ev: JobEvent): void {
     const displayId = (ev as { display_id?: unknown }).display_id;
     if (typeof displayId !== 'string') return;
-    const latest = this.db
-      .prepare(
-        'SELECT seq FROM display_updates WHERE job_id = ? AND display_id = ?'
-      )
-      .get(jobId, displayId) as { seq: number } | undefined;
+    const latest = this.sql(
+      'SELECT seq FROM display_updates WHERE job_id = ? AND display_id = ?'
+    ).get(jobId, displayId) as { seq: number } | undefined;
     const [older, newer] =
       latest === undefined || latest.seq < ev.seq
         ? [latest?.seq, ev.seq]
         : [ev.seq, latest.seq];
     if (newer === ev.seq)
-      this.db
-        .prepare(
-          'INSERT OR REPLACE INTO display_updates (job_id, display_id, seq) VALUES (?, ?, ?)'
-        )
-        .run(jobId, displayId, ev.seq);
+      this.sql(
+        'INSERT OR REPLACE INTO display_updates (job_id, display_id, seq) VALUES (?, ?, ?)'
+      ).run(jobId, displayId, ev.seq);
     if (older !== undefined)
-      this.db
-        .prepare('UPDATE events SET body = ? WHERE job_id = ? AND seq = ?')
-        .run(
-          JSON.stringify({
-            seq: older,
-            type: 'update_display_data',
-            display_id: displayId,
-            superseded_by: newer
-          }),
-          jobId,
-          older
-        );
+      this.sql('UPDATE events SET body = ? WHERE job_id = ? AND seq = ?').run(
+        JSON.stringify({
+          seq: older,
+          type: 'update_display_data',
+          display_id: displayId,
+          superseded_by: newer
+        }),
+        jobId,
+        older
+      );
   }
 
   /** Events with after < seq <= upTo (upTo defaults to the gap-free mark), in order. */
@@ -395,45 +391,39 @@ export class Store {
     const max =
       upTo ??
       (
-        this.db.prepare('SELECT last_seq FROM jobs WHERE id = ?').get(jobId) as
+        this.sql('SELECT last_seq FROM jobs WHERE id = ?').get(jobId) as
           { last_seq: number } | undefined
       )?.last_seq ??
       0;
-    const rows = this.db
-      .prepare(
-        'SELECT body FROM events WHERE job_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?'
-      )
-      .all(jobId, after, max, limit) as { body: string }[];
+    const rows = this.sql(
+      'SELECT body FROM events WHERE job_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?'
+    ).all(jobId, after, max, limit) as { body: string }[];
     return rows.map(r => JSON.parse(r.body) as JobEvent);
   }
 
   /** Seconds from start to finish of the latest succeeded jobs of a profile, newest first. */
   recentDurations(profile: string, limit = 50): number[] {
-    const rows = this.db
-      .prepare(
-        `SELECT (julianday(finished_at) - julianday(started_at)) * 86400 AS s FROM jobs
+    const rows = this.sql(
+      `SELECT (julianday(finished_at) - julianday(started_at)) * 86400 AS s FROM jobs
          WHERE profile = ? AND state = 'succeeded' AND started_at IS NOT NULL AND finished_at IS NOT NULL
          ORDER BY finished_at DESC LIMIT ?`
-      )
-      .all(profile, limit) as { s: number }[];
+    ).all(profile, limit) as { s: number }[];
     return rows.map(r => r.s);
   }
 
   /** Stores the result once: the first finish wins, a retried finish changes nothing. */
   saveResult(jobId: string, notebook: Notebook): boolean {
     return (
-      this.db
-        .prepare(
-          'INSERT OR IGNORE INTO results (job_id, notebook) VALUES (?, ?)'
-        )
-        .run(jobId, JSON.stringify(notebook)).changes === 1
+      this.sql(
+        'INSERT OR IGNORE INTO results (job_id, notebook) VALUES (?, ?)'
+      ).run(jobId, JSON.stringify(notebook)).changes === 1
     );
   }
 
   getResult(jobId: string): string | undefined {
-    const row = this.db
-      .prepare('SELECT notebook FROM results WHERE job_id = ?')
-      .get(jobId) as { notebook: string } | undefined;
+    const row = this.sql('SELECT notebook FROM results WHERE job_id = ?').get(
+      jobId
+    ) as { notebook: string } | undefined;
     return row?.notebook;
   }
 }

@@ -92,29 +92,42 @@ describe('kernel environment', () => {
       cwd: "/home/o'brien"
     });
     expect(
-      parseUserExpression({
-        status: 'ok',
-        execution_count: 1,
-        user_expressions: {
-          nbqueue_env: {
-            status: 'ok',
-            data: {
-              'text/plain': `'{"python": "/usr/bin/python3", "cwd": "/tmp"}'`
-            },
-            metadata: {}
+      parseUserExpression(
+        {
+          status: 'ok',
+          execution_count: 1,
+          user_expressions: {
+            nbqueue_env: {
+              status: 'ok',
+              data: {
+                'text/plain': `'{"python": {"version": "3.11.4", "executable": "/usr/bin/python3"}, "packages": [], "cwd": "/tmp", "git": null}'`
+              },
+              metadata: {}
+            }
           }
-        }
-      } as KernelMessage.IExecuteReplyMsg['content'])
-    ).toEqual({ python: '/usr/bin/python3', cwd: '/tmp' });
+        } as KernelMessage.IExecuteReplyMsg['content'],
+        'python3'
+      )
+    ).toEqual({
+      kernel: 'python3',
+      python: { version: '3.11.4', executable: '/usr/bin/python3' },
+      packages: [],
+      conda_env: null,
+      cwd: '/tmp',
+      git: null
+    });
   });
 
   it('explains a kernel that cannot evaluate it', () => {
     expect(() =>
-      parseUserExpression({
-        status: 'ok',
-        execution_count: 1,
-        user_expressions: { nbqueue_env: { status: 'error', evalue: 'nope' } }
-      } as KernelMessage.IExecuteReplyMsg['content'])
+      parseUserExpression(
+        {
+          status: 'ok',
+          execution_count: 1,
+          user_expressions: { nbqueue_env: { status: 'error', evalue: 'nope' } }
+        } as KernelMessage.IExecuteReplyMsg['content'],
+        'python3'
+      )
     ).toThrow(/could not report its environment: nope/);
   });
 });

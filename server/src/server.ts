@@ -5,6 +5,7 @@ import * as path from 'path';
 import { createApp } from './api/app';
 import { TokenAuthenticator, newToken } from './auth/token';
 import { LocalBackend } from './backends/local';
+import { FileStore } from './files/store';
 import type { Config } from './config/schema';
 import { JobService } from './jobs/service';
 import { LiveHub } from './live/socket';
@@ -73,7 +74,18 @@ export async function startSidecar({
     },
     jobs
   );
-  const app = createApp({ config, jobs, auth, backendName: backend.name });
+  const dbFile = dbPath ?? config.store.path ?? path.join(dataDir, 'nbqueue.db');
+  const files = new FileStore(
+    dbFile,
+    config.files.dir ?? path.join(path.dirname(path.resolve(dbFile)), 'files')
+  );
+  const app = createApp({
+    config,
+    jobs,
+    auth,
+    backendName: backend.name,
+    files
+  });
   const server = http.createServer(app);
   const live = new LiveHub(server, auth, jobs);
   jobs.attach(backend, live);
@@ -100,6 +112,7 @@ export async function startSidecar({
       await backend.close();
       await live.close();
       await new Promise<void>(resolve => server.close(() => resolve()));
+      files.close();
       store.close();
     }
   };

@@ -5,6 +5,8 @@ from __future__ import annotations
 import http.client
 import json
 import logging
+import os
+import shutil
 import socket
 import threading
 import time
@@ -76,13 +78,42 @@ class SidecarClient:
         ).encode("utf-8")
         return self._call("POST", "/finish", body)
 
-    def _call(self, method: str, path: str, body: bytes | None) -> dict:
+    # Working files (nbqueue.files.job): the plan, the input bundle, the output files.
+    def get_files(self) -> dict:
+        return self._call("GET", "/files", None)
+
+    def download_input(self, dest: str) -> None:
+        """Writes the job's input bundle (tar.gz) to the file `dest`."""
+        self._call("GET", "/files/input", None, save_to=dest)
+
+    def upload_output(self, archive: str, left_out: str) -> dict:
+        """Sends the tar.gz file `archive`; `left_out` is the X-Nbqueue-Left-Out header."""
+        return self._call(
+            "PUT",
+            "/files/output",
+            None,
+            upload=archive,
+            headers={"Content-Type": "application/gzip", "X-Nbqueue-Left-Out": left_out},
+        )
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None,
+        *,
+        upload: str | None = None,
+        save_to: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict:
         deadline = None
         delay = FIRST_DELAY
         last_report = 0.0
         while True:
             try:
-                return self._request(method, path, body)
+                return self._request(
+                    method, path, body, upload=upload, save_to=save_to, headers=headers
+                )
             except _Transient as problem:
                 now = time.monotonic()
                 if deadline is None:
@@ -104,14 +135,34 @@ class SidecarClient:
                 self._sleep(min(delay, max(0.0, deadline - now)))
                 delay = min(delay * 2, MAX_DELAY)
 
-    def _request(self, method: str, path: str, body: bytes | None) -> dict:
-        request = urllib.request.Request(self.base + path, data=body, method=method)
+    def _request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None,
+        *,
+        upload: str | None = None,
+        save_to: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict:
+        data = body
+        if upload is not None:  # a file, streamed, reopened for each retry
+            data = open(upload, "rb")  # noqa: SIM115 (closed in the finally below)
+        request = urllib.request.Request(self.base + path, data=data, method=method)
         request.add_header("Authorization", f"Bearer {self.token}")
         request.add_header("Accept", "application/json")
         if body is not None:
             request.add_header("Content-Type", "application/json")
+        if upload is not None:
+            request.add_header("Content-Length", str(os.path.getsize(upload)))
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
         try:
             with urllib.request.urlopen(request, timeout=self.request_timeout) as answer:
+                if save_to is not None:
+                    with open(save_to, "wb") as out:
+                        shutil.copyfileobj(answer, out, 1024 * 1024)
+                    return {}
                 raw = answer.read()
         except urllib.error.HTTPError as error:
             detail = _error_detail(error)
@@ -127,6 +178,9 @@ class SidecarClient:
             OSError,
         ) as error:
             raise _Transient(f"{type(error).__name__}: {error}") from None
+        finally:
+            if upload is not None:
+                data.close()
         try:
             return json.loads(raw) if raw.strip() else {}
         except ValueError:

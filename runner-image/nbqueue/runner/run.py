@@ -8,6 +8,7 @@ import sys
 import threading
 
 from ..environment import InvalidEnvironment, RestoreFailed, RestoreSettings, restore
+from ..files.job import FilesError, JobFiles
 from .client import SidecarClient, SidecarError, SidecarRejected
 from .events import EventLog
 from .execution import CANCELLED_REASON, NotebookExecution, Outcome
@@ -37,6 +38,7 @@ class Runner:
         self._cancel = threading.Event()
         self._lock = threading.Lock()
         self._execution: NotebookExecution | None = None
+        self._files: JobFiles | None = None
 
     def request_cancel(self, by: str) -> None:
         with self._lock:
@@ -81,6 +83,9 @@ class Runner:
         except BaseException as error:  # always try to deliver a finish
             log.exception("the runner failed")
             outcome = Outcome("failed", f"The runner failed: {type(error).__name__}: {error}")
+        if self._files is not None:  # whatever the outcome: a failed run's files help too
+            self._files.send_outputs((payload.get("job") or {}).get("notebook_path"))
+            self._files.cleanup()
         if outcome.state == "failed":
             log.error("job failed: %s", outcome.reason)
         else:
@@ -116,6 +121,9 @@ class Runner:
             self.say("error", reason)
             return Outcome("failed", reason)
 
+        failed = self._prepare_files(job)
+        if failed is not None:
+            return failed
         python = self._environment(payload.get("environment") or {})
         if isinstance(python, Outcome):
             return python
@@ -155,6 +163,20 @@ class Runner:
         else:
             self.say("error" if outcome.state == "failed" else "warning", outcome.reason or "")
         return outcome
+
+    def _prepare_files(self, job: dict) -> Outcome | None:
+        """Unpacks the job's input files (or finds its shared working directory): self.cwd."""
+        self._files = JobFiles(self.client, str(job.get("id") or "job"), self.say)
+        try:
+            self.cwd = self._files.prepare(self.cwd)
+        except FilesError as error:
+            reason = str(error)
+        except SidecarError as error:
+            reason = f"The job's files could not be fetched from the sidecar: {error}"
+        else:
+            return None
+        self.say("error", reason)
+        return Outcome("failed", reason)
 
     def _environment(self, spec: dict) -> str | Outcome:
         """The kernel's interpreter: the runner's own (mode `kernel`), or the venv restored from

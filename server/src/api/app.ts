@@ -7,6 +7,8 @@ import type { JobService } from '../jobs/service';
 import type { JobRecord, JobState } from '../jobs/types';
 import { toCsv } from '../metrics/csv';
 import { METRIC_KINDS, MetricKind } from '../metrics/store';
+import { checkInputBundle, mountFileRoutes } from '../files/routes';
+import type { FileStore } from '../files/store';
 import { openApiDocument } from './openapi';
 import { VERSION } from '../version';
 
@@ -81,13 +83,16 @@ export interface AppDeps {
   jobs: JobService;
   auth: Authenticator;
   backendName: string;
+  /** Where job files are kept (server/src/files); without it the files routes answer 503. */
+  files?: FileStore;
 }
 
 export function createApp({
   config,
   jobs,
   auth,
-  backendName
+  backendName,
+  files
 }: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -141,7 +146,13 @@ export function createApp({
       backend: backendName,
       user: me(req).user,
       admin: me(req).admin,
-      limits: { max_notebook_bytes: config.limits.max_notebook_bytes }
+      limits: { max_notebook_bytes: config.limits.max_notebook_bytes },
+      files: {
+        bundle: config.files.bundle,
+        max_input_bytes: config.files.max_input_bytes,
+        collect_outputs: config.files.collect_outputs,
+        max_output_bytes: config.files.max_output_bytes
+      }
     }))
   );
   user.get(
@@ -159,6 +170,7 @@ export function createApp({
   user.post(
     '/jobs',
     route((req, res) => {
+      checkInputBundle(files, me(req), req.body);
       const job = jobs.submit(me(req), req.body);
       res.status(201);
       return job;
@@ -319,6 +331,8 @@ export function createApp({
       return { ok: true };
     })
   );
+
+  mountFileRoutes(user, runner, { config, jobs, files });
 
   app.use('/api/runner', runner);
   app.use('/api', user);

@@ -1,4 +1,5 @@
 import { VERSION } from '../version';
+import { filePaths, fileSchemas } from '../files/openapi';
 
 const error = {
   description: 'An error a person can act on',
@@ -60,6 +61,7 @@ export function openApiDocument(): Record<string, unknown> {
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
       schemas: {
+        ...fileSchemas,
         Error: {
           type: 'object',
           required: ['error'],
@@ -176,6 +178,10 @@ export function openApiDocument(): Record<string, unknown> {
             parameters: { type: 'object', additionalProperties: true },
             notebook_path: { type: 'string' },
             cwd: { type: 'string' },
+            input_bundle: {
+              type: 'string',
+              description: 'Id answered by POST /api/files/bundles'
+            },
             kernel: {
               type: 'object',
               properties: {
@@ -532,7 +538,8 @@ export function openApiDocument(): Record<string, unknown> {
           parameters: [idParam],
           responses: { 200: { description: 'OK' }, 400: error, 401: error }
         }
-      }
+      },
+      ...filePaths
     }
   };
 }

@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import { io, Socket } from 'socket.io-client';
 import { defaultStateFile, readState } from '../statefile';
 
@@ -48,11 +49,25 @@ export class Client {
     return this.send('GET', path);
   }
 
+  /** A binary answer (an archive) written to `file`. */
+  async download(path: string, file: string): Promise<void> {
+    const res = await this.fetchOk('GET', path);
+    fs.writeFileSync(file, Buffer.from(await res.arrayBuffer()));
+  }
+
   private async send(
     method: string,
     path: string,
     body?: unknown
   ): Promise<string> {
+    return (await this.fetchOk(method, path, body)).text();
+  }
+
+  private async fetchOk(
+    method: string,
+    path: string,
+    body?: unknown
+  ): Promise<Response> {
     let res: Response;
     try {
       res = await fetch(`${this.conn.url}${path}`, {
@@ -68,8 +83,8 @@ export class Client {
         `Cannot reach the nbqueue sidecar at ${this.conn.url}: ${(err as Error).message}. Is \`nbqueue serve\` running?`
       );
     }
-    const text = await res.text();
     if (!res.ok) {
+      const text = await res.text();
       let message = `HTTP ${res.status}`;
       try {
         message =
@@ -80,7 +95,7 @@ export class Client {
       }
       throw new CliError(message);
     }
-    return text;
+    return res;
   }
 
   socket(): Socket {

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { ConfigError, loadConfigFile } from '../config/load';
 import type { JobEvent, JobView } from '../jobs/types';
@@ -8,6 +9,8 @@ import { clearState, defaultStateFile, writeState } from '../statefile';
 import { VERSION } from '../version';
 import { CliError, Client, resolveConnection } from './client';
 import { jobsTable, outputText, queuesTable } from './format';
+import { extractArchive } from '../files/extract';
+import { filesText, JobFilesListing } from '../files/listing';
 
 const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
 
@@ -449,6 +452,49 @@ export function buildProgram(): Command {
       );
       fs.writeFileSync(opts.output, JSON.stringify(nb, null, 1) + '\n');
       process.stdout.write(`wrote ${opts.output}\n`);
+    });
+
+  program
+    .command('files <id>')
+    .description(
+      'List the files a job wrote, or save them into a directory with -o'
+    )
+    .option('-o, --output <dir>', 'save the files into this directory')
+    .option('--json', 'JSON output')
+    .action(async (id: string, opts) => {
+      const client = new Client(resolveConnection());
+      const job = `/api/jobs/${encodeURIComponent(id)}/files`;
+      const listing = await client.request<JobFilesListing>('GET', job);
+      const output = listing.output;
+      if (!opts.output) {
+        print(opts.json, listing, () => filesText(id, output));
+        return;
+      }
+      if (!output)
+        throw new CliError(
+          `Job ${id} brought back no files (yet): it wrote none, or has not ended.`
+        );
+      const archive = path.join(
+        fs.mkdtempSync(path.join(os.tmpdir(), 'nbqueue-files-')),
+        'files.tar.gz'
+      );
+      try {
+        await client.download(`${job}/output`, archive);
+        const written = await extractArchive(archive, opts.output);
+        print(
+          opts.json,
+          { dir: path.resolve(opts.output), files: written },
+          () =>
+            written
+              .map(f => `wrote ${path.join(opts.output, f.path)}`)
+              .concat(
+                output.left_out.map(f => `left out ${f.path}: ${f.reason}`)
+              )
+              .join('\n')
+        );
+      } finally {
+        fs.rmSync(path.dirname(archive), { recursive: true, force: true });
+      }
     });
 
   return program;

@@ -153,3 +153,29 @@ export interface Config extends Omit<ParsedConfig, 'profiles' | 'queues'> {
   profiles: Profile[];
   queues: Queue[];
 }
+    /** Working files: the notebook's directory goes with a job, the files it writes come back. */
+    files: z
+      .object({
+        /** Bundle the notebook's directory with each job; false when jobs see shared storage. */
+        bundle: z.boolean().default(true),
+        /** With bundle false: where the notebook's directory is mounted for jobs. */
+        working_dir: z.string().min(1).optional(),
+        /** Most bytes of files that go with one job (the files' own sizes). */
+        max_input_bytes: z
+          .number()
+          .int()
+          .positive()
+          .default(100 * 1024 * 1024),
+        /** Bring back the files a job creates or modifies. */
+        collect_outputs: z.boolean().default(true),
+        /** Most bytes of files that come back from one job; the rest is left out, and said. */
+        max_output_bytes: z
+          .number()
+          .int()
+          .positive()
+          .default(100 * 1024 * 1024),
+        /** Where archives are kept; defaults to files/ next to the store. */
+        dir: z.string().min(1).optional()
+      })
+      .strict()
+      .default({}),

@@ -36,6 +36,8 @@ export interface JobSpec {
   environment?: CapturedEnvironment | null;
 }
 
+  /** The uploaded bundle of the notebook's directory (POST /api/files/bundles), if any. */
+  input_bundle?: string;
 /** A job as stored (the notebook and the token hash live in their own columns). */
 export interface JobRecord {
   id: string;

@@ -183,6 +183,7 @@ export function validateSubmission(
   );
   const notebookPath = optionalString(body, 'notebook_path');
   const cwd = optionalString(body, 'cwd');
+  const inputBundle = optionalString(body, 'input_bundle');
   const environment = validateEnvironment(
     body.environment,
     config.limits.max_environment_bytes
@@ -218,6 +219,7 @@ export function validateSubmission(
       notebook_path: notebookPath,
       cwd,
       kernel,
+      ...(inputBundle ? { input_bundle: inputBundle } : {}),
       ...(environment ? { environment } : {})
     }
   };

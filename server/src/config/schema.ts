@@ -133,26 +133,6 @@ export const configSchema = z
       })
       .strict()
       .default({}),
-    priorities: z
-      .array(z.string().min(1))
-      .min(1)
-      .default(['low', 'normal', 'high', 'urgent']),
-    default_priority: z.string().default('normal'),
-    profiles: z.array(profileSchema).min(1).optional(),
-    queues: z.array(queueSchema).optional()
-  })
-  .strict();
-
-export type ConfigInput = z.input<typeof configSchema>;
-export type Profile = z.infer<typeof profileSchema>;
-export type Queue = z.infer<typeof queueSchema>;
-export type ParsedConfig = z.infer<typeof configSchema>;
-
-/** The configuration after defaults: profiles and queues always present. */
-export interface Config extends Omit<ParsedConfig, 'profiles' | 'queues'> {
-  profiles: Profile[];
-  queues: Queue[];
-}
     /** Working files: the notebook's directory goes with a job, the files it writes come back. */
     files: z
       .object({
@@ -179,3 +159,23 @@ export interface Config extends Omit<ParsedConfig, 'profiles' | 'queues'> {
       })
       .strict()
       .default({}),
+    priorities: z
+      .array(z.string().min(1))
+      .min(1)
+      .default(['low', 'normal', 'high', 'urgent']),
+    default_priority: z.string().default('normal'),
+    profiles: z.array(profileSchema).min(1).optional(),
+    queues: z.array(queueSchema).optional()
+  })
+  .strict();
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Profile = z.infer<typeof profileSchema>;
+export type Queue = z.infer<typeof queueSchema>;
+export type ParsedConfig = z.infer<typeof configSchema>;
+
+/** The configuration after defaults: profiles and queues always present. */
+export interface Config extends Omit<ParsedConfig, 'profiles' | 'queues'> {
+  profiles: Profile[];
+  queues: Queue[];
+}

@@ -34,10 +34,10 @@ export interface JobSpec {
   kernel: KernelInfo;
   /** The kernel's captured environment (absent for jobs submitted without one). */
   environment?: CapturedEnvironment | null;
-}
-
   /** The uploaded bundle of the notebook's directory (POST /api/files/bundles), if any. */
   input_bundle?: string;
+}
+
 /** A job as stored (the notebook and the token hash live in their own columns). */
 export interface JobRecord {
   id: string;

@@ -1,0 +1,93 @@
+"""A real runner in `restore` mode: it rebuilds the captured environment (real PyPI), runs the
+kernel on the restored venv, says so in the job's log events, and fails a job whose environment
+cannot be restored before any cell runs."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from conftest import FakeSidecar, make_notebook, run_runner
+
+pytestmark = pytest.mark.timeout(300)
+
+PYTHON = {"version": ".".join(map(str, sys.version_info[:3]))}
+NOTEBOOK = make_notebook("import six, sys\nprint(six.__version__)\nprint(sys.executable)")
+
+
+def restore_payload(cache_dir, packages, **restore) -> dict:
+    return {
+        "mode": "restore",
+        "captured": {"python": PYTHON, "packages": packages},
+        "restore": {"cache_dir": str(cache_dir), **restore},
+    }
+
+
+def run_job(tmp_path, environment: dict) -> dict:
+    with FakeSidecar(NOTEBOOK) as sidecar:
+        sidecar.payload["environment"] = environment
+        code, log = run_runner(sidecar.url, tmp_path, timeout=240)
+        assert code == 0, log
+        logs = [e["message"] for e in sidecar.ordered_events() if e["type"] == "log"]
+        return {"finish": sidecar.finishes[0], "logs": logs, "events": sidecar.ordered_events()}
+
+
+def stdout_of(notebook: dict) -> str:
+    return "".join(o.get("text", "") for cell in notebook["cells"] for o in cell.get("outputs", []))
+
+
+def test_the_kernel_runs_in_the_restored_venv_and_a_second_job_hits_the_cache(tmp_path):
+    cache = tmp_path / "envs"
+    environment = restore_payload(cache, [{"name": "six", "version": "1.16.0"}])
+
+    first = run_job(tmp_path, environment)
+
+    assert first["finish"]["state"] == "succeeded", first["finish"]
+    notebook = first["finish"]["notebook"]
+    out = stdout_of(notebook).split()
+    assert out[0] == "1.16.0"  # the runner's own interpreter has six 1.17.0
+    assert out[1].startswith(str(cache)) and out[1].endswith("/bin/python")
+    assert any("Restoring environment: installing 1 package with uv" in m for m in first["logs"])
+    recorded = notebook["metadata"]["nbqueue"]["environment"]
+    assert recorded["installed"] == ["six==1.16.0"] and recorded["cache_hit"] is False
+    # the restore is said before the run starts
+    types = [e["type"] for e in first["events"]]
+    assert types.index("run_started") > 0 and types[0] == "log"
+
+    second = run_job(tmp_path, environment)
+
+    assert second["finish"]["state"] == "succeeded"
+    assert stdout_of(second["finish"]["notebook"]).split()[1] == out[1]
+    assert any("Restoring environment: cache hit" in m for m in second["logs"])
+    assert not any("installing" in m for m in second["logs"])
+    assert second["finish"]["notebook"]["metadata"]["nbqueue"]["environment"]["cache_hit"]
+
+
+def test_an_environment_that_cannot_be_restored_fails_before_any_cell(tmp_path):
+    environment = restore_payload(
+        tmp_path / "envs",
+        [
+            {"name": "six", "version": "99.0"},
+            {"name": "mylib", "version": "0.1", "editable": True, "url": "file:///home/a/mylib"},
+        ],
+    )
+
+    job = run_job(tmp_path, environment)
+
+    finish = job["finish"]
+    assert finish["state"] == "failed"
+    assert finish["reason"].startswith("The kernel's environment cannot be restored:")
+    assert "mylib 0.1: an editable install from the local path /home/a/mylib" in finish["reason"]
+    assert not any(e["type"] in ("run_started", "cell_started") for e in job["events"])
+    assert stdout_of(finish["notebook"]) == ""
+
+
+def test_kernel_mode_runs_on_the_runners_own_interpreter(tmp_path):
+    environment = restore_payload(tmp_path / "envs", [{"name": "six", "version": "1.16.0"}])
+    environment["mode"] = "kernel"
+
+    job = run_job(tmp_path, environment)
+
+    assert stdout_of(job["finish"]["notebook"]).split() == ["1.17.0", sys.executable]
+    assert not (tmp_path / "envs").exists()

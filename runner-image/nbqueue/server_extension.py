@@ -1,5 +1,8 @@
 """Jupyter Server extension: `GET <base_url>nbqueue/connection` -> the sidecar's URL and token.
 
+Under JupyterHub with nbqueue deployed as a hub service (`NBQUEUE_HUB_SERVICE` set by
+`c.Spawner.environment`), the answer is `{"mode": "hub", "url": "/services/<name>"}` instead.
+
 The labextension talks to the sidecar directly; this handler only hands the logged-in user the
 sidecar's address and user token. They come from `NBQUEUE_URL` / `NBQUEUE_TOKEN`, else from the
 state file the sidecar writes at start. The file is re-read on every request because the
@@ -48,8 +51,25 @@ def _process_gone(pid: object) -> bool:
     return False
 
 
+def hub_connection(env: Mapping[str, str]) -> dict | None:
+    """Hub mode: the sidecar is the JupyterHub service named by `NBQUEUE_HUB_SERVICE`.
+
+    The answer carries no token: the labextension calls `/services/<name>` on the page's own
+    origin with JupyterLab's hub token (PageConfig `token`), which the admin allowed for the
+    service (`c.Spawner.oauth_client_allowed_scopes`, see docs/jupyterhub.md).
+    """
+    name = env.get("NBQUEUE_HUB_SERVICE")
+    if not name:
+        return None
+    base = env.get("JUPYTERHUB_BASE_URL") or "/"
+    return {"mode": "hub", "url": url_path_join(base, "services", name), "token": None}
+
+
 def find_connection(env: Mapping[str, str]) -> dict | None:
     """The sidecar's `{"url", "token"}`, or None when no running sidecar is known."""
+    hub = hub_connection(env)
+    if hub is not None:
+        return hub
     if env.get("NBQUEUE_URL") and env.get("NBQUEUE_TOKEN"):
         return {"url": env["NBQUEUE_URL"], "token": env["NBQUEUE_TOKEN"]}
     try:

@@ -1,6 +1,7 @@
 import express, { NextFunction, Request, Response } from 'express';
 import type { Authenticator, Identity } from '../auth/auth';
 import { tokenFromHeader } from '../auth/auth';
+import type { BrowserLogin } from '../auth/hubOAuth';
 import type { Config } from '../config/schema';
 import { ApiError, badRequest } from '../errors';
 import type { JobService } from '../jobs/service';
@@ -83,15 +84,25 @@ export interface AppDeps {
   jobs: JobService;
   auth: Authenticator;
   backendName: string;
+  /** Hub mode: the OAuth login for a browser navigating to a download link. */
+  browserLogin?: BrowserLogin;
   /** Where job files are kept (server/src/files); without it the files routes answer 503. */
   files?: FileStore;
 }
+
+/** A person's browser opening a link (not a script calling the API). */
+const isNavigation = (req: Request): boolean =>
+  req.method === 'GET' &&
+  !req.header('authorization') &&
+  (req.header('sec-fetch-mode') === 'navigate' ||
+    (req.header('accept') ?? '').includes('text/html'));
 
 export function createApp({
   config,
   jobs,
   auth,
   backendName,
+  browserLogin,
   files
 }: AppDeps): express.Express {
   const app = express();
@@ -121,9 +132,26 @@ export function createApp({
     express.json({ limit: config.limits.max_notebook_bytes + 1024 * 1024 })
   );
 
+  if (browserLogin) app.use(browserLogin.router);
+
   const user = express.Router();
+  user.use(async (req, res, next) => {
+    // The login cookie only ever authenticates reads: a cross-site form cannot act with it.
+    if (!browserLogin || req.header('authorization') || req.method !== 'GET')
+      return next();
+    try {
+      const cookie = browserLogin.tokenFromCookie(req);
+      const identity = cookie ? await auth.authenticate(cookie) : null;
+      if (identity) req.identity = identity;
+      else if (isNavigation(req)) return browserLogin.redirectToLogin(req, res);
+      next();
+    } catch (err) {
+      next(err);
+    }
+  });
   user.use(
     guard(async req => {
+      if (req.identity) return;
       const identity = await auth.authenticate(
         tokenFromHeader(req.header('authorization'))
       );
@@ -131,7 +159,9 @@ export function createApp({
         throw new ApiError(
           401,
           'unauthorized',
-          'Missing or invalid token. Send "Authorization: Bearer <token>" with the sidecar token (see `nbqueue serve` output).'
+          auth.mode === 'hub'
+            ? 'Missing, invalid or expired JupyterHub token, or one without access to this service. Send "Authorization: token <token>" with a hub token that has the access:services scope for nbqueue.'
+            : 'Missing or invalid token. Send "Authorization: Bearer <token>" with the sidecar token (see `nbqueue serve` output).'
         );
       }
       req.identity = identity;
@@ -301,6 +331,11 @@ export function createApp({
     '/jobs/:id/result',
     route((req, res) => {
       const text = jobs.result(me(req), req.params.id);
+      if (req.query.download === '1')
+        res.setHeader(
+          'Content-Disposition',
+          `attachment; filename="${req.params.id}.ipynb"`
+        );
       res.type('application/json').send(text);
       return undefined;
     })

@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import {
+  kubernetesBackendSchema,
+  kubernetesPlacementSchema
+} from '../backends/kubernetes/config';
 
 const memory = z
   .string()
@@ -22,7 +26,9 @@ export const profileSchema = z
     gpus: z.number().int().min(0),
     memory,
     /** How many jobs of this profile may run at once (local backend: process slots). */
-    capacity: z.number().int().min(1)
+    capacity: z.number().int().min(1),
+    /** Kubernetes backend: this profile's own pool placement (node selector, tolerations...). */
+    kubernetes: kubernetesPlacementSchema.optional()
   })
   .strict();
 
@@ -76,7 +82,8 @@ export const configSchema = z
       .default({}),
     auth: z
       .object({
-        mode: z.enum(['token']).default('token'),
+        /** `token`: standalone bearer tokens; `hub`: a JupyterHub service (docs/jupyterhub.md). */
+        mode: z.enum(['token', 'hub']).default('token'),
         /** Fixed token; when absent one is generated once and kept in the store. */
         token: z.string().min(16).optional(),
         /** The user every token request acts as (standalone mode has one user). */
@@ -94,13 +101,27 @@ export const configSchema = z
               })
               .strict()
           )
-          .default([])
+          .default([]),
+        /** Hub mode; the JUPYTERHUB_* environment the hub gives its services fills the rest. */
+        hub: z
+          .object({
+            /** Hub groups whose members are nbqueue admins (hub admins always are). */
+            admin_groups: z.array(z.string().min(1)).default([]),
+            /** Seconds a token's answer from the hub is reused. */
+            cache_seconds: z.number().min(0).max(3600).default(30),
+            /** Scopes a token needs (any one); default JUPYTERHUB_OAUTH_ACCESS_SCOPES. */
+            access_scopes: z.array(z.string().min(1)).min(1).optional(),
+            /** Overrides JUPYTERHUB_API_URL, e.g. http://hub:8081/hub/api. */
+            api_url: z.string().url().optional()
+          })
+          .strict()
+          .default({})
       })
       .strict()
       .default({}),
     backend: z
       .object({
-        type: z.enum(['local']).default('local'),
+        type: z.enum(['local', 'kubernetes']).default('local'),
         local: z
           .object({
             /** Interpreter for jobs that did not say which kernel Python they came from. */
@@ -113,7 +134,8 @@ export const configSchema = z
             environment: z.enum(['kernel', 'restore']).default('kernel')
           })
           .strict()
-          .default({})
+          .default({}),
+        kubernetes: kubernetesBackendSchema.default({})
       })
       .strict()
       .default({}),

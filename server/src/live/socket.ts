@@ -26,9 +26,12 @@ export class LiveHub implements JobListener {
   constructor(
     http: HttpServer,
     private readonly auth: Authenticator,
-    private readonly jobs: JobService
+    private readonly jobs: JobService,
+    /** socket.io's path; a hub service answers under its prefix (/services/nbqueue/socket.io). */
+    path = '/socket.io'
   ) {
     this.io = new Server(http, {
+      path,
       cors: { origin: '*' },
       maxHttpBufferSize: 1e6
     });

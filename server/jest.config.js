@@ -3,6 +3,8 @@ module.exports = {
   preset: 'ts-jest',
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
+  // The Kubernetes suite needs a control plane: its own config (test/k8s/jest.config.js).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/k8s/'],
   testTimeout: 60000,
   transform: {
     '^.+\\.ts$': [

@@ -9,6 +9,13 @@ export interface BackendObserver {
    * otherwise the job fails with `reason`.
    */
   exited(jobId: string, reason: string): void;
+  /** Something holds the job up that its owner should see (null: nothing any more). */
+  note?(jobId: string, reason: string | null): void;
+  /**
+   * The job's runner was taken away through no fault of the job (eviction, node loss): queue
+   * it again from the start, at most `max` times over its re-runs; after that it fails.
+   */
+  requeue?(jobId: string, reason: string, max: number): void;
 }
 
 export interface LaunchRequest {
@@ -24,6 +31,11 @@ export interface LaunchRequest {
  */
 export interface Backend {
   readonly name: string;
+  /**
+   * Whether the job would find room now (the cluster's free capacity). The job service starts
+   * only jobs that fit, in the scheduler's order; without it, the profile capacity is the limit.
+   */
+  fits?(job: JobRecord): boolean;
   /** Starts the job's runner. Rejects with a person-readable Error if it cannot start. */
   submit(request: LaunchRequest): Promise<void>;
   /** Asks the runner to stop (gracefully, then by force after the grace period). */
@@ -35,6 +47,8 @@ export interface Backend {
   readopt(job: JobRecord): Promise<boolean>;
   /** The runner's log (the last part of it when long), or null when there is none. */
   logs(job: JobRecord): Promise<string | null>;
+  /** After every active job was offered to `readopt`: clean up what nobody re-adopted. */
+  afterReadopt?(): Promise<void>;
   /** Stops observing (not the runners: they survive a sidecar restart). */
   close(): Promise<void>;
 }

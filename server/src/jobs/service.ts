@@ -659,6 +659,42 @@ export class JobService implements BackendObserver {
     else this.finalize(jobId, 'failed', reason);
   }
 
+  note(jobId: string, reason: string | null): void {
+    const job = this.store.getJob(jobId);
+    if (!job || FINAL_STATES.has(job.state) || job.reason === reason) return;
+    this.store.updateJob(jobId, { reason });
+    this.publish(jobId);
+  }
+
+  /**
+   * The job's pod was taken away (eviction, node loss): it ends failed, naming the copy of it
+   * queued in its place (same notebook, spec and place in the queue), unless it was already
+   * queued again `max` times.
+   */
+  requeue(jobId: string, reason: string, max: number): void {
+    const job = this.store.getJob(jobId);
+    if (!job || FINAL_STATES.has(job.state)) return;
+    const done = job.spec.requeues ?? 0;
+    if (job.cancel_requested || done >= max) {
+      this.exited(
+        jobId,
+        `${reason} It was already queued again ${done} time(s), the most allowed: re-run it.`
+      );
+      return;
+    }
+    const copy = this.insert(
+      { user: job.owner, admin: false },
+      job.name,
+      job.profile,
+      job.queue,
+      job.priority,
+      { ...job.spec, requeues: done + 1 },
+      this.store.getNotebook(jobId) as Notebook
+    );
+    this.store.updateJob(copy, { position_key: job.position_key });
+    this.finalize(jobId, 'failed', `${reason} Queued again as job ${copy}.`);
+  }
+
   // ---- scheduling --------------------------------------------------------------------
 
   private toQueued(
@@ -740,7 +776,12 @@ export class JobService implements BackendObserver {
           runningByUser: this.countBy(active, j => j.owner),
           maxRunningPerUser: this.options.config.limits.max_running_per_user
         });
-        for (const id of admit) await this.start(id);
+        for (const id of admit) {
+          // A backend that knows the cluster's free capacity (Kubernetes) starts only what fits.
+          const job = this.backend.fits ? this.store.getJob(id) : undefined;
+          if (job && !this.backend.fits?.(job)) continue;
+          await this.start(id);
+        }
         if (admit.length) this.publishQueue();
       } while (this.scheduleAgain);
     } finally {

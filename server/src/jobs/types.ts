@@ -32,6 +32,8 @@ export interface JobSpec {
   notebook_path: string | null;
   cwd: string | null;
   kernel: KernelInfo;
+  /** How many times this job was queued again after its pod was evicted or lost (Kubernetes). */
+  requeues?: number;
   /** The kernel's captured environment (absent for jobs submitted without one). */
   environment?: CapturedEnvironment | null;
   /** The uploaded bundle of the notebook's directory (POST /api/files/bundles), if any. */

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+
+/** A Kubernetes toleration, as in a pod spec. */
+const toleration = z
+  .object({
+    key: z.string().optional(),
+    operator: z.enum(['Equal', 'Exists']).default('Equal'),
+    value: z.string().optional(),
+    effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional()
+  })
+  .strict();
+
+const labelMap = z.record(z.string(), z.string());
+
+/** Where a profile's pods go, when it differs from the backend's defaults. */
+export const kubernetesPlacementSchema = z
+  .object({
+    /** Replaces backend.kubernetes.node_selector for this profile (e.g. the CPU pool). */
+    node_selector: labelMap.optional(),
+    /** Replaces backend.kubernetes.tolerations for this profile. */
+    tolerations: z.array(toleration).optional(),
+    priority_class: z.string().min(1).optional(),
+    /** Longest a job of this profile may run, in seconds. */
+    active_deadline_seconds: z.number().int().min(1).optional(),
+    /** Another runner image for this profile (it must run `python -m nbqueue.runner`). */
+    image: z.string().min(1).optional()
+  })
+  .strict();
+
+/** `backend.kubernetes`: one batch/v1 Job per nbqueue job, on the ML node pool. */
+export const kubernetesBackendSchema = z
+  .object({
+    /** The namespace jobs run in: a dedicated one, never the hub's. */
+    namespace: z
+      .string()
+      .regex(
+        /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
+        'must be a Kubernetes namespace name'
+      )
+      .default('nbqueue-jobs'),
+    image: z.string().min(1).default('nbqueue-runner:0.1.0'),
+    image_pull_policy: z.enum(['Always', 'IfNotPresent', 'Never']).optional(),
+    /** Kubeconfig file; absent: in-cluster service account, else the default kubeconfig. */
+    kubeconfig: z.string().optional(),
+    /** Context in the kubeconfig (default: its current context). */
+    context: z.string().optional(),
+    /** URL runners in pods use to reach the sidecar (its in-cluster Service). */
+    sidecar_url: z.string().url().optional(),
+    /** Labels of the ML pool's nodes; pods get them as nodeSelector. */
+    node_selector: labelMap.default({ 'nbqueue.io/pool': 'ml' }),
+    /** Tolerations for the pool's taints. */
+    tolerations: z.array(toleration).default([
+      {
+        key: 'nvidia.com/gpu',
+        operator: 'Equal',
+        value: 'present',
+        effect: 'NoSchedule'
+      }
+    ]),
+    priority_class: z.string().min(1).optional(),
+    /** Finished Jobs (and their pods and token Secret) are deleted this long after they end. */
+    ttl_seconds_after_finished: z.number().int().min(0).default(3600),
+    /** Default limit on a job's run time, in seconds (profiles may override it). */
+    active_deadline_seconds: z.number().int().min(1).default(86400),
+    /** How many times a job whose pod was evicted or lost with its node is queued again. */
+    requeue_on_eviction: z.number().int().min(0).default(1),
+    /** A pod the scheduler cannot place for this long fails the job with its message. */
+    unschedulable_timeout_seconds: z.number().int().min(1).default(300),
+    /** `capacity`: nbqueue admits a job only when the pool has room; `kueue`: Kueue admits. */
+    mode: z.enum(['capacity', 'kueue']).default('capacity'),
+    /** Kueue LocalQueue the Jobs are labelled with (mode kueue). */
+    kueue_queue: z.string().min(1).default('nbqueue'),
+    /** A watch that has said nothing for this long is restarted (and relists). */
+    watch_stall_seconds: z.number().int().min(5).default(120),
+    /** Service account of the job pods; absent: none is mounted. */
+    service_account: z.string().min(1).optional(),
+    /** User and group the runner runs as (the runner image's user is 1000). */
+    run_as_user: z.number().int().min(1).default(1000)
+  })
+  .strict();
+
+export type KubernetesBackendConfig = z.infer<typeof kubernetesBackendSchema>;
+export type KubernetesPlacement = z.infer<typeof kubernetesPlacementSchema>;
+export type Toleration = z.infer<typeof toleration>;

@@ -1,0 +1,186 @@
+import type { V1Job, V1Secret } from '@kubernetes/client-node';
+import type { Profile } from '../../config/schema';
+import type { JobRecord } from '../../jobs/types';
+import type { KubernetesBackendConfig, Toleration } from './config';
+import {
+  JOB_ID_LABEL,
+  KUEUE_QUEUE_LABEL,
+  MANAGED_BY,
+  MANAGER,
+  NAME_ANNOTATION,
+  PROFILE_LABEL,
+  USER_ANNOTATION,
+  USER_LABEL,
+  jobName,
+  labelValue,
+  secretName
+} from './names';
+
+export const GPU_RESOURCE = 'nvidia.com/gpu';
+export const TOKEN_KEY = 'token';
+export const CONTAINER = 'runner';
+
+/** Where one profile's pods go and what they ask for: the backend defaults, then the profile's. */
+export interface Placement {
+  nodeSelector: Record<string, string>;
+  tolerations: Toleration[];
+  priorityClass?: string;
+  activeDeadlineSeconds: number;
+  image: string;
+  requests: Record<string, string>;
+}
+
+export function placementFor(
+  config: KubernetesBackendConfig,
+  profile: Profile
+): Placement {
+  const own = profile.kubernetes ?? {};
+  const requests: Record<string, string> = {
+    cpu: String(profile.cpus),
+    memory: profile.memory
+  };
+  if (profile.gpus > 0) requests[GPU_RESOURCE] = String(profile.gpus);
+  return {
+    nodeSelector: own.node_selector ?? config.node_selector,
+    tolerations: own.tolerations ?? config.tolerations,
+    priorityClass: own.priority_class ?? config.priority_class,
+    activeDeadlineSeconds:
+      own.active_deadline_seconds ?? config.active_deadline_seconds,
+    image: own.image ?? config.image,
+    requests
+  };
+}
+
+export interface JobManifestInput {
+  job: JobRecord;
+  profile: Profile;
+  config: KubernetesBackendConfig;
+  /** The sidecar's own URL: used when backend.kubernetes.sidecar_url is not set. */
+  sidecarUrl: string;
+  /** Seconds the runner gets to stop after SIGTERM (cancel), before SIGKILL. */
+  graceSeconds: number;
+}
+
+function labels(job: JobRecord): Record<string, string> {
+  return {
+    [MANAGED_BY]: MANAGER,
+    [JOB_ID_LABEL]: labelValue(job.id),
+    [USER_LABEL]: labelValue(job.owner) || 'unknown',
+    [PROFILE_LABEL]: labelValue(job.profile)
+  };
+}
+
+/**
+ * The batch/v1 Job that runs one nbqueue job: one pod, never restarted or retried (the runner
+ * reports its own failures), on the profile's pool, as a non-root user without a service
+ * account token; the runner's token comes from the job's Secret.
+ */
+export function jobManifest({
+  job,
+  profile,
+  config,
+  sidecarUrl,
+  graceSeconds
+}: JobManifestInput): V1Job {
+  const place = placementFor(config, profile);
+  const name = jobName(job.id, job.owner, job.name);
+  const meta = {
+    labels: labels(job),
+    annotations: { [USER_ANNOTATION]: job.owner, [NAME_ANNOTATION]: job.name }
+  };
+  const kueue = config.mode === 'kueue';
+  const uid = config.run_as_user;
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name,
+      namespace: config.namespace,
+      labels: {
+        ...meta.labels,
+        ...(kueue ? { [KUEUE_QUEUE_LABEL]: config.kueue_queue } : {})
+      },
+      annotations: meta.annotations
+    },
+    spec: {
+      backoffLimit: 0,
+      completions: 1,
+      parallelism: 1,
+      activeDeadlineSeconds: place.activeDeadlineSeconds,
+      ttlSecondsAfterFinished: config.ttl_seconds_after_finished,
+      // Kueue admits a Job by unsuspending it; until then it has no pod.
+      ...(kueue ? { suspend: true } : {}),
+      template: {
+        metadata: meta,
+        spec: {
+          restartPolicy: 'Never',
+          nodeSelector: place.nodeSelector,
+          tolerations: place.tolerations,
+          ...(place.priorityClass
+            ? { priorityClassName: place.priorityClass }
+            : {}),
+          ...(config.service_account
+            ? { serviceAccountName: config.service_account }
+            : { automountServiceAccountToken: false }),
+          enableServiceLinks: false,
+          terminationGracePeriodSeconds: graceSeconds,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: uid,
+            runAsGroup: uid,
+            fsGroup: uid,
+            seccompProfile: { type: 'RuntimeDefault' }
+          },
+          containers: [
+            {
+              name: CONTAINER,
+              image: place.image,
+              ...(config.image_pull_policy
+                ? { imagePullPolicy: config.image_pull_policy }
+                : {}),
+              env: [
+                {
+                  name: 'NBQUEUE_URL',
+                  value: config.sidecar_url ?? sidecarUrl
+                },
+                { name: 'NBQUEUE_JOB_ID', value: job.id },
+                {
+                  name: 'NBQUEUE_JOB_TOKEN',
+                  valueFrom: {
+                    secretKeyRef: { name: secretName(name), key: TOKEN_KEY }
+                  }
+                },
+                { name: 'PYTHONUNBUFFERED', value: '1' }
+              ],
+              resources: { requests: place.requests, limits: place.requests },
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                capabilities: { drop: ['ALL'] }
+              }
+            }
+          ]
+        }
+      }
+    }
+  };
+}
+
+/** The runner's per-job token, labelled like its Job (its owner reference is added once the Job exists). */
+export function secretManifest(
+  job: JobRecord,
+  jobNameValue: string,
+  namespace: string,
+  token: string
+): V1Secret {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name: secretName(jobNameValue),
+      namespace,
+      labels: labels(job)
+    },
+    type: 'Opaque',
+    stringData: { [TOKEN_KEY]: token }
+  };
+}

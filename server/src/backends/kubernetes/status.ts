@@ -1,0 +1,163 @@
+/**
+ * What a job's Kubernetes objects say about it, as something a person can act on. Pure: the
+ * backend gives it the Job and the last state of its pod from the informers.
+ */
+import type { V1Job, V1Pod } from '@kubernetes/client-node';
+import { CONTAINER } from './manifest';
+
+export type Outcome =
+  /** Nothing to report (starting, running, or Kueue not yet asked). */
+  | { kind: 'none' }
+  /** Still waiting, for a reason the user should see. */
+  | { kind: 'waiting'; reason: string; unschedulable?: boolean }
+  /** The job cannot go on: fail it with this reason. */
+  | { kind: 'failed'; reason: string }
+  /** The pod was taken away (eviction, node loss): the job may be queued again. */
+  | { kind: 'lost'; reason: string }
+  /** The pod ended by itself: the runner has reported (or the job fails with this reason). */
+  | { kind: 'ended'; reason: string };
+
+const IMAGE_ERRORS = new Set([
+  'ImagePullBackOff',
+  'ErrImagePull',
+  'InvalidImageName',
+  'ErrImageNeverPull'
+]);
+const CONFIG_ERRORS = new Set([
+  'CreateContainerConfigError',
+  'CreateContainerError'
+]);
+
+function condition(job: V1Job | undefined, type: string) {
+  return job?.status?.conditions?.find(
+    c => c.type === type && c.status === 'True'
+  );
+}
+
+function runnerStatus(pod: V1Pod) {
+  return (
+    pod.status?.containerStatuses?.find(c => c.name === CONTAINER) ??
+    pod.status?.containerStatuses?.[0]
+  );
+}
+
+export interface OutcomeInput {
+  job: V1Job | undefined;
+  pod: V1Pod | undefined;
+  /** The pod was deleted (the informer's last view of it). */
+  podDeleted: boolean;
+  /** Memory limit of the job's profile and its name, for the out-of-memory message. */
+  memory: string;
+  profile: string;
+  image: string;
+}
+
+export function outcome({
+  job,
+  pod,
+  podDeleted,
+  memory,
+  profile,
+  image
+}: OutcomeInput): Outcome {
+  const failed = condition(job, 'Failed') ?? condition(job, 'FailureTarget');
+  if (failed?.reason === 'DeadlineExceeded') {
+    return {
+      kind: 'failed',
+      reason: `The job ran longer than its limit of ${job?.spec?.activeDeadlineSeconds} s and was stopped (DeadlineExceeded). Raise active_deadline_seconds for profile '${profile}' or make the notebook shorter.`
+    };
+  }
+  if (job?.spec?.suspend) {
+    return {
+      kind: 'waiting',
+      reason: `Waiting for Kueue to admit it (queue ${job.metadata?.labels?.['kueue.x-k8s.io/queue-name']}).`
+    };
+  }
+  if (pod) {
+    const status = runnerStatus(pod);
+    const terminated =
+      status?.state?.terminated ?? status?.lastState?.terminated;
+    if (terminated?.reason === 'OOMKilled') {
+      return {
+        kind: 'failed',
+        reason: `The job ran out of memory (profile '${profile}' allows ${memory}) and was killed (OOMKilled): it needs more memory, choose a larger profile.`
+      };
+    }
+    const disruption = pod.status?.conditions?.find(
+      c => c.type === 'DisruptionTarget' && c.status === 'True'
+    );
+    if (pod.status?.reason === 'Evicted' || disruption) {
+      const why =
+        pod.status?.message ||
+        disruption?.message ||
+        disruption?.reason ||
+        'evicted';
+      return {
+        kind: 'lost',
+        reason: `Its pod was taken off node ${pod.spec?.nodeName ?? '(none)'} (${disruption?.reason ?? pod.status?.reason}: ${why}).`
+      };
+    }
+    const waiting = status?.state?.waiting;
+    if (waiting?.reason && IMAGE_ERRORS.has(waiting.reason)) {
+      return {
+        kind: 'failed',
+        reason: `The runner image ${image} could not be pulled (${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}). Check backend.kubernetes.image and the namespace's image pull secrets.`
+      };
+    }
+    if (waiting?.reason && CONFIG_ERRORS.has(waiting.reason)) {
+      return {
+        kind: 'failed',
+        reason: `The runner container could not be created (${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}).`
+      };
+    }
+    const phase = pod.status?.phase;
+    if (phase === 'Failed' || (terminated && terminated.exitCode !== 0)) {
+      const code = terminated?.exitCode;
+      const msg = terminated?.message || pod.status?.message;
+      return {
+        kind: 'ended',
+        reason: `The runner's pod failed${code !== undefined ? ` (exit code ${code}${terminated?.reason ? `, ${terminated.reason}` : ''})` : ''} before reporting a result.${msg ? ` ${msg}` : ''}`
+      };
+    }
+    if (phase === 'Succeeded') {
+      return {
+        kind: 'ended',
+        reason: 'The runner exited without reporting a result.'
+      };
+    }
+    if (podDeleted) {
+      return {
+        kind: 'lost',
+        reason: `Its pod was deleted from node ${pod.spec?.nodeName ?? '(none)'} while it ran (node lost or pod removed outside nbqueue).`
+      };
+    }
+    const scheduled = pod.status?.conditions?.find(
+      c => c.type === 'PodScheduled'
+    );
+    if (
+      phase === 'Pending' &&
+      scheduled?.status === 'False' &&
+      scheduled.reason === 'Unschedulable'
+    ) {
+      return {
+        kind: 'waiting',
+        unschedulable: true,
+        reason: `Kubernetes cannot place its pod yet: ${scheduled.message ?? 'no node fits'}`
+      };
+    }
+    return { kind: 'none' };
+  }
+  if (failed) {
+    return {
+      kind: 'ended',
+      reason: `The Kubernetes Job failed (${failed.reason}${failed.message ? `: ${failed.message}` : ''}).`
+    };
+  }
+  if (condition(job, 'Complete')) {
+    return {
+      kind: 'ended',
+      reason: 'The runner exited without reporting a result.'
+    };
+  }
+  return { kind: 'none' };
+}

@@ -1,0 +1,477 @@
+/**
+ * The Kubernetes backend against a real control plane (etcd, kube-apiserver,
+ * kube-controller-manager, kube-scheduler built from source, kwok's fake GPU and CPU pools),
+ * with a sidecar that holds only deploy/kubernetes/rbac.yaml's permissions and real runners.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { code, notebook, tmpDir, waitFor } from '../helpers';
+import {
+  Cluster,
+  JOBS_NS,
+  MISSING_IMAGE,
+  Obj,
+  RunnerHarness,
+  SidecarProcess,
+  freePort,
+  terminated
+} from './harness';
+
+const cluster = new Cluster();
+const gates = tmpDir('nbq-k8s-gates-');
+
+/** A notebook that prints, then waits until the test opens its gate (a file). */
+function gated(gate: string, tag: string): Record<string, unknown> {
+  return notebook([
+    code(`print("hello from ${tag}")`),
+    code(
+      `import os, time\nwhile not os.path.exists(${JSON.stringify(gate)}):\n    time.sleep(0.1)\nprint("gate open")`
+    )
+  ]);
+}
+
+function open(gate: string): void {
+  fs.writeFileSync(gate, '');
+}
+
+async function submit(
+  s: SidecarProcess,
+  profile: string,
+  nb: Record<string, unknown>,
+  name = 'My Notebook (v2) ✓.ipynb'
+): Promise<string> {
+  const res = await s.api('POST', '/api/jobs', { profile, notebook: nb, name });
+  if (res.status !== 201)
+    throw new Error(`submit: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.id;
+}
+
+async function ended(
+  s: SidecarProcess,
+  id: string,
+  timeoutMs = 120000
+): Promise<Obj> {
+  return waitFor(
+    async () => {
+      const job = await s.job(id);
+      return ['succeeded', 'failed', 'cancelled'].includes(job.state)
+        ? job
+        : null;
+    },
+    `job ${id} to end`,
+    timeoutMs,
+    200
+  );
+}
+
+async function state(
+  s: SidecarProcess,
+  id: string,
+  want: string,
+  timeoutMs = 90000
+): Promise<Obj> {
+  return waitFor(
+    async () => {
+      const job = await s.job(id);
+      return job.state === want ? job : null;
+    },
+    `job ${id} to be ${want}`,
+    timeoutMs,
+    200
+  );
+}
+
+const podOf = async (id: string): Promise<Obj | undefined> =>
+  (await cluster.pods()).find(
+    p => p.metadata.labels['nbqueue.io/job-id'] === id
+  );
+
+describe('kubernetes backend', () => {
+  let sidecar: SidecarProcess;
+  let harness: RunnerHarness;
+
+  beforeAll(async () => {
+    await cluster.clean();
+    sidecar = new SidecarProcess(
+      await freePort(),
+      { ttl_seconds_after_finished: 4 },
+      [
+        {
+          name: 'cpu',
+          cpus: 2,
+          gpus: 0,
+          memory: '4Gi',
+          capacity: 50,
+          kubernetes: {
+            node_selector: { 'nbqueue.io/pool': 'cpu' },
+            tolerations: []
+          }
+        },
+        { name: 'gpu-1', cpus: 8, gpus: 1, memory: '32Gi', capacity: 50 },
+        {
+          name: 'bad-image',
+          cpus: 1,
+          gpus: 0,
+          memory: '1Gi',
+          capacity: 5,
+          kubernetes: {
+            node_selector: { 'nbqueue.io/pool': 'cpu' },
+            tolerations: [],
+            image: MISSING_IMAGE
+          }
+        },
+        {
+          name: 'short',
+          cpus: 1,
+          gpus: 0,
+          memory: '1Gi',
+          capacity: 5,
+          kubernetes: {
+            node_selector: { 'nbqueue.io/pool': 'cpu' },
+            tolerations: [],
+            active_deadline_seconds: 3
+          }
+        }
+      ]
+    );
+    await sidecar.start();
+    harness = new RunnerHarness(cluster);
+    harness.start();
+  });
+
+  afterAll(async () => {
+    await harness?.stop();
+    await sidecar?.stop();
+  });
+
+  test('a GPU job lands on the ML pool with its limits, tolerations and token Secret, and its outputs stream back', async () => {
+    const gate = path.join(gates, 'placement');
+    const id = await submit(sidecar, 'gpu-1', gated(gate, 'the gpu pool'));
+    const running = await state(sidecar, id, 'running');
+    expect(running.reason).toBeNull();
+
+    const [job] = (await cluster.jobs()).filter(
+      j => j.metadata.labels['nbqueue.io/job-id'] === id
+    );
+    expect(job.metadata.name).toMatch(/^nbq-alice-my-notebook-v2-j-[0-9a-f]+$/);
+    expect(job.metadata.name.length).toBeLessThanOrEqual(52);
+    expect(job.metadata.labels).toMatchObject({
+      'app.kubernetes.io/managed-by': 'nbqueue',
+      'nbqueue.io/user': 'alice',
+      'nbqueue.io/profile': 'gpu-1'
+    });
+    expect(job.spec).toMatchObject({
+      backoffLimit: 0,
+      ttlSecondsAfterFinished: 4,
+      activeDeadlineSeconds: 86400
+    });
+    const pod = await podOf(id);
+    expect(pod.spec.nodeName).toMatch(/^gpu-node-/);
+    expect(pod.spec.restartPolicy).toBe('Never');
+    expect(pod.spec.automountServiceAccountToken).toBe(false);
+    expect(pod.spec.nodeSelector).toEqual({ 'nbqueue.io/pool': 'ml' });
+    expect(pod.spec.tolerations).toEqual(
+      expect.arrayContaining([
+        {
+          key: 'nvidia.com/gpu',
+          operator: 'Equal',
+          value: 'present',
+          effect: 'NoSchedule'
+        }
+      ])
+    );
+    expect(pod.spec.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: 1000
+    });
+    const c = pod.spec.containers[0];
+    expect(c.resources.limits).toEqual({
+      cpu: '8',
+      memory: '32Gi',
+      'nvidia.com/gpu': '1'
+    });
+    expect(c.resources.requests).toEqual(c.resources.limits);
+    expect(c.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false
+    });
+    const tokenEnv = c.env.find((e: Obj) => e.name === 'NBQUEUE_JOB_TOKEN');
+    expect(tokenEnv.valueFrom.secretKeyRef.name).toBe(
+      `${job.metadata.name}-token`
+    );
+    const secret = (await cluster.secrets()).find(
+      x => x.metadata.name === `${job.metadata.name}-token`
+    );
+    expect(secret.metadata.ownerReferences[0]).toMatchObject({
+      kind: 'Job',
+      uid: job.metadata.uid
+    });
+
+    open(gate);
+    const done = await ended(sidecar, id);
+    expect(done.state).toBe('succeeded');
+    const events = (await sidecar.api('GET', `/api/jobs/${id}/events`)).body
+      .events as Obj[];
+    const text = JSON.stringify(events);
+    expect(text).toContain('hello from the gpu pool');
+    expect(text).toContain('gate open');
+    expect(events.map(e => e.seq)).toEqual(events.map((_, i) => i + 1));
+
+    // Finished Jobs go after their TTL (the controller manager's ttl-after-finished
+    // controller), and the garbage collector takes the pod and token Secret with them.
+    await waitFor(
+      async () =>
+        !(await cluster.jobs()).some(
+          j => j.metadata.name === job.metadata.name
+        ) &&
+        !(await cluster.secrets()).some(
+          x => x.metadata.name === secret.metadata.name
+        ) &&
+        !(await podOf(id)),
+      'the finished Job, its pod and Secret to be deleted after the TTL',
+      60000,
+      250
+    );
+  });
+
+  test('a CPU profile goes to the CPU pool', async () => {
+    const gate = path.join(gates, 'cpu');
+    open(gate);
+    const id = await submit(sidecar, 'cpu', gated(gate, 'the cpu pool'));
+    await waitFor(
+      async () => (await podOf(id))?.spec.nodeName,
+      'the pod to be placed'
+    );
+    const pod = await podOf(id);
+    expect(pod.spec.nodeName).toMatch(/^cpu-node-/);
+    expect(
+      pod.spec.containers[0].resources.limits['nvidia.com/gpu']
+    ).toBeUndefined();
+    expect((await ended(sidecar, id)).state).toBe('succeeded');
+  });
+
+  test('20 one-GPU jobs on 16 GPUs: 16 Jobs, 4 queued, no Pending pod; the rest start as jobs finish', async () => {
+    const gate = path.join(gates, 'twenty');
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++)
+      ids.push(
+        await submit(sidecar, 'gpu-1', gated(gate, `job ${i}`), `n${i}`)
+      );
+    await waitFor(
+      async () =>
+        (await cluster.pods()).filter(p => p.status?.phase === 'Running')
+          .length === 16,
+      '16 running pods',
+      120000,
+      250
+    );
+    // Let anything the sidecar might still create show up before counting.
+    await waitFor(
+      async () => {
+        const views = await Promise.all(ids.map(id => sidecar.job(id)));
+        return views.filter(v => v.state === 'running').length === 16;
+      },
+      '16 runners connected',
+      180000,
+      500
+    );
+    const jobs = (await cluster.jobs()).filter(j =>
+      ids.includes(j.metadata.labels['nbqueue.io/job-id'])
+    );
+    expect(jobs).toHaveLength(16);
+    const pods = await cluster.pods();
+    expect(pods.filter(p => p.status?.phase === 'Pending')).toHaveLength(0);
+    const views = await Promise.all(ids.map(id => sidecar.job(id)));
+    const queued = views.filter(v => v.state === 'queued');
+    expect(queued).toHaveLength(4);
+    expect(queued.map(v => v.position).sort()).toEqual([1, 2, 3, 4]);
+
+    open(gate);
+    const done = await Promise.all(ids.map(id => ended(sidecar, id, 240000)));
+    expect(done.map(d => d.state)).toEqual(ids.map(() => 'succeeded'));
+    // The four that waited started only after others had finished.
+    const starts = done
+      .map(d => Date.parse(d.started_at))
+      .sort((a, b) => a - b);
+    const firstEnd = Math.min(...done.map(d => Date.parse(d.finished_at)));
+    expect(starts.slice(16).every(t => t >= firstEnd)).toBe(true);
+  }, 420000);
+
+  test('cancel deletes the Job, its pod and its Secret', async () => {
+    const id = await submit(
+      sidecar,
+      'gpu-1',
+      gated(path.join(gates, 'never'), 'cancel')
+    );
+    await state(sidecar, id, 'running');
+    const name = (await podOf(id)).metadata.labels['job-name'];
+    expect((await sidecar.api('POST', `/api/jobs/${id}/cancel`)).status).toBe(
+      200
+    );
+    const job = await ended(sidecar, id);
+    expect(job.state).toBe('cancelled');
+    await waitFor(
+      async () =>
+        !(await cluster.jobs()).some(j => j.metadata.name === name) &&
+        !(await podOf(id)) &&
+        !(await cluster.secrets()).some(
+          x => x.metadata.name === `${name}-token`
+        ),
+      'the Job, pod and Secret gone',
+      30000,
+      250
+    );
+  });
+
+  test('OOMKilled ends the job with "needs more memory"', async () => {
+    const id = await submit(
+      sidecar,
+      'gpu-1',
+      gated(path.join(gates, 'never'), 'oom')
+    );
+    await state(sidecar, id, 'running');
+    const pod = await podOf(id);
+    await cluster.patchPodStatus(
+      pod.metadata.name,
+      terminated(pod, 137, 'OOMKilled')
+    );
+    const job = await ended(sidecar, id);
+    expect(job.state).toBe('failed');
+    expect(job.reason).toMatch(
+      /ran out of memory \(profile 'gpu-1' allows 32Gi\).*OOMKilled.*choose a larger profile/
+    );
+  });
+
+  test('an image that cannot be pulled fails fast with the image named', async () => {
+    const t0 = Date.now();
+    const id = await submit(
+      sidecar,
+      'bad-image',
+      gated(path.join(gates, 'never'), 'x')
+    );
+    const job = await ended(sidecar, id, 30000);
+    expect(job.state).toBe('failed');
+    expect(job.reason).toContain(
+      `The runner image ${MISSING_IMAGE} could not be pulled (ImagePullBackOff`
+    );
+    expect(Date.now() - t0).toBeLessThan(30000);
+    await waitFor(
+      async () => !(await podOf(id)),
+      'its Job deleted',
+      30000,
+      250
+    );
+  });
+
+  test('a job past its deadline ends with DeadlineExceeded', async () => {
+    const id = await submit(
+      sidecar,
+      'short',
+      gated(path.join(gates, 'never'), 'deadline')
+    );
+    const job = await ended(sidecar, id, 60000);
+    expect(job.state).toBe('failed');
+    expect(job.reason).toMatch(/limit of 3 s.*DeadlineExceeded/);
+  });
+
+  test('an evicted job is queued again once and then runs to the end', async () => {
+    const gate = path.join(gates, 'evict');
+    const id = await submit(sidecar, 'gpu-1', gated(gate, 'evicted'));
+    await state(sidecar, id, 'running');
+    const pod = await podOf(id);
+    const res = await cluster.call(
+      'POST',
+      `/api/v1/namespaces/${JOBS_NS}/pods/${pod.metadata.name}/eviction`,
+      {
+        apiVersion: 'policy/v1',
+        kind: 'Eviction',
+        metadata: { name: pod.metadata.name, namespace: JOBS_NS }
+      }
+    );
+    expect(res.status).toBe(201);
+    const first = await ended(sidecar, id);
+    expect(first.state).toBe('failed');
+    const again = /Queued again as job (j-[0-9a-f]+)/.exec(first.reason)?.[1];
+    expect(first.reason).toMatch(/taken off node gpu-node-\d/);
+    expect(again).toBeDefined();
+    open(gate);
+    const second = await ended(sidecar, again as string);
+    expect(second.state).toBe('succeeded');
+  });
+});
+
+describe('sidecar restart', () => {
+  test('running Jobs are re-adopted and finish; nothing is duplicated', async () => {
+    await cluster.clean();
+    const port = await freePort();
+    const sidecar = new SidecarProcess(port);
+    await sidecar.start();
+    const harness = new RunnerHarness(cluster);
+    harness.start();
+    try {
+      const gate = path.join(gates, 'restart');
+      const ids = [
+        await submit(sidecar, 'gpu-1', gated(gate, 'restart a')),
+        await submit(sidecar, 'gpu-1', gated(gate, 'restart b'))
+      ];
+      for (const id of ids) await state(sidecar, id, 'running');
+      const before = (await cluster.jobs()).map(j => j.metadata.uid).sort();
+      expect(before).toHaveLength(2);
+
+      await sidecar.kill();
+      await sidecar.start();
+      for (const id of ids)
+        expect((await sidecar.job(id)).state).toBe('running');
+      open(gate);
+      const done = await Promise.all(ids.map(id => ended(sidecar, id)));
+      expect(done.map(d => d.state)).toEqual(['succeeded', 'succeeded']);
+      for (const id of ids) {
+        const events = (await sidecar.api('GET', `/api/jobs/${id}/events`)).body
+          .events as Obj[];
+        expect(events.map(e => e.seq)).toEqual(events.map((_, i) => i + 1));
+        expect(JSON.stringify(events)).toContain('gate open');
+      }
+      const after = (await cluster.jobs()).map(j => j.metadata.uid).sort();
+      expect(after).toEqual(before);
+      expect(sidecar.output).not.toMatch(/orphaned/);
+    } finally {
+      await harness.stop();
+      await sidecar.stop();
+    }
+  });
+});
+
+describe('RBAC', () => {
+  test("the sidecar's ServiceAccount has deploy/kubernetes/rbac.yaml's permissions and no more", async () => {
+    const kubeconfig = fs.readFileSync(
+      path.join(cluster.dir, 'kubeconfig-sidecar'),
+      'utf8'
+    );
+    const token = /token: '([^']+)'/.exec(kubeconfig)?.[1] as string;
+    const as = { ...cluster.env, K8S_TOKEN: token };
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { request } = require('./api-plain');
+    const can = async (method: string, route: string, body?: unknown) =>
+      (await request(as, method, route, body)).status;
+    expect(await can('GET', `/apis/batch/v1/namespaces/${JOBS_NS}/jobs`)).toBe(
+      200
+    );
+    expect(await can('GET', '/api/v1/nodes')).toBe(200);
+    expect(await can('GET', '/api/v1/pods')).toBe(200);
+    expect(await can('GET', '/api/v1/namespaces/kube-system/secrets')).toBe(
+      403
+    );
+    expect(await can('GET', '/api/v1/secrets')).toBe(403);
+    expect(await can('GET', '/apis/batch/v1/namespaces/default/jobs')).toBe(
+      403
+    );
+    expect(
+      await can('POST', `/api/v1/namespaces/${JOBS_NS}/pods`, {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'not-allowed' },
+        spec: { containers: [{ name: 'x', image: 'x' }] }
+      })
+    ).toBe(403);
+    expect(await can('DELETE', '/api/v1/nodes/gpu-node-0')).toBe(403);
+  });
+});

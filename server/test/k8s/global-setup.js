@@ -1,0 +1,80 @@
+/**
+ * Starts the control plane once for the suite (building it first when not cached), applies
+ * deploy/kubernetes's namespaces and RBAC, gives the sidecar's ServiceAccount a token (the
+ * sidecars in the tests use only that) and builds the server (the sidecars run from dist:
+ * @kubernetes/client-node is an ES module that jest's CommonJS runtime cannot load).
+ * NBQUEUE_K8S_DIR=<dir of a running start.sh> reuses a control plane instead.
+ */
+const { execFileSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { request, readEnv } = require('./api-plain');
+
+const REPO = path.resolve(__dirname, '..', '..', '..');
+
+module.exports = async function globalSetup() {
+  let dir = process.env.NBQUEUE_K8S_DIR;
+  if (!dir || !fs.existsSync(path.join(dir, 'env'))) {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nbq-k8s-'));
+    process.env.NBQUEUE_K8S_STARTED = dir;
+    const t0 = Date.now();
+    execFileSync(path.join(REPO, 'k8s/controlplane/start.sh'), [dir], {
+      stdio: ['ignore', 'inherit', 'inherit']
+    });
+    process.env.NBQUEUE_K8S_STARTUP_MS = String(Date.now() - t0);
+  }
+  process.env.NBQUEUE_K8S_DIR = dir;
+  const env = readEnv(dir);
+  execFileSync(
+    'node',
+    [
+      path.join(REPO, 'k8s/controlplane/apply.js'),
+      path.join(dir, 'env'),
+      path.join(REPO, 'deploy/kubernetes/namespace.yaml'),
+      path.join(REPO, 'deploy/kubernetes/rbac.yaml')
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] }
+  );
+  const res = await request(
+    env,
+    'POST',
+    '/api/v1/namespaces/nbqueue/serviceaccounts/nbqueue-sidecar/token',
+    {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: { expirationSeconds: 86400 }
+    }
+  );
+  if (res.status !== 201)
+    throw new Error(
+      `TokenRequest: HTTP ${res.status} ${JSON.stringify(res.body)}`
+    );
+  fs.writeFileSync(
+    path.join(dir, 'kubeconfig-sidecar'),
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      `  - name: test`,
+      `    cluster: { server: '${env.K8S_SERVER}', certificate-authority: '${env.K8S_CA}' }`,
+      'users:',
+      '  - name: nbqueue-sidecar',
+      `    user: { token: '${res.body.status.token}' }`,
+      'contexts:',
+      '  - name: test',
+      '    context: { cluster: test, user: nbqueue-sidecar }',
+      'current-context: test',
+      ''
+    ].join('\n')
+  );
+  if (!process.env.NBQUEUE_K8S_SKIP_BUILD)
+    execFileSync(
+      'npx',
+      ['tsc', '-p', path.join(REPO, 'server/tsconfig.json')],
+      {
+        stdio: 'inherit',
+        cwd: REPO
+      }
+    );
+};

@@ -1,0 +1,410 @@
+/**
+ * What the Kubernetes tests run against: the control plane global-setup.js started, a real
+ * sidecar process (from dist, with the ServiceAccount token of deploy/kubernetes/rbac.yaml),
+ * and a runner harness that plays the kubelet's part kwok leaves out: for each job pod kwok
+ * reports Running it runs the real runner with that pod's environment (its Secret resolved),
+ * then marks the pod Succeeded or Failed the way a kubelet would.
+ */
+import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as net from 'net';
+import * as path from 'path';
+import YAML from 'yaml';
+import { PYTHON, REPO, tmpDir, waitFor } from '../helpers';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const plain = require('./api-plain') as {
+  readEnv(dir: string): Record<string, string>;
+  request(
+    env: Record<string, string>,
+    method: string,
+    route: string,
+    body?: unknown,
+    contentType?: string
+  ): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+};
+
+export const JOBS_NS = 'nbqueue-jobs';
+export const OWNED = 'app.kubernetes.io/managed-by=nbqueue';
+/** An image the kwok stages never start (ImagePullBackOff). */
+export const MISSING_IMAGE = 'nbqueue.invalid/missing:0';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export type Obj = any;
+
+export class Cluster {
+  readonly dir = process.env.NBQUEUE_K8S_DIR as string;
+  readonly env = plain.readEnv(this.dir);
+
+  async call(
+    method: string,
+    route: string,
+    body?: unknown,
+    contentType?: string
+  ): Promise<{ status: number; body: Obj }> {
+    return plain.request(this.env, method, route, body, contentType);
+  }
+
+  async list(route: string, labelSelector = OWNED): Promise<Obj[]> {
+    const sep = route.includes('?') ? '&' : '?';
+    const res = await this.call(
+      'GET',
+      `${route}${sep}labelSelector=${encodeURIComponent(labelSelector)}`
+    );
+    if (res.status !== 200)
+      throw new Error(
+        `GET ${route}: ${res.status} ${JSON.stringify(res.body)}`
+      );
+    return res.body.items;
+  }
+
+  jobs(): Promise<Obj[]> {
+    return this.list(`/apis/batch/v1/namespaces/${JOBS_NS}/jobs`);
+  }
+
+  pods(): Promise<Obj[]> {
+    return this.list(`/api/v1/namespaces/${JOBS_NS}/pods`);
+  }
+
+  secrets(): Promise<Obj[]> {
+    return this.list(`/api/v1/namespaces/${JOBS_NS}/secrets`);
+  }
+
+  async patchPodStatus(name: string, status: Obj): Promise<void> {
+    const res = await this.call(
+      'PATCH',
+      `/api/v1/namespaces/${JOBS_NS}/pods/${name}/status`,
+      { status },
+      'application/merge-patch+json'
+    );
+    if (res.status !== 200 && res.status !== 404)
+      throw new Error(
+        `patch pod ${name}: ${res.status} ${JSON.stringify(res.body)}`
+      );
+  }
+
+  /** Deletes every nbqueue Job (and so its pods and Secret) left by an earlier test. */
+  async clean(): Promise<void> {
+    await this.call(
+      'DELETE',
+      `/apis/batch/v1/namespaces/${JOBS_NS}/jobs?labelSelector=${encodeURIComponent(OWNED)}&propagationPolicy=Background`
+    );
+    await waitFor(
+      async () =>
+        (await this.pods()).length === 0 && (await this.jobs()).length === 0,
+      'no nbqueue Jobs or pods left',
+      60000,
+      250
+    );
+  }
+}
+
+/** The pod's terminated container status, as a kubelet reports it. */
+export function terminated(pod: Obj, exitCode: number, reason: string): Obj {
+  const now = new Date().toISOString();
+  return {
+    phase: exitCode === 0 ? 'Succeeded' : 'Failed',
+    conditions: [
+      { type: 'Ready', status: 'False', lastTransitionTime: now },
+      { type: 'ContainersReady', status: 'False', lastTransitionTime: now }
+    ],
+    containerStatuses: pod.spec.containers.map((c: Obj) => ({
+      name: c.name,
+      image: c.image,
+      imageID: '',
+      ready: false,
+      restartCount: 0,
+      started: false,
+      state: {
+        terminated: {
+          exitCode,
+          reason,
+          startedAt: pod.status?.startTime ?? now,
+          finishedAt: now
+        }
+      }
+    }))
+  };
+}
+
+interface RunnerProc {
+  child: ChildProcess;
+  pod: string;
+  jobId: string;
+  started: number;
+}
+
+/**
+ * Runs the real runner for each nbqueue pod that is Running, with the pod's environment; when a
+ * runner exits, its pod is marked Succeeded (exit 0) or Failed; when its pod goes away or ends,
+ * the runner is stopped (SIGTERM, as a kubelet would).
+ */
+export class RunnerHarness {
+  readonly runners = new Map<string, RunnerProc>();
+  /** Pod name -> ms since the epoch when the harness started its runner. */
+  readonly startedAt = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private busy = false;
+  private readonly workDir = tmpDir('nbq-k8s-runners-');
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly extraEnv: Record<string, string> = {}
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), 200);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      const pods = await this.cluster.pods();
+      const seen = new Set<string>();
+      for (const pod of pods) {
+        const name = pod.metadata.name as string;
+        seen.add(name);
+        const running = this.runners.get(name);
+        const ended = ['Succeeded', 'Failed'].includes(pod.status?.phase);
+        if (running && (pod.metadata.deletionTimestamp || ended)) {
+          running.child.kill(ended ? 'SIGKILL' : 'SIGTERM');
+          continue;
+        }
+        if (
+          !running &&
+          !this.startedAt.has(name) &&
+          pod.status?.phase === 'Running' &&
+          !pod.metadata.deletionTimestamp
+        )
+          await this.run(pod);
+      }
+      for (const [name, r] of this.runners)
+        if (!seen.has(name)) r.child.kill('SIGTERM');
+    } catch {
+      /* the API server restarting or a pod going away mid-read: next tick */
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async run(pod: Obj): Promise<void> {
+    const name = pod.metadata.name as string;
+    this.startedAt.set(name, Date.now());
+    const env: Record<string, string> = {};
+    for (const e of pod.spec.containers[0].env ?? []) {
+      if (e.value !== undefined) env[e.name] = e.value;
+      const ref = e.valueFrom?.secretKeyRef;
+      if (ref) {
+        const secret = await this.cluster.call(
+          'GET',
+          `/api/v1/namespaces/${pod.metadata.namespace}/secrets/${ref.name}`
+        );
+        if (secret.status !== 200)
+          throw new Error(`secret ${ref.name}: ${secret.status}`);
+        env[e.name] = Buffer.from(secret.body.data[ref.key], 'base64').toString(
+          'utf8'
+        );
+      }
+    }
+    const log = fs.openSync(path.join(this.workDir, `${name}.log`), 'a');
+    const child = spawn(PYTHON, ['-m', 'nbqueue.runner'], {
+      cwd: this.workDir,
+      stdio: ['ignore', log, log],
+      env: {
+        ...process.env,
+        PYTHONPATH: path.join(REPO, 'runner-image'),
+        NBQUEUE_RETRY_SECONDS: '120',
+        NBQUEUE_SYSTEM_METRICS_SECONDS: '0',
+        ...this.extraEnv,
+        ...env
+      }
+    });
+    fs.closeSync(log);
+    const proc: RunnerProc = {
+      child,
+      pod: name,
+      jobId: env.NBQUEUE_JOB_ID,
+      started: Date.now()
+    };
+    this.runners.set(name, proc);
+    child.once('exit', code => {
+      this.runners.delete(name);
+      void (async () => {
+        const res = await this.cluster.call(
+          'GET',
+          `/api/v1/namespaces/${pod.metadata.namespace}/pods/${name}`
+        );
+        if (res.status !== 200 || res.body.metadata.deletionTimestamp) return;
+        if (res.body.status?.phase !== 'Running') return;
+        await this.cluster.patchPodStatus(
+          name,
+          terminated(res.body, code ?? 137, code === 0 ? 'Completed' : 'Error')
+        );
+      })().catch(() => undefined);
+    });
+  }
+
+  runnerLog(pod: string): string {
+    try {
+      return fs.readFileSync(path.join(this.workDir, `${pod}.log`), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    for (const r of this.runners.values()) r.child.kill('SIGKILL');
+    await waitFor(() => this.runners.size === 0, 'runners stopped', 10000);
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+export const TOKEN = 'k8s-test-token-0123456789abcdef';
+
+/** The sidecar as a process (so a test can kill it), configured for the test cluster. */
+export class SidecarProcess {
+  child: ChildProcess | undefined;
+  readonly dir = tmpDir('nbq-k8s-sidecar-');
+  readonly url: string;
+  output = '';
+
+  constructor(
+    readonly port: number,
+    kubernetes: Record<string, unknown> = {},
+    profiles?: unknown[]
+  ) {
+    const cluster = process.env.NBQUEUE_K8S_DIR as string;
+    this.url = `http://127.0.0.1:${port}`;
+    const config = {
+      server: { host: '127.0.0.1', port },
+      auth: { token: TOKEN, user: 'alice' },
+      backend: {
+        type: 'kubernetes',
+        local: { cancel_grace_seconds: 2 },
+        kubernetes: {
+          namespace: JOBS_NS,
+          image: 'nbqueue-runner:test',
+          kubeconfig: path.join(cluster, 'kubeconfig-sidecar'),
+          sidecar_url: this.url,
+          watch_stall_seconds: 30,
+          ...kubernetes
+        }
+      },
+      profiles: profiles ?? [
+        {
+          name: 'cpu',
+          cpus: 2,
+          gpus: 0,
+          memory: '4Gi',
+          capacity: 50,
+          kubernetes: {
+            node_selector: { 'nbqueue.io/pool': 'cpu' },
+            tolerations: []
+          }
+        },
+        { name: 'gpu-1', cpus: 8, gpus: 1, memory: '32Gi', capacity: 50 },
+        { name: 'gpu-2', cpus: 16, gpus: 2, memory: '64Gi', capacity: 50 }
+      ]
+    };
+    fs.writeFileSync(
+      path.join(this.dir, 'nbqueue.yaml'),
+      YAML.stringify(config)
+    );
+  }
+
+  async start(): Promise<void> {
+    this.output = '';
+    this.child = spawn(
+      'node',
+      [
+        path.join(REPO, 'server/bin/nbqueue.js'),
+        'serve',
+        '--config',
+        path.join(this.dir, 'nbqueue.yaml'),
+        '--db',
+        path.join(this.dir, 'nbqueue.db')
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          ...process.env,
+          NBQUEUE_STATE_FILE: path.join(this.dir, 'server.json')
+        }
+      }
+    );
+    this.child.stdout?.on('data', d => (this.output += d));
+    this.child.stderr?.on('data', d => (this.output += d));
+    const child = this.child;
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null)
+          throw new Error(
+            `the sidecar exited (${child.exitCode}): ${this.output}`
+          );
+        const res = await fetch(`${this.url}/api/health`);
+        return res.ok;
+      },
+      'the sidecar to answer',
+      30000,
+      100
+    ).catch(err => {
+      throw new Error(`${err.message}\nsidecar output:\n${this.output}`);
+    });
+  }
+
+  /** Kills it at once, as a crash or a node loss would. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const gone = new Promise(r => child.once('exit', r));
+    child.kill('SIGKILL');
+    await gone;
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const gone = new Promise(r => child.once('exit', r));
+    child.kill('SIGTERM');
+    await gone;
+  }
+
+  async api<T = Obj>(
+    method: string,
+    route: string,
+    body?: unknown
+  ): Promise<{ status: number; body: T }> {
+    const res = await fetch(`${this.url}${route}`, {
+      method,
+      headers: {
+        Authorization: `Bearer ${TOKEN}`,
+        ...(body !== undefined ? { 'Content-Type': 'application/json' } : {})
+      },
+      body: body === undefined ? undefined : JSON.stringify(body)
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      /* text */
+    }
+    return { status: res.status, body: parsed as T };
+  }
+
+  async job(id: string): Promise<Obj> {
+    return (await this.api('GET', `/api/jobs/${id}`)).body;
+  }
+}

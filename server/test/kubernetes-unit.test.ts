@@ -1,0 +1,403 @@
+/**
+ * The Kubernetes backend's pure parts: names, the Job it creates, the pool's free capacity and
+ * what pod states mean. (Against a real control plane: test/k8s/, its own jest project.)
+ */
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import { parseConfig } from '../src/config/load';
+import {
+  PoolCapacity,
+  amounts,
+  parseQuantity
+} from '../src/backends/kubernetes/capacity';
+import {
+  jobManifest,
+  secretManifest
+} from '../src/backends/kubernetes/manifest';
+import { jobName, labelValue } from '../src/backends/kubernetes/names';
+import { outcome } from '../src/backends/kubernetes/status';
+import type { JobRecord } from '../src/jobs/types';
+
+const config = parseConfig({
+  backend: {
+    type: 'kubernetes',
+    kubernetes: { sidecar_url: 'http://nbqueue.nbqueue.svc:8765' }
+  }
+});
+const k8s = config.backend.kubernetes;
+const gpu1 = config.profiles.find(p => p.name === 'gpu-1')!;
+
+function record(over: Partial<JobRecord> = {}): JobRecord {
+  return {
+    id: 'j-0123456789',
+    owner: 'Ælice O’Brien@example.org',
+    name: '  Training: ResNet-50 (final!!) ✓.ipynb',
+    profile: 'gpu-1',
+    queue: 'gpu-1',
+    priority: 'normal',
+    state: 'starting',
+    reason: null,
+    created_at: '',
+    started_at: null,
+    finished_at: null,
+    position_key: 1,
+    spec: { parameters: {}, notebook_path: null, cwd: null, kernel: {} },
+    cancel_requested: false,
+    held: false,
+    backend_ref: null,
+    last_seq: 0,
+    has_result: false,
+    ...over
+  };
+}
+
+const dns = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const label = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+describe('names', () => {
+  test.each([
+    ['alice', 'demo.ipynb'],
+    ['Ælice O’Brien@example.org', '  Training: ResNet-50 (final!!) ✓.ipynb'],
+    ['x'.repeat(300), 'y'.repeat(300)],
+    ['---', '...'],
+    ['用户', '笔记本.ipynb']
+  ])('%s / %s give a valid Job name and labels', (user, notebook) => {
+    const name = jobName('j-0123456789', user, notebook);
+    expect(name).toMatch(dns);
+    expect(name.length).toBeLessThanOrEqual(52);
+    expect(name.endsWith('-j-0123456789')).toBe(true);
+    expect(labelValue(user)).toMatch(label);
+    expect(labelValue(user).length).toBeLessThanOrEqual(63);
+  });
+});
+
+describe('job manifest', () => {
+  const job = jobManifest({
+    job: record(),
+    profile: gpu1,
+    config: k8s,
+    sidecarUrl: 'http://ignored',
+    graceSeconds: 25
+  });
+  const pod = job.spec!.template.spec!;
+  const c = pod.containers[0];
+
+  test('one pod, never retried, with a deadline and a TTL, on the ML pool', () => {
+    expect(job.metadata!.namespace).toBe('nbqueue-jobs');
+    expect(job.spec).toMatchObject({
+      backoffLimit: 0,
+      activeDeadlineSeconds: 86400,
+      ttlSecondsAfterFinished: 3600
+    });
+    expect(job.spec!.suspend).toBeUndefined();
+    expect(pod.restartPolicy).toBe('Never');
+    expect(pod.nodeSelector).toEqual({ 'nbqueue.io/pool': 'ml' });
+    expect(pod.tolerations).toEqual([
+      {
+        key: 'nvidia.com/gpu',
+        operator: 'Equal',
+        value: 'present',
+        effect: 'NoSchedule'
+      }
+    ]);
+    expect(pod.terminationGracePeriodSeconds).toBe(25);
+  });
+
+  test('requests equal limits, GPUs included; non-root; no service account token', () => {
+    expect(c.resources).toEqual({
+      requests: { cpu: '8', memory: '32Gi', 'nvidia.com/gpu': '1' },
+      limits: { cpu: '8', memory: '32Gi', 'nvidia.com/gpu': '1' }
+    });
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: 1000
+    });
+    expect(c.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] }
+    });
+  });
+
+  test('the runner reaches the in-cluster sidecar URL, with its token from the Secret', () => {
+    const env = Object.fromEntries(
+      c.env!.map(e => [e.name, e.value ?? e.valueFrom])
+    );
+    expect(env.NBQUEUE_URL).toBe('http://nbqueue.nbqueue.svc:8765');
+    expect(env.NBQUEUE_JOB_ID).toBe('j-0123456789');
+    expect(env.NBQUEUE_JOB_TOKEN).toEqual({
+      secretKeyRef: { name: `${job.metadata!.name}-token`, key: 'token' }
+    });
+    const secret = secretManifest(
+      record(),
+      job.metadata!.name!,
+      'nbqueue-jobs',
+      's3cret'
+    );
+    expect(secret.metadata!.name).toBe(`${job.metadata!.name}-token`);
+    expect(secret.stringData).toEqual({ token: 's3cret' });
+    expect(Object.values(job.metadata!.labels!).every(v => label.test(v))).toBe(
+      true
+    );
+    expect(job.metadata!.annotations!['nbqueue.io/user']).toBe(
+      'Ælice O’Brien@example.org'
+    );
+  });
+
+  test('profile placement overrides and kueue mode', () => {
+    const cpu = {
+      ...gpu1,
+      name: 'cpu',
+      gpus: 0,
+      kubernetes: {
+        node_selector: { pool: 'cpu' },
+        tolerations: [],
+        active_deadline_seconds: 60,
+        priority_class: 'batch'
+      }
+    };
+    const kueue = { ...k8s, mode: 'kueue' as const };
+    const j = jobManifest({
+      job: record(),
+      profile: cpu,
+      config: kueue,
+      sidecarUrl: 'x',
+      graceSeconds: 1
+    });
+    expect(j.spec!.suspend).toBe(true);
+    expect(j.metadata!.labels!['kueue.x-k8s.io/queue-name']).toBe('nbqueue');
+    expect(j.spec!.activeDeadlineSeconds).toBe(60);
+    const p = j.spec!.template.spec!;
+    expect(p.nodeSelector).toEqual({ pool: 'cpu' });
+    expect(p.tolerations).toEqual([]);
+    expect(p.priorityClassName).toBe('batch');
+    expect(
+      p.containers[0].resources!.limits!['nvidia.com/gpu']
+    ).toBeUndefined();
+  });
+});
+
+function node(
+  name: string,
+  gpus: number,
+  extra: Partial<V1Node['spec']> = {},
+  ready = 'True'
+): V1Node {
+  return {
+    metadata: { name, labels: { 'nbqueue.io/pool': 'ml' } },
+    spec: {
+      taints: [
+        { key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }
+      ],
+      ...extra
+    },
+    status: {
+      allocatable: {
+        cpu: '96',
+        memory: '1000Gi',
+        'nvidia.com/gpu': String(gpus)
+      },
+      conditions: [{ type: 'Ready', status: ready }]
+    }
+  };
+}
+function pod(nodeName: string, gpus: number, phase = 'Running'): V1Pod {
+  return {
+    metadata: { name: `p-${Math.random()}` },
+    spec: {
+      nodeName,
+      containers: [
+        {
+          name: 'c',
+          resources: {
+            requests: { cpu: '500m', 'nvidia.com/gpu': String(gpus) }
+          }
+        }
+      ]
+    },
+    status: { phase }
+  };
+}
+const demand = (gpus: number) => ({
+  nodeSelector: { 'nbqueue.io/pool': 'ml' },
+  tolerations: k8s.tolerations,
+  requests: amounts({
+    cpu: '8',
+    memory: '32Gi',
+    ...(gpus ? { 'nvidia.com/gpu': String(gpus) } : {})
+  })
+});
+
+describe('pool capacity', () => {
+  test('quantities', () => {
+    expect(parseQuantity('500m')).toBe(0.5);
+    expect(parseQuantity('32Gi')).toBe(32 * 2 ** 30);
+    expect(parseQuantity('1e3')).toBe(1000);
+    expect(amounts({ cpu: '1500m' }).cpu).toBe(1500);
+  });
+
+  test('16 one-GPU jobs fit on two 8-GPU nodes, the 17th does not', () => {
+    const pool = new PoolCapacity([node('a', 8), node('b', 8)], []);
+    for (let i = 0; i < 16; i++) expect(pool.take(demand(1))).toBe(true);
+    expect(pool.take(demand(1))).toBe(false);
+  });
+
+  test('a 2-GPU job needs both GPUs on one node', () => {
+    const pool = new PoolCapacity(
+      [node('a', 8), node('b', 8)],
+      [pod('a', 7), pod('b', 7)]
+    );
+    expect(pool.total('nvidia.com/gpu', demand(2))).toBe(2);
+    expect(pool.take(demand(2))).toBe(false);
+    expect(pool.take(demand(1))).toBe(true);
+  });
+
+  test('ended pods free their node; cordoned, NotReady, untolerated or unselected nodes are not used', () => {
+    expect(
+      new PoolCapacity([node('a', 1)], [pod('a', 1, 'Succeeded')]).take(
+        demand(1)
+      )
+    ).toBe(true);
+    expect(
+      new PoolCapacity([node('a', 1)], [pod('a', 1)]).take(demand(1))
+    ).toBe(false);
+    expect(
+      new PoolCapacity([node('a', 8, { unschedulable: true })], []).take(
+        demand(1)
+      )
+    ).toBe(false);
+    expect(
+      new PoolCapacity([node('a', 8, {}, 'False')], []).take(demand(1))
+    ).toBe(false);
+    expect(
+      new PoolCapacity([node('a', 8)], []).take({
+        ...demand(1),
+        tolerations: []
+      })
+    ).toBe(false);
+    expect(
+      new PoolCapacity([node('a', 8)], []).take({
+        ...demand(1),
+        nodeSelector: { 'nbqueue.io/pool': 'x' }
+      })
+    ).toBe(false);
+  });
+});
+
+describe('pod states become reasons', () => {
+  const base = {
+    job: undefined,
+    podDeleted: false,
+    memory: '32Gi',
+    profile: 'gpu-1',
+    image: 'img:1'
+  };
+  const running = (status: V1Pod['status']): V1Pod => ({
+    metadata: { name: 'p' },
+    spec: { nodeName: 'gpu-node-0', containers: [{ name: 'runner' }] },
+    status
+  });
+
+  test('OOMKilled, image pull, eviction, deadline, unschedulable', () => {
+    expect(
+      outcome({
+        ...base,
+        pod: running({
+          phase: 'Failed',
+          containerStatuses: [
+            {
+              name: 'runner',
+              image: '',
+              imageID: '',
+              ready: false,
+              restartCount: 0,
+              state: { terminated: { exitCode: 137, reason: 'OOMKilled' } }
+            }
+          ]
+        })
+      })
+    ).toEqual({
+      kind: 'failed',
+      reason: expect.stringMatching(
+        /needs more memory, choose a larger profile/
+      )
+    });
+    expect(
+      outcome({
+        ...base,
+        pod: running({
+          phase: 'Pending',
+          containerStatuses: [
+            {
+              name: 'runner',
+              image: '',
+              imageID: '',
+              ready: false,
+              restartCount: 0,
+              state: { waiting: { reason: 'ImagePullBackOff' } }
+            }
+          ]
+        })
+      }).kind
+    ).toBe('failed');
+    expect(
+      outcome({
+        ...base,
+        pod: running({
+          phase: 'Failed',
+          reason: 'Evicted',
+          message: 'low on memory'
+        })
+      })
+    ).toEqual({
+      kind: 'lost',
+      reason: expect.stringMatching(/gpu-node-0.*low on memory/)
+    });
+    expect(
+      outcome({ ...base, podDeleted: true, pod: running({ phase: 'Running' }) })
+        .kind
+    ).toBe('lost');
+    expect(
+      outcome({
+        ...base,
+        pod: undefined,
+        job: {
+          spec: { activeDeadlineSeconds: 9, template: {} },
+          status: {
+            conditions: [
+              { type: 'Failed', status: 'True', reason: 'DeadlineExceeded' }
+            ]
+          }
+        }
+      })
+    ).toEqual({
+      kind: 'failed',
+      reason: expect.stringMatching(/limit of 9 s.*DeadlineExceeded/)
+    });
+    expect(
+      outcome({
+        ...base,
+        pod: running({
+          phase: 'Pending',
+          conditions: [
+            {
+              type: 'PodScheduled',
+              status: 'False',
+              reason: 'Unschedulable',
+              message: '0/4 nodes are available'
+            }
+          ]
+        })
+      })
+    ).toEqual({
+      kind: 'waiting',
+      unschedulable: true,
+      reason: expect.stringMatching(/0\/4 nodes are available/)
+    });
+    expect(outcome({ ...base, pod: running({ phase: 'Running' }) }).kind).toBe(
+      'none'
+    );
+    expect(
+      outcome({ ...base, pod: running({ phase: 'Succeeded' }) }).kind
+    ).toBe('ended');
+  });
+});

@@ -4,8 +4,12 @@
  * The sidecar's address and token come from the Jupyter server extension
  * (`GET <jupyter base>/nbqueue/connection`); the sidecar itself is then called
  * directly, with a bearer token (it answers CORS, it uses no cookies).
+ *
+ * Under JupyterHub, where nbqueue runs as a hub service, the extension answers
+ * `{"mode": "hub", "url": "/services/<name>"}`: the service is on the page's
+ * own origin and takes JupyterLab's hub token (PageConfig `token`).
  */
-import { URLExt } from '@jupyterlab/coreutils';
+import { PageConfig, URLExt } from '@jupyterlab/coreutils';
 import type * as nbformat from '@jupyterlab/nbformat';
 import { ServerConnection } from '@jupyterlab/services';
 import { ISignal, Signal } from '@lumino/signaling';
@@ -265,7 +269,11 @@ export class NbqueueService {
     if (this._socket) {
       return this._socket;
     }
-    const socket = this._socketFactory(url, {
+    // A sidecar under a path (a hub service: /services/nbqueue) answers
+    // socket.io below it; socket.io would take the path for a namespace.
+    const target = new URL(url, window.location.href);
+    const socket = this._socketFactory(target.origin, {
+      path: `${target.pathname.replace(/\/+$/, '')}/socket.io`,
       auth: { token },
       transports: ['websocket', 'polling']
     });
@@ -323,6 +331,13 @@ export class NbqueueService {
       );
     }
     const body = await readJson(response);
+    if (!response.ok && response.status === 404) {
+      // No server extension, but a hub page: the hub's nbqueue service.
+      const hub = hubConnection();
+      if (hub) {
+        return hub;
+      }
+    }
     if (!response.ok) {
       const message =
         messageOf(body) ??
@@ -335,8 +350,18 @@ export class NbqueueService {
         response.status
       );
     }
-    const connection = body as IConnection;
+    const connection = body as IConnection & { mode?: string };
     const override = this._sidecarUrl().trim();
+    if (connection.mode === 'hub') {
+      const hub = hubConnection(override || connection.url);
+      if (!hub) {
+        throw new NbqueueError(
+          'no_hub_token',
+          'nbqueue runs as a JupyterHub service, but this JupyterLab page has no hub token. Open JupyterLab through the hub (…/user/<name>/lab).'
+        );
+      }
+      return hub;
+    }
     return {
       url: (override || connection.url).replace(/\/+$/, ''),
       token: connection.token
@@ -395,6 +420,25 @@ export class NbqueueService {
 }
 
 const SUBSCRIBE_TIMEOUT_MS = 30000;
+
+/**
+ * Hub mode from the page config: JupyterLab spawned by JupyterHub has
+ * `hubPrefix` (e.g. /hub/) and the user's hub `token`. `url` is the service's
+ * path (default: /services/nbqueue next to the hub); null off the hub.
+ */
+export function hubConnection(url?: string): IConnection | null {
+  const hubPrefix = PageConfig.getOption('hubPrefix');
+  const token = PageConfig.getToken();
+  if (!hubPrefix || !token) {
+    return null;
+  }
+  const base = hubPrefix.replace(/hub\/?$/, '');
+  const path = url || URLExt.join(base || '/', 'services', 'nbqueue');
+  return {
+    url: new URL(path, window.location.href).href.replace(/\/+$/, ''),
+    token
+  };
+}
 
 async function readJson(response: Response): Promise<unknown> {
   const text = await response.text();

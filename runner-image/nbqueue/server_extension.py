@@ -103,6 +103,10 @@ def _load_jupyter_server_extension(serverapp) -> None:
     web_app = serverapp.web_app
     route = url_path_join(web_app.settings["base_url"], "nbqueue", "connection")
     web_app.add_handlers(".*$", [(route, ConnectionHandler)])
+    # Working files: manifests, bundles and saving a job's files (nbqueue/files/handlers.py).
+    from .files.handlers import handlers as file_handlers
+
+    web_app.add_handlers(".*$", file_handlers(web_app.settings["base_url"]))
     serverapp.log.info("nbqueue: serving the sidecar connection at %s", route)
 
 

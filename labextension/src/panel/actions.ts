@@ -13,6 +13,7 @@ import { NotebookPanel } from '@jupyterlab/notebook';
 import { Menu } from '@lumino/widgets';
 
 import { queueIcon } from '../icons';
+import { saveJobFiles } from '../submit/files';
 import { describe } from '../service/errors';
 import { IJob, isFinal, ReorderTarget } from '../service/model';
 import { CommandIDs, INbqueue, PRIORITIES } from '../tokens';
@@ -109,6 +110,31 @@ export class JobActions {
     } catch (error) {
       this._error(
         `Could not open the result of job ${job.name}: ${describe(error)}`
+      );
+    }
+  }
+
+  /** Save the files the job wrote next to its notebook (`<name>-<job id>-files/`). */
+  async saveFiles(job: IJob): Promise<void> {
+    if (!job.notebook_path) {
+      this._error(
+        `Job ${job.name} was submitted without a notebook path: save its files with \`nbqueue files ${job.id} -o DIR\`.`
+      );
+      return;
+    }
+    try {
+      const saved = await saveJobFiles(
+        this._nbqueue.service.serverSettings,
+        job.id,
+        job.notebook_path
+      );
+      Notification.success(
+        `Saved ${saved.files.length} file(s) of job ${job.name} in ${saved.dir}`,
+        { autoClose: 5000 }
+      );
+    } catch (error) {
+      this._error(
+        `Could not save the files of job ${job.name}: ${describe(error)}`
       );
     }
   }

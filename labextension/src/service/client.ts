@@ -60,6 +60,11 @@ export class NbqueueService {
     this._socketFactory = options.socketFactory ?? io;
   }
 
+  /** Settings of the Jupyter server (its nbqueue extension serves files too). */
+  get serverSettings(): ServerConnection.ISettings {
+    return this._serverSettings;
+  }
+
   /** Every change of a job of this user, from the socket. */
   get jobChanged(): ISignal<this, IJob> {
     return this._jobChanged;

@@ -53,6 +53,8 @@ export interface IJobSubmit {
   kernel?: { name: string; python: string };
   /** The kernel's environment, for runners that restore it. */
   environment?: ICapturedEnvironment;
+  /** Id of the uploaded bundle of the notebook's folder (working files). */
+  input_bundle?: string;
 }
 
 export interface IJob {

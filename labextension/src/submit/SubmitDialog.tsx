@@ -10,6 +10,8 @@ import { describe } from '../service/errors';
 import type { IJob, IProfile } from '../service/model';
 import { Priority, PRIORITIES } from '../tokens';
 import { EnvironmentProbe, EnvironmentSection } from './EnvironmentSection';
+import type { FilesProbe } from './files';
+import { FilesSection } from './FilesSection';
 import { profileLabel } from './format';
 import type { IParameterRow } from './parameters';
 
@@ -28,6 +30,8 @@ export namespace SubmitForm {
     loadProfiles: () => Promise<IProfile[]>;
     /** Captures the kernel's environment for the "Environment" line. */
     environment?: EnvironmentProbe;
+    /** Lists the notebook's folder for the "Files" line. */
+    files?: FilesProbe;
   }
 }
 
@@ -39,6 +43,8 @@ export class SubmitForm extends ReactWidget {
     this._values = { ...options.initial };
     this._environment = options.environment ?? null;
     this._environment?.changed.connect(() => this.update());
+    this._files = options.files ?? null;
+    this._files?.changed.connect(() => this.update());
     options.loadProfiles().then(
       profiles => {
         this._profiles = profiles;
@@ -71,6 +77,9 @@ export class SubmitForm extends ReactWidget {
     }
     if (!this._values.profile) {
       return 'The nbqueue sidecar offers no resource profile.';
+    }
+    if (this._files?.problem) {
+      return this._files.problem;
     }
     return null;
   }
@@ -185,6 +194,7 @@ export class SubmitForm extends ReactWidget {
           </button>
         </fieldset>
         {this._environment && <EnvironmentSection probe={this._environment} />}
+        {this._files && <FilesSection probe={this._files} />}
         <label className="nbq-SubmitDialog-check">
           <input
             name="stream"
@@ -256,6 +266,7 @@ export class SubmitForm extends ReactWidget {
 
   private _values: ISubmitValues;
   private _environment: EnvironmentProbe | null;
+  private _files: FilesProbe | null;
   private _profiles: IProfile[] | null = null;
   private _loadError: string | null = null;
   private _error: string | null = null;

@@ -9,6 +9,7 @@ import type { NbqueueService } from '../service/client';
 import type { IJob, IJobSubmit } from '../service/model';
 import type { ISettings } from '../tokens';
 import { EnvironmentProbe } from './EnvironmentSection';
+import { fetchManifest, FilesProbe, uploadBundle } from './files';
 import { defaultJobName } from './format';
 import { parametersFromNotebook, parametersFromRows } from './parameters';
 import { ISubmitValues, SubmitDialog, SubmitForm } from './SubmitDialog';
@@ -31,6 +32,11 @@ export async function submitNotebook(
   const model = panel.context.model;
   const environment = new EnvironmentProbe(panel.sessionContext);
   void environment.capture();
+  // The notebook's folder goes with the job; the server extension lists it.
+  const files = new FilesProbe(() =>
+    fetchManifest(service.serverSettings, panel.context.path)
+  );
+  void files.load();
   const form = new SubmitForm({
     initial: {
       profile: settings.defaultProfile,
@@ -42,12 +48,21 @@ export async function submitNotebook(
       stream: settings.streamOutputs
     },
     loadProfiles: () => service.getProfiles(),
-    environment
+    environment,
+    files
   });
   const capture: { warning: string | null } = { warning: null };
   const dialog = new SubmitDialog(form, async values => {
     const { submit, envError } = await buildSubmit(panel, values, environment);
     capture.warning = envError;
+    await files.settled();
+    if (files.bundles) {
+      const bundle = await uploadBundle(
+        service.serverSettings,
+        panel.context.path
+      );
+      submit.input_bundle = bundle.id;
+    }
     return service.submitJob(submit);
   });
   const result = await dialog.launch();

@@ -1,0 +1,210 @@
+/**
+ * The notebook's working files: what of its folder goes with the job (the
+ * manifest the Jupyter server extension computes, since the browser cannot
+ * read the disk), the upload of that bundle, and saving a job's output files
+ * next to the notebook.
+ */
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { describe, NbqueueError } from '../service/errors';
+
+export interface IFileEntry {
+  path: string;
+  size: number;
+}
+
+export interface ILeftOut {
+  path: string;
+  reason: string;
+  size: number | null;
+}
+
+/** `GET nbqueue/files/manifest?path=`: see runner-image/nbqueue/files/manifest.py. */
+export interface IManifest {
+  /** The notebook's folder, relative to the Jupyter root. */
+  root: string;
+  files: IFileEntry[];
+  left_out: ILeftOut[];
+  total_bytes: number;
+  max_bytes: number;
+  over_cap: boolean;
+  largest: IFileEntry[];
+  /** What to do when over the cap; null otherwise. */
+  problem: string | null;
+  /** False when the sidecar takes no files (jobs see shared storage). */
+  bundle: boolean;
+}
+
+export interface IUploadedBundle {
+  id: string;
+  bytes: number;
+  total_bytes: number;
+  files: number;
+  left_out: number;
+}
+
+export interface ISavedFiles {
+  /** Folder the files went to, relative to the Jupyter root. */
+  dir: string;
+  files: IFileEntry[];
+}
+
+export function humanBytes(n: number): string {
+  if (n < 1024) {
+    return `${n} B`;
+  }
+  const units = ['KB', 'MB', 'GB'];
+  let value = n / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+const plural = (n: number, one: string, many = `${one}s`): string =>
+  `${n} ${n === 1 ? one : many}`;
+
+/** "12 files · 3.4 MB go with the job · 3 left out" */
+export function manifestSummary(manifest: IManifest): string {
+  if (!manifest.bundle) {
+    return 'The job uses the shared storage: no files are copied.';
+  }
+  const parts = [
+    `${plural(manifest.files.length, 'file')} · ${humanBytes(manifest.total_bytes)} go with the job`
+  ];
+  if (manifest.left_out.length) {
+    parts.push(`${manifest.left_out.length} left out`);
+  }
+  return parts.join(' · ');
+}
+
+/** Calls the nbqueue Jupyter server extension; its error sentence when it refuses. */
+async function jupyterRequest<T>(
+  settings: ServerConnection.ISettings,
+  path: string,
+  init: RequestInit = {}
+): Promise<T> {
+  const url = URLExt.join(settings.baseUrl, 'nbqueue', 'files', path);
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(url, init, settings);
+  } catch (error) {
+    throw new NbqueueError(
+      'jupyter_unreachable',
+      `Could not reach the Jupyter server: ${describe(error)}`
+    );
+  }
+  const text = await response.text();
+  let body: unknown = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = null;
+  }
+  if (!response.ok) {
+    const error = (body as { error?: { code?: string; message?: string } })
+      ?.error;
+    throw new NbqueueError(
+      error?.code ?? 'http_error',
+      error?.message ??
+        (response.status === 404
+          ? 'The nbqueue Jupyter server extension does not serve working files: update the nbqueue Python package where JupyterLab runs and restart it.'
+          : `nbqueue/files/${path} answered ${response.status}.`),
+      response.status
+    );
+  }
+  return body as T;
+}
+
+export function fetchManifest(
+  settings: ServerConnection.ISettings,
+  notebookPath: string
+): Promise<IManifest> {
+  return jupyterRequest<IManifest>(
+    settings,
+    `manifest?path=${encodeURIComponent(notebookPath)}`
+  );
+}
+
+/** Bundles the notebook's folder and uploads it to the sidecar (server side). */
+export function uploadBundle(
+  settings: ServerConnection.ISettings,
+  notebookPath: string
+): Promise<IUploadedBundle> {
+  return jupyterRequest<IUploadedBundle>(settings, 'upload', {
+    method: 'POST',
+    body: JSON.stringify({ path: notebookPath })
+  });
+}
+
+/** Saves a job's output files in `<notebook>-<job id>-files/` next to the notebook. */
+export function saveJobFiles(
+  settings: ServerConnection.ISettings,
+  jobId: string,
+  notebookPath: string
+): Promise<ISavedFiles> {
+  return jupyterRequest<ISavedFiles>(settings, 'save', {
+    method: 'POST',
+    body: JSON.stringify({ job_id: jobId, path: notebookPath })
+  });
+}
+
+export type FilesState =
+  | { status: 'loading' }
+  | { status: 'ready'; manifest: IManifest }
+  | { status: 'failed'; error: string };
+
+/** Loads the manifest when the dialog opens; the dialog re-renders on `changed`. */
+export class FilesProbe {
+  constructor(private readonly _load: () => Promise<IManifest>) {}
+
+  get state(): FilesState {
+    return this._state;
+  }
+
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  /** Why the job cannot be submitted with these files, or null. */
+  get problem(): string | null {
+    return this._state.status === 'ready' && this._state.manifest.bundle
+      ? this._state.manifest.problem
+      : null;
+  }
+
+  /** Whether submitting should upload a bundle. */
+  get bundles(): boolean {
+    return this._state.status === 'ready' && this._state.manifest.bundle;
+  }
+
+  load(): Promise<FilesState> {
+    this._set({ status: 'loading' });
+    this._pending = this._load().then(
+      manifest => this._set({ status: 'ready', manifest }),
+      error => this._set({ status: 'failed', error: describe(error) })
+    );
+    return this._pending;
+  }
+
+  async settled(): Promise<FilesState> {
+    if (this._pending) {
+      await this._pending;
+    }
+    return this._state;
+  }
+
+  private _set(state: FilesState): FilesState {
+    this._state = state;
+    this._changed.emit();
+    return state;
+  }
+
+  private _state: FilesState = { status: 'loading' };
+  private _pending: Promise<FilesState> | null = null;
+  private _changed = new Signal<this, void>(this);
+}

@@ -97,10 +97,9 @@ export class FileStore {
   }
 
   archivePath(stored: StoredFiles): string {
-    const row = this.db
-      .prepare('SELECT archive FROM job_files WHERE id = ?')
-      .get(stored.id) as { archive: string } | undefined;
-    return path.join(this.dir, row?.archive ?? '');
+    return stored.kind === 'input'
+      ? path.join(this.dir, 'inputs', `${stored.id}.tar.gz`)
+      : path.join(this.dir, 'outputs', `${stored.job_id}.tar.gz`);
   }
 
   addInput(

@@ -9,6 +9,8 @@ echo "== metrics: log_metric latency, 100k-point ingest, call overhead (server/b
 node server/bench/metrics.js
 echo "== the queue at scale (server/bench/queue.js)"
 node server/bench/queue.js
+echo "== environment restore: cold and warm, uv vs pip (runner-image/bench/restore.py)"
+python runner-image/bench/restore.py
 echo "== metrics chart rendering in Chromium (ui-tests/bench/render.spec.ts)"
 (
   cd ui-tests

@@ -1,55 +1,9 @@
 import { Widget } from '@lumino/widgets';
 
 import { MetricsChart } from '../metrics/chart';
-import type { IPlotly } from '../metrics/plotly';
-import { IClock } from '../metrics/throttle';
+import type { IClock } from '../metrics/throttle';
+import { FakePlotly, freeClock } from './fixtures';
 import type { IMetricSeries } from '../metrics/types';
-
-interface ITrace {
-  type: string;
-  name: string;
-  x: unknown[];
-  y: (number | null)[];
-  showlegend?: boolean;
-}
-
-/** plotly.js stand-in that records what it is asked to draw. */
-class FakePlotly implements IPlotly {
-  calls: { root: HTMLElement; data: ITrace[] }[] = [];
-  Plots = { resize: () => undefined };
-
-  async react(root: HTMLElement, data: object[]): Promise<HTMLElement> {
-    this.calls.push({ root, data: data as ITrace[] });
-    return root;
-  }
-
-  purge(): void {
-    /* nothing drawn */
-  }
-
-  async downloadImage(): Promise<string> {
-    return '';
-  }
-
-  /** The traces last drawn for a group. */
-  last(group: string): ITrace[] {
-    const call = [...this.calls]
-      .reverse()
-      .find(c => c.root.parentElement?.dataset.group === group);
-    return call?.data ?? [];
-  }
-}
-
-/** A clock that is always far enough ahead for the throttle to run at once. */
-function freeClock(): IClock {
-  let time = 0;
-  return {
-    now: () => (time += 1000),
-    setTimeout: (callback: () => void) => setTimeout(callback, 0),
-    clearTimeout: handle =>
-      clearTimeout(handle as ReturnType<typeof setTimeout>)
-  };
-}
 
 function metric(name: string, n: number, job?: string): IMetricSeries {
   const steps = Array.from({ length: n }, (_, i) => i);

@@ -3,6 +3,8 @@
  */
 import type * as nbformat from '@jupyterlab/nbformat';
 
+import type { IPlotly } from '../metrics/plotly';
+import type { IClock } from '../metrics/throttle';
 import type { JobEvent } from '../service/events';
 
 /** `Omit` applied to each member of the union, keeping the variants apart. */
@@ -117,4 +119,50 @@ export class EventLog {
   log(message: string): JobEvent {
     return this._push({ type: 'log', level: 'info', message });
   }
+}
+
+export interface ITrace {
+  type: string;
+  name: string;
+  x: unknown[];
+  y: (number | null)[];
+  showlegend?: boolean;
+}
+
+/** plotly.js stand-in that records what it is asked to draw. */
+export class FakePlotly implements IPlotly {
+  calls: { root: HTMLElement; data: ITrace[] }[] = [];
+  Plots = { resize: () => undefined };
+
+  async react(root: HTMLElement, data: object[]): Promise<HTMLElement> {
+    this.calls.push({ root, data: data as ITrace[] });
+    return root;
+  }
+
+  purge(): void {
+    /* nothing drawn */
+  }
+
+  async downloadImage(): Promise<string> {
+    return '';
+  }
+
+  /** The traces last drawn for a group. */
+  last(group: string): ITrace[] {
+    const call = [...this.calls]
+      .reverse()
+      .find(c => c.root.parentElement?.dataset.group === group);
+    return call?.data ?? [];
+  }
+}
+
+/** A clock that is always far enough ahead for the throttle to run at once. */
+export function freeClock(): IClock {
+  let time = 0;
+  return {
+    now: () => (time += 1000),
+    setTimeout: (callback: () => void) => setTimeout(callback, 0),
+    clearTimeout: handle =>
+      clearTimeout(handle as ReturnType<typeof setTimeout>)
+  };
 }

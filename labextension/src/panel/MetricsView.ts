@@ -4,7 +4,7 @@
  * from the job's socket.io room. The user's metrics and the runner's system
  * metrics (CPU, memory, GPUs) get a section each.
  */
-import { Widget } from '@lumino/widgets';
+import { Panel, Widget } from '@lumino/widgets';
 
 import type { LiveFollower } from '../live/follower';
 import { MetricsChart } from '../metrics/chart';
@@ -20,6 +20,8 @@ export namespace MetricsView {
     follower: LiveFollower;
     /** One job: its metrics; several: overlaid, each series named by job. */
     jobs: IJob[];
+    /** For tests: a plotly stand-in and a clock for the charts. */
+    chart?: Pick<MetricsChart.IOptions, 'plotly' | 'clock'>;
   }
 }
 
@@ -33,7 +35,7 @@ interface ISource {
   subscribed: boolean;
 }
 
-export class MetricsView extends Widget {
+export class MetricsView extends Panel {
   constructor(options: MetricsView.IOptions) {
     super();
     this._service = options.service;
@@ -49,14 +51,21 @@ export class MetricsView extends Widget {
       : `${options.jobs[0].name} (${options.jobs[0].id})`;
     this._status = document.createElement('div');
     this._status.className = 'nbq-MetricsView-status';
-    this.node.append(header, this._status);
+    const top = new Widget();
+    top.node.append(header, this._status);
+    this.addWidget(top);
 
     const filename = this._compare
       ? 'metrics-comparison'
       : `${options.jobs[0].id}-metrics`;
     this._charts = {
-      user: this._section('user', 'Metrics', filename),
-      system: this._section('system', 'System', `${filename}-system`)
+      user: this._section('user', 'Metrics', filename, options.chart),
+      system: this._section(
+        'system',
+        'System',
+        `${filename}-system`,
+        options.chart
+      )
     };
     for (const job of options.jobs) {
       this._sources.set(job.id, {
@@ -87,18 +96,20 @@ export class MetricsView extends Widget {
         this._service.unsubscribe(source.job.id);
       }
     }
-    this._charts.user.chart.dispose();
-    this._charts.system.chart.dispose();
     super.dispose();
   }
 
   private _section(
     kind: MetricKind,
     title: string,
-    filename: string
+    filename: string,
+    chartOptions: MetricsView.IOptions['chart'] = {}
   ): { node: HTMLElement; empty: HTMLElement; chart: MetricsChart } {
-    const node = document.createElement('section');
-    node.className = `nbq-MetricsView-section nbq-MetricsView-${kind}`;
+    // Children of this panel, not attached by hand: the view is built before
+    // it is in the page, and Lumino attaches only to a host in the document.
+    const section = new Panel();
+    section.addClass('nbq-MetricsView-section');
+    section.addClass(`nbq-MetricsView-${kind}`);
     const heading = document.createElement('h3');
     heading.textContent = title;
     const empty = document.createElement('div');
@@ -107,11 +118,13 @@ export class MetricsView extends Widget {
       kind === 'user'
         ? 'No metrics logged yet (nbqueue.log_metric in the notebook).'
         : 'No system metrics sampled yet.';
-    node.append(heading, empty);
-    this.node.appendChild(node);
-    const chart = new MetricsChart({ filename, height: 220 });
-    Widget.attach(chart, node);
-    return { node, empty, chart };
+    const head = new Widget();
+    head.node.append(heading, empty);
+    section.addWidget(head);
+    const chart = new MetricsChart({ ...chartOptions, filename, height: 220 });
+    section.addWidget(chart);
+    this.addWidget(section);
+    return { node: section.node, empty, chart };
   }
 
   private _load(): Promise<void> {

@@ -6,87 +6,29 @@
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { APIRequestContext, Locator } from '@playwright/test';
-import * as fs from 'fs';
-import * as path from 'path';
 
-const SHOTS = path.resolve(__dirname, '../test-results');
-const PYTHON = path.resolve(__dirname, '../../.venv/bin/python');
+import {
+  call,
+  cancelQuietly,
+  IJob,
+  jobRow,
+  shot,
+  submitSleeper as submitTo
+} from './sidecar';
+
 const PROFILE = 'gpu-2';
 
-interface IJob {
-  id: string;
-  name: string;
-  owner: string;
-  state: string;
-  position: number | null;
-}
-
-function sidecar(): { url: string; token: string } {
-  const stateFile = process.env.NBQUEUE_STATE_FILE;
-  if (!stateFile) {
-    throw new Error(
-      'NBQUEUE_STATE_FILE is not set: run through playwright.config.js'
-    );
-  }
-  const { url, token } = JSON.parse(fs.readFileSync(stateFile, 'utf-8'));
-  return { url: url.replace(/\/$/, ''), token };
-}
-
-async function call<T>(
-  request: APIRequestContext,
-  method: 'GET' | 'POST',
-  route: string,
-  data?: unknown
-): Promise<T> {
-  const { url, token } = sidecar();
-  const response = await request.fetch(`${url}${route}`, {
-    method,
-    headers: { Authorization: `Bearer ${token}` },
-    data
-  });
-  expect(
-    response.ok(),
-    `${method} ${route}: ${response.status()} ${await response.text()}`
-  ).toBeTruthy();
-  return (await response.json()) as T;
-}
-
-/** A job whose only cell sleeps, submitted straight to the sidecar. */
+/** A job whose only cell sleeps, on the profile of these tests. */
 function submitSleeper(
   request: APIRequestContext,
   name: string,
   seconds: number
 ): Promise<IJob> {
-  return call<IJob>(request, 'POST', '/api/jobs', {
-    name,
-    profile: PROFILE,
-    notebook: {
-      nbformat: 4,
-      nbformat_minor: 5,
-      metadata: {
-        kernelspec: { name: 'python3', display_name: 'Python 3' }
-      },
-      cells: [
-        {
-          cell_type: 'code',
-          id: 'sleep',
-          metadata: {},
-          execution_count: null,
-          outputs: [],
-          source: `import time\nprint("sleeping")\ntime.sleep(${seconds})`
-        }
-      ]
-    },
-    kernel: { name: 'python3', python: PYTHON }
-  });
+  return submitTo(request, name, PROFILE, seconds);
 }
 
 function row(page: IJupyterLabPageFixture, job: IJob): Locator {
-  return page.locator(`.nbq-JobsPanel .nbq-JobRow[data-job-id="${job.id}"]`);
-}
-
-async function shot(page: IJupyterLabPageFixture, name: string) {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+  return jobRow(page, job);
 }
 
 /** "N running · M queued" for this user's jobs, from the sidecar. */
@@ -103,12 +45,10 @@ test.describe('Jobs panel', () => {
   const submitted: IJob[] = [];
 
   test.afterEach(async ({ request }) => {
-    const { url, token } = sidecar();
-    for (const job of submitted.splice(0)) {
-      await request.post(`${url}/api/jobs/${job.id}/cancel`, {
-        headers: { Authorization: `Bearer ${token}` }
-      });
-    }
+    await cancelQuietly(
+      request,
+      submitted.splice(0).map(job => job.id)
+    );
   });
 
   test('shows positions, reorders and cancels live, and counts in the status bar', async ({

@@ -7,7 +7,7 @@ export PATH="$PWD/.venv/bin:$PATH" PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 OUT="${NBQUEUE_TEST_OUT:-test-results}"
 rm -rf "$OUT" && mkdir -p "$OUT"
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(lint server labextension runner ui)
+[ ${#suites[@]} -eq 0 ] && suites=(lint server labextension runner ui k8s)
 
 passed=0
 failed=0
@@ -58,6 +58,23 @@ PY
       line=$(bash ui-tests/run.sh 2>&1 | tee "$OUT/ui-tests.log" | tail -n 1)
       tail -n 40 "$OUT/ui-tests.log"
       if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then count galata "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"; else count galata 0 1; fi
+      ;;
+    k8s)
+      # A real control plane (etcd, kube-apiserver, controller manager, scheduler, kwok) built
+      # from Go modules on first use (about 10 minutes on 2 cores, cached in ~/.cache/nbqueue/k8s).
+      if ! command -v go >/dev/null 2>&1 && ! [ -x /usr/local/go/bin/go ]; then
+        echo "The k8s suite builds its control plane with Go 1.24 or newer: install Go (https://go.dev/dl/)."
+        count k8s 0 1
+        continue
+      fi
+      if ! bash k8s/controlplane/build.sh >"$OUT/k8s-build.log" 2>&1; then
+        tail -n 40 "$OUT/k8s-build.log"
+        count k8s-build 0 1
+        continue
+      fi
+      (cd server && npx jest -c test/k8s/jest.config.js --ci --json --outputFile="$PWD/../$OUT/k8s.json" 2>&1 | tail -n 60)
+      read -r p f < <(jest_counts k8s)
+      count "jest k8s" "$p" "$f"
       ;;
     *) echo "unknown suite $suite"; count "$suite" 0 1 ;;
   esac

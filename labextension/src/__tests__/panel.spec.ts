@@ -168,9 +168,13 @@ describe('row model', () => {
         job({ state: 'failed', has_result: true, reason: 'Cell 3 raised' }),
         true
       )
-    ).toEqual(['rerun', 'result', 'error', 'log', 'metrics']);
+    ).toEqual(['rerun', 'result', 'files', 'error', 'log', 'metrics']);
+    expect(
+      actionsOf(job({ state: 'succeeded', notebook_path: null }), true)
+    ).toEqual(['rerun', 'log', 'metrics']);
     expect(actionsOf(job({ state: 'succeeded' }), true)).toEqual([
       'rerun',
+      'files',
       'log',
       'metrics'
     ]);
@@ -285,7 +289,7 @@ describe('metric points', () => {
     const log = new EventLog();
     const events = [
       log.runStarted(1),
-      { ...log.metric('loss', 0.5, 0), kind: 'user' },
+      { ...log.metric('loss', 0.5, 0), kind: 'user' as const },
       log.metric('system/cpu_percent', 12, 0),
       log.metric('loss', null, 1)
     ];

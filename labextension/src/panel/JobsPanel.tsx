@@ -33,6 +33,7 @@ const LABELS: Record<JobAction, string> = {
   rerun: 'Re-run ▾',
   live: 'Live view',
   result: 'Result',
+  files: 'Save files',
   error: 'Error',
   log: 'Log',
   metrics: 'Metrics'
@@ -121,6 +122,8 @@ function JobsView(props: {
         return void actions.openLive(job);
       case 'result':
         return void actions.openResult(job);
+      case 'files':
+        return void actions.saveFiles(job);
       case 'error':
         return actions.showError(job);
       case 'log':
@@ -387,6 +390,8 @@ function titleOf(action: JobAction, job: IJob): string {
       return `Open ${job.notebook_path ?? 'the notebook'} with this job's live outputs`;
     case 'result':
       return 'Save the executed notebook next to the original and open it';
+    case 'files':
+      return 'Save the files the job wrote in a folder next to the notebook';
     case 'error':
       return job.reason ?? '';
     case 'log':

@@ -32,7 +32,8 @@ export type JobAction =
   | 'result'
   | 'error'
   | 'log'
-  | 'metrics';
+  | 'metrics'
+  | 'files';
 
 export type StateFilter =
   | 'all'
@@ -212,6 +213,10 @@ export function actionsOf(job: IJob, own: boolean): JobAction[] {
   const actions: JobAction[] = ['rerun'];
   if (job.has_result) {
     actions.push('result');
+  }
+  // What it wrote comes back next to the notebook it was submitted from.
+  if (job.notebook_path) {
+    actions.push('files');
   }
   if (job.reason) {
     actions.push('error');

@@ -12,12 +12,13 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from nbqueue.environment import RestoreFailed, RestoreSettings, restore
+from nbqueue.environment import RestoreCancelled, RestoreFailed, RestoreSettings, restore
 from nbqueue.environment.install import find_uv
 
 from conftest import RUNNER_IMAGE
@@ -212,3 +213,37 @@ def test_another_python_fails_at_once(tmp_path):
     with pytest.raises(RestoreFailed, match=r"Python 3\.9\.18: the kernel ran Python 3\.9"):
         restore(other, RestoreSettings(cache_dir=str(tmp_path)), lambda *_: None)
     assert time.monotonic() - started < 5
+
+
+def test_a_cancel_stops_the_installer_and_leaves_nothing_half_built(tmp_path):
+    real = find_uv()
+    slow = tmp_path / "uv"
+    # `uv venv` for real; `uv pip install` never ends on its own.
+    slow.write_text(f'#!/bin/sh\nif [ "$1" = pip ]; then exec sleep 300; fi\nexec "{real}" "$@"\n')
+    slow.chmod(0o755)
+    said: list[str] = []
+    installing = threading.Event()
+
+    def report(level: str, message: str) -> None:
+        said.append(message)
+        if "installing" in message:
+            installing.set()
+
+    started = time.monotonic()
+    with pytest.raises(RestoreCancelled):
+        restore(
+            ENV,
+            RestoreSettings(cache_dir=str(tmp_path / "envs"), uv_path=str(slow)),
+            report,
+            cancelled=installing.is_set,
+        )
+    assert time.monotonic() - started < 30
+    assert any("installing 2 packages" in m for m in said)
+    left = sorted(p.name for p in (tmp_path / "envs").iterdir())
+    assert all(name.endswith(".lock") for name in left), left
+
+
+def test_invalid_names_are_refused_before_any_install(tmp_path):
+    odd = dict(ENV, packages=[{"name": "--index-url=http://x", "version": "1.0"}])
+    with pytest.raises(RestoreFailed, match="--index-url=http://x 1.0: not a valid name"):
+        restore(odd, RestoreSettings(cache_dir=str(tmp_path)), lambda *_: None)

@@ -4,11 +4,14 @@ cannot be restored before any cell runs."""
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import pytest
 
-from conftest import FakeSidecar, make_notebook, run_runner
+from nbqueue.environment.install import find_uv
+
+from conftest import FakeSidecar, make_notebook, run_runner, start_runner, wait_for
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -91,3 +94,28 @@ def test_kernel_mode_runs_on_the_runners_own_interpreter(tmp_path):
 
     assert stdout_of(job["finish"]["notebook"]).split() == ["1.17.0", sys.executable]
     assert not (tmp_path / "envs").exists()
+
+
+def test_cancel_during_the_restore_ends_the_job_cancelled(tmp_path):
+    real = find_uv()
+    slow = tmp_path / "uv"
+    slow.write_text(f'#!/bin/sh\nif [ "$1" = pip ]; then exec sleep 300; fi\nexec "{real}" "$@"\n')
+    slow.chmod(0o755)
+    environment = restore_payload(tmp_path / "envs", [{"name": "six", "version": "1.16.0"}])
+    with FakeSidecar(NOTEBOOK) as sidecar:
+        sidecar.payload["environment"] = environment
+        process = start_runner(sidecar.url, tmp_path, NBQUEUE_UV=str(slow))
+        try:
+            wait_for(
+                lambda: sidecar.has_event(lambda e: "installing" in e.get("message", "")),
+                timeout=60,
+                what="the restore to start installing",
+            )
+            process.send_signal(signal.SIGTERM)
+            output, _ = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        assert process.returncode == 0, output
+        assert sidecar.finishes[0]["state"] == "cancelled"
+        assert not sidecar.has_event(lambda e: e["type"] == "run_started")

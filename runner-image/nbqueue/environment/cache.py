@@ -29,6 +29,10 @@ class LockTimeout(TimeoutError):
     pass
 
 
+class LockCancelled(Exception):
+    pass
+
+
 class EnvironmentCache:
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root).expanduser()
@@ -50,9 +54,16 @@ class EnvironmentCache:
             os.utime(self.path(key) / MANIFEST)
 
     @contextmanager
-    def lock(self, key: str, timeout: float, on_wait: Callable[[], None] | None = None):
+    def lock(
+        self,
+        key: str,
+        timeout: float,
+        on_wait: Callable[[], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ):
         """Holds `<root>/<key>.lock` exclusively; `on_wait` is called once if another process
-        holds it (another job building the same environment)."""
+        holds it (another job building the same environment); stops waiting with
+        LockCancelled when `cancelled()` says so."""
         self.root.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.root / f"{key}.lock", os.O_RDWR | os.O_CREAT, 0o666)
         try:
@@ -71,6 +82,8 @@ class EnvironmentCache:
                             f"another job held the lock on environment {key[:12]} for more "
                             f"than {timeout:g} s"
                         ) from None
+                    if cancelled is not None and cancelled():
+                        raise LockCancelled() from None
                     time.sleep(0.2)
             yield
         finally:

@@ -7,11 +7,15 @@ package is tried alone (`--dry-run`) to say which ones cannot be installed and w
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +26,10 @@ from .spec import Package
 
 class InstallerError(RuntimeError):
     pass
+
+
+class RestoreCancelled(Exception):
+    """The job was cancelled while its environment was being restored."""
 
 
 @dataclass(frozen=True)
@@ -107,17 +115,41 @@ class Installer:
             command += self.index.pip_args()
         if dry_run:
             command.append("--dry-run")
-        return command + ["--", *requirements] if self.kind == "uv" else command + requirements
+        # `--`: a requirement never reads as an option
+        return [*command, "--", *requirements]
 
-    def install(self, python: str, packages: list[Package]) -> subprocess.CompletedProcess:
+    def install(
+        self,
+        python: str,
+        packages: list[Package],
+        cancelled: Callable[[], bool] | None = None,
+    ) -> subprocess.CompletedProcess:
+        """Runs the installer; stops it (RestoreCancelled) as soon as `cancelled()` says so."""
         command = self.install_command(python, [p.requirement() for p in packages])
-        return subprocess.run(
+        process = subprocess.Popen(
             command,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=self.timeout,
             env=_installer_env(),
+            start_new_session=True,  # its own group: stopping it stops its children too
         )
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                out, err = process.communicate(timeout=0.2)
+                return subprocess.CompletedProcess(command, process.returncode, out, err)
+            except subprocess.TimeoutExpired:
+                stop = cancelled is not None and cancelled()
+                if stop or time.monotonic() > deadline:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(process.pid, signal.SIGKILL)
+                    process.communicate()
+                    if stop:
+                        raise RestoreCancelled() from None
+                    raise InstallerError(
+                        f"{self.kind} did not finish within {self.timeout:g} s"
+                    ) from None
 
     def diagnose(self, python: str, packages: list[Package]) -> list[Problem]:
         """Tries each package alone; the ones that cannot be installed, each with why."""

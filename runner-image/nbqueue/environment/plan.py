@@ -7,10 +7,16 @@ installed into the job's virtualenv, which sees the image's packages underneath 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .gpu import Substitution, gpu_substitute
 from .spec import EXCLUDED, CapturedEnvironment, Package
+
+# PEP 508 names and PEP 440 versions (local labels and epochs included), loosely.
+VALID_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
+VALID_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+!_-]*$")
+VCS = frozenset({"git", "hg", "svn", "bzr"})
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,16 @@ def plan_restore(
         )
     for package in env.packages:
         if package.key in EXCLUDED:
+            continue
+        if not VALID_NAME.match(package.name) or not VALID_VERSION.match(package.version):
+            plan.problems.append(
+                Problem(f"{package.name} {package.version}", "not a valid name and version")
+            )
+            continue
+        if package.vcs and package.vcs not in VCS:
+            plan.problems.append(
+                Problem(f"{package.name} {package.version}", f"unknown VCS {package.vcs!r}")
+            )
             continue
         have = base.get(package.key)
         if have is not None and have[1] == package.version and not package.vcs:

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import EnvironmentCache
+from .cache import EnvironmentCache, LockCancelled
 from .gpu import Substitution
-from .install import IndexSettings, Installer, last_lines
+from .install import IndexSettings, Installer, RestoreCancelled, last_lines
 from .plan import Problem, plan_restore
 from .spec import CapturedEnvironment, canonical_name, environment_hash, parse_environment
 
@@ -156,9 +156,13 @@ def _venv_site_packages(path: Path) -> Path:
 
 
 def restore(
-    captured: dict | CapturedEnvironment, settings: RestoreSettings, report: Report
+    captured: dict | CapturedEnvironment,
+    settings: RestoreSettings,
+    report: Report,
+    cancelled: Callable[[], bool] | None = None,
 ) -> Restored:
-    """The venv for `captured`, from the cache or built now; raises RestoreFailed."""
+    """The venv for `captured`, from the cache or built now; raises RestoreFailed, or
+    RestoreCancelled once `cancelled()` is true while it waits or installs."""
     started = time.monotonic()
     env = captured if isinstance(captured, CapturedEnvironment) else parse_environment(captured)
     site_dirs = image_site_dirs()
@@ -178,48 +182,60 @@ def restore(
     def waiting() -> None:
         report("info", "Restoring environment: waiting for another job building the same one…")
 
-    with cache.lock(key, settings.lock_timeout, on_wait=waiting):
-        hit = _from_cache(cache, key, started, report)  # built while we waited
-        if hit is not None:
-            return hit
-        cache.discard_partial(key)
-        installer = Installer.choose(settings.installer, settings.index, settings.uv_path)
-        path = cache.path(key)
-        report(
-            "info",
-            f"Restoring environment: installing {_count(len(plan.install))} with "
-            f"{installer.kind} ({_count(len(plan.kept))} already in the image)…",
-        )
-        try:
-            skipped = _build(path, plan, installer, site_dirs, skip, report)
-        except BaseException:
-            shutil.rmtree(path, ignore_errors=True)
-            raise
-        skipped = list(plan.problems) + skipped
-        installed = [
-            f"{p.name}=={p.version}"
-            for p in plan.install
-            if f"{p.name} {p.version}" not in {s.what for s in skipped}
-        ]
-        restored = Restored(
-            python=str(venv_python(path)),
-            key=key,
-            cache_hit=False,
-            seconds=time.monotonic() - started,
-            installed=installed,
-            substitutions=[s.as_dict() for s in plan.substitutions],
-            skipped=[s.as_dict() for s in skipped],
-            installer=installer.kind,
-        )
-        cache.complete(key, restored.metadata())
+    try:
+        with cache.lock(key, settings.lock_timeout, on_wait=waiting, cancelled=cancelled):
+            hit = _from_cache(cache, key, started, report)  # built while we waited
+            if hit is not None:
+                return hit
+            restored, skipped = _build_entry(
+                cache, key, plan, settings, site_dirs, started, report, cancelled
+            )
+    except LockCancelled:
+        raise RestoreCancelled() from None
     for level, line in _notes(plan.substitutions, skipped):
         report(level, line)
     report(
         "info",
         f"Restoring environment: done in {restored.seconds:.1f} s "
-        f"({_count(len(installed))} installed, environment {key[:12]}).",
+        f"({_count(len(restored.installed))} installed, environment {key[:12]}).",
     )
     return restored
+
+
+def _build_entry(cache, key, plan, settings, site_dirs, started, report, cancelled):
+    """Builds the cache entry `key` (the lock held); the Restored and the problems skipped."""
+    cache.discard_partial(key)
+    installer = Installer.choose(settings.installer, settings.index, settings.uv_path)
+    path = cache.path(key)
+    report(
+        "info",
+        f"Restoring environment: installing {_count(len(plan.install))} with "
+        f"{installer.kind} ({_count(len(plan.kept))} already in the image)…",
+    )
+    skip = settings.on_unavailable == "skip"
+    try:
+        skipped = _build(path, plan, installer, site_dirs, skip, report, cancelled)
+    except BaseException:
+        shutil.rmtree(path, ignore_errors=True)
+        raise
+    skipped = list(plan.problems) + skipped
+    left_out = {s.what for s in skipped}
+    restored = Restored(
+        python=str(venv_python(path)),
+        key=key,
+        cache_hit=False,
+        seconds=time.monotonic() - started,
+        installed=[
+            f"{p.name}=={p.version}"
+            for p in plan.install
+            if f"{p.name} {p.version}" not in left_out
+        ],
+        substitutions=[s.as_dict() for s in plan.substitutions],
+        skipped=[s.as_dict() for s in skipped],
+        installer=installer.kind,
+    )
+    cache.complete(key, restored.metadata())
+    return restored, skipped
 
 
 def _build(
@@ -229,6 +245,7 @@ def _build(
     site_dirs: list[str],
     skip: bool,
     report: Report,
+    cancelled: Callable[[], bool] | None,
 ) -> list[Problem]:
     """Creates the venv and installs the plan; the packages skipped (skip mode)."""
     installer.create_venv(sys.executable, path)
@@ -237,7 +254,7 @@ def _build(
     todo = list(plan.install)
     if not todo:
         return []
-    done = installer.install(python, todo)
+    done = installer.install(python, todo, cancelled)
     if done.returncode == 0:
         return []
     output = done.stdout + done.stderr
@@ -253,7 +270,7 @@ def _build(
     bad = {p.what for p in problems}
     rest = [p for p in todo if f"{p.name} {p.version}" not in bad]
     if rest:
-        again = installer.install(python, rest)
+        again = installer.install(python, rest, cancelled)
         if again.returncode != 0:
             raise RestoreFailed(
                 [

@@ -7,7 +7,13 @@ import os
 import sys
 import threading
 
-from ..environment import InvalidEnvironment, RestoreFailed, RestoreSettings, restore
+from ..environment import (
+    InvalidEnvironment,
+    RestoreCancelled,
+    RestoreFailed,
+    RestoreSettings,
+    restore,
+)
 from ..files.job import FilesError, JobFiles
 from .client import SidecarClient, SidecarError, SidecarRejected
 from .events import EventLog
@@ -190,7 +196,10 @@ class Runner:
             return sys.executable
         try:
             settings = RestoreSettings.from_options(spec.get("restore"))
-            restored = restore(captured, settings, self.say)
+            restored = restore(captured, settings, self.say, cancelled=self._cancel.is_set)
+        except RestoreCancelled:
+            self.say("warning", CANCELLED_REASON)
+            return Outcome("cancelled", CANCELLED_REASON)
         except (RestoreFailed, InvalidEnvironment, ValueError) as error:
             reason = str(error)
             if isinstance(error, InvalidEnvironment):

@@ -225,3 +225,14 @@ def test_settings_come_from_the_payload_then_the_environment():
     assert settings.index.uv_args() == ["--index", "https://x.example/simple"]
     with pytest.raises(ValueError, match="on_unavailable"):
         RestoreSettings.from_options({"on_unavailable": "ignore"}, environ={})
+
+
+def test_a_cpu_build_the_image_lacks_comes_from_the_index_as_its_default_build():
+    env = parse_environment(captured(("torch", "2.2.0+cpu"), ("torchvision", "0.17.0+cpu")))
+    plan = plan_restore(env, base(torchvision="0.17.0"), "3.11.9")
+    assert [p.requirement() for p in plan.install] == ["torch==2.2.0"]
+    assert [(s.captured, s.kept) for s in plan.substitutions] == [
+        ("torch 2.2.0+cpu", "torch 2.2.0"),
+        ("torchvision 0.17.0+cpu", "torchvision 0.17.0"),
+    ]
+    assert "index's build" in plan.substitutions[0].why

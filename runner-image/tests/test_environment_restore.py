@@ -247,3 +247,44 @@ def test_invalid_names_are_refused_before_any_install(tmp_path):
     odd = dict(ENV, packages=[{"name": "--index-url=http://x", "version": "1.0"}])
     with pytest.raises(RestoreFailed, match="--index-url=http://x 1.0: not a valid name"):
         restore(odd, RestoreSettings(cache_dir=str(tmp_path)), lambda *_: None)
+
+
+SUBSTITUTION = textwrap.dedent(
+    """
+    import json, sys
+    from nbqueue.environment import RestoreSettings, restore
+    said = []
+    r = restore(json.loads(sys.argv[1]), RestoreSettings(cache_dir=sys.argv[2]),
+                lambda level, message: said.append(message))
+    print(json.dumps({"restored": r.metadata(), "said": said}))
+    """
+)
+
+
+def test_the_images_gpu_build_is_kept_and_recorded(tmp_path):
+    # An "image" whose torch is a CUDA build: a site-packages directory with its metadata.
+    image = tmp_path / "image" / "site-packages"
+    info = image / "torch-2.3.0+cu121.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: torch\nVersion: 2.3.0+cu121\n")
+    env = dict(ENV, packages=[{"name": "torch", "version": "2.3.0+cpu"}])
+    done = subprocess.run(
+        [sys.executable, "-c", SUBSTITUTION, json.dumps(env), str(tmp_path / "envs")],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=os.pathsep.join([str(RUNNER_IMAGE), str(image)])),
+        check=True,
+    )
+    result = json.loads(done.stdout)
+    assert result["restored"]["installed"] == []
+    assert result["restored"]["substitutions"] == [
+        {
+            "captured": "torch 2.3.0+cpu",
+            "kept": "torch 2.3.0+cu121",
+            "why": "the image's GPU build of the same version",
+        }
+    ]
+    assert (
+        "Environment: using torch 2.3.0+cu121 for torch 2.3.0+cpu "
+        "(the image's GPU build of the same version)." in result["said"]
+    )

@@ -39,6 +39,24 @@ def _image_has_cuda_runtime(base: dict[str, tuple[str, str]]) -> bool:
     return any(CUDA_RUNTIME.match(key) for key in base)
 
 
+def index_build(package: Package) -> tuple[Package, Substitution] | None:
+    """For a captured `+cpu` build of a GPU project the image lacks: the index's build of the same
+    version instead (a `+cpu` label is never on PyPI, whose Linux wheels are the CUDA builds)."""
+    if package.key not in LABELLED_GPU_PROJECTS or local_label(package.version) != "cpu":
+        return None
+    if package.url or package.vcs:
+        return None
+    public = public_version(package.version)
+    return (
+        Package(package.name, public),
+        Substitution(
+            f"{package.name} {package.version}",
+            f"{package.name} {public}",
+            "the package index's build of the same version (CUDA on Linux)",
+        ),
+    )
+
+
 def gpu_substitute(package: Package, base: dict[str, tuple[str, str]]) -> Substitution | None:
     """The image's GPU build to keep instead of `package`, or None.
 

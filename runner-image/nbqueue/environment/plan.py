@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .gpu import Substitution, gpu_substitute
+from .gpu import Substitution, gpu_substitute, index_build
 from .spec import EXCLUDED, CapturedEnvironment, Package
 
 # PEP 508 names and PEP 440 versions (local labels and epochs included), loosely.
@@ -89,5 +89,11 @@ def plan_restore(
         if package.local_path:
             plan.problems.append(local_path_problem(package))
             continue
+        from_index = index_build(package)
+        if from_index is not None:
+            package, substitution = from_index
+            plan.substitutions.append(substitution)
+            if base.get(package.key, ("", ""))[1] == package.version:
+                continue  # the image has that very build
         plan.install.append(package)
     return plan

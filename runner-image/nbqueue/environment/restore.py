@@ -305,13 +305,13 @@ def _from_cache(cache: EnvironmentCache, key: str, started: float, report: Repor
         f"top of the image), ready in {restored.seconds:.2f} s.",
     )
     for item in restored.substitutions:
-        report("info", f"Environment: kept {item['kept']} for {item['captured']} ({item['why']}).")
+        report("info", f"Environment: using {item['kept']} for {item['captured']} ({item['why']}).")
     return restored
 
 
 def _notes(substitutions: list[Substitution], skipped: list[Problem]) -> list[tuple[str, str]]:
     lines = [
-        ("info", f"Environment: kept {s.kept} for {s.captured} ({s.why}).") for s in substitutions
+        ("info", f"Environment: using {s.kept} for {s.captured} ({s.why}).") for s in substitutions
     ]
     lines += [("warning", f"Environment: skipped {p.line()}") for p in skipped]
     return lines

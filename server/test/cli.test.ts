@@ -1,4 +1,3 @@
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { JobView } from '../src/jobs/types';
@@ -8,26 +7,9 @@ import {
   startTestSidecar,
   TestSidecar,
   tmpDir,
-  waitFor
+  waitFor,
+  cli
 } from './helpers';
-
-const BIN = path.join(__dirname, '..', 'bin', 'nbqueue.js');
-
-function cli(
-  args: string[],
-  env: Record<string, string>
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise(resolve => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, ...env }
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', d => (stdout += d));
-    child.stderr.on('data', d => (stderr += d));
-    child.on('close', code => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
 describe('nbqueue CLI against a real sidecar', () => {
   let s: TestSidecar;

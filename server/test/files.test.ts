@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'child_process';
+import { execFileSync } from 'child_process';
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -12,10 +12,10 @@ import {
   startTestSidecar,
   TestSidecar,
   tmpDir,
-  waitFor
+  waitFor,
+  cli
 } from './helpers';
 
-const BIN = path.join(__dirname, '..', 'bin', 'nbqueue.js');
 const BOB = 'bob-token-0123456789abcdef';
 
 /** The notebook's directory as a bundle, built by the runner package's own code. */
@@ -59,22 +59,6 @@ async function upload(
     status: res.status,
     body: (await res.json()) as Record<string, unknown>
   };
-}
-
-function cli(
-  args: string[],
-  env: Record<string, string>
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise(resolve => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, ...env }
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', d => (stdout += d));
-    child.stderr.on('data', d => (stderr += d));
-    child.on('close', c => resolve({ code: c ?? -1, stdout, stderr }));
-  });
 }
 
 async function finished(s: TestSidecar, id: string): Promise<JobView> {

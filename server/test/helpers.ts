@@ -1,3 +1,4 @@
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -148,4 +149,23 @@ export function notebook(
     },
     cells
   };
+}
+
+const CLI_BIN = path.join(__dirname, '..', 'bin', 'nbqueue.js');
+
+/** Runs the real `nbqueue` CLI (needs `npm run build -w server`) with extra environment. */
+export function cli(
+  args: string[],
+  env: Record<string, string>
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise(resolve => {
+    const child = spawn(process.execPath, [CLI_BIN, ...args], {
+      env: { ...process.env, ...env }
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', d => (stdout += d));
+    child.stderr.on('data', d => (stderr += d));
+    child.on('close', c => resolve({ code: c ?? -1, stdout, stderr }));
+  });
 }

@@ -7,7 +7,7 @@ export PATH="$PWD/.venv/bin:$PATH" PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 OUT="${NBQUEUE_TEST_OUT:-test-results}"
 rm -rf "$OUT" && mkdir -p "$OUT"
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(lint server labextension runner ui k8s)
+[ ${#suites[@]} -eq 0 ] && suites=(lint server labextension runner ui k8s hub)
 
 passed=0
 failed=0
@@ -58,6 +58,16 @@ PY
       line=$(bash ui-tests/run.sh 2>&1 | tee "$OUT/ui-tests.log" | tail -n 1)
       tail -n 40 "$OUT/ui-tests.log"
       if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then count galata "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"; else count galata 0 1; fi
+      ;;
+    hub)
+      # A real JupyterHub with configurable-http-proxy, running deploy/jupyterhub: the jest
+      # tests (REST, sockets, isolation, tokens) and the browser test through the hub's login.
+      (cd server && npx jest -c test/hub/jest.config.js --ci --json --outputFile="$PWD/../$OUT/hub.json" 2>&1 | tail -n 60)
+      read -r p f < <(jest_counts hub)
+      count "jest hub" "$p" "$f"
+      line=$(bash ui-tests/hub/run.sh 2>&1 | tee "$OUT/hub-ui-tests.log" | tail -n 1)
+      tail -n 40 "$OUT/hub-ui-tests.log"
+      if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then count "galata hub" "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"; else count "galata hub" 0 1; fi
       ;;
     k8s)
       # A real control plane (etcd, kube-apiserver, controller manager, scheduler, kwok) built

@@ -3,8 +3,13 @@ module.exports = {
   preset: 'ts-jest',
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
-  // The Kubernetes suite needs a control plane: its own config (test/k8s/jest.config.js).
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/k8s/'],
+  // The Kubernetes suite needs a control plane: its own config (test/k8s/jest.config.js);
+  // the hub suite a real JupyterHub and the built sidecar (test/hub/jest.config.js).
+  testPathIgnorePatterns: [
+    '/node_modules/',
+    '<rootDir>/test/k8s/',
+    '<rootDir>/test/hub/'
+  ],
   testTimeout: 60000,
   transform: {
     '^.+\\.ts$': [

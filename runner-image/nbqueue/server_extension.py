@@ -87,10 +87,27 @@ def find_connection(env: Mapping[str, str]) -> dict | None:
     return {"url": url, "token": token}
 
 
+def browser_url(connection: dict, env: Mapping[str, str], base_url: str) -> dict:
+    """The sidecar as the browser reaches it, when that differs from its own URL.
+
+    `NBQUEUE_BROWSER_URL`: a URL, or a path under the Jupyter server's base URL, such as
+    `proxy/8765` behind jupyter-server-proxy (Binder, where the browser reaches nothing but
+    the Jupyter server).
+    """
+    target = env.get("NBQUEUE_BROWSER_URL")
+    if not target or connection.get("mode") == "hub":
+        return connection
+    if "://" not in target:
+        target = url_path_join(base_url, target)
+    return {**connection, "url": target.rstrip("/")}
+
+
 class ConnectionHandler(APIHandler):
     @web.authenticated
     def get(self) -> None:
         connection = find_connection(os.environ)
+        if connection is not None:
+            connection = browser_url(connection, os.environ, self.base_url)
         if connection is None:
             self.set_status(503)
             self.finish(json.dumps(SIDECAR_NOT_FOUND))

@@ -236,3 +236,15 @@ def test_a_cpu_build_the_image_lacks_comes_from_the_index_as_its_default_build()
         ("torchvision 0.17.0+cpu", "torchvision 0.17.0"),
     ]
     assert "index's build" in plan.substitutions[0].why
+
+
+def test_what_the_operator_excludes_is_neither_installed_nor_hashed():
+    env = parse_environment(captured(("six", "1.16.0"), ("jupyterlab", "4.2.0")))
+    plan = plan_restore(env, {}, "3.11.9", exclude=frozenset({"jupyterlab"}))
+    assert [p.key for p in plan.install] == ["six"]
+    alone = parse_environment(captured(("six", "1.16.0")))
+    assert environment_hash(env, exclude=frozenset({"jupyterlab"})) == environment_hash(
+        alone, exclude=frozenset({"jupyterlab"})
+    )
+    settings = RestoreSettings.from_options({"exclude": ["JupyterLab", "jupyter_server"]}, {})
+    assert settings.exclude == frozenset({"jupyterlab", "jupyter-server"})

@@ -110,6 +110,7 @@ describe('the captured environment in a submit', () => {
         installer: 'auto',
         on_unavailable: 'fail',
         extra_index_urls: [],
+        exclude: [],
         lock_timeout_seconds: 3600
       }
     });

@@ -51,10 +51,13 @@ def local_path_problem(package: Package) -> Problem:
 
 
 def plan_restore(
-    env: CapturedEnvironment, base: dict[str, tuple[str, str]], image_python: str
+    env: CapturedEnvironment,
+    base: dict[str, tuple[str, str]],
+    image_python: str,
+    exclude: frozenset[str] = frozenset(),
 ) -> Plan:
     """`base`: canonical name -> (name, version) of the image's distributions; `image_python`:
-    its version ("3.11.9")."""
+    its version ("3.11.9"); `exclude`: canonical names the operator never restores."""
     plan = Plan()
     image_minor = ".".join(image_python.split(".")[:2])
     if env.python_minor != image_minor:
@@ -66,7 +69,7 @@ def plan_restore(
             )
         )
     for package in env.packages:
-        if package.key in EXCLUDED:
+        if package.key in EXCLUDED or package.key in exclude:
             continue
         if not VALID_NAME.match(package.name) or not VALID_VERSION.match(package.version):
             plan.problems.append(

@@ -45,6 +45,8 @@ class RestoreSettings:
     lock_timeout: float = 3600.0
     #: explicit uv binary (NBQUEUE_UV); else the uv package's or the one on PATH
     uv_path: str | None = None
+    #: canonical names never restored (the image's, if any, is used)
+    exclude: frozenset[str] = frozenset()
 
     @classmethod
     def from_options(cls, options: dict | None, environ=os.environ) -> RestoreSettings:
@@ -64,6 +66,7 @@ class RestoreSettings:
             index=IndexSettings(options.get("index_url") or None, tuple(extra)),
             lock_timeout=float(options.get("lock_timeout_seconds") or 3600),
             uv_path=environ.get("NBQUEUE_UV") or None,
+            exclude=frozenset(canonical_name(n) for n in options.get("exclude") or ()),
         )
 
 
@@ -138,6 +141,7 @@ def base_fingerprint(
         "packages": sorted(f"{key}=={v}" for key, (_, v) in packages.items()),
         "on_unavailable": settings.on_unavailable,
         "index": [settings.index.index_url, list(settings.index.extra_index_urls)],
+        "exclude": sorted(settings.exclude),
     }
 
 
@@ -167,14 +171,14 @@ def restore(
     env = captured if isinstance(captured, CapturedEnvironment) else parse_environment(captured)
     site_dirs = image_site_dirs()
     base = image_packages(site_dirs)
-    key = environment_hash(env, base_fingerprint(site_dirs, base, settings))
+    key = environment_hash(env, base_fingerprint(site_dirs, base, settings), settings.exclude)
     cache = EnvironmentCache(settings.cache_dir)
 
     hit = _from_cache(cache, key, started, report)
     if hit is not None:
         return hit
 
-    plan = plan_restore(env, base, platform.python_version())
+    plan = plan_restore(env, base, platform.python_version(), settings.exclude)
     skip = settings.on_unavailable == "skip"
     if plan.problems and not skip:
         raise RestoreFailed(plan.problems)

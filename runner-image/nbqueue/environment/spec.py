@@ -143,21 +143,23 @@ def parse_environment(data: dict) -> CapturedEnvironment:
     )
 
 
-def normalised(env: CapturedEnvironment) -> dict:
+def normalised(env: CapturedEnvironment, exclude: frozenset[str] = frozenset()) -> dict:
     """The part of a capture that decides what gets installed, in a canonical form."""
     return {
         "python": env.python_minor,
         "packages": [
             [p.key, p.version, p.source(), p.editable]
             for p in env.packages
-            if p.key not in EXCLUDED
+            if p.key not in EXCLUDED and p.key not in exclude
         ],
     }
 
 
-def environment_hash(env: CapturedEnvironment, base: dict | None = None) -> str:
+def environment_hash(
+    env: CapturedEnvironment, base: dict | None = None, exclude: frozenset[str] = frozenset()
+) -> str:
     """sha256 of the normalised capture plus what it is restored on top of (`base`: the image's
     interpreter and packages, the restore policy), so a new image never reuses a stale venv."""
-    document = {"captured": normalised(env), "base": base or {}}
+    document = {"captured": normalised(env, exclude), "base": base or {}}
     text = json.dumps(document, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()

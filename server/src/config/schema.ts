@@ -150,6 +150,8 @@ export const configSchema = z
         on_unavailable: z.enum(['fail', 'skip']).default('fail'),
         index_url: z.string().url().optional(),
         extra_index_urls: z.array(z.string().url()).default([]),
+        /** Packages never restored (the image's copy, if any, is used), e.g. jupyterlab. */
+        exclude: z.array(z.string().min(1)).default([]),
         /** Seconds a job waits for another one building the same environment. */
         lock_timeout_seconds: z.number().positive().default(3600)
       })

@@ -41,8 +41,8 @@ def direct(dist):
 packages, seen = [], set()
 for dist in md.distributions():
     name = dist.metadata["Name"]
-    if not name:
-        continue
+    if not name or not dist.version:
+        continue  # broken metadata: nothing an installer could use
     key = re.sub(r"[-_.]+", "-", name).lower()
     if key in seen:
         continue

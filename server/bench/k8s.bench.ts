@@ -1,0 +1,237 @@
+/**
+ * `make bench`: the Kubernetes backend on the test control plane (k8s/controlplane, started by
+ * test/k8s/global-setup.js), with the sidecar as a process holding only rbac.yaml's rights.
+ * Run through the k8s jest project, which brings the harness (the command is in .ci/bench.sh).
+ * Measures: submit (admission) -> Job created (seen by a watch), Job created -> runner connected
+ * (the harness runs the real runner when kwok reports the pod Running), and the watch load of
+ * 200 running Jobs (sidecar CPU and memory idle, and while all 200 pods end at once).
+ */
+import * as fs from 'fs';
+import * as https from 'https';
+import * as path from 'path';
+import { code, notebook, tmpDir, waitFor } from '../test/helpers';
+import {
+  Cluster,
+  JOBS_NS,
+  OWNED,
+  Obj,
+  RunnerHarness,
+  SidecarProcess,
+  freePort,
+  terminated
+} from '../test/k8s/harness';
+
+const cluster = new Cluster();
+const SAMPLES = Number(process.env.BENCH_K8S_SAMPLES ?? 16);
+const LOAD_JOBS = Number(process.env.BENCH_K8S_JOBS ?? 200);
+
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+const out = (line: string): boolean => process.stdout.write(`${line}\n`);
+
+/** A watch of nbqueue's Jobs and pods in the job namespace: when each Job appeared, when each pod ran. */
+class Watcher {
+  readonly jobAdded = new Map<string, number>();
+  readonly podRunning = new Map<string, number>();
+
+  private readonly reqs: Array<{ destroy(): void }> = [];
+
+  start(resource: 'jobs' | 'pods'): void {
+    const base =
+      resource === 'jobs'
+        ? `/apis/batch/v1/namespaces/${JOBS_NS}/jobs`
+        : `/api/v1/namespaces/${JOBS_NS}/pods`;
+    const url = new URL(
+      `${base}?watch=1&labelSelector=${encodeURIComponent(OWNED)}`,
+      cluster.env.K8S_SERVER
+    );
+    const req = https.get(
+      url,
+      {
+        ca: fs.readFileSync(cluster.env.K8S_CA),
+        headers: { authorization: `Bearer ${cluster.env.K8S_TOKEN}` }
+      },
+      res => {
+        let buf = '';
+        res.on('data', chunk => {
+          buf += chunk;
+          let nl;
+          while ((nl = buf.indexOf('\n')) >= 0) {
+            const line = buf.slice(0, nl);
+            buf = buf.slice(nl + 1);
+            if (!line.trim()) continue;
+
+            const ev = JSON.parse(line) as { type: string; object: Obj };
+            const id = ev.object.metadata?.labels?.['nbqueue.io/job-id'];
+            if (resource === 'jobs' && ev.type === 'ADDED' && id)
+              this.jobAdded.set(id, Date.now());
+            if (
+              resource === 'pods' &&
+              id &&
+              ev.object.status?.phase === 'Running' &&
+              !this.podRunning.has(id)
+            )
+              this.podRunning.set(id, Date.now());
+          }
+        });
+      }
+    );
+    this.reqs.push(req);
+  }
+
+  stop(): void {
+    for (const r of this.reqs) r.destroy();
+  }
+}
+
+/** CPU seconds (user + system) and RSS of a process, from /proc. */
+function usage(pid: number): { cpu: number; rssMb: number } {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+  return { cpu: ticks / 100, rssMb: rss };
+}
+
+test('kubernetes backend figures', async () => {
+  await cluster.clean();
+  const gates = tmpDir('nbq-bench-k8s-');
+  const sidecar = new SidecarProcess(await freePort(), {}, [
+    { name: 'gpu-1', cpus: 8, gpus: 1, memory: '32Gi', capacity: 100 },
+    {
+      name: 'tiny',
+      cpus: 0.05,
+      gpus: 0,
+      memory: '64Mi',
+      capacity: 1000,
+      kubernetes: {
+        node_selector: { 'nbqueue.io/pool': 'cpu' },
+        tolerations: []
+      }
+    }
+  ]);
+  await sidecar.start();
+  const pid = sidecar.child?.pid as number;
+  const harness = new RunnerHarness(cluster);
+  const watcher = new Watcher();
+  watcher.start('jobs');
+  watcher.start('pods');
+  try {
+    const startup = process.env.NBQUEUE_K8S_STARTUP_MS;
+    if (startup)
+      out(
+        `control plane start (etcd, apiserver, kcm, scheduler, kwok, 4 nodes Ready): ${(Number(startup) / 1000).toFixed(1)} s`
+      );
+
+    // 1. Admission -> Job created, and Job created -> runner connected, one job at a time.
+    harness.start();
+    const toJob: number[] = [];
+    const toRunner: number[] = [];
+    const toPod: number[] = [];
+    for (let i = 0; i < SAMPLES; i++) {
+      const gate = path.join(gates, `g${i}`);
+      fs.writeFileSync(gate, '');
+      const t0 = Date.now();
+      const res = await sidecar.api('POST', '/api/jobs', {
+        profile: 'gpu-1',
+        name: `bench-${i}`,
+        notebook: notebook([code('print("hi")')])
+      });
+      const id = res.body.id as string;
+      await waitFor(() => watcher.jobAdded.get(id), 'Job created', 30000, 2);
+      const created = watcher.jobAdded.get(id) as number;
+      toJob.push(created - t0);
+      await waitFor(
+        async () => (await sidecar.job(id)).state !== 'starting',
+        'runner connected',
+        60000,
+        20
+      );
+      toRunner.push(Date.now() - created);
+      toPod.push((watcher.podRunning.get(id) ?? NaN) - created);
+      await waitFor(
+        async () =>
+          ['succeeded', 'failed'].includes((await sidecar.job(id)).state),
+        'job end',
+        60000,
+        50
+      );
+    }
+    await harness.stop();
+    out(
+      `submit (admission) -> Job created, ${SAMPLES} jobs: p50 ${pct(toJob, 50)} ms, max ${Math.max(...toJob)} ms`
+    );
+    out(
+      `Job created -> pod Running (job controller, scheduler, kwok): p50 ${pct(toPod, 50)} ms, max ${Math.max(...toPod)} ms`
+    );
+    out(
+      `Job created -> runner connected (pod scheduled, kwok Running, harness starts the runner, first event): p50 ${pct(toRunner, 50)} ms, max ${Math.max(...toRunner)} ms`
+    );
+
+    // 2. Watch load: LOAD_JOBS running Jobs (no runners: pods held Running by kwok).
+    await cluster.clean();
+    const ids: string[] = [];
+    const tSubmit = Date.now();
+    for (let i = 0; i < LOAD_JOBS; i++) {
+      const res = await sidecar.api('POST', '/api/jobs', {
+        profile: 'tiny',
+        name: `load-${i}`,
+        notebook: notebook([code('pass')])
+      });
+      ids.push(res.body.id);
+    }
+    await waitFor(
+      async () =>
+        (await cluster.pods()).filter(p => p.status?.phase === 'Running')
+          .length === LOAD_JOBS,
+      `${LOAD_JOBS} running pods`,
+      300000,
+      500
+    );
+    out(
+      `${LOAD_JOBS} Jobs submitted and their pods Running in ${((Date.now() - tSubmit) / 1000).toFixed(1)} s`
+    );
+    const idleStart = usage(pid);
+    const idleSeconds = 20;
+    await new Promise(r => setTimeout(r, idleSeconds * 1000));
+    const idleEnd = usage(pid);
+    out(
+      `sidecar with ${LOAD_JOBS} running Jobs, idle ${idleSeconds} s: CPU ${((100 * (idleEnd.cpu - idleStart.cpu)) / idleSeconds).toFixed(1)} %, RSS ${idleEnd.rssMb.toFixed(0)} MB`
+    );
+
+    // Every pod ends at once: the sidecar sees each through its watches and ends its job.
+    const pods = await cluster.pods();
+    const churnStart = usage(pid);
+    const t1 = Date.now();
+    await Promise.all(
+      pods.map(p =>
+        cluster.patchPodStatus(p.metadata.name, terminated(p, 0, 'Completed'))
+      )
+    );
+    await waitFor(
+      async () => {
+        const list = (
+          await sidecar.api('GET', '/api/jobs?state=starting,running')
+        ).body.jobs as Obj[];
+        return list.length === 0;
+      },
+      'every job ended',
+      300000,
+      200
+    );
+    const seconds = (Date.now() - t1) / 1000;
+    const churnEnd = usage(pid);
+    out(
+      `all ${LOAD_JOBS} pods end at once: the sidecar saw each and ended every job in ${seconds.toFixed(1)} s (${(LOAD_JOBS / seconds).toFixed(0)} pod updates/s end to end); its CPU meanwhile ${(churnEnd.cpu - churnStart.cpu).toFixed(2)} s, RSS ${churnEnd.rssMb.toFixed(0)} MB`
+    );
+    expect(toJob).toHaveLength(SAMPLES);
+  } finally {
+    watcher.stop();
+    await harness.stop().catch(() => undefined);
+    await sidecar.stop();
+    await cluster.clean().catch(() => undefined);
+  }
+}, 900000);

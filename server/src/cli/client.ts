@@ -99,7 +99,11 @@ export class Client {
   }
 
   socket(): Socket {
-    return io(this.conn.url, {
+    // A sidecar under a path (a JupyterHub service: .../services/nbqueue) answers socket.io
+    // below it; given to io() as is, the path would be taken for a namespace.
+    const target = new URL(this.conn.url);
+    return io(target.origin, {
+      path: `${target.pathname.replace(/\/+$/, '')}/socket.io`,
       auth: { token: this.conn.token },
       transports: ['websocket']
     });

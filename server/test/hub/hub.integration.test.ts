@@ -6,7 +6,9 @@
  */
 import { io, Socket } from 'socket.io-client';
 import type { JobView } from '../../src/jobs/types';
-import { code, notebook, waitFor } from '../helpers';
+import * as fs from 'fs';
+import * as path from 'path';
+import { cli, code, notebook, tmpDir, waitFor } from '../helpers';
 import { Hub, startHub } from './hubHarness';
 
 jest.setTimeout(180000);
@@ -133,6 +135,33 @@ describe('identity from the hub', () => {
       expect(await connected(socket)).toBe('unauthorized');
       socket.close();
     }
+  });
+});
+
+describe('the nbqueue CLI through the hub', () => {
+  it('submits and follows a job with a hub token, and is refused without one', async () => {
+    const file = path.join(tmpDir(), 'cli.ipynb');
+    fs.writeFileSync(
+      file,
+      JSON.stringify(notebook([code('print("from the cli")')]))
+    );
+    const env = {
+      NBQUEUE_URL: `http://127.0.0.1:${HUB_PORT}/services/nbqueue`,
+      NBQUEUE_TOKEN: tokens.alice
+    };
+    const run = await cli(
+      ['submit', file, '--profile', 'cpu', '--follow'],
+      env
+    );
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/succeeded/);
+    expect(run.stdout).toContain('from the cli');
+    const refused = await cli(['jobs'], {
+      ...env,
+      NBQUEUE_TOKEN: 'forged-0123456789abcdef'
+    });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/JupyterHub token/);
   });
 });
 

@@ -5,67 +5,16 @@
  * them on one page.
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
-import type {
-  APIRequestContext,
-  ConsoleMessage,
-  Locator
-} from '@playwright/test';
+import type { ConsoleMessage, Locator } from '@playwright/test';
 import * as fs from 'fs';
-import * as path from 'path';
+import { api, IJob, notebookOf, shot } from './sidecar';
 
-const SHOTS = path.resolve(__dirname, '../test-results');
-const MIME = 'application/vnd.nbqueue.metrics+json';
-
-interface IJob {
-  id: string;
-  name: string;
-  state: string;
-  notebook_path: string | null;
-}
-
-/** The sidecar start-servers.sh launched, from its state file. */
-function sidecar(): { url: string; token: string } {
-  const stateFile = process.env.NBQUEUE_STATE_FILE;
-  if (!stateFile) {
-    throw new Error(
-      'NBQUEUE_STATE_FILE is not set: run through playwright.config.js'
-    );
-  }
-  const { url, token } = JSON.parse(fs.readFileSync(stateFile, 'utf-8'));
-  return { url: url.replace(/\/$/, ''), token };
-}
-
-async function api<T>(request: APIRequestContext, route: string): Promise<T> {
-  const { url, token } = sidecar();
-  const response = await request.get(`${url}${route}`, {
-    headers: { Authorization: `Bearer ${token}` }
-  });
-  expect(response.ok(), `GET ${route}: ${response.status()}`).toBeTruthy();
-  return (await response.json()) as T;
-}
-
-/** A notebook of code cells (with ids: the live writer matches cells by id). */
+/** A notebook of code cells, as the text of an .ipynb file. */
 function notebook(cells: string[], parametersCell?: number): string {
-  return JSON.stringify({
-    nbformat: 4,
-    nbformat_minor: 5,
-    metadata: {
-      kernelspec: {
-        name: 'python3',
-        display_name: 'Python 3',
-        language: 'python'
-      }
-    },
-    cells: cells.map((source, index) => ({
-      id: `cell-${index}`,
-      cell_type: 'code',
-      metadata: index === parametersCell ? { tags: ['parameters'] } : {},
-      execution_count: null,
-      outputs: [],
-      source
-    }))
-  });
+  return JSON.stringify(notebookOf(cells, parametersCell));
 }
+
+const MIME = 'application/vnd.nbqueue.metrics+json';
 
 /** Upload a notebook, open it and wait for its kernel. */
 async function openNotebook(
@@ -109,15 +58,6 @@ async function plotlyPoints(chartGroup: Locator): Promise<number> {
     .evaluate(
       node => (node as unknown as { data: { y: unknown[] }[] }).data[0].y.length
     );
-}
-
-async function shot(
-  page: IJupyterLabPageFixture,
-  name: string,
-  focus?: Locator
-): Promise<void> {
-  await focus?.scrollIntoViewIfNeeded();
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
 }
 
 test.describe('Metrics charts', () => {
@@ -207,12 +147,15 @@ test.describe('Metrics charts', () => {
     page,
     tmpPath
   }) => {
+    // Long enough (12 s) to be seen growing on a busy machine too.
+    const STEPS = 60;
+    const TOTAL = 2 * STEPS + 1; // loss and acc per step, and a last NaN
     const source = [
       'import time',
       'import nbqueue',
-      'for step in range(25):',
+      `for step in range(${STEPS}):`,
       '    nbqueue.log_metric("train/loss", 1.0 / (step + 1))',
-      '    nbqueue.log_metric("train/acc", step / 25, step=step)',
+      `    nbqueue.log_metric("train/acc", step / ${STEPS}, step=step)`,
       '    time.sleep(0.2)',
       'nbqueue.log_metric("train/loss", float("nan"))'
     ].join('\n');
@@ -227,11 +170,11 @@ test.describe('Metrics charts', () => {
     await expect.poll(() => points(train)).toBeGreaterThan(0);
     const first = await points(train);
     await expect.poll(() => points(train)).toBeGreaterThan(first + 4);
-    expect(await points(train)).toBeLessThan(51);
+    expect(await points(train)).toBeLessThan(TOTAL);
     await shot(page, 'metrics-03-interactive-live', train);
 
     await running;
-    await expect.poll(() => points(train)).toBe(51);
+    await expect.poll(() => points(train)).toBe(TOTAL);
   });
 
   test('a submitted job: the chart grows live in the open notebook, and shows in the result', async ({

@@ -16,6 +16,8 @@ export interface IJob {
   name: string;
   owner: string;
   state: string;
+  reason: string | null;
+  parameters: Record<string, unknown>;
   profile: string;
   queue: string;
   priority: string;

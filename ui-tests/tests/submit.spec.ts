@@ -5,11 +5,11 @@
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { APIRequestContext, Locator } from '@playwright/test';
-import * as fs from 'fs';
 import * as path from 'path';
 
+import { api, IJob, shot, sidecar } from './sidecar';
+
 const DEMO = path.resolve(__dirname, '../../examples/demo.ipynb');
-const SHOTS = path.resolve(__dirname, '../test-results');
 
 // Cell indexes in examples/demo.ipynb.
 const SETUP_CELL = 2; // prints "starting on <host>" at once
@@ -18,41 +18,6 @@ const PLOT_CELL = 6; // the last cell: loss curve and a final print
 
 // A few seconds of training leave ample time to see outputs while it runs.
 const STEPS = 8;
-
-interface ISidecar {
-  url: string;
-  token: string;
-}
-
-interface IJob {
-  id: string;
-  name: string;
-  state: string;
-  reason: string | null;
-  notebook_path: string | null;
-  parameters: Record<string, unknown>;
-}
-
-/** The sidecar start-servers.sh launched, from its state file. */
-function sidecar(): ISidecar {
-  const stateFile = process.env.NBQUEUE_STATE_FILE;
-  if (!stateFile) {
-    throw new Error(
-      'NBQUEUE_STATE_FILE is not set: run through playwright.config.js'
-    );
-  }
-  const { url, token } = JSON.parse(fs.readFileSync(stateFile, 'utf-8'));
-  return { url: url.replace(/\/$/, ''), token };
-}
-
-async function api<T>(request: APIRequestContext, route: string): Promise<T> {
-  const { url, token } = sidecar();
-  const response = await request.get(`${url}${route}`, {
-    headers: { Authorization: `Bearer ${token}` }
-  });
-  expect(response.ok(), `GET ${route}: ${response.status()}`).toBeTruthy();
-  return (await response.json()) as T;
-}
 
 /** Cancel a job this test no longer needs (409: it has already ended). */
 async function cancel(request: APIRequestContext, id: string): Promise<void> {
@@ -69,16 +34,6 @@ async function jobsOf(
 ): Promise<IJob[]> {
   const { jobs } = await api<{ jobs: IJob[] }>(request, '/api/jobs');
   return jobs.filter(job => job.notebook_path === notebookPath);
-}
-
-/** A screenshot kept with the test results, `focus` scrolled into view first. */
-async function shot(
-  page: IJupyterLabPageFixture,
-  name: string,
-  focus?: Locator
-): Promise<void> {
-  await focus?.scrollIntoViewIfNeeded();
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
 }
 
 /** Upload the demo into the test's folder, open it and wait for its kernel. */

@@ -16,89 +16,12 @@ const { spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { io } = require('socket.io-client');
 const { parseConfig } = require('../dist/config/load');
 const { startSidecar } = require('../dist/server');
+const { REPO, PYTHON, code, notebook, pct, mb, runJob } = require('./common');
 
-const REPO = path.resolve(__dirname, '..', '..');
-const PYTHON = path.join(REPO, '.venv', 'bin', 'python');
 const N = Number(process.env.BENCH_METRIC_POINTS ?? 500);
 const INGEST = Number(process.env.BENCH_INGEST_POINTS ?? 100000);
-
-const code = (id, source) => ({
-  cell_type: 'code',
-  id,
-  metadata: {},
-  source,
-  outputs: [],
-  execution_count: null
-});
-const notebook = cells => ({
-  nbformat: 4,
-  nbformat_minor: 5,
-  metadata: {
-    kernelspec: {
-      name: 'python3',
-      display_name: 'Python 3',
-      language: 'python'
-    }
-  },
-  cells
-});
-const pct = (sorted, p) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-const mb = bytes => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
-
-/** Submits and resolves when the socket has every event and the job ended. */
-function runJob(s, nb, onEvent) {
-  return new Promise((resolve, reject) => {
-    const socket = io(s.url, {
-      auth: { token: s.token },
-      transports: ['websocket']
-    });
-    let jobId;
-    let last = 0;
-    let ended;
-    const check = () => {
-      if (ended && last >= ended.last_seq) {
-        socket.close();
-        resolve(ended);
-      }
-    };
-    socket.on('connect', async () => {
-      const res = await fetch(`${s.url}/api/jobs`, {
-        method: 'POST',
-        headers: {
-          Authorization: `Bearer ${s.token}`,
-          'Content-Type': 'application/json'
-        },
-        body: JSON.stringify({ profile: 'cpu', notebook: nb, cwd: os.tmpdir() })
-      });
-      const job = await res.json();
-      if (!job.id) return reject(new Error(JSON.stringify(job)));
-      jobId = job.id;
-      socket.emit('subscribe', { job_id: jobId, after: 0 });
-    });
-    socket.on('events', msg => {
-      const now = Date.now();
-      for (const ev of msg.events) {
-        if (ev.seq <= last) continue;
-        last = ev.seq;
-        onEvent?.(ev, now);
-      }
-      check();
-    });
-    socket.on('job', job => {
-      if (
-        job.id === jobId &&
-        ['succeeded', 'failed', 'cancelled'].includes(job.state)
-      ) {
-        ended = job;
-        check();
-      }
-    });
-  });
-}
 
 function overhead() {
   const script = `
@@ -155,7 +78,7 @@ async function main() {
   try {
     // 1. Latency.
     const latencies = [];
-    let job = await runJob(
+    let { job } = await runJob(
       s,
       notebook([
         code(
@@ -185,7 +108,7 @@ async function main() {
     const peak = setInterval(() => {
       rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
     }, 100);
-    job = await runJob(
+    ({ job } = await runJob(
       s,
       notebook([
         code(
@@ -199,7 +122,7 @@ async function main() {
         lastArrival = now;
         count += 1;
       }
-    );
+    ));
     clearInterval(peak);
     const rssAfter = process.memoryUsage().rss;
     if (job.state !== 'succeeded' || count !== INGEST)

@@ -12,14 +12,11 @@ const path = require('path');
 const { parseConfig } = require('../dist/config/load');
 const { startSidecar } = require('../dist/server');
 const { decideAdmissions } = require('../dist/queue/scheduler');
+const { pct, mb } = require('./common');
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 10000);
 const USERS = 50;
 const QUEUES = ['cpu', 'gpu-1', 'gpu-2', 'gpu-8'];
-
-const pct = (sorted, p) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-const mb = bytes => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nbq-bench-queue-'));

@@ -12,102 +12,20 @@ const { spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { io } = require('socket.io-client');
 const { parseConfig } = require('../dist/config/load');
 const { startSidecar } = require('../dist/server');
+const {
+  REPO,
+  PYTHON,
+  code,
+  notebook,
+  pct,
+  median,
+  runJob
+} = require('./common');
 
-const REPO = path.resolve(__dirname, '..', '..');
-const PYTHON = path.join(REPO, '.venv', 'bin', 'python');
 const N = Number(process.env.BENCH_OUTPUTS ?? 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-
-const code = (id, source) => ({
-  cell_type: 'code',
-  id,
-  metadata: {},
-  source,
-  outputs: [],
-  execution_count: null
-});
-const notebook = cells => ({
-  nbformat: 4,
-  nbformat_minor: 5,
-  metadata: {
-    kernelspec: {
-      name: 'python3',
-      display_name: 'Python 3',
-      language: 'python'
-    }
-  },
-  cells
-});
-
-function pct(sorted, p) {
-  return sorted[
-    Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))
-  ];
-}
-const median = xs => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-async function api(s, method, route, body) {
-  const res = await fetch(`${s.url}${route}`, {
-    method,
-    headers: {
-      Authorization: `Bearer ${s.token}`,
-      'Content-Type': 'application/json'
-    },
-    body: body === undefined ? undefined : JSON.stringify(body)
-  });
-  return res.json();
-}
-
-/** Submits and resolves when the socket has every event and the job ended. */
-function runJob(s, nb, onEvent) {
-  return new Promise((resolve, reject) => {
-    const socket = io(s.url, {
-      auth: { token: s.token },
-      transports: ['websocket']
-    });
-    let jobId;
-    let last = 0;
-    let ended;
-    const t0 = performance.now();
-    const check = () => {
-      if (ended && last >= ended.last_seq) {
-        socket.close();
-        resolve({ job: ended, ms: performance.now() - t0 });
-      }
-    };
-    socket.on('connect', async () => {
-      const job = await api(s, 'POST', '/api/jobs', {
-        profile: 'cpu',
-        notebook: nb,
-        cwd: os.tmpdir()
-      });
-      if (!job.id) return reject(new Error(JSON.stringify(job)));
-      jobId = job.id;
-      socket.emit('subscribe', { job_id: jobId, after: 0 });
-    });
-    socket.on('events', msg => {
-      const now = Date.now();
-      for (const ev of msg.events) {
-        if (ev.seq <= last) continue;
-        last = ev.seq;
-        onEvent?.(ev, now);
-      }
-      check();
-    });
-    socket.on('job', job => {
-      if (
-        job.id === jobId &&
-        ['succeeded', 'failed', 'cancelled'].includes(job.state)
-      ) {
-        ended = job;
-        check();
-      }
-    });
-  });
-}
 
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nbq-bench-'));

@@ -2,6 +2,7 @@
  * What the benchmarks share: notebooks built from cell sources, percentiles, REST calls to a
  * sidecar started in the same process, and running one job to its end over socket.io.
  */
+const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { io } = require('socket.io-client');
@@ -100,4 +101,36 @@ function runJob(s, nb, onEvent) {
   });
 }
 
-module.exports = { REPO, PYTHON, code, notebook, pct, median, mb, api, runJob };
+/** A sidecar in this process: local backend, one `cpu` slot, runners from the source tree. */
+async function startBenchSidecar() {
+  const { parseConfig } = require('../dist/config/load');
+  const { startSidecar } = require('../dist/server');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nbq-bench-'));
+  const config = parseConfig({
+    server: { host: '127.0.0.1', port: 0 },
+    backend: {
+      type: 'local',
+      local: { python: PYTHON, log_dir: path.join(dir, 'logs') }
+    },
+    profiles: [{ name: 'cpu', cpus: 1, gpus: 0, memory: '1Gi', capacity: 1 }]
+  });
+  const s = await startSidecar({
+    config,
+    dbPath: path.join(dir, 'bench.db'),
+    runnerEnv: { PYTHONPATH: path.join(REPO, 'runner-image') }
+  });
+  return { dir, s };
+}
+
+module.exports = {
+  startBenchSidecar,
+  REPO,
+  PYTHON,
+  code,
+  notebook,
+  pct,
+  median,
+  mb,
+  api,
+  runJob
+};

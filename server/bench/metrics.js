@@ -13,12 +13,17 @@
  */
 /* global setInterval, clearInterval */
 const { spawnSync } = require('child_process');
-const fs = require('fs');
-const os = require('os');
 const path = require('path');
-const { parseConfig } = require('../dist/config/load');
-const { startSidecar } = require('../dist/server');
-const { REPO, PYTHON, code, notebook, pct, mb, runJob } = require('./common');
+const {
+  REPO,
+  PYTHON,
+  code,
+  notebook,
+  pct,
+  mb,
+  runJob,
+  startBenchSidecar
+} = require('./common');
 
 const N = Number(process.env.BENCH_METRIC_POINTS ?? 500);
 const INGEST = Number(process.env.BENCH_INGEST_POINTS ?? 100000);
@@ -61,20 +66,7 @@ finally:
 }
 
 async function main() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nbq-bench-'));
-  const config = parseConfig({
-    server: { host: '127.0.0.1', port: 0 },
-    backend: {
-      type: 'local',
-      local: { python: PYTHON, log_dir: path.join(dir, 'logs') }
-    },
-    profiles: [{ name: 'cpu', cpus: 1, gpus: 0, memory: '1Gi', capacity: 1 }]
-  });
-  const s = await startSidecar({
-    config,
-    dbPath: path.join(dir, 'bench.db'),
-    runnerEnv: { PYTHONPATH: path.join(REPO, 'runner-image') }
-  });
+  const { s } = await startBenchSidecar();
   try {
     // 1. Latency.
     const latencies = [];

@@ -10,38 +10,22 @@
  */
 const { spawnSync } = require('child_process');
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
-const { parseConfig } = require('../dist/config/load');
-const { startSidecar } = require('../dist/server');
 const {
-  REPO,
   PYTHON,
   code,
   notebook,
   pct,
   median,
-  runJob
+  runJob,
+  startBenchSidecar
 } = require('./common');
 
 const N = Number(process.env.BENCH_OUTPUTS ?? 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
 async function main() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nbq-bench-'));
-  const config = parseConfig({
-    server: { host: '127.0.0.1', port: 0 },
-    backend: {
-      type: 'local',
-      local: { python: PYTHON, log_dir: path.join(dir, 'logs') }
-    },
-    profiles: [{ name: 'cpu', cpus: 1, gpus: 0, memory: '1Gi', capacity: 1 }]
-  });
-  const s = await startSidecar({
-    config,
-    dbPath: path.join(dir, 'bench.db'),
-    runnerEnv: { PYTHONPATH: path.join(REPO, 'runner-image') }
-  });
+  const { dir, s } = await startBenchSidecar();
   const results = {};
   try {
     // 1. Latency.

@@ -198,6 +198,8 @@ describe('per-user isolation', () => {
       ['GET', '/metrics.csv'],
       ['GET', '/log'],
       ['GET', '/result'],
+      ['GET', '/files'],
+      ['GET', '/files/output?path=out.txt'],
       ['POST', '/cancel'],
       ['POST', '/hold'],
       ['POST', '/release'],

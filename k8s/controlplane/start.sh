@@ -56,8 +56,9 @@ ENV
 start() { # name args...
   local name=$1
   shift
-  "$BIN/$name" "$@" >"$DIR/logs/$name.log" 2>&1 &
+  "$BIN/$name" "$@" </dev/null >"$DIR/logs/$name.log" 2>&1 &
   echo $! >"$DIR/$name.pid"
+  printf '%q ' "$BIN/$name" "$@" >"$DIR/$name.cmd" # for restart.sh
 }
 wait_for() { # what seconds command...
   local what=$1 seconds=$2

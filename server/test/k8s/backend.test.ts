@@ -3,6 +3,7 @@
  * kube-controller-manager, kube-scheduler built from source, kwok's fake GPU and CPU pools),
  * with a sidecar that holds only deploy/kubernetes/rbac.yaml's permissions and real runners.
  */
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { code, notebook, tmpDir, waitFor } from '../helpers';
@@ -396,6 +397,140 @@ describe('kubernetes backend', () => {
     open(gate);
     const second = await ended(sidecar, again as string);
     expect(second.state).toBe('succeeded');
+  });
+});
+
+describe('kubernetes backend, continued', () => {
+  test('a profile no node can hold stays queued, with a reason, and never becomes a Job', async () => {
+    const sidecar = new SidecarProcess(await freePort(), {}, [
+      { name: 'huge', cpus: 8, gpus: 16, memory: '32Gi', capacity: 5 }
+    ]);
+    await sidecar.start();
+    try {
+      const id = await submit(
+        sidecar,
+        'huge',
+        gated(path.join(gates, 'never'), 'huge')
+      );
+      const job = await waitFor(
+        async () => {
+          const j = await sidecar.job(id);
+          return j.reason ? j : null;
+        },
+        'a reason on the queued job',
+        30000,
+        200
+      );
+      expect(job.state).toBe('queued');
+      expect(job.reason).toMatch(
+        /No ready node of the pool \(nbqueue.io\/pool=ml\) is big enough for profile 'huge' \(8 cpu, 32Gi memory, 16 nvidia.com\/gpu\)/
+      );
+      expect(
+        (await cluster.jobs()).filter(
+          j => j.metadata.labels['nbqueue.io/job-id'] === id
+        )
+      ).toHaveLength(0);
+      expect((await sidecar.api('POST', `/api/jobs/${id}/cancel`)).status).toBe(
+        200
+      );
+    } finally {
+      await sidecar.stop();
+    }
+  });
+
+  test('a job evicted a second time is not queued again (requeue_on_eviction: 1)', async () => {
+    await cluster.clean();
+    const sidecar = new SidecarProcess(await freePort());
+    await sidecar.start();
+    const harness = new RunnerHarness(cluster);
+    harness.start();
+    const evict = async (id: string): Promise<Obj> => {
+      await state(sidecar, id, 'running');
+      const pod = await podOf(id);
+      const res = await cluster.call(
+        'POST',
+        `/api/v1/namespaces/${JOBS_NS}/pods/${pod.metadata.name}/eviction`,
+        {
+          apiVersion: 'policy/v1',
+          kind: 'Eviction',
+          metadata: { name: pod.metadata.name, namespace: JOBS_NS }
+        }
+      );
+      expect(res.status).toBe(201);
+      return ended(sidecar, id);
+    };
+    try {
+      const first = await evict(
+        await submit(
+          sidecar,
+          'gpu-1',
+          gated(path.join(gates, 'never'), 'twice')
+        )
+      );
+      const copy = /Queued again as job (j-[0-9a-f]+)/.exec(
+        first.reason
+      )?.[1] as string;
+      expect(copy).toBeDefined();
+      const second = await evict(copy);
+      expect(second.state).toBe('failed');
+      expect(second.reason).toMatch(
+        /already queued again 1 time\(s\), the most allowed: re-run it/
+      );
+      const jobs = (await sidecar.api('GET', '/api/jobs')).body.jobs as Obj[];
+      expect(jobs.filter(j => j.state === 'queued')).toHaveLength(0);
+    } finally {
+      await harness.stop();
+      await sidecar.stop();
+    }
+  });
+
+  test('the API server going away and coming back: watches recover, jobs run and finish', async () => {
+    await cluster.clean();
+    const sidecar = new SidecarProcess(await freePort());
+    await sidecar.start();
+    const harness = new RunnerHarness(cluster);
+    harness.start();
+    const script = path.resolve(
+      __dirname,
+      '../../../k8s/controlplane/restart.sh'
+    );
+    const ready = async (): Promise<boolean> =>
+      (await cluster.call('GET', '/readyz').catch(() => ({ status: 0 })))
+        .status === 200;
+    try {
+      const gate = path.join(gates, 'apiserver');
+      const before = await submit(
+        sidecar,
+        'gpu-1',
+        gated(gate, 'before the outage')
+      );
+      await state(sidecar, before, 'running');
+      execFileSync(script, [cluster.dir, 'kube-apiserver', '--down-only']);
+      await waitFor(
+        async () => !(await ready()),
+        'the API server down',
+        10000,
+        100
+      );
+      execFileSync(script, [cluster.dir, 'kube-apiserver', '--up-only']);
+      await waitFor(ready, 'the API server back', 120000, 250);
+      open(gate);
+      expect((await ended(sidecar, before)).state).toBe('succeeded');
+      const after = await submit(
+        sidecar,
+        'gpu-1',
+        gated(gate, 'after the outage')
+      );
+      expect((await ended(sidecar, after)).state).toBe('succeeded');
+      expect(
+        (await cluster.jobs())
+          .map(j => j.metadata.labels['nbqueue.io/job-id'])
+          .sort()
+      ).toEqual([before, after].sort());
+    } finally {
+      await harness.stop();
+      await sidecar.stop();
+    }
   });
 });
 

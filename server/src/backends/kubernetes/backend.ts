@@ -99,6 +99,8 @@ export class KubernetesBackend implements Backend {
   readonly placedPods: Watched<V1Pod>;
   readonly ownPods: Watched<V1Pod>;
   readonly ownJobs: Watched<V1Job>;
+  /** Queued jobs told that no node of their pool can hold them. */
+  private readonly cannotFit = new Set<string>();
   private capacityTimer: NodeJS.Timeout | undefined;
   private unschedulableTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -242,7 +244,26 @@ export class KubernetesBackend implements Backend {
       if (counted.has(id) || a.cancelling) continue;
       pool.take(this.demand(a.profile));
     }
-    return pool.take(this.demand(this.profile(job.profile)));
+    const profile = this.profile(job.profile);
+    const demand = this.demand(profile);
+    if (pool.take(demand)) return true;
+    if (
+      !this.cannotFit.has(job.id) &&
+      !PoolCapacity.couldEverHold(this.nodes.list(), demand)
+    ) {
+      this.cannotFit.add(job.id);
+      const asks = Object.entries(placementFor(this.config, profile).requests)
+        .map(([k, v]) => `${v} ${k}`)
+        .join(', ');
+      const where = Object.entries(demand.nodeSelector)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',');
+      this.observer.note?.(
+        job.id,
+        `No ready node of the pool (${where || 'any node'}) is big enough for profile '${profile.name}' (${asks}): the job waits until one is. Choose a smaller profile, or ask an operator to check the pool.`
+      );
+    }
+    return false;
   }
 
   private capacityChanged(): void {
@@ -273,6 +294,7 @@ export class KubernetesBackend implements Backend {
       seenJob: false
     });
     this.observer.handle(job.id, { job: name, namespace });
+    if (this.cannotFit.delete(job.id)) this.observer.note?.(job.id, null);
     try {
       // The Secret first, so the pod finds it; once the Job exists it becomes the Secret's
       // owner and the garbage collector deletes the two together.

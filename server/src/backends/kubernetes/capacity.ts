@@ -155,6 +155,20 @@ export class PoolCapacity {
     return false;
   }
 
+  /** Whether some node the demand could use is big enough for it when empty. */
+  static couldEverHold(nodes: Iterable<V1Node>, demand: Demand): boolean {
+    for (const node of nodes)
+      if (
+        eligible(node, demand) &&
+        fitsIn(
+          amounts(node.status?.allocatable as Record<string, string>),
+          demand.requests
+        )
+      )
+        return true;
+    return false;
+  }
+
   /** Free amount of one resource over the nodes a demand could use (for messages and views). */
   total(
     resource: string,

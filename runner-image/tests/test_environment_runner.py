@@ -5,7 +5,9 @@ cannot be restored before any cell runs."""
 from __future__ import annotations
 
 import signal
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +18,9 @@ from conftest import FakeSidecar, make_notebook, run_runner, start_runner, wait_
 pytestmark = pytest.mark.timeout(300)
 
 PYTHON = {"version": ".".join(map(str, sys.version_info[:3]))}
-NOTEBOOK = make_notebook("import six, sys\nprint(six.__version__)\nprint(sys.executable)")
+NOTEBOOK = make_notebook(
+    "import six, sys\nprint(six.__version__)\nprint(sys.executable)\nprint(six.__file__)"
+)
 
 
 def restore_payload(cache_dir, packages, **restore) -> dict:
@@ -50,7 +54,10 @@ def test_the_kernel_runs_in_the_restored_venv_and_a_second_job_hits_the_cache(tm
     notebook = first["finish"]["notebook"]
     out = stdout_of(notebook).split()
     assert out[0] == "1.16.0"  # the runner's own interpreter has six 1.17.0
-    assert out[1].startswith(str(cache)) and out[1].endswith("/bin/python")
+    # the kernel runs in the job's own venv, importing from the cached one
+    assert "nbqueue-job-env-" in out[1] and out[1].endswith("/bin/python")
+    assert out[2].startswith(str(cache))
+    assert not Path(out[1]).exists(), "the job's venv outlived its runner"
     assert any("Restoring environment: installing 1 package with uv" in m for m in first["logs"])
     recorded = notebook["metadata"]["nbqueue"]["environment"]
     assert recorded["installed"] == ["six==1.16.0"] and recorded["cache_hit"] is False
@@ -61,7 +68,7 @@ def test_the_kernel_runs_in_the_restored_venv_and_a_second_job_hits_the_cache(tm
     second = run_job(tmp_path, environment)
 
     assert second["finish"]["state"] == "succeeded"
-    assert stdout_of(second["finish"]["notebook"]).split()[1] == out[1]
+    assert stdout_of(second["finish"]["notebook"]).split()[2] == out[2]
     assert any("Restoring environment: cache hit" in m for m in second["logs"])
     assert not any("installing" in m for m in second["logs"])
     assert second["finish"]["notebook"]["metadata"]["nbqueue"]["environment"]["cache_hit"]
@@ -92,7 +99,7 @@ def test_kernel_mode_runs_on_the_runners_own_interpreter(tmp_path):
 
     job = run_job(tmp_path, environment)
 
-    assert stdout_of(job["finish"]["notebook"]).split() == ["1.17.0", sys.executable]
+    assert stdout_of(job["finish"]["notebook"]).split()[:2] == ["1.17.0", sys.executable]
     assert not (tmp_path / "envs").exists()
 
 
@@ -119,3 +126,29 @@ def test_cancel_during_the_restore_ends_the_job_cancelled(tmp_path):
         assert process.returncode == 0, output
         assert sidecar.finishes[0]["state"] == "cancelled"
         assert not sidecar.has_event(lambda e: e["type"] == "run_started")
+
+
+def test_what_a_job_installs_stays_in_that_job(tmp_path):
+    """`pip install` in a cell goes to the job's venv: the cached one, shared by every job with
+    the same environment, is left as it was."""
+    cache = tmp_path / "envs"
+    environment = restore_payload(cache, [{"name": "six", "version": "1.16.0"}])
+    installs = make_notebook(
+        "import subprocess, sys\n"
+        "subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', '--no-deps',"
+        " 'tomli==2.0.1'], check=True)\n"
+        "import tomli\nprint(tomli.__file__)"
+    )
+    with FakeSidecar(installs) as sidecar:
+        sidecar.payload["environment"] = environment
+        code, log = run_runner(sidecar.url, tmp_path, timeout=240)
+        assert code == 0, log
+        finish = sidecar.finishes[0]
+    assert finish["state"] == "succeeded", finish["reason"]
+    assert "nbqueue-job-env-" in stdout_of(finish["notebook"])
+
+    cached_python = next(cache.glob("*/bin/python"))
+    missing = subprocess.run(
+        [str(cached_python), "-c", "import tomli"], capture_output=True, text=True
+    )
+    assert "No module named 'tomli'" in missing.stderr

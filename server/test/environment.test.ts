@@ -164,7 +164,9 @@ describe('a job in restore mode', () => {
     const submitted = await s.api<JobView>('POST', '/api/jobs', {
       profile: 'cpu',
       notebook: notebook([
-        code('import six, sys\nprint(six.__version__)\nprint(sys.executable)')
+        code(
+          'import six, sys\nprint(six.__version__)\nprint(sys.executable)\nprint(six.__file__)'
+        )
       ]),
       // In restore mode the kernel's own interpreter is not used, even if it exists.
       kernel: { name: 'python3', python: '/nonexistent/bin/python' },
@@ -200,12 +202,14 @@ describe('a job in restore mode', () => {
         metadata: { nbqueue: { environment: { installed: string[] } } };
       }>('GET', `/api/jobs/${id}/result`)
     ).body;
-    const [six, python] = result.cells[0].outputs
+    const [six, python, module] = result.cells[0].outputs
       .map(o => o.text ?? '')
       .join('')
       .split('\n');
     expect(six).toBe('1.16.0');
-    expect(python.startsWith(cache)).toBe(true);
+    // The job's own venv over the cached one, which the module comes from.
+    expect(python).toMatch(/nbqueue-job-env-.*\/bin\/python$/);
+    expect(module.startsWith(cache)).toBe(true);
     expect(result.metadata.nbqueue.environment.installed).toEqual([
       'six==1.16.0'
     ]);

@@ -62,9 +62,11 @@ class NotebookExecution:
         cancel_grace_seconds: float = 10.0,
         shutdown: str = "graceful",
         python: str | None = None,
+        kernel_env: dict[str, str] | None = None,
     ):
         self.nb = nb
         self.python = python  # the kernel's interpreter; None: the runner's own
+        self.kernel_env = kernel_env
         self.events = events
         self.cwd = cwd
         self.grace = cancel_grace_seconds
@@ -121,7 +123,7 @@ class NotebookExecution:
     async def _main(self) -> Outcome:
         with self._lock:
             self._loop = asyncio.get_running_loop()
-        km = own_interpreter_kernel_manager(self.python)
+        km = own_interpreter_kernel_manager(self.python, self.kernel_env)
         client = StreamingNotebookClient(
             self.nb,
             events=self.events,

@@ -13,19 +13,20 @@ import sys
 
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Unicode
+from traitlets import Dict, Unicode
 
 KERNEL_NAME = "python3"
 
 
 class OwnInterpreterKernelSpecManager(KernelSpecManager):
     python = Unicode(help="The kernel's interpreter; empty: the runner's own.").tag(config=True)
+    env = Dict(help="Variables the kernel runs with (a restored venv's VIRTUAL_ENV, PATH).")
 
     def own_spec(self) -> KernelSpec:
         version = "{}.{}".format(*sys.version_info[:2])
         python = self.python or sys.executable
-        env = {}
-        if python != sys.executable:
+        env = dict(self.env)
+        if not env and python != sys.executable:
             # A restored virtualenv: its scripts first on PATH, as `activate` would do.
             venv = os.path.dirname(os.path.dirname(python))
             path = os.environ.get("PATH", "")
@@ -48,10 +49,12 @@ class OwnInterpreterKernelSpecManager(KernelSpecManager):
         return {KERNEL_NAME: ""}
 
 
-def own_interpreter_kernel_manager(python: str | None = None) -> AsyncKernelManager:
+def own_interpreter_kernel_manager(
+    python: str | None = None, env: dict[str, str] | None = None
+) -> AsyncKernelManager:
     return AsyncKernelManager(
         kernel_name=KERNEL_NAME,
-        kernel_spec_manager=OwnInterpreterKernelSpecManager(python=python or ""),
+        kernel_spec_manager=OwnInterpreterKernelSpecManager(python=python or "", env=env or {}),
     )
 
 

@@ -14,6 +14,8 @@ from ..environment import (
     RestoreSettings,
     restore,
 )
+from ..environment.overlay import JobEnvironment, job_environment
+from ..environment.restore import image_site_dirs
 from ..files.job import FilesError, JobFiles
 from .client import SidecarClient, SidecarError, SidecarRejected
 from .events import EventLog
@@ -44,6 +46,7 @@ class Runner:
         self._cancel = threading.Event()
         self._lock = threading.Lock()
         self._execution: NotebookExecution | None = None
+        self._job_env: JobEnvironment | None = None
         self._files: JobFiles | None = None
 
     def request_cancel(self, by: str) -> None:
@@ -130,9 +133,11 @@ class Runner:
         failed = self._prepare_files(job)
         if failed is not None:
             return failed
-        python = self._environment(payload.get("environment") or {})
-        if isinstance(python, Outcome):
-            return python
+        restored = self._environment(payload.get("environment") or {})
+        if isinstance(restored, Outcome):
+            return restored
+        self._job_env = restored  # lives (its directory too) until the runner exits
+        python = restored.python if restored else sys.executable
         kernel = (payload.get("kernel") or {}).get("name") or (
             nb.metadata.get("kernelspec", {}).get("name") or "python3"
         )
@@ -149,6 +154,7 @@ class Runner:
             cancel_grace_seconds=10.0 if grace is None else float(grace),
             shutdown=self.shutdown,
             python=python,
+            kernel_env=restored.env if restored else None,
         )
         with self._lock:
             self._execution = execution
@@ -184,19 +190,21 @@ class Runner:
         self.say("error", reason)
         return Outcome("failed", reason)
 
-    def _environment(self, spec: dict) -> str | Outcome:
-        """The kernel's interpreter: the runner's own (mode `kernel`), or the venv restored from
-        the captured environment (mode `restore`); an Outcome when the restore failed."""
+    def _environment(self, spec: dict) -> JobEnvironment | Outcome | None:
+        """The kernel's environment: None for the runner's own (mode `kernel`), else a job venv
+        over the one restored from the captured environment (mode `restore`); an Outcome when
+        the restore failed."""
         mode = os.environ.get("NBQUEUE_ENVIRONMENT_MODE") or spec.get("mode") or "kernel"
         if mode != "restore":
-            return sys.executable
+            return None
         captured = spec.get("captured")
         if not captured:
             self.say("warning", "No environment was captured with this job: using the image's.")
-            return sys.executable
+            return None
         try:
             settings = RestoreSettings.from_options(spec.get("restore"))
             restored = restore(captured, settings, self.say, cancelled=self._cancel.is_set)
+            job_env = job_environment(restored.python, image_site_dirs())
         except RestoreCancelled:
             self.say("warning", CANCELLED_REASON)
             return Outcome("cancelled", CANCELLED_REASON)
@@ -212,4 +220,4 @@ class Runner:
             self.say("error", reason)
             return Outcome("failed", reason)
         self._nb.metadata.setdefault("nbqueue", {})["environment"] = restored.metadata()
-        return restored.python
+        return job_env

@@ -206,6 +206,15 @@ def test_skip_mode_restores_the_rest_and_records_what_was_skipped(tmp_path):
     assert any(line.startswith("warning: Environment: skipped six 99.0: version") for line in said)
     assert run_in(restored.python, "import tomli; print('ok')") == "ok"
 
+    said.clear()
+    again = restore(
+        IMPOSSIBLE,
+        RestoreSettings(cache_dir=str(tmp_path), on_unavailable="skip"),
+        lambda level, message: said.append(f"{level}: {message}"),
+    )
+    assert again.cache_hit and again.skipped == restored.skipped
+    assert "warning: Environment: skipped mylib 0.1: an editable install" in " ".join(said)
+
 
 def test_another_python_fails_at_once(tmp_path):
     other = dict(ENV, python={"version": "3.9.18"})

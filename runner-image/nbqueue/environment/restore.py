@@ -2,8 +2,8 @@
 
 The venv is created with `--system-site-packages` and a `.pth` file that puts the runner's own
 site directories (the image's packages: ipykernel, nbqueue, CUDA builds) under the venv's, so
-only what the image lacks, or has at another version, is installed. The job's kernel then runs
-on the venv's python.
+only what the image lacks, or has at another version, is installed. Each job's kernel then runs
+in a thin venv of its own over this one (overlay.py).
 """
 
 from __future__ import annotations
@@ -310,6 +310,8 @@ def _from_cache(cache: EnvironmentCache, key: str, started: float, report: Repor
     )
     for item in restored.substitutions:
         report("info", f"Environment: using {item['kept']} for {item['captured']} ({item['why']}).")
+    for item in restored.skipped:
+        report("warning", f"Environment: skipped {item['package']}: {item['why']}")
     return restored
 
 

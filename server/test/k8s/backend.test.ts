@@ -281,6 +281,7 @@ describe('kubernetes backend', () => {
     expect(jobs).toHaveLength(16);
     const pods = await cluster.pods();
     expect(pods.filter(p => p.status?.phase === 'Pending')).toHaveLength(0);
+    expect([...harness.unschedulable]).toEqual([]);
     const views = await Promise.all(ids.map(id => sidecar.job(id)));
     const queued = views.filter(v => v.state === 'queued');
     expect(queued).toHaveLength(4);
@@ -478,6 +479,52 @@ describe('kubernetes backend, continued', () => {
       );
       const jobs = (await sidecar.api('GET', '/api/jobs')).body.jobs as Obj[];
       expect(jobs.filter(j => j.state === 'queued')).toHaveLength(0);
+    } finally {
+      await harness.stop();
+      await sidecar.stop();
+    }
+  });
+
+  test('kueue mode: Jobs wait suspended with a reason until admitted, then run', async () => {
+    await cluster.clean();
+    const sidecar = new SidecarProcess(await freePort(), {
+      mode: 'kueue',
+      kueue_queue: 'team-a'
+    });
+    await sidecar.start();
+    const harness = new RunnerHarness(cluster);
+    harness.start();
+    try {
+      const gate = path.join(gates, 'kueue');
+      open(gate);
+      const id = await submit(sidecar, 'gpu-1', gated(gate, 'kueue'));
+      const waiting = await waitFor(
+        async () => {
+          const j = await sidecar.job(id);
+          return j.reason ? j : null;
+        },
+        'the Kueue reason',
+        30000,
+        200
+      );
+      expect(waiting.reason).toBe(
+        'Waiting for Kueue to admit it (queue team-a).'
+      );
+      const [job] = await cluster.jobs();
+      expect(job.spec.suspend).toBe(true);
+      expect(job.metadata.labels['kueue.x-k8s.io/queue-name']).toBe('team-a');
+      expect(await podOf(id)).toBeUndefined();
+      // What Kueue does when it admits a workload (Kueue itself is not installed here).
+      const res = await cluster.call(
+        'PATCH',
+        `/apis/batch/v1/namespaces/${JOBS_NS}/jobs/${job.metadata.name}`,
+        { spec: { suspend: false } },
+        'application/merge-patch+json'
+      );
+      expect(res.status).toBe(200);
+      const done = await ended(sidecar, id);
+      expect(done.state).toBe('succeeded');
+      expect(done.reason).toBeNull();
     } finally {
       await harness.stop();
       await sidecar.stop();

@@ -141,6 +141,8 @@ interface RunnerProc {
  */
 export class RunnerHarness {
   readonly runners = new Map<string, RunnerProc>();
+  /** Pods seen waiting with PodScheduled=False (nbqueue should never create one). */
+  readonly unschedulable = new Set<string>();
   /** Pod name -> ms since the epoch when the harness started its runner. */
   readonly startedAt = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
@@ -165,6 +167,12 @@ export class RunnerHarness {
       for (const pod of pods) {
         const name = pod.metadata.name as string;
         seen.add(name);
+        if (
+          (pod.status?.conditions ?? []).some(
+            (c: Obj) => c.type === 'PodScheduled' && c.status === 'False'
+          )
+        )
+          this.unschedulable.add(name);
         const running = this.runners.get(name);
         const ended = ['Succeeded', 'Failed'].includes(pod.status?.phase);
         if (running && (pod.metadata.deletionTimestamp || ended)) {

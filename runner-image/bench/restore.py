@@ -60,14 +60,17 @@ CAPTURED = {
     ],
 }
 
-# Runs in the image's Python: restore, then import the three in the restored venv.
+# Runs in the image's Python: restore and make the job's venv over it, as the runner does.
 RESTORE = """
 import json, sys
 from nbqueue.environment import RestoreSettings, restore
+from nbqueue.environment.overlay import job_environment
+from nbqueue.environment.restore import image_site_dirs
 settings = RestoreSettings.from_options({"cache_dir": sys.argv[2], "installer": sys.argv[3]})
 r = restore(json.loads(sys.argv[1]), settings, lambda level, message: None)
+job = job_environment(r.python, image_site_dirs())  # the job's own venv, as the runner makes
 print(json.dumps({"hit": r.cache_hit, "seconds": r.seconds, "python": r.python,
-                  "installed": len(r.installed)}))
+                  "job_python": job.python, "installed": len(r.installed)}))
 """
 
 

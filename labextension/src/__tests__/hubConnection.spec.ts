@@ -2,6 +2,7 @@ import { PageConfig } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 import { hubConnection, NbqueueService } from '../service/client';
+import { saveJobFiles, uploadBundle } from '../submit/files';
 
 /** A Jupyter server that answers GET nbqueue/connection with `answer`. */
 function serverSettings(status: number, answer: unknown) {
@@ -86,5 +87,100 @@ describe('hub mode', () => {
         token: 'page-token'
       }
     ]);
+  });
+});
+
+describe('working files in hub mode', () => {
+  /** A Jupyter server whose nbqueue files extension holds no sidecar token. */
+  function hubJupyter(calls: string[]) {
+    return ServerConnection.makeSettings({
+      baseUrl: 'http://localhost/user/alice/',
+      fetch: (async (input: RequestInfo, init?: RequestInit) => {
+        const request = input instanceof Request ? input : null;
+        // Without the cache-busting number ServerConnection adds.
+        const url = (request ? request.url : String(input)).replace(
+          /[?&]\d{10,}$/,
+          ''
+        );
+        const method = request ? request.method : (init?.method ?? 'GET');
+        calls.push(
+          `${method} ${url.replace('http://localhost/user/alice/', '')}`
+        );
+        if (url.includes('files/bundle')) {
+          return new Response('tar.gz bytes', { status: 200 });
+        }
+        if (url.includes('files/save?')) {
+          return new Response(
+            JSON.stringify({ dir: 'demo-j-1-files', files: [] }),
+            {
+              status: 200
+            }
+          );
+        }
+        return new Response(
+          JSON.stringify({
+            error: { code: 'no_sidecar_token', message: 'hub mode' }
+          }),
+          { status: 409 }
+        );
+      }) as typeof fetch
+    });
+  }
+
+  it('uploads the bundle from the browser when the Jupyter server cannot', async () => {
+    const calls: string[] = [];
+    const uploaded: Blob[] = [];
+    const bundle = await uploadBundle(hubJupyter(calls), 'demo.ipynb', {
+      uploadInputBundle: async archive => {
+        uploaded.push(archive);
+        return { id: 'b-1', bytes: 12, total_bytes: 12, files: 1 };
+      },
+      getOutputFiles: async () => new Blob()
+    });
+    expect(bundle.id).toBe('b-1');
+    expect(calls).toEqual([
+      'POST nbqueue/files/upload',
+      'GET nbqueue/files/bundle?path=demo.ipynb'
+    ]);
+    expect(await uploaded[0].text()).toBe('tar.gz bytes');
+  });
+
+  it('hands the output archive to the Jupyter server when it cannot fetch it', async () => {
+    const calls: string[] = [];
+    const saved = await saveJobFiles(hubJupyter(calls), 'j-1', 'demo.ipynb', {
+      uploadInputBundle: async () => ({
+        id: '',
+        bytes: 0,
+        total_bytes: 0,
+        files: 0
+      }),
+      getOutputFiles: async () => new Blob(['outputs'])
+    });
+    expect(saved.dir).toBe('demo-j-1-files');
+    expect(calls).toEqual([
+      'POST nbqueue/files/save',
+      'POST nbqueue/files/save?job_id=j-1&path=demo.ipynb'
+    ]);
+  });
+
+  it('keeps other refusals as they are', async () => {
+    const settings = ServerConnection.makeSettings({
+      baseUrl: 'http://localhost/',
+      fetch: (async () =>
+        new Response(
+          JSON.stringify({
+            error: { code: 'files_too_large', message: 'big' }
+          }),
+          { status: 413 }
+        )) as typeof fetch
+    });
+    await expect(
+      uploadBundle(settings, 'demo.ipynb', {
+        uploadInputBundle: async () => {
+          throw new Error('not called');
+        },
+        getOutputFiles: async () => new Blob()
+      })
+    ).rejects.toThrow('big');
   });
 });

@@ -126,7 +126,8 @@ export class JobActions {
       const saved = await saveJobFiles(
         this._nbqueue.service.serverSettings,
         job.id,
-        job.notebook_path
+        job.notebook_path,
+        this._nbqueue.service
       );
       Notification.success(
         `Saved ${saved.files.length} file(s) of job ${job.name} in ${saved.dir}`,

@@ -214,6 +214,52 @@ export class NbqueueService {
     );
   }
 
+  /**
+   * Uploads a job's working files (a .tar.gz the Jupyter server built) from
+   * the browser: hub mode, where the Jupyter server holds no sidecar token.
+   */
+  uploadInputBundle(
+    archive: Blob
+  ): Promise<{
+    id: string;
+    bytes: number;
+    total_bytes: number;
+    files: number;
+  }> {
+    return this._request('api/files/bundles', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/gzip' },
+      body: archive
+    });
+  }
+
+  /** A finished job's output files (.tar.gz), for the Jupyter server to unpack. */
+  async getOutputFiles(id: string): Promise<Blob> {
+    const { url, token } = await this.connection();
+    const path = `api/jobs/${encodeURIComponent(id)}/files/output`;
+    let response: Response;
+    try {
+      response = await fetch(`${url}/${path}`, {
+        headers: { Authorization: `Bearer ${token}` }
+      });
+    } catch (error) {
+      throw new NbqueueError(
+        'unreachable',
+        `Cannot reach the nbqueue sidecar at ${url} (${describe(error)}).`
+      );
+    }
+    if (!response.ok) {
+      const body = await readJson(response);
+      throw new NbqueueError(
+        codeOf(body) ?? 'http_error',
+        messageOf(body) ??
+          `The nbqueue sidecar answered ${response.status} to GET /${path}.`,
+        response.status
+      );
+    }
+    return response.blob();
+  }
+
   getJob(id: string): Promise<IJob> {
     return this._request<IJob>(`api/jobs/${encodeURIComponent(id)}`);
   }
@@ -388,7 +434,7 @@ export class NbqueueService {
     const { url, token } = await this.connection();
     const headers = new Headers(init.headers);
     headers.set('Authorization', `Bearer ${token}`);
-    if (init.body !== undefined) {
+    if (init.body !== undefined && !headers.has('Content-Type')) {
       headers.set('Content-Type', 'application/json');
     }
     let response: Response;

@@ -130,26 +130,78 @@ export function fetchManifest(
   );
 }
 
-/** Bundles the notebook's folder and uploads it to the sidecar (server side). */
-export function uploadBundle(
+/** The parts of NbqueueService that carry files between browser and sidecar. */
+export interface IFilesCarrier {
+  uploadInputBundle(archive: Blob): Promise<Omit<IUploadedBundle, 'left_out'>>;
+  getOutputFiles(jobId: string): Promise<Blob>;
+}
+
+/** Whether the Jupyter server said it holds no sidecar token (hub mode). */
+const noSidecarToken = (error: unknown): boolean =>
+  error instanceof NbqueueError && error.code === 'no_sidecar_token';
+
+/**
+ * Bundles the notebook's folder and uploads it to the sidecar: by the Jupyter
+ * server, or, where it holds no sidecar token (JupyterHub), by the browser.
+ */
+export async function uploadBundle(
   settings: ServerConnection.ISettings,
-  notebookPath: string
+  notebookPath: string,
+  carrier?: IFilesCarrier
 ): Promise<IUploadedBundle> {
-  return jupyterRequest<IUploadedBundle>(settings, 'upload', {
-    method: 'POST',
-    body: JSON.stringify({ path: notebookPath })
-  });
+  try {
+    return await jupyterRequest<IUploadedBundle>(settings, 'upload', {
+      method: 'POST',
+      body: JSON.stringify({ path: notebookPath })
+    });
+  } catch (error) {
+    if (!carrier || !noSidecarToken(error)) {
+      throw error;
+    }
+  }
+  const url = URLExt.join(
+    settings.baseUrl,
+    'nbqueue',
+    'files',
+    `bundle?path=${encodeURIComponent(notebookPath)}`
+  );
+  const response = await ServerConnection.makeRequest(url, {}, settings);
+  if (!response.ok) {
+    // Its JSON error (too large, invalid bundle) says what to do.
+    await jupyterRequest(
+      settings,
+      `bundle?path=${encodeURIComponent(notebookPath)}`
+    );
+  }
+  const uploaded = await carrier.uploadInputBundle(await response.blob());
+  // What was left out the dialog showed already, from the manifest.
+  return { ...uploaded, left_out: 0 };
 }
 
 /** Saves a job's output files in `<notebook>-<job id>-files/` next to the notebook. */
-export function saveJobFiles(
+export async function saveJobFiles(
   settings: ServerConnection.ISettings,
   jobId: string,
-  notebookPath: string
+  notebookPath: string,
+  carrier?: IFilesCarrier
 ): Promise<ISavedFiles> {
-  return jupyterRequest<ISavedFiles>(settings, 'save', {
+  try {
+    return await jupyterRequest<ISavedFiles>(settings, 'save', {
+      method: 'POST',
+      body: JSON.stringify({ job_id: jobId, path: notebookPath })
+    });
+  } catch (error) {
+    if (!carrier || !noSidecarToken(error)) {
+      throw error;
+    }
+  }
+  // Hub mode: the browser fetches the archive and hands it to the Jupyter server.
+  const archive = await carrier.getOutputFiles(jobId);
+  const query = `job_id=${encodeURIComponent(jobId)}&path=${encodeURIComponent(notebookPath)}`;
+  return jupyterRequest<ISavedFiles>(settings, `save?${query}`, {
     method: 'POST',
-    body: JSON.stringify({ job_id: jobId, path: notebookPath })
+    headers: { 'Content-Type': 'application/gzip' },
+    body: archive
   });
 }
 

@@ -59,7 +59,8 @@ export async function submitNotebook(
     if (files.bundles) {
       const bundle = await uploadBundle(
         service.serverSettings,
-        panel.context.path
+        panel.context.path,
+        service
       );
       submit.input_bundle = bundle.id;
     }

@@ -42,6 +42,8 @@ interface Active {
   name: string;
   profile: Profile;
   cancelling: boolean;
+  /** submit() is still creating the Job: a cancel meanwhile is carried out when it is done. */
+  creating?: boolean;
   seenJob: boolean;
   waitingSince?: number;
   noted?: string | null;
@@ -291,10 +293,12 @@ export class KubernetesBackend implements Backend {
       name,
       profile,
       cancelling: false,
+      creating: true,
       seenJob: false
     });
     this.observer.handle(job.id, { job: name, namespace });
     if (this.cannotFit.delete(job.id)) this.observer.note?.(job.id, null);
+    let jobCreated = false;
     try {
       // The Secret first, so the pod finds it; once the Job exists it becomes the Secret's
       // owner and the garbage collector deletes the two together.
@@ -314,6 +318,7 @@ export class KubernetesBackend implements Backend {
           .catch(() => undefined);
         throw err;
       }
+      jobCreated = true;
       secret.metadata = {
         ...secret.metadata,
         ownerReferences: [
@@ -333,9 +338,17 @@ export class KubernetesBackend implements Backend {
       });
     } catch (err) {
       this.active.delete(job.id);
+      // A Job without its Secret's owner reference would run unobserved: take it back.
+      if (jobCreated) await this.deleteJob(name);
       throw new Error(
         `Could not create the Kubernetes Job for ${job.id} in namespace '${namespace}': ${apiMessage(err)}.${errorCode(err) === 403 ? ' The sidecar lacks a permission: apply deploy/kubernetes/rbac.yaml for this namespace.' : ''}`
       );
+    }
+    const a = this.active.get(job.id);
+    if (a) {
+      a.creating = false;
+      if (a.cancelling) await this.deleteJob(name);
+      this.evaluate(job.id);
     }
   }
 
@@ -348,7 +361,7 @@ export class KubernetesBackend implements Backend {
       : this.ownJobs.get(a.name, this.config.namespace);
     const last = this.pods.get(jobId);
     if (a.cancelling) {
-      if (!job && (!last || last.deleted))
+      if (!a.creating && !job && (!last || last.deleted))
         this.done(
           jobId,
           'Cancelled by the user; the Kubernetes Job was deleted.'
@@ -510,6 +523,8 @@ export class KubernetesBackend implements Backend {
       cancelling: job.cancel_requested,
       seenJob: true
     });
+    // A cancel the previous sidecar may not have carried out.
+    if (job.cancel_requested) await this.deleteJob(ref.job);
     const pod = this.ownPods
       .list(ref.namespace)
       .find(p => p.metadata?.labels?.[JOB_ID_LABEL] === job.id);

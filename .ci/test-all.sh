@@ -7,7 +7,7 @@ export PATH="$PWD/.venv/bin:$PATH" PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 OUT="${NBQUEUE_TEST_OUT:-test-results}"
 rm -rf "$OUT" && mkdir -p "$OUT"
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(lint server labextension runner ui k8s hub)
+[ ${#suites[@]} -eq 0 ] && suites=(lint server labextension runner ui k8s hub binder)
 
 passed=0
 failed=0
@@ -31,8 +31,8 @@ for suite in "${suites[@]}"; do
     lint)
       check prettier npx prettier --check .
       check eslint npx eslint .
-      check ruff-check ruff check runner-image
-      check ruff-format ruff format --check runner-image
+      check ruff-check ruff check runner-image deploy server/test/hub
+      check ruff-format ruff format --check runner-image deploy server/test/hub
       ;;
     server | labextension)
       (cd "$suite" && npx jest --ci --json --outputFile="$PWD/../$OUT/$suite.json" 2>&1 | tail -n 60)
@@ -68,6 +68,13 @@ PY
       line=$(bash ui-tests/hub/run.sh 2>&1 | tee "$OUT/hub-ui-tests.log" | tail -n 1)
       tail -n 40 "$OUT/hub-ui-tests.log"
       if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then count "galata hub" "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"; else count "galata hub" 0 1; fi
+      ;;
+    binder)
+      # binder/ without Docker: a fresh virtualenv, postBuild and start as repo2docker runs
+      # them, then a browser submits the demo notebook (several minutes: a full build).
+      line=$(bash binder/test-binder.sh 2>&1 | tee "$OUT/binder.log" | tail -n 1)
+      tail -n 40 "$OUT/binder.log"
+      if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then count binder "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"; else count binder 0 1; fi
       ;;
     k8s)
       # A real control plane (etcd, kube-apiserver, controller manager, scheduler, kwok) built

@@ -126,6 +126,18 @@ def test_process_tree_counts_children_psutil_and_proc():
     assert proc_tree(child.pid) == []
 
 
+def test_process_tree_gone_while_read_gives_no_sample(monkeypatch):
+    # The kernel stopping between listing its processes and reading them: no sample at all,
+    # never a memory reading of 0.
+    import psutil
+
+    def gone(self):
+        raise psutil.NoSuchProcess(self.pid)
+
+    monkeypatch.setattr(psutil.Process, "memory_info", gone)
+    assert ProcessTree(os.getpid()).sample() is None
+
+
 def test_sample_seconds_from_environment():
     assert sample_seconds({}) == 5.0
     assert sample_seconds({"NBQUEUE_SYSTEM_METRICS_SECONDS": "0.5"}) == 0.5

@@ -155,7 +155,8 @@ class ProcessTree:
                 continue
             procs[proc.pid] = proc
         self._procs = procs
-        return cpu, memory
+        # Every process went away while being read (the kernel stopping): no sample, not a 0.
+        return (cpu, memory) if procs else None
 
     def _sample_proc(self):
         pids = proc_tree(self.pid)
@@ -173,6 +174,8 @@ class ProcessTree:
                     memory += int(f.read().split()[1]) * page
             except (OSError, IndexError, ValueError):
                 continue
+        if not memory:
+            return None  # gone while being read
         now = time.monotonic()
         last, self._last = self._last, (now, cpu_seconds)
         if last is None or now <= last[0]:

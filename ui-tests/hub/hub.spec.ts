@@ -3,6 +3,8 @@
  * (spawned by the hub) submits the demo notebook from the toolbar to the hub's
  * nbqueue service, and the job finishes in her notebook. A result link opened
  * in the browser goes through the hub's OAuth login; bob's browser gets 404.
+ * After her server is stopped and started again, the Jobs panel lists the job
+ * and "Open result" opens it.
  */
 import {
   APIRequestContext,
@@ -12,6 +14,7 @@ import {
   Page,
   test
 } from '@playwright/test';
+import * as fs from 'fs';
 import * as path from 'path';
 
 const PASSWORD = process.env.NBQUEUE_HUB_PASSWORD ?? '';
@@ -63,6 +66,43 @@ async function jobsOf(
   });
   expect(response.ok()).toBeTruthy();
   return (await response.json()).jobs;
+}
+
+/** A hub token with all of `user`'s permissions (to start and stop the server). */
+async function userToken(
+  request: APIRequestContext,
+  user: string
+): Promise<string> {
+  const response = await request.post(`/hub/api/users/${user}/tokens`, {
+    data: { auth: { username: user, password: PASSWORD } }
+  });
+  expect(response.status()).toBe(201);
+  return (await response.json()).token;
+}
+
+/** Starts or stops alice's server through the hub API and waits until it is so. */
+async function setServer(
+  request: APIRequestContext,
+  token: string,
+  running: boolean
+): Promise<void> {
+  const headers = { Authorization: `token ${token}` };
+  const response = running
+    ? await request.post('/hub/api/users/alice/server', { headers })
+    : await request.delete('/hub/api/users/alice/server', { headers });
+  expect(response.status()).toBeLessThan(300);
+  await expect
+    .poll(
+      async () => {
+        const user = await (
+          await request.get('/hub/api/users/alice', { headers })
+        ).json();
+        const server = user.servers?.[''];
+        return running ? server?.ready === true : !server;
+      },
+      { timeout: 150_000 }
+    )
+    .toBe(true);
 }
 
 /** The parameter row whose name field holds `name`. */
@@ -158,4 +198,38 @@ test('alice submits the demo from her hub JupyterLab and the job finishes', asyn
   const bobSees = await bobOpens(browser, resultRoute);
   expect(JSON.parse(bobSees).error.code).toBe('unknown_job');
   expect(bobSees).not.toContain('step');
+
+  // 6. Her server stopped and started again: the Jobs panel still lists the
+  // job, and "Open result" saves and opens the executed notebook.
+  const full = await userToken(request, 'alice');
+  await setServer(request, full, false);
+  await setServer(request, full, true);
+  await page.goto('/user/alice/lab');
+  const status = page.locator('.nbq-StatusItem');
+  await expect(status).toBeVisible({ timeout: 120_000 });
+  await status.click();
+  const row = page.locator(
+    `.nbq-JobsPanel .nbq-JobRow[data-job-id="${jobs[0].id}"]`
+  );
+  await expect(row).toHaveAttribute('data-state', 'succeeded');
+  await row.locator('[data-action="result"]').click();
+  const resultName = `demo-${jobs[0].id}.ipynb`;
+  await expect(
+    page.locator('.lm-DockPanel-tabBar .lm-TabBar-tab', {
+      hasText: resultName
+    })
+  ).toBeVisible();
+  await expect
+    .poll(() =>
+      fs.existsSync(
+        path.join(
+          process.env.NBQUEUE_HUB_TMP ?? '',
+          'home',
+          'alice',
+          resultName
+        )
+      )
+    )
+    .toBe(true);
+  await page.screenshot({ path: path.join(SHOTS, '05-hub-after-restart.png') });
 });

@@ -2,8 +2,8 @@
 # Playwright's webServer for the hub browser tests: a real JupyterHub (configurable-http-proxy
 # from npm) running deploy/jupyterhub/jupyterhub_config.py through
 # server/test/hub/jupyterhub_test_config.py, whose `nbqueue` service is the sidecar (built
-# CLI, hub mode). alice's home holds a copy of examples/. The hub stops its proxy, service
-# and single-user servers when Playwright stops this script (SIGTERM).
+# CLI, hub mode). alice's home holds a copy of examples/. On SIGTERM from Playwright the hub
+# is stopped, and it stops its proxy, service and single-user servers.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -40,4 +40,21 @@ cp "$REPO/examples/demo.ipynb" "$NBQUEUE_HUB_TMP/home/alice/"
 
 echo "nbqueue hub tests: JupyterHub on port $NBQUEUE_HUB_PORT, log in $NBQUEUE_HUB_TMP/jupyterhub.log"
 cd "$NBQUEUE_HUB_TMP"
-exec jupyterhub -f "$REPO/server/test/hub/jupyterhub_test_config.py" >"$NBQUEUE_HUB_TMP/jupyterhub.log" 2>&1
+# The hub in a session of its own: Playwright's SIGTERM to this script's process group must not
+# reach the proxy before the hub has cleaned up through it (the hub then hangs in its shutdown).
+setsid jupyterhub -f "$REPO/server/test/hub/jupyterhub_test_config.py" \
+  >"$NBQUEUE_HUB_TMP/jupyterhub.log" 2>&1 &
+hub_pid=$!
+stop() {
+  trap - TERM INT
+  kill -TERM "$hub_pid" 2>/dev/null || true
+  for _ in $(seq 1 75); do
+    kill -0 "$hub_pid" 2>/dev/null || return 0
+    sleep 0.2
+  done
+  echo "nbqueue hub tests: the hub did not stop within 15 s; killing its session" >&2
+  kill -KILL -- "-$hub_pid" 2>/dev/null || true
+}
+trap 'stop; exit 143' TERM
+trap 'stop; exit 130' INT
+wait "$hub_pid"

@@ -155,7 +155,7 @@ def test_client_backoff_doubles_to_two_seconds():
     client = SidecarClient("http://127.0.0.1:9", "j", "t", retry_seconds=1e9, sleep=delays.append)
     calls = {"n": 0}
 
-    def flaky(method, path, body):
+    def flaky(method, path, body, **_):
         calls["n"] += 1
         if calls["n"] <= 8:
             from nbqueue.runner import client as module

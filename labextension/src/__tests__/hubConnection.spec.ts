@@ -90,6 +90,40 @@ describe('hub mode', () => {
   });
 });
 
+describe('a refused hub token', () => {
+  afterEach(() => {
+    PageConfig.setOption('hubPrefix', '');
+    PageConfig.setOption('token', '');
+  });
+
+  it('tells the person what the hub admin has to allow', async () => {
+    PageConfig.setOption('hubPrefix', '/hub/');
+    PageConfig.setOption('token', 'page-token');
+    const handlers: Record<string, (arg: unknown) => void> = {};
+    const service = new NbqueueService({
+      serverSettings: serverSettings(200, {
+        mode: 'hub',
+        url: '/services/nbqueue',
+        token: null
+      }),
+      socketFactory: () =>
+        ({
+          on: (event: string, handler: (arg: unknown) => void) => {
+            handlers[event] = handler;
+          }
+        }) as never
+    });
+    const failures: string[] = [];
+    service.connectionFailed.connect((_, error) =>
+      failures.push(error.message)
+    );
+    await service.socket();
+    handlers['connect_error'](new Error('unauthorized'));
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toContain('oauth_client_allowed_scopes');
+  });
+});
+
 describe('working files in hub mode', () => {
   /** A Jupyter server whose nbqueue files extension holds no sidecar token. */
   function hubJupyter(calls: string[]) {

@@ -218,9 +218,7 @@ export class NbqueueService {
    * Uploads a job's working files (a .tar.gz the Jupyter server built) from
    * the browser: hub mode, where the Jupyter server holds no sidecar token.
    */
-  uploadInputBundle(
-    archive: Blob
-  ): Promise<{
+  uploadInputBundle(archive: Blob): Promise<{
     id: string;
     bytes: number;
     total_bytes: number;
@@ -343,7 +341,9 @@ export class NbqueueService {
         new NbqueueError(
           unauthorized ? 'unauthorized' : 'unreachable',
           unauthorized
-            ? `The nbqueue sidecar at ${url} refused the token. Restart JupyterLab after restarting the sidecar so the token is read again.`
+            ? PageConfig.getOption('hubPrefix')
+              ? `The nbqueue service at ${url} refused JupyterLab's hub token. Your hub admin allows it with c.Spawner.oauth_client_allowed_scopes (see nbqueue's docs/jupyterhub.md); then restart your server.`
+              : `The nbqueue sidecar at ${url} refused the token. Restart JupyterLab after restarting the sidecar so the token is read again.`
             : `Lost the live connection to the nbqueue sidecar at ${url} (${error.message}); retrying. Check that the sidecar is running.`
         )
       );

@@ -509,7 +509,17 @@ export function openApiDocument(): Record<string, unknown> {
       '/api/jobs/{id}/result': {
         get: {
           summary: 'The executed notebook',
-          parameters: [idParam],
+          description:
+            'With download=1 it comes as an attachment (<id>.ipynb). In hub mode a browser opening this link without a token header is sent through the hub OAuth login first (docs/jupyterhub.md).',
+          parameters: [
+            idParam,
+            {
+              name: 'download',
+              in: 'query',
+              required: false,
+              schema: { type: 'string', enum: ['1'] }
+            }
+          ],
           responses: {
             200: { description: 'nbformat 4 notebook' },
             401: error,

@@ -138,6 +138,51 @@ describe('identity from the hub', () => {
   });
 });
 
+describe('browser navigation (OAuth login for links)', () => {
+  const service = () => `http://127.0.0.1:${HUB_PORT}/services/nbqueue`;
+
+  it('sends a browser without a token to the hub, and a script gets 401', async () => {
+    const link = await fetch(`${service()}/api/jobs/j-0000000000/result`, {
+      redirect: 'manual',
+      headers: { Accept: 'text/html', 'Sec-Fetch-Mode': 'navigate' }
+    });
+    expect(link.status).toBe(302);
+    const to = new URL(link.headers.get('location') ?? '', 'http://x');
+    expect(to.pathname).toBe('/hub/api/oauth2/authorize');
+    expect(to.searchParams.get('client_id')).toBe('service-nbqueue');
+    expect(to.searchParams.get('redirect_uri')).toBe(
+      '/services/nbqueue/oauth_callback'
+    );
+    expect(to.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(link.headers.get('set-cookie')).toMatch(
+      /nbqueue-oauth-state=.*Path=\/services\/nbqueue\/.*HttpOnly/
+    );
+    const script = await fetch(`${service()}/api/jobs`);
+    expect(script.status).toBe(401);
+  });
+
+  it('refuses a callback that was not started here', async () => {
+    const res = await fetch(
+      `${service()}/oauth_callback?code=abc&state=forged`,
+      { redirect: 'manual' }
+    );
+    expect(res.status).toBe(400);
+    expect(await res.text()).toMatch(/state mismatch/);
+  });
+
+  it('takes the login cookie for reads only', async () => {
+    const cookie = { Cookie: `nbqueue-hub-token=${tokens.alice}` };
+    const read = await fetch(`${service()}/api/jobs`, { headers: cookie });
+    expect(read.status).toBe(200);
+    const write = await fetch(`${service()}/api/jobs`, {
+      method: 'POST',
+      headers: { ...cookie, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ profile: 'cpu', notebook: notebook([]) })
+    });
+    expect(write.status).toBe(401);
+  });
+});
+
 describe('the nbqueue CLI through the hub', () => {
   it('submits and follows a job with a hub token, and is refused without one', async () => {
     const file = path.join(tmpDir(), 'cli.ipynb');

@@ -194,7 +194,8 @@ function node(
       allocatable: {
         cpu: '96',
         memory: '1000Gi',
-        'nvidia.com/gpu': String(gpus)
+        'nvidia.com/gpu': String(gpus),
+        pods: '110'
       },
       conditions: [{ type: 'Ready', status: ready }]
     }
@@ -281,6 +282,14 @@ describe('pool capacity', () => {
       })
     ).toBe(false);
   });
+});
+
+test('a node at its pod limit holds no more', () => {
+  const full: V1Node = node('a', 8);
+  full.status!.allocatable!.pods = '1';
+  const one = { ...demand(1), requests: { ...demand(1).requests, pods: 1 } };
+  expect(new PoolCapacity([full], []).take(one)).toBe(true);
+  expect(new PoolCapacity([full], [pod('a', 0)]).take(one)).toBe(false);
 });
 
 describe('pod states become reasons', () => {

@@ -147,6 +147,7 @@ export class RunnerHarness {
   readonly startedAt = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
+  private nextStart = 0;
   private readonly workDir = tmpDir('nbq-k8s-runners-');
 
   constructor(
@@ -183,9 +184,14 @@ export class RunnerHarness {
           !running &&
           !this.startedAt.has(name) &&
           pod.status?.phase === 'Running' &&
-          !pod.metadata.deletionTimestamp
-        )
+          !pod.metadata.deletionTimestamp &&
+          Date.now() >= this.nextStart
+        ) {
+          // Runners start a little apart: on this one host (unlike pods, each with its own
+          // network) kernels starting at the same instant can race for the same free port.
+          this.nextStart = Date.now() + 250;
           await this.run(pod);
+        }
       }
       for (const [name, r] of this.runners)
         if (!seen.has(name)) r.child.kill('SIGTERM');

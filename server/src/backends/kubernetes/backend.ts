@@ -227,7 +227,7 @@ export class KubernetesBackend implements Backend {
     return {
       nodeSelector: place.nodeSelector,
       tolerations: place.tolerations,
-      requests: amounts(place.requests)
+      requests: { ...amounts(place.requests), pods: 1 }
     };
   }
 

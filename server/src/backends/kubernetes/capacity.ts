@@ -57,7 +57,8 @@ function add(into: Amounts, more: Amounts): void {
 
 /** What a pod holds on its node: its containers' requests (the larger of them and any init container's). */
 export function podRequests(pod: V1Pod): Amounts {
-  const sum: Amounts = {};
+  // A pod also takes one of the node's pod slots (allocatable `pods`).
+  const sum: Amounts = { pods: 1 };
   for (const c of pod.spec?.containers ?? [])
     add(sum, amounts(c.resources?.requests as Record<string, string>));
   for (const c of pod.spec?.initContainers ?? []) {

@@ -49,6 +49,18 @@ describe('hub mode', () => {
     });
   });
 
+  it('falls back to the hub service where the server extension is missing', async () => {
+    PageConfig.setOption('hubPrefix', '/hub/');
+    PageConfig.setOption('token', 'page-token');
+    const service = new NbqueueService({
+      serverSettings: serverSettings(404, {})
+    });
+    expect(await service.connection()).toEqual({
+      url: `${window.location.origin}/services/nbqueue`,
+      token: 'page-token'
+    });
+  });
+
   it('says what is wrong when a hub-mode answer comes to a page without a token', async () => {
     const service = new NbqueueService({
       serverSettings: serverSettings(200, {

@@ -196,7 +196,12 @@ export async function startHub(
     call(method, route, token, body) {
       return request(method, `${url}${route}`, token, body);
     },
-    stop: () => stopProcess(hub)
+    async stop() {
+      await stopProcess(hub);
+      // The scratch folder (hub database, homes, logs) goes, unless asked to keep it.
+      if (!process.env.NBQUEUE_KEEP_HUB_TMP)
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
   };
 }
 

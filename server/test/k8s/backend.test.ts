@@ -420,6 +420,51 @@ describe('kubernetes backend', () => {
     const second = await ended(sidecar, again as string);
     expect(second.state).toBe('succeeded');
   });
+
+  test('a job whose node is lost is queued again and runs on another node', async () => {
+    const gate = path.join(gates, 'node-loss');
+    const id = await submit(sidecar, 'gpu-1', gated(gate, 'node loss'));
+    await state(sidecar, id, 'running');
+    const lostNode = (await podOf(id)).spec.nodeName as string;
+    const env = path.join(cluster.dir, 'env');
+    const apply = path.resolve(__dirname, '../../../k8s/controlplane/apply.js');
+    try {
+      expect(
+        (await cluster.call('DELETE', `/api/v1/nodes/${lostNode}`)).status
+      ).toBe(200);
+      // The pod garbage collector deletes pods bound to a node that is gone (after 40 s).
+      const first = await ended(sidecar, id, 120000);
+      expect(first.state).toBe('failed');
+      expect(first.reason).toContain(`off node ${lostNode}`);
+      const copy = /Queued again as job (j-[0-9a-f]+)/.exec(
+        first.reason
+      )?.[1] as string;
+      expect(copy).toBeDefined();
+      await state(sidecar, copy, 'running');
+      expect((await podOf(copy)).spec.nodeName).not.toBe(lostNode);
+      open(gate);
+      expect((await ended(sidecar, copy)).state).toBe('succeeded');
+    } finally {
+      execFileSync('node', [
+        apply,
+        env,
+        path.resolve(__dirname, '../../../k8s/controlplane/nodes.yaml')
+      ]);
+      await waitFor(
+        () => {
+          try {
+            execFileSync('node', [apply, env, '--ready-nodes', '4']);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        'the lost node back and Ready',
+        60000,
+        500
+      );
+    }
+  }, 240000);
 });
 
 describe('kubernetes backend, continued', () => {

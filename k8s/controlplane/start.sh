@@ -13,6 +13,14 @@ DIR=$(realpath -m "${1:?usage: start.sh DIR}")
 BASE=${NBQUEUE_K8S_PORT_BASE:-36400}
 ETCD=$BASE PEER=$((BASE + 1)) API=$((BASE + 2)) KWOK=$((BASE + 5))
 BIN=$("$HERE/build.sh" | tail -n 1)
+for port in $ETCD $PEER $API $KWOK; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "start.sh: port $port is in use (another control plane?); stop it or set NBQUEUE_K8S_PORT_BASE" >&2
+    exit 1
+  fi
+done
+# Whatever fails below, nothing started is left running.
+trap '"$HERE/stop.sh" "$DIR"' ERR
 t0=$(date +%s%N)
 
 mkdir -p "$DIR/pki" "$DIR/logs"

@@ -14,6 +14,20 @@ const { request, readEnv } = require('./api-plain');
 const REPO = path.resolve(__dirname, '..', '..', '..');
 
 module.exports = async function globalSetup() {
+  try {
+    await setUp();
+  } catch (err) {
+    // jest runs no teardown after a failed setup: stop what was started here.
+    const dir = process.env.NBQUEUE_K8S_STARTED;
+    if (dir)
+      execFileSync(path.join(REPO, 'k8s/controlplane/stop.sh'), [dir], {
+        stdio: 'inherit'
+      });
+    throw err;
+  }
+};
+
+async function setUp() {
   let dir = process.env.NBQUEUE_K8S_DIR;
   if (!dir || !fs.existsSync(path.join(dir, 'env'))) {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nbq-k8s-'));
@@ -77,4 +91,4 @@ module.exports = async function globalSetup() {
         cwd: REPO
       }
     );
-};
+}

@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import {
   admissionOrder,
   decideAdmissions,
+  firstChoices,
+  orderedAdmissions,
   QueuedJob,
   queuePositions
 } from '../src/queue/scheduler';
@@ -53,6 +55,57 @@ function build(input: Input) {
 }
 
 describe('scheduler (pure admission)', () => {
+  test('the one-pass pick for single free slots equals the first of the admission order', () => {
+    fc.assert(
+      fc.property(
+        inputArb,
+        fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }),
+        fc.record({ cpu: fc.nat(1), 'gpu-1': fc.nat(1) }),
+        (input, held, free) => {
+          const s = build(input);
+          s.queued.forEach((job, i) => (job.held = held[i]));
+          for (const pool of pools) {
+            s.pools[pool].running = Math.max(
+              0,
+              s.pools[pool].capacity - free[pool as 'cpu']
+            );
+          }
+          const fast = firstChoices(s);
+          expect(fast).not.toBeNull();
+          expect(fast).toEqual(orderedAdmissions(s));
+          expect(decideAdmissions(s)).toEqual(fast);
+        }
+      ),
+      { numRuns: 500 }
+    );
+  });
+
+  test('the one-pass pick stands aside where it cannot decide', () => {
+    const job: QueuedJob = {
+      id: 'j1',
+      owner: 'alice',
+      pool: 'cpu',
+      priorityRank: 1,
+      positionKey: 1
+    };
+    const base = {
+      queued: [job],
+      pools: { cpu: { capacity: 1, running: 0 } },
+      runningByUser: {}
+    };
+    expect(firstChoices(base)).toEqual(['j1']);
+    expect(
+      firstChoices({ ...base, pools: { cpu: { capacity: 2, running: 0 } } })
+    ).toBeNull();
+    expect(firstChoices({ ...base, maxRunningPerUser: 1 })).toBeNull();
+    expect(
+      firstChoices({ ...base, queues: { cpu: { capacity: 1, running: 0 } } })
+    ).toBeNull();
+    expect(
+      firstChoices({ ...base, pools: { cpu: { capacity: 1, running: 1 } } })
+    ).toEqual([]);
+  });
+
   test("never exceeds a pool's capacity, and fills what is free", () => {
     fc.assert(
       fc.property(inputArb, input => {

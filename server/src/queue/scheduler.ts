@@ -201,29 +201,38 @@ export function decideAdmissions(input: SchedulerInput): string[] {
 export function firstChoices(input: SchedulerInput): string[] | null {
   if (input.maxRunningPerUser !== undefined) return null;
   if (Object.values(input.queues ?? {}).length) return null;
-  const free = new Set<string>();
+  // One map lookup per job (this loop is the whole cost): the pool's pick so far.
+  const picks = new Map<string, { job: QueuedJob | null; share: number }>();
   for (const [name, p] of Object.entries(input.pools)) {
     const n = p.capacity - p.running;
     if (n > 1) return null;
-    if (n === 1) free.add(name);
+    if (n === 1) picks.set(name, { job: null, share: 0 });
   }
-  if (!free.size) return [];
-  const share = input.runningByUser;
-  const best = new Map<string, QueuedJob>();
+  if (!picks.size) return [];
+  const running = input.runningByUser;
   for (const job of input.queued) {
-    if (job.held || !free.has(job.pool)) continue;
-    const current = best.get(job.pool);
+    if (job.held) continue;
+    const pick = picks.get(job.pool);
+    if (!pick) continue;
+    const current = pick.job;
+    if (current && job.priorityRank < current.priorityRank) continue;
+    const share = running[job.owner] ?? 0;
     if (
       !current ||
       job.priorityRank > current.priorityRank ||
-      (job.priorityRank === current.priorityRank &&
-        ((share[job.owner] ?? 0) < (share[current.owner] ?? 0) ||
-          ((share[job.owner] ?? 0) === (share[current.owner] ?? 0) &&
-            earlier(job, current))))
-    )
-      best.set(job.pool, job);
+      share < pick.share ||
+      (share === pick.share && earlier(job, current))
+    ) {
+      pick.job = job;
+      pick.share = share;
+    }
   }
-  return [...best.keys()].sort().map(pool => (best.get(pool) as QueuedJob).id);
+  const ids: string[] = [];
+  for (const pool of [...picks.keys()].sort()) {
+    const job = (picks.get(pool) as { job: QueuedJob | null }).job;
+    if (job) ids.push(job.id);
+  }
+  return ids;
 }
 
 /** Any case: each pool's admission order, walked only as far as its free slots reach. */
@@ -257,14 +266,21 @@ export function orderedAdmissions(input: SchedulerInput): string[] {
     !!poolFree.get(job.pool) &&
     (!queueLimits || queueFree.get(job.queue ?? job.pool) !== 0) &&
     (!userLimit || (userRunning.get(job.owner) ?? 0) < limit);
-  const top = new Map<string, { rank: number; jobs: QueuedJob[] }>();
+  // Each pool with a free slot, and the highest level of its candidates so far: one map
+  // lookup per job, the other checks only for jobs that could join that level.
+  const levels = new Map<string, { rank: number; jobs: QueuedJob[] }>();
+  for (const [name, n] of poolFree)
+    if (n > 0) levels.set(name, { rank: -Infinity, jobs: [] });
   for (const job of input.queued) {
-    if (!candidate(job)) continue;
-    const level = top.get(job.pool);
-    if (!level || job.priorityRank > level.rank)
-      top.set(job.pool, { rank: job.priorityRank, jobs: [job] });
-    else if (job.priorityRank === level.rank) level.jobs.push(job);
+    if (job.held) continue;
+    const level = levels.get(job.pool);
+    if (!level || job.priorityRank < level.rank || !candidate(job)) continue;
+    if (job.priorityRank > level.rank) {
+      level.rank = job.priorityRank;
+      level.jobs = [job];
+    } else level.jobs.push(job);
   }
+  const top = new Map([...levels].filter(([, level]) => level.jobs.length > 0));
   const admitted: string[] = [];
   for (const pool of [...top.keys()].sort()) {
     const level = top.get(pool) as { rank: number; jobs: QueuedJob[] };

@@ -1,4 +1,6 @@
 import { io } from 'socket.io-client';
+import { parseConfig } from '../src/config/load';
+import { validateSubmission } from '../src/jobs/validate';
 import { code, notebook, startTestSidecar, TestSidecar } from './helpers';
 
 type ErrorBody = { error: { code: string; message: string } };
@@ -120,6 +122,20 @@ describe('REST API: bad input gets a clear 4xx and stores nothing', () => {
       400,
       'invalid_parameter',
       /must be an object/
+    ],
+    [
+      'deadline not a whole number of seconds',
+      { profile: 'cpu', deadline_seconds: 1.5, notebook: nb },
+      400,
+      'invalid_request',
+      /"deadline_seconds" must be a whole number of seconds from 1 to 604800/
+    ],
+    [
+      'deadline over the limit',
+      { profile: 'cpu', deadline_seconds: 604801, notebook: nb },
+      400,
+      'invalid_request',
+      /limits.max_deadline_seconds/
     ]
   ];
 
@@ -156,6 +172,18 @@ describe('REST API: bad input gets a clear 4xx and stores nothing', () => {
     expect((await s.api('GET', '/api/health', undefined, null)).status).toBe(
       200
     );
+  });
+
+  test('a deadline of its own is kept in the job spec', () => {
+    const sub = validateSubmission(
+      { profile: 'cpu', deadline_seconds: 600, notebook: nb },
+      parseConfig({})
+    );
+    expect(sub.spec.deadline_seconds).toBe(600);
+    expect(
+      validateSubmission({ profile: 'cpu', notebook: nb }, parseConfig({})).spec
+        .deadline_seconds
+    ).toBeUndefined();
   });
 
   test('unknown job id answers 404 unknown_job on every job route', async () => {

@@ -176,6 +176,69 @@ describe('job manifest', () => {
   });
 });
 
+test("a job's own deadline, mounted claims and extra runner variables", () => {
+  const withVolumes = parseConfig({
+    backend: {
+      type: 'kubernetes',
+      kubernetes: {
+        volumes: [
+          { claim_name: 'nbqueue-envs', mount_path: '/cache/envs' },
+          {
+            claim_name: 'home',
+            mount_path: '/home/shared',
+            sub_path: 'alice',
+            read_only: true
+          }
+        ],
+        env: { NBQUEUE_ENV_CACHE_DIR: '/cache/envs' }
+      }
+    }
+  }).backend.kubernetes;
+  const base = record();
+  const j = jobManifest({
+    job: { ...base, spec: { ...base.spec, deadline_seconds: 600 } },
+    profile: gpu1,
+    config: withVolumes,
+    sidecarUrl: 'x',
+    graceSeconds: 1
+  });
+  expect(j.spec!.activeDeadlineSeconds).toBe(600);
+  const p = j.spec!.template.spec!;
+  expect(p.volumes).toEqual([
+    {
+      name: 'nbqueue-volume-0',
+      persistentVolumeClaim: { claimName: 'nbqueue-envs', readOnly: false }
+    },
+    {
+      name: 'nbqueue-volume-1',
+      persistentVolumeClaim: { claimName: 'home', readOnly: true }
+    }
+  ]);
+  expect(p.containers[0].volumeMounts).toEqual([
+    { name: 'nbqueue-volume-0', mountPath: '/cache/envs', readOnly: false },
+    {
+      name: 'nbqueue-volume-1',
+      mountPath: '/home/shared',
+      readOnly: true,
+      subPath: 'alice'
+    }
+  ]);
+  expect(p.containers[0].env).toContainEqual({
+    name: 'NBQUEUE_ENV_CACHE_DIR',
+    value: '/cache/envs'
+  });
+  // Without any: no volumes at all, and the profile's deadline.
+  expect(
+    jobManifest({
+      job: base,
+      profile: gpu1,
+      config: k8s,
+      sidecarUrl: 'x',
+      graceSeconds: 1
+    }).spec!.template.spec!.volumes
+  ).toBeUndefined();
+});
+
 function node(
   name: string,
   gpus: number,

@@ -182,6 +182,12 @@ export function openApiDocument(): Record<string, unknown> {
               type: 'string',
               description: 'Id answered by POST /api/files/bundles'
             },
+            deadline_seconds: {
+              type: 'integer',
+              minimum: 1,
+              description:
+                "Longest run time; default the profile's (Kubernetes activeDeadlineSeconds)"
+            },
             kernel: {
               type: 'object',
               properties: {

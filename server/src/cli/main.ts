@@ -179,6 +179,11 @@ export function buildProgram(): Command {
     .option('--priority <p>', 'low, normal, high or urgent')
     .option('--name <name>', 'job name (default: file name and time)')
     .option(
+      '--deadline <seconds>',
+      "longest run time in seconds (default: the profile's)",
+      (v: string) => Number(v)
+    )
+    .option(
       '-p, --param <name=value>',
       'parameter (JSON value or string); repeat for more',
       parseParam,
@@ -207,6 +212,7 @@ export function buildProgram(): Command {
         priority: opts.priority,
         name: opts.name,
         parameters: opts.param,
+        deadline_seconds: opts.deadline,
         notebook_path: path.basename(full),
         cwd: path.dirname(full)
       });

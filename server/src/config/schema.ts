@@ -71,6 +71,12 @@ export const configSchema = z
         max_running_per_user: z.number().int().min(1).optional(),
         /** Most jobs one user may have waiting; a submit over it is refused. */
         max_queued_per_user: z.number().int().min(1).optional(),
+        /** Longest run time a submit may ask for (`deadline_seconds`), in seconds. */
+        max_deadline_seconds: z
+          .number()
+          .int()
+          .positive()
+          .default(7 * 24 * 3600),
         /** Most bytes of one job's captured kernel environment (the package list). */
         max_environment_bytes: z
           .number()

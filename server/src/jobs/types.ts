@@ -38,6 +38,8 @@ export interface JobSpec {
   environment?: CapturedEnvironment | null;
   /** The uploaded bundle of the notebook's directory (POST /api/files/bundles), if any. */
   input_bundle?: string;
+  /** The submitter's limit on the run time, in seconds (else the profile's). */
+  deadline_seconds?: number;
 }
 
 /** A job as stored (the notebook and the token hash live in their own columns). */

@@ -184,6 +184,22 @@ export function validateSubmission(
   const notebookPath = optionalString(body, 'notebook_path');
   const cwd = optionalString(body, 'cwd');
   const inputBundle = optionalString(body, 'input_bundle');
+  const deadline = body.deadline_seconds;
+  const maxDeadline = config.limits.max_deadline_seconds;
+  if (
+    deadline !== undefined &&
+    deadline !== null &&
+    !(
+      typeof deadline === 'number' &&
+      Number.isInteger(deadline) &&
+      deadline >= 1 &&
+      deadline <= maxDeadline
+    )
+  )
+    throw badRequest(
+      'invalid_request',
+      `"deadline_seconds" must be a whole number of seconds from 1 to ${maxDeadline} (limits.max_deadline_seconds); leave it out for the profile's limit.`
+    );
   const environment = validateEnvironment(
     body.environment,
     config.limits.max_environment_bytes
@@ -220,6 +236,7 @@ export function validateSubmission(
       cwd,
       kernel,
       ...(inputBundle ? { input_bundle: inputBundle } : {}),
+      ...(typeof deadline === 'number' ? { deadline_seconds: deadline } : {}),
       ...(environment ? { environment } : {})
     }
   };

@@ -75,7 +75,28 @@ export const kubernetesBackendSchema = z
     /** Service account of the job pods; absent: none is mounted. */
     service_account: z.string().min(1).optional(),
     /** User and group the runner runs as (the runner image's user is 1000). */
-    run_as_user: z.number().int().min(1).default(1000)
+    run_as_user: z.number().int().min(1).default(1000),
+    /**
+     * PersistentVolumeClaims mounted into every job pod: the environment cache (mount it at
+     * the runner's NBQUEUE_ENV_CACHE_DIR so restores are shared between jobs) or shared
+     * storage for working files (files.working_dir).
+     */
+    volumes: z
+      .array(
+        z
+          .object({
+            claim_name: z.string().min(1),
+            mount_path: z.string().startsWith('/'),
+            sub_path: z.string().min(1).optional(),
+            read_only: z.boolean().default(false)
+          })
+          .strict()
+      )
+      .default([]),
+    /** More environment variables for the runner (e.g. NBQUEUE_ENV_CACHE_DIR). */
+    env: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string())
+      .default({})
   })
   .strict();
 

@@ -106,7 +106,8 @@ export function jobManifest({
       backoffLimit: 0,
       completions: 1,
       parallelism: 1,
-      activeDeadlineSeconds: place.activeDeadlineSeconds,
+      activeDeadlineSeconds:
+        job.spec.deadline_seconds ?? place.activeDeadlineSeconds,
       ttlSecondsAfterFinished: config.ttl_seconds_after_finished,
       // Kueue admits a Job by unsuspending it; until then it has no pod.
       ...(kueue ? { suspend: true } : {}),
@@ -123,6 +124,17 @@ export function jobManifest({
             ? { serviceAccountName: config.service_account }
             : { automountServiceAccountToken: false }),
           enableServiceLinks: false,
+          ...(config.volumes.length
+            ? {
+                volumes: config.volumes.map((v, i) => ({
+                  name: `nbqueue-volume-${i}`,
+                  persistentVolumeClaim: {
+                    claimName: v.claim_name,
+                    readOnly: v.read_only
+                  }
+                }))
+              }
+            : {}),
           terminationGracePeriodSeconds: graceSeconds,
           securityContext: {
             runAsNonRoot: true,
@@ -150,8 +162,22 @@ export function jobManifest({
                     secretKeyRef: { name: secretName(name), key: TOKEN_KEY }
                   }
                 },
-                { name: 'PYTHONUNBUFFERED', value: '1' }
+                { name: 'PYTHONUNBUFFERED', value: '1' },
+                ...Object.entries(config.env).map(([name, value]) => ({
+                  name,
+                  value
+                }))
               ],
+              ...(config.volumes.length
+                ? {
+                    volumeMounts: config.volumes.map((v, i) => ({
+                      name: `nbqueue-volume-${i}`,
+                      mountPath: v.mount_path,
+                      readOnly: v.read_only,
+                      ...(v.sub_path ? { subPath: v.sub_path } : {})
+                    }))
+                  }
+                : {}),
               resources: { requests: place.requests, limits: place.requests },
               securityContext: {
                 allowPrivilegeEscalation: false,

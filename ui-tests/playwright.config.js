@@ -6,6 +6,7 @@
  * `examples/`. The browser is Debian's Chromium, because Playwright cannot
  * download its own here.
  */
+const browser = require('./browser');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -38,24 +39,9 @@ module.exports = {
   reporter: [['list'], ['json', { outputFile: 'test-results/results.json' }]],
   use: {
     ...baseConfig.use,
-    // Room for the dialog and a few cells' outputs in the screenshots.
-    viewport: { width: 1280, height: 1024 },
     baseURL: `http://localhost:${port}`,
-    screenshot: 'on',
-    trace: 'retain-on-failure',
-    video: 'off',
-    launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync'
-      ]
-    }
+    // Debian's Chromium; room for the dialog and a few cells' outputs.
+    ...browser
   },
   webServer: {
     command: './start-servers.sh',

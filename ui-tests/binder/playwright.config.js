@@ -3,6 +3,7 @@
  * running, started by binder/test-binder.sh through binder/start in a fresh
  * virtualenv (NBQUEUE_BINDER_URL, NBQUEUE_BINDER_TOKEN), so no webServer here.
  */
+const browser = require('../browser');
 module.exports = {
   testDir: '.',
   testMatch: '*.spec.ts',
@@ -17,21 +18,6 @@ module.exports = {
   ],
   use: {
     baseURL: process.env.NBQUEUE_BINDER_URL ?? 'http://127.0.0.1:8893',
-    viewport: { width: 1280, height: 1024 },
-    screenshot: 'on',
-    trace: 'retain-on-failure',
-    video: 'off',
-    launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync'
-      ]
-    }
+    ...browser
   }
 };

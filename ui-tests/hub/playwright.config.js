@@ -5,6 +5,7 @@
  * page. Plain Playwright: Galata's fixtures expect a JupyterLab at the base
  * URL, while here the hub is.
  */
+const browser = require('../browser');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -31,22 +32,7 @@ module.exports = {
   ],
   use: {
     baseURL: `http://127.0.0.1:${port}`,
-    viewport: { width: 1280, height: 1024 },
-    screenshot: 'on',
-    trace: 'retain-on-failure',
-    video: 'off',
-    launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync'
-      ]
-    }
+    ...browser
   },
   webServer: {
     command: './start-hub.sh',

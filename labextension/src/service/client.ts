@@ -175,28 +175,9 @@ export class NbqueueService {
 
   /** The runner's log, as text. */
   async getLog(id: string): Promise<string> {
-    const { url, token } = await this.connection();
-    const path = `api/jobs/${encodeURIComponent(id)}/log`;
-    let response: Response;
-    try {
-      response = await fetch(`${url}/${path}`, {
-        headers: { Authorization: `Bearer ${token}` }
-      });
-    } catch (error) {
-      throw new NbqueueError(
-        'unreachable',
-        `Cannot reach the nbqueue sidecar at ${url} (${describe(error)}).`
-      );
-    }
-    if (!response.ok) {
-      const body = await readJson(response);
-      throw new NbqueueError(
-        codeOf(body) ?? 'http_error',
-        messageOf(body) ??
-          `The nbqueue sidecar answered ${response.status} ${response.statusText} to GET /${path}.`,
-        response.status
-      );
-    }
+    const response = await this._fetch(
+      `api/jobs/${encodeURIComponent(id)}/log`
+    );
     return response.text();
   }
 
@@ -233,28 +214,9 @@ export class NbqueueService {
 
   /** A finished job's output files (.tar.gz), for the Jupyter server to unpack. */
   async getOutputFiles(id: string): Promise<Blob> {
-    const { url, token } = await this.connection();
-    const path = `api/jobs/${encodeURIComponent(id)}/files/output`;
-    let response: Response;
-    try {
-      response = await fetch(`${url}/${path}`, {
-        headers: { Authorization: `Bearer ${token}` }
-      });
-    } catch (error) {
-      throw new NbqueueError(
-        'unreachable',
-        `Cannot reach the nbqueue sidecar at ${url} (${describe(error)}).`
-      );
-    }
-    if (!response.ok) {
-      const body = await readJson(response);
-      throw new NbqueueError(
-        codeOf(body) ?? 'http_error',
-        messageOf(body) ??
-          `The nbqueue sidecar answered ${response.status} to GET /${path}.`,
-        response.status
-      );
-    }
+    const response = await this._fetch(
+      `api/jobs/${encodeURIComponent(id)}/files/output`
+    );
     return response.blob();
   }
 
@@ -431,6 +393,15 @@ export class NbqueueService {
   }
 
   private async _request<T>(path: string, init: RequestInit = {}): Promise<T> {
+    const response = await this._fetch(path, init);
+    return (await readJson(response)) as T;
+  }
+
+  /** One call to the sidecar with the token; an error answer throws its sentence. */
+  private async _fetch(
+    path: string,
+    init: RequestInit = {}
+  ): Promise<Response> {
     const { url, token } = await this.connection();
     const headers = new Headers(init.headers);
     headers.set('Authorization', `Bearer ${token}`);
@@ -446,8 +417,8 @@ export class NbqueueService {
         `Cannot reach the nbqueue sidecar at ${url} (${describe(error)}). Check that the sidecar is running, or set its URL in Settings → nbqueue.`
       );
     }
-    const body = await readJson(response);
     if (!response.ok) {
+      const body = await readJson(response);
       throw new NbqueueError(
         codeOf(body) ?? 'http_error',
         messageOf(body) ??
@@ -455,7 +426,7 @@ export class NbqueueService {
         response.status
       );
     }
-    return body as T;
+    return response;
   }
 
   private _serverSettings: ServerConnection.ISettings;

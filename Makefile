@@ -17,12 +17,13 @@ DEMO_DIR := .nbqueue
 SIDECAR_PORT ?= 8765
 LAB_PORT ?= 8888
 
-.PHONY: help install build demo test lint bench chromium clean
+.PHONY: help install build demo test lint bench chromium clean image
 
 help:
 	@echo "make demo   install, build, start the sidecar and JupyterLab with examples/demo.ipynb"
 	@echo "make test   install, build and run every suite (lint, jest, pytest, integration, Galata)"
 	@echo "make bench  run the benchmarks (figures go in docs/benchmarks.md)"
+	@echo "make image  build the runner, sidecar and single-user images (IMAGE_BASE=local: no registry)"
 
 # ---- install ------------------------------------------------------------------------------
 
@@ -56,6 +57,15 @@ build: install
 	@# The nbqueue CLI on the virtualenv's PATH too (it is also `npx nbqueue`).
 	@printf '#!/bin/sh\nexec node "%s/server/bin/nbqueue.js" "$$@"\n' "$(CURDIR)" > $(VENV)/bin/nbqueue
 	@chmod +x $(VENV)/bin/nbqueue
+
+# ---- images -------------------------------------------------------------------------------
+
+# The runner, sidecar and single-user images (docker, else podman): images/build.sh. Production
+# bases by default; IMAGE_BASE=local builds FROM a Debian made here with mmdebstrap, as the tests
+# do. Each is rebuilt only when its Dockerfile or what it copies changed.
+IMAGE_BASE ?= upstream
+image: build
+	bash images/build.sh --base $(IMAGE_BASE)
 
 # ---- run ----------------------------------------------------------------------------------
 

@@ -106,7 +106,7 @@ def test_kernel_death_fails_with_exit_code(tmp_path):
         finish = sidecar.finishes[0]
         assert finish["state"] == "failed"
         assert finish["reason"] == (
-            "The kernel died (exit code -9) — it may have run out of memory; "
+            "The kernel died while running cell 2 (exit code -9) — it may have run out of memory; "
             "choose a profile with more memory."
         )
         assert finish["notebook"]["cells"][0]["outputs"][0]["text"] == "hi\n"

@@ -11,7 +11,7 @@ from nbclient.exceptions import CellExecutionError, DeadKernelError
 from nbformat import NotebookNode
 
 from .events import EventLog
-from .executor import RunCancelled, StreamingNotebookClient
+from .executor import RunCancelled, StreamingNotebookClient, is_clean_exit
 from .kernel import KERNEL_NAME, kernel_exit_code, own_interpreter_kernel_manager
 from .parameters import user_cell_number
 
@@ -39,10 +39,11 @@ def cell_error_reason(cell_number: int, ename: str, evalue: str) -> str:
     )
 
 
-def kernel_died_reason(exit_code: int | None) -> str:
+def kernel_died_reason(exit_code: int | None, cell_number: int | None = None) -> str:
     code = "unknown" if exit_code is None else str(exit_code)
+    where = f" while running cell {cell_number}" if cell_number is not None else ""
     return (
-        f"The kernel died (exit code {code}) — it may have run out of memory; "
+        f"The kernel died{where} (exit code {code}) — it may have run out of memory; "
         "choose a profile with more memory."
     )
 
@@ -145,6 +146,9 @@ class NotebookExecution:
                 outcome = Outcome("succeeded", None)
             except BaseException as error:  # CancelledError included: classify below
                 outcome = self._classify(error, km)
+            # Widget state goes into the result whatever the outcome, as papermill does, so the
+            # widgets render when the executed notebook is opened.
+            client.set_widgets_metadata()
             client.finish_cell("error")
             if self.cancelled:
                 outcome = Outcome("cancelled", CANCELLED_REASON)
@@ -161,12 +165,14 @@ class NotebookExecution:
             return Outcome("cancelled", CANCELLED_REASON)
         if isinstance(error, CellExecutionError):
             index = self._client.error_cell_index if self._client else None
-            return Outcome(
-                "failed",
-                cell_error_reason(user_cell_number(self.nb, index or 0), error.ename, error.evalue),
-            )
+            number = user_cell_number(self.nb, index or 0)
+            if is_clean_exit(error.ename, error.evalue):
+                return Outcome("succeeded", f"The notebook stopped at cell {number} (SystemExit).")
+            return Outcome("failed", cell_error_reason(number, error.ename, error.evalue))
         if isinstance(error, DeadKernelError):
-            return Outcome("failed", kernel_died_reason(kernel_exit_code(km)))
+            running = self._client.running if self._client else None
+            number = user_cell_number(self.nb, running[1]) if running else None
+            return Outcome("failed", kernel_died_reason(kernel_exit_code(km), number))
         if self._client is not None and self._client.kc is None:
             log.error("the kernel could not start", exc_info=error)
             return Outcome(

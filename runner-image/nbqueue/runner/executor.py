@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 from nbclient import NotebookClient
@@ -13,6 +14,26 @@ from .parameters import user_cell_number
 
 DISPLAY_OUTPUT_TYPES = ("display_data", "execute_result")
 MAX_METRIC_NAME = 200
+MAX_TRACEBACK_CHARS = 20_000
+RAISES_TAG = "raises-exception"  # nbclient lets a cell with this tag raise and goes on
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def is_clean_exit(ename: str | None, evalue: str | None) -> bool:
+    """`sys.exit()`, `sys.exit(0)` or a bare `raise SystemExit`: papermill's rule is that the
+    notebook stops there and the run succeeds; any other exit code fails it."""
+    return ename == "SystemExit" and (evalue or "").strip() in ("", "0")
+
+
+def plain_traceback(lines: object, limit: int) -> str:
+    """The kernel's traceback lines without their ANSI colours, the end kept when too long."""
+    text = (
+        "\n".join(line for line in lines if isinstance(line, str))
+        if isinstance(lines, list)
+        else ""
+    )
+    text = ANSI_ESCAPE.sub("", text)
+    return text if len(text) <= limit else "…" + text[-limit:]
 
 
 class RunCancelled(Exception):
@@ -74,13 +95,18 @@ class StreamingNotebookClient(NotebookClient):
     ) -> None:
         content = (execute_reply or {}).get("content", {})
         self.error_cell_index = cell_index
+        ename = content.get("ename", "an error")
+        allowed = RAISES_TAG in cell.metadata.get("tags", []) or is_clean_exit(
+            ename, content.get("evalue")
+        )
+        message = f"Cell {user_cell_number(self.nb, cell_index)} raised {ename}."
+        if not allowed:
+            # The job ends here: its log shows where and why, as papermill's error banner does.
+            message += "\n" + plain_traceback(content.get("traceback"), MAX_TRACEBACK_CHARS)
         self.events.emit(
             "log",
-            level="warning",
-            message=(
-                f"Cell {user_cell_number(self.nb, cell_index)} raised "
-                f"{content.get('ename', 'an error')}."
-            ),
+            level="warning" if allowed else "error",
+            message=message.rstrip(),
             cell_id=cell["id"],
             cell_index=cell_index,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import nbformat
 from nbformat.corpus.words import generate_corpus_id
+from nbformat.v4.rwbase import rejoin_lines
 
 CURRENT_MINOR = 5
 
@@ -17,8 +18,11 @@ def new_cell_id(taken: set[str]) -> str:
 
 
 def normalize_notebook(nb_json: dict) -> nbformat.NotebookNode:
-    """A NotebookNode at nbformat 4.5 or later; adds missing cell ids, never changes one."""
-    nb = nbformat.from_dict(nb_json)
+    """A NotebookNode at nbformat 4.5 or later, as `nbformat.read` gives it: multi-line strings
+    that the file stores as lists of lines (sources, stream texts, text outputs) joined; missing
+    cell ids added, never one changed. The sidecar has normalised already; the runner does it
+    again so that it never depends on who built the notebook."""
+    nb = rejoin_lines(nbformat.from_dict(nb_json))
     if nb.get("nbformat") != 4:
         nb = nbformat.convert(nb, 4)
     if nb.get("nbformat_minor", 0) < CURRENT_MINOR:

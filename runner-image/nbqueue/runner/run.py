@@ -48,6 +48,8 @@ class Runner:
         self._execution: NotebookExecution | None = None
         self._job_env: JobEnvironment | None = None
         self._files: JobFiles | None = None
+        self._deadline: threading.Timer | None = None
+        self._expired: str | None = None  # the reason, once the job's deadline has passed
 
     def request_cancel(self, by: str) -> None:
         with self._lock:
@@ -58,6 +60,25 @@ class Runner:
         self.say("warning", f"Cancel requested by {by}: interrupting the kernel.")
         if execution is not None:
             execution.cancel()
+
+    def _start_deadline(self, seconds: object) -> None:
+        """The job's own run-time limit (`deadline_seconds`), counted from the runner's start as
+        Kubernetes counts `activeDeadlineSeconds`: past it the kernel is interrupted as for a
+        cancel, and the job fails with what it printed until then kept."""
+        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds <= 0:
+            return
+        reason = (
+            f"The job ran longer than its deadline of {seconds:g} s and was stopped; "
+            "submit it with a longer deadline or make the notebook shorter."
+        )
+
+        def expire() -> None:
+            self._expired = reason
+            self.request_cancel("the deadline")
+
+        self._deadline = threading.Timer(float(seconds), expire)
+        self._deadline.daemon = True
+        self._deadline.start()
 
     def say(self, level: str, message: str) -> None:
         """A progress line on stderr that also goes to the job's events."""
@@ -87,11 +108,17 @@ class Runner:
 
         self.sender.start()
         self._nb = payload.get("notebook") or {}
+        self._start_deadline(payload.get("deadline_seconds"))
         try:
             outcome = self._run_job(payload)
         except BaseException as error:  # always try to deliver a finish
             log.exception("the runner failed")
             outcome = Outcome("failed", f"The runner failed: {type(error).__name__}: {error}")
+        finally:
+            if self._deadline is not None:
+                self._deadline.cancel()
+        if self._expired and outcome.state == "cancelled":
+            outcome = Outcome("failed", self._expired)
         if self._files is not None:  # whatever the outcome: a failed run's files help too
             self._files.send_outputs((payload.get("job") or {}).get("notebook_path"))
             self._files.cleanup()
@@ -170,8 +197,10 @@ class Runner:
             sampler.stop()
         if self._cancel.is_set() and outcome.state != "cancelled":
             outcome = Outcome("cancelled", CANCELLED_REASON)
+        if self._expired and outcome.state == "cancelled":
+            outcome = Outcome("failed", self._expired)
         if outcome.state == "succeeded":
-            self.say("info", "All cells ran.")
+            self.say("info", outcome.reason or "All cells ran.")
         else:
             self.say("error" if outcome.state == "failed" else "warning", outcome.reason or "")
         return outcome

@@ -51,6 +51,10 @@ export class EventLog {
     return this._push({ type: 'output', cell_id: cellId, output });
   }
 
+  output(cellId: string, output: nbformat.IOutput): JobEvent {
+    return this._push({ type: 'output', cell_id: cellId, output });
+  }
+
   display(cellId: string, text: string, displayId?: string): JobEvent {
     const output: nbformat.IDisplayData = {
       output_type: 'display_data',

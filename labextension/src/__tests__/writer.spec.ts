@@ -182,6 +182,37 @@ describe('LiveWriter', () => {
     ]);
   });
 
+  it('shows a widget as its text fallback, its view kept out of the live cell', () => {
+    const nb = notebook('a');
+    const writer = new LiveWriter(nb);
+    const view = {
+      'text/plain': 'IntSlider(value=3)',
+      'application/vnd.jupyter.widget-view+json': {
+        model_id: 'f00d',
+        version_major: 2,
+        version_minor: 0
+      }
+    };
+    const plot = { 'text/plain': 'Figure', 'image/png': 'iVBORw0KGgo=' };
+    writer.apply([
+      log.cellStarted('a'),
+      log.output('a', {
+        output_type: 'display_data',
+        data: view,
+        metadata: {}
+      }),
+      log.output('a', { output_type: 'display_data', data: plot, metadata: {} })
+    ]);
+    expect(nb.json('a')).toEqual([
+      {
+        output_type: 'display_data',
+        data: { 'text/plain': 'IntSlider(value=3)' },
+        metadata: {}
+      },
+      { output_type: 'display_data', data: plot, metadata: {} }
+    ]);
+  });
+
   it('skips an update the sidecar marked superseded by a later one', () => {
     const nb = notebook('a');
     const writer = new LiveWriter(nb);

@@ -24,6 +24,28 @@ export namespace LiveWriter {
   }
 }
 
+/** The MIME type of an ipywidgets view: its model lives in the job's kernel, not this one. */
+const WIDGET_VIEW_MIME = 'application/vnd.jupyter.widget-view+json';
+
+/**
+ * A bundle to show live: a widget view becomes its text fallback, since the open notebook's
+ * kernel has no such model (JupyterLab would show "model not found"). The executed notebook
+ * keeps the view and the widget state, so it renders when the result is opened.
+ */
+export function liveData(data: nbformat.IMimeBundle): nbformat.IMimeBundle {
+  if (!(WIDGET_VIEW_MIME in data) || !('text/plain' in data)) return data;
+  const shown = { ...data };
+  delete shown[WIDGET_VIEW_MIME];
+  return shown;
+}
+
+function liveOutput(output: nbformat.IOutput): nbformat.IOutput {
+  const data = (output as nbformat.IDisplayData).data;
+  return data
+    ? ({ ...output, data: liveData(data) } as nbformat.IOutput)
+    : output;
+}
+
 interface IDisplayTarget {
   cellId: string;
   index: number;
@@ -105,7 +127,7 @@ export class LiveWriter {
           const shown = event.output as nbformat.IDisplayData;
           this._updateDisplays(event.display_id, shown.data, shown.metadata);
         }
-        const length = outputs.add(event.output);
+        const length = outputs.add(liveOutput(event.output));
         if (event.display_id) {
           const targets = this._displays.get(event.display_id) ?? [];
           targets.push({ cellId: event.cell_id, index: length - 1 });
@@ -161,7 +183,7 @@ export class LiveWriter {
         const previous = outputs.get(index).toJSON();
         outputs.set(index, {
           ...previous,
-          data,
+          data: liveData(data),
           metadata: metadata ?? {}
         } as nbformat.IOutput);
       }

@@ -561,7 +561,10 @@ export class JobService implements BackendObserver {
       kernel: job.spec.kernel,
       environment: runnerEnvironment(this.options.config, job.spec.environment),
       cancel_grace_seconds:
-        this.options.config.backend.local.cancel_grace_seconds
+        this.options.config.backend.local.cancel_grace_seconds,
+      // The runner stops the job itself at its deadline, on every backend (Kubernetes also
+      // has activeDeadlineSeconds as a backstop), so what ran until then is kept.
+      deadline_seconds: job.spec.deadline_seconds ?? null
     };
   }
 

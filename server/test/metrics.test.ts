@@ -105,6 +105,17 @@ describe('metrics CSV', () => {
     expect(csvField('cr\rhere')).toBe('"cr\rhere"');
   });
 
+  test('a name a spreadsheet would run as a formula opens as text', () => {
+    expect(csvField('=HYPERLINK("http://x","y")')).toBe(
+      `"'=HYPERLINK(""http://x"",""y"")"`
+    );
+    expect(csvField('+1')).toBe("'+1");
+    expect(csvField('-cmd')).toBe("'-cmd");
+    expect(csvField('@SUM(A1)')).toBe("'@SUM(A1)");
+    expect(csvField('\tx')).toBe("'\tx");
+    expect(csvField('loss=1')).toBe('loss=1');
+  });
+
   test('header, rows, empty value for NaN/inf, kind', () => {
     const store = new MetricStore(new Database(':memory:'));
     store.append('j', [

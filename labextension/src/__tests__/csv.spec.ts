@@ -31,6 +31,16 @@ describe('toCsv', () => {
     );
   });
 
+  it('makes names a spreadsheet would run as formulas open as text', () => {
+    const csv = toCsv([
+      { name: '=1+1', job: '@j', steps: [0], values: [-0.5], times: [1] },
+      { name: '-x,y', steps: [1], values: [2], times: [3] }
+    ]);
+    expect(csv).toBe(
+      "job,name,step,value,time\r\n'@j,'=1+1,0,-0.5,1\r\n,\"'-x,y\",1,2,3\r\n"
+    );
+  });
+
   it('quotes names holding commas, quotes or line breaks', () => {
     const csv = toCsv([
       { name: 'acc, top "5"', steps: [1], values: [0.5], times: [] }

@@ -30,7 +30,11 @@ function number(value: number): string {
   return Number.isFinite(value) ? String(value) : '';
 }
 
-/** A text field, quoted when it holds a comma, quote or line break. */
+/**
+ * A text field, quoted when it holds a comma, quote or line break; one a spreadsheet would
+ * run as a formula (=, +, -, @, tab, CR first) starts with ' so it opens as text.
+ */
 function field(text: string): string {
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }

@@ -205,8 +205,8 @@ export class SubmitForm extends ReactWidget {
           <span>Stream outputs into this notebook</span>
         </label>
         <p className="nbq-SubmitDialog-note">
-          The notebook&apos;s current content is submitted, unsaved edits
-          included.
+          The notebook&apos;s current code is submitted, unsaved edits included;
+          its outputs stay here, as the job starts from a clean slate.
         </p>
         {this._submitting && (
           <p className="nbq-SubmitDialog-progress">Submitting…</p>

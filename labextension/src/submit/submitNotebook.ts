@@ -11,6 +11,7 @@ import type { ISettings } from '../tokens';
 import { EnvironmentProbe } from './EnvironmentSection';
 import { fetchManifest, FilesProbe, uploadBundle } from './files';
 import { defaultJobName } from './format';
+import { jobNotebook } from './jobNotebook';
 import { parametersFromNotebook, parametersFromRows } from './parameters';
 import { ISubmitValues, SubmitDialog, SubmitForm } from './SubmitDialog';
 
@@ -118,26 +119,13 @@ async function buildSubmit(
   return { submit, envError: null };
 }
 
-/**
- * The model as nbformat 4.5 with every cell's id: the live writer matches the
- * job's events to cells by these ids. (JupyterLab drops ids when it serializes
- * a notebook older than 4.5, but its cells have them.)
- */
+/** What the job runs: the current model, unsaved edits included, outputs not. */
 export function currentNotebook(
   panel: NotebookPanel
 ): nbformat.INotebookContent {
   const model = panel.context.model;
-  const notebook = model.toJSON() as nbformat.INotebookContent;
-  const sharedCells = model.sharedModel.cells;
-  notebook.cells = notebook.cells.map((cell, index) => ({
-    ...cell,
-    id: sharedCells[index]?.id ?? cell.id
-  }));
-  if (
-    notebook.nbformat === 4 &&
-    (notebook.nbformat_minor === undefined || notebook.nbformat_minor < 5)
-  ) {
-    notebook.nbformat_minor = 5;
-  }
-  return notebook;
+  return jobNotebook(
+    model.toJSON() as nbformat.INotebookContent,
+    model.sharedModel.cells.map(cell => cell.id)
+  );
 }

@@ -1,0 +1,105 @@
+/**
+ * The submit dialog when the sidecar refuses the notebook: the person reads
+ * the sidecar's own sentence (it names the JSON path or the kernel), and the
+ * dialog stays open with the values as they were.
+ */
+import { ServerConnection } from '@jupyterlab/services';
+
+import { NbqueueService } from '../service/client';
+import type { IProfile } from '../service/model';
+import { SubmitDialog, SubmitForm } from '../submit/SubmitDialog';
+
+const SIDECAR = 'http://127.0.0.1:9999';
+
+const CPU: IProfile = {
+  name: 'cpu',
+  description: 'CPU only',
+  cpus: 2,
+  gpus: 0,
+  memory: '4Gi',
+  capacity: 2,
+  running: 0,
+  queued: 0,
+  free: 2
+};
+
+/** A service whose sidecar answers POST /api/jobs with `status` and `body`. */
+function refusingService(status: number, body: unknown) {
+  const serverSettings = ServerConnection.makeSettings({
+    baseUrl: 'http://localhost/',
+    fetch: (async () =>
+      new Response(JSON.stringify({ url: SIDECAR, token: 't' }), {
+        status: 200
+      })) as typeof fetch
+  });
+  const posts: string[] = [];
+  jest.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
+    posts.push(`${init?.method} ${String(input)}`);
+    return new Response(JSON.stringify(body), { status });
+  });
+  return { service: new NbqueueService({ serverSettings }), posts };
+}
+
+async function until<T>(read: () => T | null | undefined): Promise<T> {
+  for (let i = 0; i < 200; i++) {
+    const value = read();
+    if (value) {
+      return value;
+    }
+    await new Promise(resolve => setTimeout(resolve, 10));
+  }
+  throw new Error('timed out');
+}
+
+const alertText = () =>
+  document.querySelector('.nbq-SubmitDialog [role="alert"]')?.textContent;
+
+describe('SubmitDialog refused by the sidecar', () => {
+  afterEach(() => jest.mocked(globalThis.fetch).mockRestore?.());
+
+  it.each([
+    [
+      'invalid_notebook',
+      "The notebook is not valid nbformat 4.5: at cells[2].outputs[0]: 'output_type' is a required property."
+    ],
+    [
+      'unsupported_kernel',
+      "The notebook's kernel 'ir' is not supported: nbqueue runs Python kernels (python3)."
+    ]
+  ])('shows the %s message and stays open', async (code, message) => {
+    const { service, posts } = refusingService(400, {
+      error: { code, message }
+    });
+    const form = new SubmitForm({
+      initial: {
+        profile: 'cpu',
+        priority: 'normal',
+        name: 'train.ipynb',
+        parameters: [{ name: 'steps', text: '20' }],
+        stream: true
+      },
+      loadProfiles: async () => [CPU]
+    });
+    const dialog = new SubmitDialog(form, () =>
+      service.submitJob({
+        notebook: { nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [] },
+        profile: 'cpu'
+      })
+    );
+    const closed = dialog.launch();
+    await until(() =>
+      document.querySelector('.nbq-SubmitDialog select[name="profile"]')
+    );
+
+    dialog.resolve();
+
+    expect(await until(alertText)).toBe(message);
+    expect(posts).toEqual([`POST ${SIDECAR}/api/jobs`]);
+    expect(dialog.isAttached).toBe(true);
+    expect(dialog.job).toBeNull();
+    expect(form.getValue().parameters).toEqual([{ name: 'steps', text: '20' }]);
+
+    dialog.resolve(0);
+    expect((await closed).button.accept).toBe(false);
+  });
+});

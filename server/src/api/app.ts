@@ -11,6 +11,7 @@ import { METRIC_KINDS, MetricKind } from '../metrics/store';
 import { checkInputBundle, mountFileRoutes } from '../files/routes';
 import type { FileStore } from '../files/store';
 import { openApiDocument } from './openapi';
+import { megabytes } from '../notebook/size';
 import { VERSION } from '../version';
 
 type Handler = (req: Request, res: Response) => unknown | Promise<unknown>;
@@ -79,6 +80,36 @@ function metricKind(value: unknown): MetricKind | undefined {
   return value as MetricKind;
 }
 
+/** POST /api/jobs: the one route whose body may carry a notebook's outputs. */
+const isSubmit = (req: Request): boolean =>
+  req.method === 'POST' && req.path === '/api/jobs';
+
+/**
+ * Parses bodies over `small` bytes one at a time, each until its answer is sent: a body takes
+ * about three times its size in memory while it is read, parsed and checked.
+ */
+function oneAtATime(
+  parser: express.RequestHandler,
+  small: number
+): express.RequestHandler {
+  let last: Promise<void> = Promise.resolve();
+  return (req, res, next) => {
+    const length = Number(req.header('content-length'));
+    if (length <= small) return parser(req, res, next);
+    const turn = last.then(
+      () =>
+        new Promise<void>(done => {
+          res.once('close', done);
+          parser(req, res, err => {
+            if (err) done();
+            next(err);
+          });
+        })
+    );
+    last = turn.catch(() => undefined);
+  };
+}
+
 export interface AppDeps {
   config: Config;
   jobs: JobService;
@@ -127,9 +158,16 @@ export function createApp({
     res.json({ status: 'ok', version: VERSION });
   });
 
-  // A little over the notebook limit, so the rest of the body still fits around it.
-  app.use(
-    express.json({ limit: config.limits.max_notebook_bytes + 1024 * 1024 })
+  // A little over the notebook limit, so the rest of the body still fits around it. A submit
+  // is parsed later, after its token is checked, with its own larger limit (submitBody).
+  const bodyLimit = config.limits.max_notebook_bytes + 1024 * 1024;
+  const json = express.json({ limit: bodyLimit });
+  app.use((req, res, next) => (isSubmit(req) ? next() : json(req, res, next)));
+  const submitBody = oneAtATime(
+    express.json({
+      limit: Math.max(config.limits.max_request_bytes, bodyLimit)
+    }),
+    bodyLimit
   );
 
   if (browserLogin) app.use(browserLogin.router);
@@ -176,7 +214,10 @@ export function createApp({
       backend: backendName,
       user: me(req).user,
       admin: me(req).admin,
-      limits: { max_notebook_bytes: config.limits.max_notebook_bytes },
+      limits: {
+        max_notebook_bytes: config.limits.max_notebook_bytes,
+        max_request_bytes: config.limits.max_request_bytes
+      },
       files: {
         bundle: config.files.bundle,
         max_input_bytes: config.files.max_input_bytes,
@@ -199,6 +240,7 @@ export function createApp({
   );
   user.post(
     '/jobs',
+    submitBody,
     route((req, res) => {
       checkInputBundle(files, me(req), req.body);
       const job = jobs.submit(me(req), req.body);
@@ -388,12 +430,17 @@ export function createApp({
     let apiError: ApiError;
     if (err instanceof ApiError) apiError = err;
     else if (e.type === 'entity.too.large') {
-      const mb = Math.round(config.limits.max_notebook_bytes / (1024 * 1024));
-      apiError = new ApiError(
-        413,
-        'notebook_too_large',
-        `The notebook is larger than the ${mb} MB limit. Clear large outputs (Edit → Clear Outputs of All Cells) and submit again.`
-      );
+      apiError = isSubmit(_req)
+        ? new ApiError(
+            413,
+            'notebook_too_large',
+            `The request is larger than the ${megabytes(Math.max(config.limits.max_request_bytes, bodyLimit))} a submit may send (limits.max_request_bytes). The sidecar leaves outputs out, but they travel in the request: clear them (Edit → Clear Outputs of All Cells) or submit with \`nbqueue submit\` (it leaves them out before sending), and submit again.`
+          )
+        : new ApiError(
+            413,
+            'notebook_too_large',
+            `The request is larger than the ${megabytes(bodyLimit)} this endpoint takes (limits.max_notebook_bytes and 1 MB around it).`
+          );
     } else if (e.type === 'entity.parse.failed') {
       apiError = badRequest(
         'invalid_json',

@@ -66,6 +66,14 @@ export const configSchema = z
           .int()
           .positive()
           .default(50 * 1024 * 1024),
+        /** Largest POST /api/jobs body: outputs are stripped before max_notebook_bytes applies.
+         * At most 500 MB: the body is parsed as one string, and V8's longest is 512 MB. */
+        max_request_bytes: z
+          .number()
+          .int()
+          .positive()
+          .max(500 * 1024 * 1024)
+          .default(256 * 1024 * 1024),
         max_parameters: z.number().int().min(0).default(100),
         /** Most jobs one user runs at once; their others wait in the queue. */
         max_running_per_user: z.number().int().min(1).optional(),

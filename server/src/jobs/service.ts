@@ -35,7 +35,8 @@ import {
   JobView,
   Notebook
 } from './types';
-import { validateNotebook, validateSubmission } from './validate';
+import { validateSubmission } from './validate';
+import { jobNotebook, resultNotebook } from '../notebook';
 import { runnerEnvironment } from './environment';
 
 /** Who hears about changes: the live (socket.io) layer. */
@@ -420,7 +421,11 @@ export class JobService implements BackendObserver {
       queue = q.name;
     }
     this.checkQueuedLimit(who);
-    const notebook = this.store.getNotebook(id) as Notebook;
+    // Read again as a submit reads it: jobs stored before normalisation get it now.
+    const notebook = jobNotebook(
+      this.store.getNotebook(id),
+      this.options.config.limits.max_notebook_bytes
+    );
     const newId = this.insert(
       who,
       job.name,
@@ -633,7 +638,7 @@ export class JobService implements BackendObserver {
       );
     }
     if (b?.notebook !== undefined && b.notebook !== null) {
-      this.store.saveResult(job.id, validateNotebook(b.notebook) as Notebook);
+      this.store.saveResult(job.id, resultNotebook(b.notebook));
     }
     if (FINAL_STATES.has(job.state)) return;
     const reason = typeof b?.reason === 'string' && b.reason ? b.reason : null;
@@ -827,7 +832,13 @@ export class JobService implements BackendObserver {
   }
 
   private finalize(id: string, state: JobState, reason: string | null): void {
-    this.store.updateJob(id, { state, reason, finished_at: this.now() });
+    // The job token ends with the job: a leaked one cannot replace its result or files later.
+    this.store.updateJob(id, {
+      state,
+      reason,
+      finished_at: this.now(),
+      token_hash: null
+    });
     this.publish(id);
     this.publishQueue();
     void this.schedule();

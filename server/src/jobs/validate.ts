@@ -1,6 +1,7 @@
 import { ApiError, badRequest } from '../errors';
 import type { Config } from '../config/schema';
 import type { JobSpec, KernelInfo, Notebook } from './types';
+import { jobNotebook } from '../notebook';
 import { validateEnvironment } from './environment';
 
 export interface Submission {
@@ -19,46 +20,8 @@ const PYTHON_KEYWORDS = new Set(
   ).split(' ')
 );
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const CELL_TYPES = new Set(['code', 'markdown', 'raw']);
-
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
-
-const isSource = (v: unknown): boolean =>
-  typeof v === 'string' ||
-  (Array.isArray(v) && v.every(s => typeof s === 'string'));
-
-/** Checks the shape nbformat 4 requires of a notebook, naming the first thing that is off. */
-export function validateNotebook(nb: unknown): Notebook {
-  const invalid = (what: string) =>
-    badRequest(
-      'invalid_notebook',
-      `The notebook is not a valid nbformat 4 notebook: ${what}. Save it from JupyterLab and submit again.`
-    );
-  if (!isObject(nb)) throw invalid('"notebook" must be a JSON object');
-  if (nb.nbformat !== 4)
-    throw invalid(`"nbformat" is ${JSON.stringify(nb.nbformat)}, expected 4`);
-  if (typeof nb.nbformat_minor !== 'number')
-    throw invalid('"nbformat_minor" is missing');
-  if (!isObject(nb.metadata)) throw invalid('"metadata" must be an object');
-  if (!Array.isArray(nb.cells)) throw invalid('"cells" must be a list');
-  const ids = new Set<string>();
-  nb.cells.forEach((cell, i) => {
-    if (!isObject(cell)) throw invalid(`cell ${i} is not an object`);
-    if (!CELL_TYPES.has(cell.cell_type as string))
-      throw invalid(
-        `cell ${i} has unknown cell_type ${JSON.stringify(cell.cell_type)}`
-      );
-    if (!isSource(cell.source)) throw invalid(`cell ${i} has no text "source"`);
-    if (cell.id !== undefined) {
-      if (typeof cell.id !== 'string' || !/^[a-zA-Z0-9-_]{1,64}$/.test(cell.id))
-        throw invalid(`cell ${i} has an invalid id`);
-      if (ids.has(cell.id)) throw invalid(`cell id "${cell.id}" appears twice`);
-      ids.add(cell.id);
-    }
-  });
-  return nb as unknown as Notebook;
-}
 
 function validateParameters(
   value: unknown,
@@ -126,7 +89,7 @@ export function validateSubmission(
     );
   if (body.notebook === undefined)
     throw badRequest('invalid_notebook', 'The request has no "notebook".');
-  const notebook = validateNotebook(body.notebook);
+  const notebook = jobNotebook(body.notebook, config.limits.max_notebook_bytes);
 
   const profileNames = config.profiles.map(p => p.name);
   if (typeof body.profile !== 'string' || !body.profile) {

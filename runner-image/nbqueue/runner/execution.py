@@ -12,7 +12,12 @@ from nbformat import NotebookNode
 
 from .events import EventLog
 from .executor import RunCancelled, StreamingNotebookClient, is_clean_exit
-from .kernel import KERNEL_NAME, kernel_exit_code, own_interpreter_kernel_manager
+from .kernel import (
+    KERNEL_NAME,
+    kernel_environ,
+    kernel_exit_code,
+    own_interpreter_kernel_manager,
+)
 from .parameters import user_cell_number
 
 log = logging.getLogger("nbqueue.runner")
@@ -137,7 +142,7 @@ class NotebookExecution:
             timeout=None,
         )
         self._client = client
-        self._task = asyncio.ensure_future(client.async_execute(cwd=self.cwd))
+        self._task = asyncio.ensure_future(client.async_execute(cwd=self.cwd, env=kernel_environ()))
         if self.cancelled:
             self._start_cancel()
         try:

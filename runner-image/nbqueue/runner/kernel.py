@@ -49,6 +49,16 @@ class OwnInterpreterKernelSpecManager(KernelSpecManager):
         return {KERNEL_NAME: ""}
 
 
+# The runner's own credential: the notebook's code never needs it (metrics travel on the
+# kernel's own channel), so a job cannot leak it or act as the runner with it.
+RUNNER_SECRETS = ("NBQUEUE_JOB_TOKEN",)
+
+
+def kernel_environ() -> dict[str, str]:
+    """The environment the kernel starts with: the runner's, less the runner's secrets."""
+    return {k: v for k, v in os.environ.items() if k not in RUNNER_SECRETS}
+
+
 def own_interpreter_kernel_manager(
     python: str | None = None, env: dict[str, str] | None = None
 ) -> AsyncKernelManager:

@@ -1,4 +1,4 @@
-import { spawn } from 'child_process';
+import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -169,3 +169,25 @@ export function cli(
     child.on('close', c => resolve({ code: c ?? -1, stdout, stderr }));
   });
 }
+
+/**
+ * Writes the on-disk notebook fixtures with nbformat (test/fixtures/notebooks/make.py) into a
+ * fresh folder; `extra` is passed on (e.g. `--big big.ipynb 200`).
+ */
+export function makeNotebooks(...extra: string[]): string {
+  const dir = tmpDir('nbq-notebooks-');
+  execFileSync(
+    PYTHON,
+    [path.join(__dirname, 'fixtures', 'notebooks', 'make.py'), dir, ...extra],
+    { stdio: 'pipe' }
+  );
+  return dir;
+}
+
+/** The make.py notebooks that run (same cells, several nbformat versions and shapes). */
+export const VARIANTS = [
+  'v4.0.ipynb',
+  'v4.2.ipynb',
+  'v4.4.ipynb',
+  'v4.5-no-kernelspec.ipynb'
+];

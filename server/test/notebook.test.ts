@@ -12,23 +12,7 @@ import {
   stripOutputs
 } from '../src/notebook';
 import { NBFORMAT_SCHEMA_DIR, schemaFile } from '../src/notebook/schema';
-import { PYTHON, tmpDir } from './helpers';
-
-const MAKE = path.join(__dirname, 'fixtures', 'notebooks', 'make.py');
-
-/** Writes the on-disk fixtures with nbformat (see make.py) into a fresh folder. */
-export function makeNotebooks(...extra: string[]): string {
-  const dir = tmpDir('nbq-notebooks-');
-  execFileSync(PYTHON, [MAKE, dir, ...extra], { stdio: 'pipe' });
-  return dir;
-}
-
-export const VARIANTS = [
-  'v4.0.ipynb',
-  'v4.2.ipynb',
-  'v4.4.ipynb',
-  'v4.5-no-kernelspec.ipynb'
-];
+import { makeNotebooks, PYTHON, VARIANTS } from './helpers';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

@@ -203,6 +203,15 @@ test("a job's own deadline, mounted claims and extra runner variables", () => {
     graceSeconds: 1
   });
   expect(j.spec!.activeDeadlineSeconds).toBe(600);
+  // Longer than the profile's limit (86400 s by default): the profile's limit stands.
+  const longer = jobManifest({
+    job: { ...base, spec: { ...base.spec, deadline_seconds: 200000 } },
+    profile: gpu1,
+    config: withVolumes,
+    sidecarUrl: 'x',
+    graceSeconds: 1
+  });
+  expect(longer.spec!.activeDeadlineSeconds).toBe(86400);
   const p = j.spec!.template.spec!;
   expect(p.volumes).toEqual([
     {

@@ -106,8 +106,11 @@ export function jobManifest({
       backoffLimit: 0,
       completions: 1,
       parallelism: 1,
-      activeDeadlineSeconds:
-        job.spec.deadline_seconds ?? place.activeDeadlineSeconds,
+      // A job's own deadline may shorten its profile's limit, never lengthen it.
+      activeDeadlineSeconds: Math.min(
+        job.spec.deadline_seconds ?? Infinity,
+        place.activeDeadlineSeconds
+      ),
       ttlSecondsAfterFinished: config.ttl_seconds_after_finished,
       // Kueue admits a Job by unsuspending it; until then it has no pod.
       ...(kueue ? { suspend: true } : {}),

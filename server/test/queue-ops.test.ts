@@ -205,6 +205,53 @@ describe('queue operations', () => {
     await cancelAll([a.id, b.id]);
   });
 
+  test('submit and re-run above the user cap: 403 for users, as the priority route', async () => {
+    const before = (
+      await s.api<{ jobs: JobView[] }>('GET', '/api/jobs', undefined, BOB)
+    ).body.jobs.length;
+    const urgent = await s.api<ErrorBody>(
+      'POST',
+      '/api/jobs',
+      { profile: 'cpu', notebook: quick, priority: 'urgent' },
+      BOB
+    );
+    expect(urgent.status).toBe(403);
+    expect(urgent.body.error.message).toMatch(
+      /Only admins may set priority 'urgent'; you may choose up to 'high'/
+    );
+    const after = (
+      await s.api<{ jobs: JobView[] }>('GET', '/api/jobs', undefined, BOB)
+    ).body.jobs.length;
+    expect(after).toBe(before);
+
+    // An admin raised bob's job to urgent; bob's re-run of it must come down to his cap.
+    const job = await submit(BOB);
+    await s.api('POST', `/api/jobs/${job.id}/priority`, { priority: 'urgent' });
+    await cancelAll([job.id]);
+    const rerun = await s.api<ErrorBody>(
+      'POST',
+      `/api/jobs/${job.id}/rerun`,
+      {},
+      BOB
+    );
+    expect(rerun.status).toBe(403);
+    const high = await s.api<JobView>(
+      'POST',
+      `/api/jobs/${job.id}/rerun`,
+      { priority: 'high' },
+      BOB
+    );
+    expect(high.status).toBe(201);
+    expect(high.body.priority).toBe('high');
+    const byAdmin = await s.api<JobView>(
+      'POST',
+      `/api/jobs/${job.id}/rerun`,
+      {}
+    );
+    expect(byAdmin.body.priority).toBe('urgent');
+    await cancelAll([high.body.id, byAdmin.body.id]);
+  });
+
   test('reorder trades places only among jobs of the same priority and hold state', async () => {
     const a = await submit(BOB);
     const b = await submit(BOB, { priority: 'high' });

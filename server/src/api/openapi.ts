@@ -469,7 +469,14 @@ export function openApiDocument(): Record<string, unknown> {
               'application/json': {
                 schema: {
                   type: 'object',
-                  properties: { profile: { type: 'string' } }
+                  properties: {
+                    profile: { type: 'string' },
+                    priority: {
+                      type: 'string',
+                      description:
+                        "The new job's priority (default: the job's); users up to high, admins any"
+                    }
+                  }
                 }
               }
             }

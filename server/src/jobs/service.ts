@@ -269,6 +269,7 @@ export class JobService implements BackendObserver {
       this.options.config,
       this.options.now?.()
     );
+    this.checkPriorityAllowed(who, sub.priority);
     this.checkQueuedLimit(who);
     const id = this.insert(
       who,
@@ -280,6 +281,21 @@ export class JobService implements BackendObserver {
       sub.notebook
     );
     return this.freshView(id);
+  }
+
+  /** Classes above `high` (by default `urgent`) are the admins' own, on every route. */
+  private checkPriorityAllowed(who: Identity, priority: string): void {
+    const classes = this.options.config.priorities;
+    const userMax = classes.includes('high')
+      ? classes.indexOf('high')
+      : classes.length - 1;
+    if (!who.admin && classes.indexOf(priority) > userMax) {
+      throw new ApiError(
+        403,
+        'forbidden',
+        `Only admins may set priority '${priority}'; you may choose up to '${classes[userMax]}'.`
+      );
+    }
   }
 
   private checkQueuedLimit(who: Identity): void {
@@ -420,6 +436,9 @@ export class JobService implements BackendObserver {
         );
       queue = q.name;
     }
+    // A re-run keeps the job's priority unless it names one; either way within the caller's.
+    const priority = this.rerunPriority(job, body);
+    this.checkPriorityAllowed(who, priority);
     this.checkQueuedLimit(who);
     // Read again as a submit reads it: jobs stored before normalisation get it now.
     const notebook = jobNotebook(
@@ -431,7 +450,7 @@ export class JobService implements BackendObserver {
       job.name,
       profile,
       queue,
-      job.priority,
+      priority,
       job.spec,
       notebook
     );
@@ -453,6 +472,19 @@ export class JobService implements BackendObserver {
     return this.changed(id);
   }
 
+  private rerunPriority(job: JobRecord, body: unknown): string {
+    const wanted = (body as { priority?: unknown } | null)?.priority;
+    if (wanted === undefined || wanted === null) return job.priority;
+    const classes = this.options.config.priorities;
+    if (typeof wanted !== 'string' || !classes.includes(wanted)) {
+      throw badRequest(
+        'invalid_priority',
+        `Priority ${JSON.stringify(wanted)} is not valid; choose one of ${classes.join(', ')}.`
+      );
+    }
+    return wanted;
+  }
+
   setPriority(who: Identity, id: string, body: unknown): JobView {
     this.waiting(who, id, 'reprioritised');
     const priority = (body as { priority?: unknown } | null)?.priority;
@@ -463,16 +495,7 @@ export class JobService implements BackendObserver {
         `Priority ${JSON.stringify(priority)} is not valid; choose one of ${classes.join(', ')}.`
       );
     }
-    const userMax = classes.includes('high')
-      ? classes.indexOf('high')
-      : classes.length - 1;
-    if (!who.admin && classes.indexOf(priority) > userMax) {
-      throw new ApiError(
-        403,
-        'forbidden',
-        `Only admins may set priority '${priority}'; you may choose up to '${classes[userMax]}'.`
-      );
-    }
+    this.checkPriorityAllowed(who, priority);
     this.store.updateJob(id, { priority });
     return this.changed(id);
   }

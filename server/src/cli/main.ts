@@ -4,12 +4,14 @@ import * as os from 'os';
 import * as path from 'path';
 import { ConfigError, loadConfigFile } from '../config/load';
 import type { JobEvent, JobView } from '../jobs/types';
+import { checkRunnerPython } from '../backends/preflight';
 import { startSidecar } from '../server';
 import { clearState, defaultStateFile, writeState } from '../statefile';
 import { VERSION } from '../version';
 import { CliError, Client, resolveConnection } from './client';
 import { jobsTable, outputText, queuesTable } from './format';
 import { extractArchive } from '../files/extract';
+import { stripOutputs } from '../notebook/normalize';
 import { filesText, JobFilesListing } from '../files/listing';
 
 const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
@@ -152,6 +154,22 @@ export function buildProgram(): Command {
       }
       if (opts.host) config.server.host = opts.host;
       if (opts.port !== undefined) config.server.port = opts.port;
+      if (config.backend.type === 'local') {
+        const check = await checkRunnerPython(config.backend.local.python);
+        if (!check.ok) {
+          // Restore mode starts every runner on it; kernel mode only the jobs that do not say
+          // which kernel Python they came from (CLI submits), so those fail, each saying why.
+          if (config.backend.local.environment === 'restore') {
+            process.stderr.write(
+              `nbqueue: not starting: ${check.message} In restore mode every job's runner starts on it.\n`
+            );
+            process.exit(2);
+          }
+          process.stderr.write(
+            `nbqueue: WARNING: ${check.message} Jobs that do not name their kernel's Python (nbqueue submit) will fail until then; jobs from JupyterLab run on their kernel's own Python.\n`
+          );
+        }
+      }
       const sidecar = await startSidecar({ config, dbPath: opts.db });
       const stateFile = path.resolve(opts.stateFile);
       writeState(stateFile, {
@@ -198,7 +216,8 @@ export function buildProgram(): Command {
       const full = path.resolve(file);
       let notebook: unknown;
       try {
-        notebook = JSON.parse(fs.readFileSync(full, 'utf8'));
+        // Outputs stay home: a run starts without them, and they can be most of the file.
+        notebook = stripOutputs(JSON.parse(fs.readFileSync(full, 'utf8')));
       } catch (e) {
         throw new CliError(
           `Cannot read ${file} as a notebook: ${(e as Error).message}`

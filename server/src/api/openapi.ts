@@ -167,7 +167,18 @@ export function openApiDocument(): Record<string, unknown> {
           type: 'object',
           required: ['notebook', 'profile'],
           properties: {
-            notebook: { type: 'object', description: 'nbformat 4 notebook' },
+            notebook: {
+              type: 'object',
+              description:
+                'An nbformat v4 notebook (4.0 to 4.5) as saved on disk or in memory: sources and outputs as strings or lists of lines, cells with or without ids, with or without a kernelspec (none means python3). It is checked against the official nbformat schema of its minor version (400 invalid_notebook names the JSON path of the first problem, e.g. "cells[3].outputs[0]: \'output_type\' is required"), then normalised to 4.5 (lines joined, missing cell ids added) with code cells\' outputs and execution counts left out: a run starts from a clean slate. A kernel that is not Python gets 400 unsupported_kernel. The request may be up to limits.max_request_bytes; the notebook without its outputs at most limits.max_notebook_bytes (413 notebook_too_large names the large part). See docs/protocol.md, "Notebooks in".',
+              required: ['nbformat', 'nbformat_minor', 'metadata', 'cells'],
+              properties: {
+                nbformat: { type: 'integer', enum: [4] },
+                nbformat_minor: { type: 'integer', minimum: 0 },
+                metadata: { type: 'object' },
+                cells: { type: 'array', items: { type: 'object' } }
+              }
+            },
             name: { type: 'string', maxLength: 200 },
             profile: { type: 'string' },
             queue: { type: 'string' },
@@ -360,6 +371,8 @@ export function openApiDocument(): Record<string, unknown> {
         },
         post: {
           summary: 'Submit a notebook as a job',
+          description:
+            '400: invalid_notebook (the JSON path of the first problem and the fix), unsupported_kernel (not a Python notebook), invalid_request, unknown_profile, unknown_queue, invalid_priority, invalid_parameter, invalid_environment, unknown_bundle. 413 notebook_too_large: the request is over limits.max_request_bytes, or the notebook without its outputs over limits.max_notebook_bytes.',
           requestBody: {
             required: true,
             content: {
@@ -487,6 +500,7 @@ export function openApiDocument(): Record<string, unknown> {
             401: error,
             404: error,
             409: error,
+            413: error,
             429: error
           }
         }

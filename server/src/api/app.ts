@@ -179,7 +179,7 @@ export function createApp({
       return next();
     try {
       const cookie = browserLogin.tokenFromCookie(req);
-      const identity = cookie ? await auth.authenticate(cookie) : null;
+      const identity = cookie ? await auth.authenticate(cookie, req) : null;
       if (identity) req.identity = identity;
       else if (isNavigation(req)) return browserLogin.redirectToLogin(req, res);
       next();
@@ -191,7 +191,8 @@ export function createApp({
     guard(async req => {
       if (req.identity) return;
       const identity = await auth.authenticate(
-        tokenFromHeader(req.header('authorization'))
+        tokenFromHeader(req.header('authorization')),
+        req
       );
       if (!identity) {
         throw new ApiError(

@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'http';
+
 /** Who a request (or socket) is. */
 export interface Identity {
   user: string;
@@ -11,7 +13,11 @@ export interface Identity {
  */
 export interface Authenticator {
   readonly mode: string;
-  authenticate(token: string | undefined): Promise<Identity | null>;
+  /** `request` (the HTTP request, or a socket's handshake) says where the token came from. */
+  authenticate(
+    token: string | undefined,
+    request?: IncomingMessage
+  ): Promise<Identity | null>;
 }
 
 /** Takes the token out of `Authorization: Bearer X` or `Authorization: token X`. */

@@ -1,7 +1,10 @@
 import { createHash } from 'crypto';
+import type { IncomingMessage } from 'http';
+import proxyaddr from 'proxy-addr';
 import type { Config } from '../config/schema';
 import { ApiError } from '../errors';
 import type { Authenticator, Identity } from './auth';
+import { ExpiringLru, SlidingWindowLimit } from './lookups';
 
 /**
  * JupyterHub service mode: the sidecar runs as a hub service (`c.JupyterHub.services`), and
@@ -33,6 +36,12 @@ export interface HubSettings {
   adminGroups: string[];
   /** How long an answer of the hub about a token is reused. */
   cacheSeconds: number;
+  /** Most answers kept (least recently used first out). */
+  cacheEntries: number;
+  /** Tokens the hub did not know, per client address and minute, before the sidecar stops asking. */
+  unknownTokensPerMinute: number;
+  /** Peers whose X-Forwarded-For names the client (proxy-addr's trust list: the hub's proxy). */
+  trustedProxies: string[];
 }
 
 const withSlash = (p: string) => (p.endsWith('/') ? p : `${p}/`);
@@ -93,7 +102,10 @@ export function hubSettings(
         `access:services!service=${serviceName}`
       ],
     adminGroups: hub.admin_groups,
-    cacheSeconds: hub.cache_seconds
+    cacheSeconds: hub.cache_seconds,
+    cacheEntries: hub.cache_entries,
+    unknownTokensPerMinute: hub.unknown_tokens_per_minute,
+    trustedProxies: hub.trusted_proxies
   };
 }
 
@@ -120,29 +132,49 @@ interface HubUserModel {
   scopes?: string[];
 }
 
-interface CacheEntry {
-  identity: Identity | null;
-  expires: number;
-}
-
 export type Fetch = typeof fetch;
 
 export class HubAuthenticator implements Authenticator {
   readonly mode = 'hub';
-  private readonly cache = new Map<string, CacheEntry>();
+  private readonly cache: ExpiringLru<Identity | null>;
+  private readonly unknown: SlidingWindowLimit;
+  private readonly trust: ReturnType<typeof proxyaddr.compile>;
 
   constructor(
     readonly settings: HubSettings,
     private readonly fetchImpl: Fetch = fetch,
-    private readonly now: () => number = Date.now
-  ) {}
+    now: () => number = Date.now
+  ) {
+    this.cache = new ExpiringLru(settings.cacheEntries, now);
+    this.unknown = new SlidingWindowLimit(
+      settings.unknownTokensPerMinute,
+      60_000,
+      settings.cacheEntries,
+      now
+    );
+    this.trust = proxyaddr.compile(settings.trustedProxies);
+  }
 
-  async authenticate(token: string | undefined): Promise<Identity | null> {
+  async authenticate(
+    token: string | undefined,
+    request?: IncomingMessage
+  ): Promise<Identity | null> {
     if (!token) return null;
     const key = createHash('sha256').update(token).digest('hex');
     const cached = this.cache.get(key);
-    if (cached && cached.expires > this.now()) return cached.identity;
+    if (cached !== undefined) return cached;
+    // Guessing tokens costs the hub a lookup each: an address that keeps sending unknown ones
+    // is answered without asking, until its minute has passed.
+    const from = request ? proxyaddr(request, this.trust) : undefined;
+    if (from !== undefined && this.unknown.exceeded(from)) {
+      throw new ApiError(
+        429,
+        'too_many_attempts',
+        `More than ${this.settings.unknownTokensPerMinute} unknown tokens came from your address in the last minute; wait a minute, then use a token from the hub (Token page, or the one JupyterLab sends).`
+      );
+    }
     const identity = await this.identify(token);
+    if (identity === null && from !== undefined) this.unknown.record(from);
     this.remember(key, identity);
     return identity;
   }
@@ -201,11 +233,6 @@ export class HubAuthenticator implements Authenticator {
       ? this.settings.cacheSeconds
       : Math.min(this.settings.cacheSeconds, 2);
     if (seconds <= 0) return;
-    if (this.cache.size > 10000) {
-      const t = this.now();
-      for (const [k, v] of this.cache) if (v.expires <= t) this.cache.delete(k);
-      if (this.cache.size > 10000) this.cache.clear();
-    }
-    this.cache.set(key, { identity, expires: this.now() + seconds * 1000 });
+    this.cache.set(key, identity, seconds * 1000);
   }
 }

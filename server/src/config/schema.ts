@@ -123,6 +123,12 @@ export const configSchema = z
             admin_groups: z.array(z.string().min(1)).default([]),
             /** Seconds a token's answer from the hub is reused. */
             cache_seconds: z.number().min(0).max(3600).default(30),
+            /** Most token answers kept in memory (least recently used first out). */
+            cache_entries: z.number().int().min(1).default(10000),
+            /** Unknown tokens per client address and minute before the sidecar answers 429. */
+            unknown_tokens_per_minute: z.number().int().min(1).default(30),
+            /** Proxies whose X-Forwarded-For is believed (proxy-addr names or CIDRs). */
+            trusted_proxies: z.array(z.string().min(1)).default(['loopback']),
             /** Scopes a token needs (any one); default JUPYTERHUB_OAUTH_ACCESS_SCOPES. */
             access_scopes: z.array(z.string().min(1)).min(1).optional(),
             /** Overrides JUPYTERHUB_API_URL, e.g. http://hub:8081/hub/api. */

@@ -40,7 +40,7 @@ export class LiveHub implements JobListener {
         (socket.handshake.auth as { token?: string } | undefined)?.token ??
         tokenFromHeader(socket.handshake.headers.authorization);
       this.auth
-        .authenticate(token)
+        .authenticate(token, socket.request)
         .then(identity => {
           if (!identity) return next(new Error('unauthorized'));
           socket.data.identity = identity;

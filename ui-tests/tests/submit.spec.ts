@@ -8,6 +8,13 @@ import type { APIRequestContext, Locator } from '@playwright/test';
 import * as path from 'path';
 
 import { api, IJob, shot, sidecar } from './sidecar';
+import {
+  cell,
+  jobsOf,
+  openNotebook,
+  openSubmitDialog,
+  submitButton
+} from './submitting';
 
 const DEMO = path.resolve(__dirname, '../../examples/demo.ipynb');
 
@@ -28,14 +35,6 @@ async function cancel(request: APIRequestContext, id: string): Promise<void> {
   expect([200, 409]).toContain(response.status());
 }
 
-async function jobsOf(
-  request: APIRequestContext,
-  notebookPath: string
-): Promise<IJob[]> {
-  const { jobs } = await api<{ jobs: IJob[] }>(request, '/api/jobs');
-  return jobs.filter(job => job.notebook_path === notebookPath);
-}
-
 /** Upload the demo into the test's folder, open it and wait for its kernel. */
 async function openDemo(
   page: IJupyterLabPageFixture,
@@ -43,32 +42,8 @@ async function openDemo(
 ): Promise<string> {
   const notebookPath = `${tmpPath}/demo.ipynb`;
   await page.contents.uploadFile(DEMO, notebookPath);
-  expect(await page.notebook.openByPath(notebookPath)).toBeTruthy();
-  await page.notebook.activate('demo.ipynb');
-  // Submitting asks the live kernel for its environment.
-  await expect(
-    page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]')
-  ).toBeVisible({
-    timeout: 60_000
-  });
+  await openNotebook(page, notebookPath);
   return notebookPath;
-}
-
-async function openSubmitDialog(
-  page: IJupyterLabPageFixture
-): Promise<Locator> {
-  const button = page.locator(
-    '.jp-NotebookPanel-toolbar [data-command="nbqueue:submit"]'
-  );
-  await expect(button).toBeVisible();
-  await button.click();
-  const dialog = page.locator('.nbq-SubmitDialog');
-  await expect(dialog).toBeVisible();
-  // The profiles come from the sidecar.
-  await expect(
-    dialog.locator('select[name="profile"] option[value="cpu"]')
-  ).toHaveCount(1);
-  return dialog;
 }
 
 /** The parameter row whose name field holds `name`. */
@@ -85,18 +60,6 @@ async function parameterRow(dialog: Locator, name: string): Promise<Locator> {
     0
   );
   return rows.nth(index);
-}
-
-function submitButton(page: IJupyterLabPageFixture): Locator {
-  return page
-    .locator('.jp-Dialog')
-    .getByRole('button', { name: 'Submit', exact: true });
-}
-
-function cell(page: IJupyterLabPageFixture, index: number): Locator {
-  return page
-    .locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')
-    .nth(index);
 }
 
 test.describe('Submit to GPU queue', () => {

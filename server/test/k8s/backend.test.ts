@@ -6,9 +6,11 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { code, notebook, tmpDir, waitFor } from '../helpers';
+import { code, notebook, waitFor } from '../helpers';
 import {
+  CONTAINER_PODS,
   Cluster,
+  GATES,
   JOBS_NS,
   MISSING_IMAGE,
   Obj,
@@ -19,7 +21,7 @@ import {
 } from './harness';
 
 const cluster = new Cluster();
-const gates = tmpDir('nbq-k8s-gates-');
+const gates = GATES;
 
 /** A notebook that prints, then waits until the test opens its gate (a file). */
 function gated(gate: string, tag: string): Record<string, unknown> {
@@ -119,6 +121,17 @@ describe('kubernetes backend', () => {
             node_selector: { 'nbqueue.io/pool': 'cpu' },
             tolerations: [],
             image: MISSING_IMAGE
+          }
+        },
+        {
+          name: 'small',
+          cpus: 1,
+          gpus: 0,
+          memory: '256Mi',
+          capacity: 5,
+          kubernetes: {
+            node_selector: { 'nbqueue.io/pool': 'cpu' },
+            tolerations: []
           }
         },
         {
@@ -345,7 +358,7 @@ describe('kubernetes backend', () => {
     );
   });
 
-  test('OOMKilled ends the job with "needs more memory"', async () => {
+  test('a pod reported OOMKilled ends the job with "needs more memory"', async () => {
     const id = await submit(
       sidecar,
       'gpu-1',
@@ -363,6 +376,69 @@ describe('kubernetes backend', () => {
       /ran out of memory \(profile 'gpu-1' allows 32Gi\).*OOMKilled.*choose a larger profile/
     );
   });
+
+  // Only a container has a memory limit and a user of its own.
+  const inContainers = CONTAINER_PODS ? test : test.skip;
+
+  inContainers(
+    "a cell that allocates past the profile's memory ends the job failed, OOMKilled",
+    async () => {
+      const id = await submit(
+        sidecar,
+        'small',
+        notebook([
+          code('print("allocating")'),
+          code("hog = b'x' * (1024 * 2**20)\nprint(len(hog))")
+        ])
+      );
+      const job = await ended(sidecar, id);
+      const pod = harness.runnerLog(
+        [...harness.startedAt.keys()].find(n => n.includes(id.slice(2))) ?? ''
+      );
+      expect(job.state).toBe('failed');
+      expect(job.reason).toMatch(
+        /ran out of memory \(profile 'small' allows 256Mi\).*OOMKilled.*choose a larger profile/
+      );
+      expect(pod).toContain('--memory 268435456');
+    }
+  );
+
+  inContainers(
+    'the job runs as uid 1000 and can write only its working folder',
+    async () => {
+      const id = await submit(
+        sidecar,
+        'cpu',
+        notebook([
+          code(
+            [
+              'import os',
+              'print(os.getuid(), os.getgid(), os.getcwd())',
+              "open('mine.txt', 'w').write('ok')",
+              'refused = []',
+              `for p in ('/opt/nbqueue/x', '/etc/x', '/x', ${JSON.stringify(GATES)} + '/x'):`,
+              '    try:',
+              "        open(p, 'w')",
+              '    except OSError:',
+              '        refused.append(p)',
+              'print(len(refused))'
+            ].join('\n')
+          )
+        ])
+      );
+      const job = await ended(sidecar, id);
+      expect(job.state).toBe('succeeded');
+      const events = (await sidecar.api('GET', `/api/jobs/${id}/events`)).body
+        .events as Obj[];
+      const text = events
+        .filter(e => e.type === 'output')
+        .map(e => JSON.stringify(e))
+        .join('\n');
+      expect(text).toContain('1000 1000 /work');
+      expect(text).toMatch(/\b4\\n/);
+      expect(fs.existsSync(path.join(GATES, 'x'))).toBe(false);
+    }
+  );
 
   test('an image that cannot be pulled fails fast with the image named', async () => {
     const t0 = Date.now();

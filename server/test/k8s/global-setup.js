@@ -2,7 +2,10 @@
  * Starts the control plane once for the suite (building it first when not cached), applies
  * deploy/kubernetes's namespaces and RBAC, gives the sidecar's ServiceAccount a token (the
  * sidecars in the tests use only that) and builds the server (the sidecars run from dist:
- * @kubernetes/client-node is an ES module that jest's CommonJS runtime cannot load).
+ * @kubernetes/client-node is an ES module that jest's CommonJS runtime cannot load), builds the
+ * runner image the harness runs job pods from (images/build.sh --base local: cached, so a
+ * second run takes a fraction of a second) and gives the job namespace the tests' claim: the
+ * gate folder, a hostPath PersistentVolume bound to a ReadWriteMany claim.
  * NBQUEUE_K8S_DIR=<dir of a running start.sh> reuses a control plane instead.
  */
 const { execFileSync } = require('child_process');
@@ -26,6 +29,47 @@ module.exports = async function globalSetup() {
     throw err;
   }
 };
+
+/** A hostPath PersistentVolume at `folder`, bound to the claim `name` in the job namespace. */
+async function claim(env, name, folder) {
+  const spec = {
+    accessModes: ['ReadWriteMany'],
+    storageClassName: '',
+    resources: { requests: { storage: '1Gi' } }
+  };
+  for (const [route, body] of [
+    [
+      '/api/v1/persistentvolumes',
+      {
+        apiVersion: 'v1',
+        kind: 'PersistentVolume',
+        metadata: { name },
+        spec: {
+          accessModes: spec.accessModes,
+          storageClassName: '',
+          capacity: { storage: '1Gi' },
+          hostPath: { path: folder, type: 'Directory' },
+          claimRef: { namespace: 'nbqueue-jobs', name }
+        }
+      }
+    ],
+    [
+      '/api/v1/namespaces/nbqueue-jobs/persistentvolumeclaims',
+      {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: { name, namespace: 'nbqueue-jobs' },
+        spec: { ...spec, volumeName: name }
+      }
+    ]
+  ]) {
+    const res = await request(env, 'POST', route, body);
+    if (res.status !== 201 && res.status !== 409)
+      throw new Error(
+        `${route}: HTTP ${res.status} ${JSON.stringify(res.body)}`
+      );
+  }
+}
 
 async function setUp() {
   let dir = process.env.NBQUEUE_K8S_DIR;
@@ -82,6 +126,19 @@ async function setUp() {
       ''
     ].join('\n')
   );
+  const gates = path.join(dir, 'gates');
+  fs.mkdirSync(gates, { recursive: true, mode: 0o755 });
+  process.env.NBQUEUE_K8S_GATES = gates;
+  if (process.env.NBQUEUE_K8S_PODS === 'containers') {
+    await claim(env, 'nbqueue-test-gates', gates);
+    const t0 = Date.now();
+    execFileSync(
+      'bash',
+      [path.join(REPO, 'images/build.sh'), '--base', 'local', 'runner'],
+      { stdio: ['ignore', 'inherit', 'inherit'] }
+    );
+    process.env.NBQUEUE_K8S_IMAGE_MS = String(Date.now() - t0);
+  }
   if (!process.env.NBQUEUE_K8S_SKIP_BUILD)
     execFileSync(
       'npx',

@@ -11,6 +11,7 @@ import * as net from 'net';
 import * as path from 'path';
 import YAML from 'yaml';
 import { PYTHON, REPO, tmpDir, waitFor } from '../helpers';
+import { ContainerEnd, PodContainer, PodVolumes, runArgs } from './kubelet';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const plain = require('./api-plain') as {
@@ -28,6 +29,17 @@ export const JOBS_NS = 'nbqueue-jobs';
 export const OWNED = 'app.kubernetes.io/managed-by=nbqueue';
 /** An image the kwok stages never start (ImagePullBackOff). */
 export const MISSING_IMAGE = 'nbqueue.invalid/missing:0';
+/**
+ * NBQUEUE_K8S_PODS=containers runs each job pod as a container (podman, from the pod spec:
+ * kubelet.ts); otherwise the runner runs on this host's Python. Host runners stay the default
+ * until the container mode has passed the whole suite on the test control plane.
+ */
+export const CONTAINER_PODS = process.env.NBQUEUE_K8S_PODS === 'containers';
+/** The runner image images/build.sh --base local builds (global-setup.js builds it). */
+export const RUNNER_IMAGE = 'nbqueue-runner:test';
+/** A folder every job pod mounts read-only (claim GATES_CLAIM): tests open gates in it. */
+export const GATES = process.env.NBQUEUE_K8S_GATES as string;
+export const GATES_CLAIM = 'nbqueue-test-gates';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export type Obj = any;
@@ -128,16 +140,28 @@ export function terminated(pod: Obj, exitCode: number, reason: string): Obj {
 }
 
 interface RunnerProc {
-  child: ChildProcess;
+  stop(graceSeconds: number): void;
+  kill(): void;
   pod: string;
   jobId: string;
   started: number;
 }
 
+export interface HarnessOptions {
+  /**
+   * Runs `python -m nbqueue.runner` on this host's Python instead of the pod's container: only
+   * for a test that says why (no image, or a check of the runner alone).
+   */
+  hostRunners?: boolean;
+  /** Host runners only: more environment for them. */
+  extraEnv?: Record<string, string>;
+}
+
 /**
- * Runs the real runner for each nbqueue pod that is Running, with the pod's environment; when a
- * runner exits, its pod is marked Succeeded (exit 0) or Failed; when its pod goes away or ends,
- * the runner is stopped (SIGTERM, as a kubelet would).
+ * For each nbqueue pod kwok reports Running, runs its container from the pod spec
+ * (kubelet.ts); when the container exits, its pod is marked Succeeded (exit 0) or Failed with
+ * the container's exit code and reason (OOMKilled included); when its pod is deleted, the
+ * container is stopped (SIGTERM, then SIGKILL after the pod's grace period), as a kubelet would.
  */
 export class RunnerHarness {
   readonly runners = new Map<string, RunnerProc>();
@@ -145,14 +169,17 @@ export class RunnerHarness {
   readonly unschedulable = new Set<string>();
   /** Pod name -> ms since the epoch when the harness started its runner. */
   readonly startedAt = new Map<string, number>();
+  /** Pod name -> why its container could not be started (the pod is then marked Failed). */
+  readonly refused = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
   private nextStart = 0;
   private readonly workDir = tmpDir('nbq-k8s-runners-');
+  private readonly prefix = `nbq-k8s-${process.pid}-`;
 
   constructor(
     private readonly cluster: Cluster,
-    private readonly extraEnv: Record<string, string> = {}
+    private readonly options: HarnessOptions = { hostRunners: !CONTAINER_PODS }
   ) {}
 
   start(): void {
@@ -177,7 +204,8 @@ export class RunnerHarness {
         const running = this.runners.get(name);
         const ended = ['Succeeded', 'Failed'].includes(pod.status?.phase);
         if (running && (pod.metadata.deletionTimestamp || ended)) {
-          running.child.kill(ended ? 'SIGKILL' : 'SIGTERM');
+          if (ended) running.kill();
+          else running.stop(pod.spec.terminationGracePeriodSeconds ?? 30);
           continue;
         }
         if (
@@ -187,14 +215,13 @@ export class RunnerHarness {
           !pod.metadata.deletionTimestamp &&
           Date.now() >= this.nextStart
         ) {
-          // Runners start a little apart: on this one host (unlike pods, each with its own
-          // network) kernels starting at the same instant can race for the same free port.
+          // Runners start a little apart: pods here share the host's network, where kernels
+          // starting at the same instant can race for the same free port.
           this.nextStart = Date.now() + 250;
           await this.run(pod);
         }
       }
-      for (const [name, r] of this.runners)
-        if (!seen.has(name)) r.child.kill('SIGTERM');
+      for (const [name, r] of this.runners) if (!seen.has(name)) r.stop(2);
     } catch {
       /* the API server restarting or a pod going away mid-read: next tick */
     } finally {
@@ -202,9 +229,8 @@ export class RunnerHarness {
     }
   }
 
-  private async run(pod: Obj): Promise<void> {
-    const name = pod.metadata.name as string;
-    this.startedAt.set(name, Date.now());
+  /** The pod's environment, each secretKeyRef read from its Secret. */
+  private async podEnv(pod: Obj): Promise<Record<string, string>> {
     const env: Record<string, string> = {};
     for (const e of pod.spec.containers[0].env ?? []) {
       if (e.value !== undefined) env[e.name] = e.value;
@@ -221,30 +247,101 @@ export class RunnerHarness {
         );
       }
     }
-    const log = fs.openSync(path.join(this.workDir, `${name}.log`), 'a');
-    const child = spawn(PYTHON, ['-m', 'nbqueue.runner'], {
-      cwd: this.workDir,
-      stdio: ['ignore', log, log],
-      env: {
-        ...process.env,
-        PYTHONPATH: path.join(REPO, 'runner-image'),
-        NBQUEUE_RETRY_SECONDS: '120',
-        NBQUEUE_SYSTEM_METRICS_SECONDS: '0',
-        ...this.extraEnv,
-        ...env
+    return env;
+  }
+
+  private readonly volumes: PodVolumes = {
+    claim: async (claim: string) => {
+      const pvc = await this.cluster.call(
+        'GET',
+        `/api/v1/namespaces/${JOBS_NS}/persistentvolumeclaims/${claim}`
+      );
+      const pv = pvc.body?.spec?.volumeName
+        ? await this.cluster.call(
+            'GET',
+            `/api/v1/persistentvolumes/${pvc.body.spec.volumeName}`
+          )
+        : undefined;
+      const host = pv?.body?.spec?.hostPath?.path;
+      if (!host)
+        throw new Error(`claim ${claim} is not bound to a hostPath volume`);
+      return host;
+    },
+    emptyDir: (pod: string, name: string) => {
+      const dir = path.join(this.workDir, 'emptydir', pod, name);
+      fs.mkdirSync(dir, { recursive: true, mode: 0o777 });
+      fs.chmodSync(dir, 0o777);
+      return dir;
+    }
+  };
+
+  private async run(pod: Obj): Promise<void> {
+    const name = pod.metadata.name as string;
+    this.startedAt.set(name, Date.now());
+    const env = await this.podEnv(pod);
+    const logPath = path.join(this.workDir, `${name}.log`);
+    const log = fs.openSync(logPath, 'a');
+    let proc: RunnerProc;
+    let ended: Promise<ContainerEnd>;
+    try {
+      if (this.options.hostRunners) {
+        const child = spawn(PYTHON, ['-m', 'nbqueue.runner'], {
+          cwd: this.workDir,
+          stdio: ['ignore', log, log],
+          env: {
+            ...process.env,
+            PYTHONPATH: path.join(REPO, 'runner-image'),
+            ...this.options.extraEnv,
+            ...env
+          }
+        });
+        proc = {
+          stop: () => child.kill('SIGTERM'),
+          kill: () => child.kill('SIGKILL'),
+          pod: name,
+          jobId: env.NBQUEUE_JOB_ID,
+          started: Date.now()
+        };
+        ended = new Promise(resolve =>
+          child.once('exit', code =>
+            resolve({
+              exitCode: code ?? 137,
+              reason: code === 0 ? 'Completed' : 'Error'
+            })
+          )
+        );
+      } else {
+        const args = await runArgs(pod, env, this.volumes, this.prefix + name);
+        fs.writeSync(log, `# ${args.join(' ')}\n`);
+        const container = new PodContainer(this.prefix + name, args, log);
+        proc = {
+          stop: grace => container.stop(grace),
+          kill: () => container.kill(),
+          pod: name,
+          jobId: env.NBQUEUE_JOB_ID,
+          started: Date.now()
+        };
+        ended = container.ended;
       }
-    });
-    fs.closeSync(log);
-    const proc: RunnerProc = {
-      child,
-      pod: name,
-      jobId: env.NBQUEUE_JOB_ID,
-      started: Date.now()
-    };
+    } catch (err) {
+      // What a kubelet reports as CreateContainerConfigError, shown as a failed container.
+      this.refused.set(name, String(err));
+      fs.writeSync(log, `${err}\n`);
+      ended = Promise.resolve({ exitCode: 128, reason: 'Error' as const });
+      proc = {
+        stop: () => undefined,
+        kill: () => undefined,
+        pod: name,
+        jobId: env.NBQUEUE_JOB_ID,
+        started: Date.now()
+      };
+    } finally {
+      fs.closeSync(log);
+    }
     this.runners.set(name, proc);
-    child.once('exit', code => {
-      this.runners.delete(name);
-      void (async () => {
+    void ended
+      .then(async ({ exitCode, reason }) => {
+        this.runners.delete(name);
         const res = await this.cluster.call(
           'GET',
           `/api/v1/namespaces/${pod.metadata.namespace}/pods/${name}`
@@ -253,10 +350,10 @@ export class RunnerHarness {
         if (res.body.status?.phase !== 'Running') return;
         await this.cluster.patchPodStatus(
           name,
-          terminated(res.body, code ?? 137, code === 0 ? 'Completed' : 'Error')
+          terminated(res.body, exitCode, reason)
         );
-      })().catch(() => undefined);
-    });
+      })
+      .catch(() => undefined);
   }
 
   runnerLog(pod: string): string {
@@ -269,8 +366,8 @@ export class RunnerHarness {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    for (const r of this.runners.values()) r.child.kill('SIGKILL');
-    await waitFor(() => this.runners.size === 0, 'runners stopped', 10000);
+    for (const r of this.runners.values()) r.kill();
+    await waitFor(() => this.runners.size === 0, 'runners stopped', 30000);
   }
 }
 
@@ -309,10 +406,19 @@ export class SidecarProcess {
         local: { cancel_grace_seconds: 2 },
         kubernetes: {
           namespace: JOBS_NS,
-          image: 'nbqueue-runner:test',
+          image: RUNNER_IMAGE,
           kubeconfig: path.join(cluster, 'kubeconfig-sidecar'),
           sidecar_url: this.url,
           watch_stall_seconds: 30,
+          // The gate folder of the tests, a claim on a hostPath volume (global-setup.js).
+          volumes: CONTAINER_PODS
+            ? [{ claim_name: GATES_CLAIM, mount_path: GATES, read_only: true }]
+            : [],
+          // Runners wait out a sidecar restart; no system metrics series in these tests.
+          env: {
+            NBQUEUE_RETRY_SECONDS: '120',
+            NBQUEUE_SYSTEM_METRICS_SECONDS: '0'
+          },
           ...kubernetes
         }
       },

@@ -528,3 +528,38 @@ export class SidecarProcess {
     return (await this.api('GET', `/api/jobs/${id}`)).body;
   }
 }
+
+/**
+ * Submits the notebook file `file` (an .ipynb, e.g. one of runner-image/tests/corpus) to
+ * `sidecar` with `profile` and waits for it to end: the job view at its end. The place for the
+ * corpus subset to run through this suite.
+ */
+export async function runNotebookFile(
+  sidecar: SidecarProcess,
+  profile: string,
+  file: string,
+  timeoutMs = 180000
+): Promise<Obj> {
+  const nb = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const res = await sidecar.api('POST', '/api/jobs', {
+    profile,
+    notebook: nb,
+    name: path.basename(file)
+  });
+  if (res.status !== 201)
+    throw new Error(
+      `submit ${file}: ${res.status} ${JSON.stringify(res.body)}`
+    );
+  const id = res.body.id as string;
+  return waitFor(
+    async () => {
+      const job = await sidecar.job(id);
+      return ['succeeded', 'failed', 'cancelled'].includes(job.state)
+        ? job
+        : null;
+    },
+    `${path.basename(file)} (job ${id}) to end`,
+    timeoutMs,
+    250
+  );
+}

@@ -3,33 +3,20 @@
  * summary and its details, and, with no kernel running, the offer to start one.
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
-import type { Locator } from '@playwright/test';
 import * as path from 'path';
 
+import { SHOTS } from './sidecar';
+import { openNotebook, openSubmitDialog } from './submitting';
+
 const DEMO = path.resolve(__dirname, '../../examples/demo.ipynb');
-const SHOTS = path.resolve(__dirname, '../test-results');
 
-async function openSubmitDialog(
-  page: IJupyterLabPageFixture
-): Promise<Locator> {
-  await page
-    .locator('.jp-NotebookPanel-toolbar [data-command="nbqueue:submit"]')
-    .click();
-  const dialog = page.locator('.nbq-SubmitDialog');
-  await expect(dialog).toBeVisible();
-  return dialog;
-}
-
+/** Upload the demo into the test's folder, open it and wait for its kernel. */
 async function openDemo(
   page: IJupyterLabPageFixture,
   tmpPath: string
 ): Promise<void> {
   await page.contents.uploadFile(DEMO, `${tmpPath}/demo.ipynb`);
-  expect(await page.notebook.openByPath(`${tmpPath}/demo.ipynb`)).toBeTruthy();
-  await page.notebook.activate('demo.ipynb');
-  await expect(
-    page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]')
-  ).toBeVisible({ timeout: 60_000 });
+  await openNotebook(page, `${tmpPath}/demo.ipynb`);
 }
 
 test.describe('Submit dialog: the kernel environment', () => {

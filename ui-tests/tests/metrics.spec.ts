@@ -7,7 +7,9 @@
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { ConsoleMessage, Locator } from '@playwright/test';
 import * as fs from 'fs';
+
 import { api, IJob, notebookOf, shot } from './sidecar';
+import { cell, openNotebook } from './submitting';
 
 /** A notebook of code cells, as the text of an .ipynb file. */
 function notebook(cells: string[], parametersCell?: number): string {
@@ -17,7 +19,7 @@ function notebook(cells: string[], parametersCell?: number): string {
 const MIME = 'application/vnd.nbqueue.metrics+json';
 
 /** Upload a notebook, open it and wait for its kernel. */
-async function openNotebook(
+async function uploadAndOpen(
   page: IJupyterLabPageFixture,
   tmpPath: string,
   name: string,
@@ -27,18 +29,8 @@ async function openNotebook(
   expect(
     await page.contents.uploadContent(content, 'text', notebookPath)
   ).toBeTruthy();
-  expect(await page.notebook.openByPath(notebookPath)).toBeTruthy();
-  await page.notebook.activate(name);
-  await expect(
-    page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]')
-  ).toBeVisible({ timeout: 60_000 });
+  await openNotebook(page, notebookPath);
   return notebookPath;
-}
-
-function cell(page: IJupyterLabPageFixture, index: number): Locator {
-  return page
-    .locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')
-    .nth(index);
 }
 
 /** The chart of one metric group inside `scope`. */
@@ -84,7 +76,7 @@ test.describe('Metrics charts', () => {
       '    "text/plain": "nbqueue metrics",',
       '}, raw=True)'
     ].join('\n');
-    await openNotebook(page, tmpPath, 'render.ipynb', notebook([source]));
+    await uploadAndOpen(page, tmpPath, 'render.ipynb', notebook([source]));
     await page.notebook.runCell(0);
 
     const output = cell(page, 0).locator('.jp-OutputArea-output');
@@ -159,7 +151,7 @@ test.describe('Metrics charts', () => {
       '    time.sleep(0.2)',
       'nbqueue.log_metric("train/loss", float("nan"))'
     ].join('\n');
-    await openNotebook(page, tmpPath, 'interactive.ipynb', notebook([source]));
+    await uploadAndOpen(page, tmpPath, 'interactive.ipynb', notebook([source]));
     const running = page.notebook.runCell(0);
 
     const train = group(
@@ -183,7 +175,7 @@ test.describe('Metrics charts', () => {
     tmpPath
   }) => {
     const STEPS = 16;
-    const notebookPath = await openNotebook(
+    const notebookPath = await uploadAndOpen(
       page,
       tmpPath,
       'train.ipynb',
@@ -296,7 +288,7 @@ test.describe('Metrics charts', () => {
       '        {"name": f"run{k}/loss", "steps": steps, "values": values, "times": times},',
       '    ]}, "text/plain": f"chart {k}"}, raw=True)'
     ].join('\n');
-    await openNotebook(
+    await uploadAndOpen(
       page,
       tmpPath,
       'twenty.ipynb',

@@ -807,11 +807,15 @@ export class JobService implements BackendObserver {
           runningByUser: this.countBy(active, j => j.owner),
           maxRunningPerUser: this.options.config.limits.max_running_per_user
         });
+        const decided = new Map(queued.map(j => [j.id, j.profile]));
         for (const id of admit) {
           // A backend that knows the cluster's free capacity (Kubernetes) starts only what fits.
           const job = this.backend.fits ? this.store.getJob(id) : undefined;
           if (job && !this.backend.fits?.(job)) continue;
-          await this.start(id);
+          // Starting the jobs before it may have taken a while: one cancelled, held or moved
+          // meanwhile stays as the user left it, and its slot goes to the next decision.
+          if (!(await this.start(id, decided.get(id) as string)))
+            this.scheduleAgain = true;
         }
         if (admit.length) this.publishQueue();
       } while (this.scheduleAgain);
@@ -820,13 +824,11 @@ export class JobService implements BackendObserver {
     }
   }
 
-  private async start(id: string): Promise<void> {
+  /** Starts a job the scheduler admitted on `profile`; false if it was no longer waiting there. */
+  private async start(id: string, profile: string): Promise<boolean> {
     const token = newToken();
-    this.store.updateJob(id, {
-      state: 'starting',
-      started_at: this.now(),
-      token_hash: hashToken(token)
-    });
+    if (!this.store.claimForStart(id, profile, hashToken(token), this.now()))
+      return false;
     this.publish(id);
     try {
       await this.backend.submit({
@@ -837,6 +839,7 @@ export class JobService implements BackendObserver {
     } catch (err) {
       this.finalize(id, 'failed', (err as Error).message);
     }
+    return true;
   }
 
   /** After a restart: runners still alive are watched again, the others' jobs fail. */

@@ -297,6 +297,25 @@ export class Store {
     return (this.sql(sql).get(...args) as { n: number }).n;
   }
 
+  /**
+   * Admission as one conditional change: the job becomes `starting` only if it is still queued,
+   * not held and on `profile`, as it was when the scheduler decided. False when a cancel, hold
+   * or move got there first (the caller then leaves it alone).
+   */
+  claimForStart(
+    id: string,
+    profile: string,
+    tokenHash: string,
+    startedAt: string
+  ): boolean {
+    const changed = this.sql(
+      `UPDATE jobs SET state = 'starting', started_at = ?, token_hash = ?
+       WHERE id = ? AND state = 'queued' AND held = 0 AND profile = ?`
+    ).run(startedAt, tokenHash, id, profile).changes;
+    if (changed) this.queueRows = undefined;
+    return changed === 1;
+  }
+
   updateJob(id: string, patch: JobPatch): void {
     const keys = Object.keys(patch) as (keyof JobPatch)[];
     if (!keys.length) return;

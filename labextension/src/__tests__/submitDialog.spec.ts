@@ -58,13 +58,14 @@ describe('SubmitDialog refused by the sidecar', () => {
   afterEach(() => jest.mocked(globalThis.fetch).mockRestore?.());
 
   it.each([
+    // As server/src/notebook/ words them.
     [
       'invalid_notebook',
-      "The notebook is not valid nbformat 4.5: at cells[2].outputs[0]: 'output_type' is a required property."
+      "The notebook is not a valid nbformat v4.4 notebook: cells[3].outputs[0]: 'output_type' is required. Fix that cell or field (or the program that wrote the file), or open the notebook in JupyterLab, save it and submit again."
     ],
     [
       'unsupported_kernel',
-      "The notebook's kernel 'ir' is not supported: nbqueue runs Python kernels (python3)."
+      "This notebook uses the 'ir' kernel (R); nbqueue runs Python notebooks only. Switch it to a Python kernel (Kernel → Change Kernel) and submit again."
     ]
   ])('shows the %s message and stays open', async (code, message) => {
     const { service, posts } = refusingService(400, {

@@ -147,3 +147,24 @@ def test_deadline_stops_an_endless_loop_and_keeps_its_output(tmp_path):
     assert texts(cells[0]) == "start\n"
     assert cells[1]["outputs"][-1]["ename"] == "KeyboardInterrupt"
     assert cells[2]["outputs"] == []
+
+
+def test_an_output_over_the_event_limit_goes_live_cut_and_whole_in_the_result(tmp_path):
+    nb = on_disk(
+        tmp_path,
+        "print('x' * 300_000)",
+        "from IPython.display import HTML\nHTML('<b>' + 'y' * 300_000 + '</b>')",
+        "print('small')",
+    )
+    finish, events, log = run(tmp_path, nb, max_event_bytes=100_000)
+    assert finish["state"] == "succeeded", log
+    cells = finish["notebook"]["cells"]
+    assert texts(cells[0]) == "x" * 300_000 + "\n"
+    assert len(cells[1]["outputs"][0]["data"]["text/html"]) == 300_007
+    live = [e["output"] for e in events if e["type"] == "output"]
+    assert live[0]["text"].startswith("x" * 6_250 + "\n[nbqueue: this output is 0.3 MB;")
+    assert live[1]["data"] == {
+        "text/plain": "[nbqueue: this output is 0.3 MB, too large to show live; "
+        "open the result to see it]"
+    }
+    assert live[2]["text"] == "small\n"

@@ -120,6 +120,20 @@ describe('notebooks in: on-disk notebooks over REST', () => {
     expect((await done(res.body.id)).state).toBe('succeeded');
   }, 120000);
 
+  test('a job whose outputs pass the notebook limit still delivers its executed notebook', async () => {
+    const nb = read('v4.4.ipynb');
+    nb.cells = [nb.cells[1]];
+    nb.cells[0].source = ["print('y' * (12 * 1024 * 1024))\n"];
+    const res = await submit(nb);
+    expect(res.status).toBe(201);
+    const ended = await done(res.body.id);
+    expect([ended.state, ended.reason]).toEqual(['succeeded', null]);
+    const result = s.store.getResult(res.body.id) as string;
+    expect(result.length).toBeGreaterThan(12 * MB);
+    const printed = (JSON.parse(result) as Json).cells[0].outputs[0];
+    expect(printed.text.length).toBe(12 * MB + 1);
+  }, 120000);
+
   test('a request over limits.max_request_bytes gets 413 saying how to send less', async () => {
     const nb = read('v4.4.ipynb');
     nb.cells[1].outputs[0].text = 'x'.repeat(41 * MB);

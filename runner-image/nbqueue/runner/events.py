@@ -28,6 +28,29 @@ def encode(event: dict) -> bytes:
     return text.encode("utf-8")
 
 
+def live_output(output: dict, size: int, limit: int) -> dict:
+    """What the live view gets of an output whose event would pass the sidecar's limit on one
+    event: a stream's start, or a note for anything else. The result notebook keeps it whole."""
+    megabytes = f"{size / 1_000_000:.1f} MB"
+    if output.get("output_type") == "stream":
+        # JSON may spend up to 12 bytes on a character (a surrogate pair, each half escaped).
+        text = str(output.get("text", ""))[: max(limit // 16, 1)]
+        note = (
+            f"\n[nbqueue: this output is {megabytes}; the live view shows its start, "
+            "the result holds all of it]\n"
+        )
+        return {**output, "text": text + note}
+    note = (
+        f"[nbqueue: this output is {megabytes}, too large to show live; open the result to see it]"
+    )
+    shown = {"output_type": output.get("output_type", "display_data"), "metadata": {}}
+    if shown["output_type"] == "error":
+        return {**shown, "ename": output.get("ename", ""), "evalue": note, "traceback": [note]}
+    if shown["output_type"] == "execute_result":
+        shown["execution_count"] = output.get("execution_count")
+    return {**shown, "data": {"text/plain": note}}
+
+
 class EventLog:
     """Gives each event the job's next `seq` (from 1, no gaps) and its time, then hands it on.
 
@@ -40,6 +63,8 @@ class EventLog:
         self._clock = clock
         self._lock = threading.Lock()
         self._seq = 0
+        # The sidecar's limit on one event (its runner payload says; None: no limit known).
+        self.max_event_bytes: int | None = None
 
     @property
     def last_seq(self) -> int:
@@ -49,5 +74,10 @@ class EventLog:
         with self._lock:
             self._seq += 1
             event = {"seq": self._seq, "time": int(self._clock() * 1000), "type": type, **fields}
-            self._sink(self._seq, encode(event))
+            encoded = encode(event)
+            limit = self.max_event_bytes
+            if limit and len(encoded) > limit and isinstance(event.get("output"), dict):
+                event["output"] = live_output(event["output"], len(encoded), limit)
+                encoded = encode(event)
+            self._sink(self._seq, encoded)
         return event

@@ -107,6 +107,9 @@ class Runner:
             return EXIT_UNREACHABLE
 
         self.sender.start()
+        limit = payload.get("max_event_bytes")
+        if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0:
+            self.events.max_event_bytes = limit
         self._nb = payload.get("notebook") or {}
         self._start_deadline(payload.get("deadline_seconds"))
         try:

@@ -84,6 +84,11 @@ function metricKind(value: unknown): MetricKind | undefined {
 const isSubmit = (req: Request): boolean =>
   req.method === 'POST' && req.path === '/api/jobs';
 
+/** A runner's finish: it carries the executed notebook, outputs and all. */
+const isFinish = (req: Request): boolean =>
+  req.method === 'POST' &&
+  /^\/api\/runner\/jobs\/[^/]+\/finish$/.test(req.path);
+
 /**
  * Parses bodies over `small` bytes one at a time, each until its answer is sent: a body takes
  * about three times its size in memory while it is read, parsed and checked.
@@ -162,7 +167,9 @@ export function createApp({
   // is parsed later, after its token is checked, with its own larger limit (submitBody).
   const bodyLimit = config.limits.max_notebook_bytes + 1024 * 1024;
   const json = express.json({ limit: bodyLimit });
-  app.use((req, res, next) => (isSubmit(req) ? next() : json(req, res, next)));
+  app.use((req, res, next) =>
+    isSubmit(req) || isFinish(req) ? next() : json(req, res, next)
+  );
   const submitBody = oneAtATime(
     express.json({
       limit: Math.max(config.limits.max_request_bytes, bodyLimit)
@@ -404,6 +411,8 @@ export function createApp({
   );
   runner.post(
     '/jobs/:id/finish',
+    // The executed notebook keeps its outputs: parsed after the job token, as a submit is.
+    submitBody,
     route(req => {
       jobs.finish(req.runnerJob as JobRecord, req.body);
       return { ok: true };
@@ -431,17 +440,23 @@ export function createApp({
     let apiError: ApiError;
     if (err instanceof ApiError) apiError = err;
     else if (e.type === 'entity.too.large') {
-      apiError = isSubmit(_req)
+      apiError = isFinish(_req)
         ? new ApiError(
             413,
             'notebook_too_large',
-            `The request is larger than the ${megabytes(Math.max(config.limits.max_request_bytes, bodyLimit))} a submit may send (limits.max_request_bytes). The sidecar leaves outputs out, but they travel in the request: clear them (Edit → Clear Outputs of All Cells) or submit with \`nbqueue submit\` (it leaves them out before sending), and submit again.`
+            `The executed notebook is larger than the ${megabytes(Math.max(config.limits.max_request_bytes, bodyLimit))} a finish may send (limits.max_request_bytes); its outputs are kept in the job's events.`
           )
-        : new ApiError(
-            413,
-            'notebook_too_large',
-            `The request is larger than the ${megabytes(bodyLimit)} this endpoint takes (limits.max_notebook_bytes and 1 MB around it).`
-          );
+        : isSubmit(_req)
+          ? new ApiError(
+              413,
+              'notebook_too_large',
+              `The request is larger than the ${megabytes(Math.max(config.limits.max_request_bytes, bodyLimit))} a submit may send (limits.max_request_bytes). The sidecar leaves outputs out, but they travel in the request: clear them (Edit → Clear Outputs of All Cells) or submit with \`nbqueue submit\` (it leaves them out before sending), and submit again.`
+            )
+          : new ApiError(
+              413,
+              'notebook_too_large',
+              `The request is larger than the ${megabytes(bodyLimit)} this endpoint takes (limits.max_notebook_bytes and 1 MB around it).`
+            );
     } else if (e.type === 'entity.parse.failed') {
       apiError = badRequest(
         'invalid_json',

@@ -592,7 +592,10 @@ export class JobService implements BackendObserver {
         this.options.config.backend.local.cancel_grace_seconds,
       // The runner stops the job itself at its deadline, on every backend (Kubernetes also
       // has activeDeadlineSeconds as a backstop), so what ran until then is kept.
-      deadline_seconds: job.spec.deadline_seconds ?? null
+      deadline_seconds: job.spec.deadline_seconds ?? null,
+      // One event must fit the events route (the notebook limit and 1 MB around it): a larger
+      // output goes live as its start or a note, and whole in the executed notebook.
+      max_event_bytes: this.options.config.limits.max_notebook_bytes
     };
   }
 

@@ -128,10 +128,12 @@ def test_manifest_shows_what_goes_and_what_stays(servers):
     status, doc = call(servers["base"] + "nbqueue/files/manifest?path=proj/train.ipynb")
     assert status == 200, doc
     assert doc["root"] == "proj"
-    assert [f["path"] for f in doc["files"]] == [".nbqueueignore", "data.csv", "train.ipynb"]
+    assert [f["path"] for f in doc["files"]] == [".nbqueueignore", "data.csv"]
     assert {f["path"]: f["reason"] for f in doc["left_out"]} == {
         ".venv/": "default ignore: virtualenv (.venv)",
         "scratch.tmp": ".nbqueueignore: *.tmp",
+        # Its saved copy, outputs and all, stays: the job has the notebook already.
+        "train.ipynb": "the notebook itself: it goes with the job, without its outputs",
     }
     assert doc["max_bytes"] == 20000  # the sidecar's files.max_input_bytes
     assert doc["over_cap"] is False and doc["bundle"] is True
@@ -142,7 +144,7 @@ def test_upload_run_and_save_next_to_the_notebook(servers):
         servers["base"] + "nbqueue/files/upload", "POST", {"path": "proj/train.ipynb"}
     )
     assert status == 200, uploaded
-    assert uploaded["files"] == 3 and uploaded["left_out"] == 2
+    assert uploaded["files"] == 2 and uploaded["left_out"] == 3
     sidecar = servers["sidecar"]
     notebook = {
         "nbformat": 4,

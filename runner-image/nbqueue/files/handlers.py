@@ -93,9 +93,11 @@ def sidecar_files_settings(connection: dict | None) -> dict:
 
 
 def manifest_for(root_dir: str, path: str, connection: dict | None) -> dict:
-    directory, _ = notebook_dir(root_dir, path)
+    directory, name = notebook_dir(root_dir, path)
     settings = sidecar_files_settings(connection)
-    manifest = build_manifest(directory, int(settings.get("max_input_bytes") or DEFAULT_MAX_BYTES))
+    manifest = build_manifest(
+        directory, int(settings.get("max_input_bytes") or DEFAULT_MAX_BYTES), notebook=name
+    )
     doc = manifest.to_json()
     doc["root"] = os.path.relpath(directory, os.path.realpath(root_dir)).replace(os.sep, "/")
     doc["bundle"] = bool(settings.get("bundle", True))
@@ -104,9 +106,11 @@ def manifest_for(root_dir: str, path: str, connection: dict | None) -> dict:
 
 def build_bundle_file(root_dir: str, path: str, connection: dict | None) -> tuple[str, dict]:
     """Writes the bundle of the notebook's directory to a temporary file: (file, manifest)."""
-    directory, _ = notebook_dir(root_dir, path)
+    directory, name = notebook_dir(root_dir, path)
     settings = sidecar_files_settings(connection)
-    manifest = build_manifest(directory, int(settings.get("max_input_bytes") or DEFAULT_MAX_BYTES))
+    manifest = build_manifest(
+        directory, int(settings.get("max_input_bytes") or DEFAULT_MAX_BYTES), notebook=name
+    )
     if manifest.over_cap:
         raise FilesProblem(413, "files_too_large", manifest.problem() or "Too large.")
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, removed by the caller)

@@ -93,10 +93,19 @@ def _inside(root: str, target: str) -> bool:
         return False
 
 
+#: Why the notebook being submitted is not among its own working files.
+OWN_NOTEBOOK = "the notebook itself: it goes with the job, without its outputs"
+
+
 def build_manifest(
-    root: str, max_bytes: int = DEFAULT_MAX_BYTES, extra_ignores: list[str] | None = None
+    root: str,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    extra_ignores: list[str] | None = None,
+    notebook: str | None = None,
 ) -> Manifest:
-    """Walks `root` like git does: excluded directories are not entered.
+    """Walks `root` like git does: excluded directories are not entered. `notebook` (a path
+    relative to `root`) is the notebook being submitted: the job has it already, so its saved
+    copy, outputs and all, stays behind.
 
     Symbolic links to files inside `root` go as the file they point to; links to directories,
     or to anything outside `root`, are left out (so a bundle never carries files from elsewhere
@@ -124,6 +133,9 @@ def build_manifest(
                     is_dir = entry.is_dir(follow_symlinks=False)
             except OSError as error:
                 manifest.left_out.append((rel, f"unreadable: {error.strerror}", None))
+                continue
+            if rel == notebook and not is_dir:
+                manifest.left_out.append((rel, OWN_NOTEBOOK, None if is_link else _size(entry)))
                 continue
             decision = rules.decide(rel, is_dir)
             shown = rel + "/" if is_dir else rel

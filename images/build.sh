@@ -27,7 +27,7 @@ if [ "${1:-}" = --base ]; then
   shift 2
 fi
 case $BASE in upstream | local) ;; *) echo "build.sh: --base upstream or local" >&2 && exit 2 ;; esac
-[ $# -eq 0 ] && set -- runner
+[ $# -eq 0 ] && set -- runner sidecar
 
 LOCAL_BASE=localhost/nbqueue-base:bookworm
 if [ "$BASE" = local ]; then TAG=test; else TAG=0.1.0; fi
@@ -40,7 +40,7 @@ sources() {
         jupyter-config runner-image/hatch_build.py runner-image/nbqueue
       ;;
     sidecar)
-      echo images/sidecar/Dockerfile package.json package-lock.json tsconfig.json \
+      echo images/sidecar/Dockerfile images/sidecar/fetch_node.py package.json package-lock.json tsconfig.json \
         server/package.json server/tsconfig.json server/src server/bin server/schema \
         labextension/package.json ui-tests/package.json
       ;;

@@ -24,7 +24,8 @@ else
   export CONTAINERS_CONF="${CONTAINERS_CONF:-$IMAGES_DIR/podman/containers.conf}"
   ENGINE=(podman --runtime runc --cgroup-manager=cgroupfs)
   # Registries answer through the host's network and CA bundle (the base has no proxy settings).
-  BUILD_FLAGS=(--network host)
+  # docker format: the OCI format has no HEALTHCHECK.
+  BUILD_FLAGS=(--network host --format docker)
   if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
     BUILD_FLAGS+=(-v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro)
   fi

@@ -33,14 +33,8 @@ export const INbqueue = new Token<INbqueue>(
   'The nbqueue sidecar client, live follower and job notifier.'
 );
 
-export type Priority = 'low' | 'normal' | 'high' | 'urgent';
-
-export const PRIORITIES: readonly Priority[] = [
-  'low',
-  'normal',
-  'high',
-  'urgent'
-];
+/** A priority class of the sidecar's configuration (`GET /api/info`: `priorities`). */
+export type Priority = string;
 
 /** The user settings of `schema/plugin.json`. */
 export interface ISettings {

@@ -205,6 +205,25 @@ describe('queue operations', () => {
     await cancelAll([a.id, b.id]);
   });
 
+  test('GET /api/info names the priority classes each caller may choose', async () => {
+    type Info = {
+      priorities: { classes: string[]; allowed: string[]; default: string };
+    };
+    const asBob = (await s.api<Info>('GET', '/api/info', undefined, BOB)).body;
+    expect(asBob.priorities).toEqual({
+      classes: ['low', 'normal', 'high', 'urgent'],
+      allowed: ['low', 'normal', 'high'],
+      default: 'normal'
+    });
+    const asAdmin = (await s.api<Info>('GET', '/api/info')).body;
+    expect(asAdmin.priorities.allowed).toEqual([
+      'low',
+      'normal',
+      'high',
+      'urgent'
+    ]);
+  });
+
   test('submit and re-run above the user cap: 403 for users, as the priority route', async () => {
     const before = (
       await s.api<{ jobs: JobView[] }>('GET', '/api/jobs', undefined, BOB)

@@ -324,6 +324,11 @@ describe('JobsModel', () => {
       backend: 'local',
       user: 'alice',
       admin: false,
+      priorities: {
+        classes: ['low', 'normal', 'high', 'urgent'],
+        allowed: ['low', 'normal', 'high'],
+        default: 'normal'
+      },
       limits: { max_notebook_bytes: 1 }
     };
     pages: IJob[] = [];

@@ -54,6 +54,52 @@ async function until<T>(read: () => T | null | undefined): Promise<T> {
 const alertText = () =>
   document.querySelector('.nbq-SubmitDialog [role="alert"]')?.textContent;
 
+/** What `GET /api/info` says to a user who is not an admin, with the default classes. */
+const USER_PRIORITIES = {
+  classes: ['low', 'normal', 'high', 'urgent'],
+  allowed: ['low', 'normal', 'high'],
+  default: 'normal'
+};
+
+describe('SubmitForm priorities', () => {
+  it("offers the classes the sidecar allows this user, not a list of the extension's", async () => {
+    const form = new SubmitForm({
+      initial: {
+        profile: 'cpu',
+        priority: 'urgent', // a setting the user may no longer choose
+        name: 'train.ipynb',
+        parameters: [],
+        stream: true
+      },
+      loadProfiles: async () => [CPU],
+      loadPriorities: async () => ({
+        classes: ['batch', 'normal', 'high', 'urgent'],
+        allowed: ['batch', 'normal', 'high'],
+        default: 'normal'
+      })
+    });
+    const dialog = new SubmitDialog(form, async () => {
+      throw new Error('not submitted');
+    });
+    const closed = dialog.launch();
+    const select = await until(
+      () =>
+        document.querySelector(
+          '.nbq-SubmitDialog select[name="priority"]'
+        ) as HTMLSelectElement | null
+    );
+    await until(() => select.options.length === 3);
+    expect(Array.from(select.options).map(o => o.value)).toEqual([
+      'batch',
+      'normal',
+      'high'
+    ]);
+    expect(form.getValue().priority).toBe('normal');
+    dialog.reject();
+    await closed;
+  });
+});
+
 describe('SubmitDialog refused by the sidecar', () => {
   afterEach(() => jest.mocked(globalThis.fetch).mockRestore?.());
 
@@ -79,7 +125,8 @@ describe('SubmitDialog refused by the sidecar', () => {
         parameters: [{ name: 'steps', text: '20' }],
         stream: true
       },
-      loadProfiles: async () => [CPU]
+      loadProfiles: async () => [CPU],
+      loadPriorities: async () => USER_PRIORITIES
     });
     const dialog = new SubmitDialog(form, () =>
       service.submitJob({

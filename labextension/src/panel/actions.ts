@@ -16,7 +16,7 @@ import { queueIcon } from '../icons';
 import { saveJobFiles } from '../submit/files';
 import { describe } from '../service/errors';
 import { IJob, isFinal, ReorderTarget } from '../service/model';
-import { CommandIDs, INbqueue, PRIORITIES } from '../tokens';
+import { CommandIDs, INbqueue } from '../tokens';
 import { LogView } from './LogView';
 import { MetricsView } from './MetricsView';
 import type { JobsModel } from './model';
@@ -187,7 +187,7 @@ export class JobActions {
     menu.addClass('nbq-JobMenu');
     menu.node.dataset.menu = kind;
     if (kind === 'priority') {
-      for (const priority of PRIORITIES) {
+      for (const priority of this._model.info?.priorities.allowed ?? []) {
         menu.addItem({
           command: CommandIDs.setJobPriority,
           args: { id: job.id, priority }

@@ -92,7 +92,15 @@ export interface IInfo {
   backend: string;
   user: string;
   admin?: boolean;
-  limits: { max_notebook_bytes: number };
+  /** The sidecar's priority classes, lowest first, and those this caller may choose. */
+  priorities: IPriorities;
+  limits: { max_notebook_bytes: number; max_request_bytes?: number };
+}
+
+export interface IPriorities {
+  classes: string[];
+  allowed: string[];
+  default: string;
 }
 
 /** `GET /api/queues`. */

@@ -7,8 +7,8 @@ import { Dialog, ReactWidget } from '@jupyterlab/apputils';
 import * as React from 'react';
 
 import { describe } from '../service/errors';
-import type { IJob, IProfile } from '../service/model';
-import { Priority, PRIORITIES } from '../tokens';
+import type { IJob, IPriorities, IProfile } from '../service/model';
+import type { Priority } from '../tokens';
 import { EnvironmentProbe, EnvironmentSection } from './EnvironmentSection';
 import type { FilesProbe } from './files';
 import { FilesSection } from './FilesSection';
@@ -28,6 +28,8 @@ export namespace SubmitForm {
     /** Values shown first; `profile` is used when that profile exists. */
     initial: ISubmitValues;
     loadProfiles: () => Promise<IProfile[]>;
+    /** The priority classes the sidecar offers this user (`GET /api/info`). */
+    loadPriorities: () => Promise<IPriorities>;
     /** Captures the kernel's environment for the "Environment" line. */
     environment?: EnvironmentProbe;
     /** Lists the notebook's folder for the "Files" line. */
@@ -45,6 +47,23 @@ export class SubmitForm extends ReactWidget {
     this._environment?.changed.connect(() => this.update());
     this._files = options.files ?? null;
     this._files?.changed.connect(() => this.update());
+    options.loadPriorities().then(
+      priorities => {
+        this._priorities = priorities.allowed;
+        if (!priorities.allowed.includes(this._values.priority)) {
+          this._values.priority = priorities.allowed.includes(
+            priorities.default
+          )
+            ? priorities.default
+            : (priorities.allowed[0] ?? this._values.priority);
+        }
+        this.update();
+      },
+      error => {
+        this._loadError = describe(error);
+        this.update();
+      }
+    );
     options.loadProfiles().then(
       profiles => {
         this._profiles = profiles;
@@ -122,7 +141,7 @@ export class SubmitForm extends ReactWidget {
               set({ priority: event.target.value as Priority })
             }
           >
-            {PRIORITIES.map(priority => (
+            {(this._priorities ?? [values.priority]).map(priority => (
               <option key={priority} value={priority}>
                 {priority}
               </option>
@@ -268,6 +287,7 @@ export class SubmitForm extends ReactWidget {
   private _environment: EnvironmentProbe | null;
   private _files: FilesProbe | null;
   private _profiles: IProfile[] | null = null;
+  private _priorities: string[] | null = null;
   private _loadError: string | null = null;
   private _error: string | null = null;
   private _submitting = false;

@@ -49,6 +49,7 @@ export async function submitNotebook(
       stream: settings.streamOutputs
     },
     loadProfiles: () => service.getProfiles(),
+    loadPriorities: async () => (await service.getInfo()).priorities,
     environment,
     files
   });

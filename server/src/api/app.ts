@@ -222,6 +222,12 @@ export function createApp({
       backend: backendName,
       user: me(req).user,
       admin: me(req).admin,
+      // The classes the dialog and the Jobs panel offer this caller (lowest first).
+      priorities: {
+        classes: config.priorities,
+        allowed: jobs.allowedPriorities(me(req)),
+        default: config.default_priority
+      },
       limits: {
         max_notebook_bytes: config.limits.max_notebook_bytes,
         max_request_bytes: config.limits.max_request_bytes

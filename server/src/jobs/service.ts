@@ -56,6 +56,11 @@ export interface JobServiceOptions {
 const MAX_EVENTS_PER_POST = 5000;
 /** Queue positions and ETAs are sent at most this often (ms). */
 const PUBLISH_QUEUE_MS = 100;
+/**
+ * The runner's report of its kernel killed by SIGKILL (runner-image's kernel_died_reason): what
+ * a kernel sees of an out-of-memory kill, so the backend's OOMKilled says why.
+ */
+const KERNEL_KILLED = /^The kernel died\b.*\(exit code (-9|137)\)/;
 
 /**
  * The life of a job: submit, admit, run, stream, finish, cancel. Holds no state of its own
@@ -283,17 +288,24 @@ export class JobService implements BackendObserver {
     return this.freshView(id);
   }
 
-  /** Classes above `high` (by default `urgent`) are the admins' own, on every route. */
-  private checkPriorityAllowed(who: Identity, priority: string): void {
+  /** The priority classes `who` may choose, lowest first: above `high` only admins may. */
+  allowedPriorities(who: Identity): string[] {
     const classes = this.options.config.priorities;
+    if (who.admin) return [...classes];
     const userMax = classes.includes('high')
       ? classes.indexOf('high')
       : classes.length - 1;
-    if (!who.admin && classes.indexOf(priority) > userMax) {
+    return classes.slice(0, userMax + 1);
+  }
+
+  /** Classes above `high` (by default `urgent`) are the admins' own, on every route. */
+  private checkPriorityAllowed(who: Identity, priority: string): void {
+    const allowed = this.allowedPriorities(who);
+    if (!allowed.includes(priority)) {
       throw new ApiError(
         403,
         'forbidden',
-        `Only admins may set priority '${priority}'; you may choose up to '${classes[userMax]}'.`
+        `Only admins may set priority '${priority}'; you may choose up to '${allowed[allowed.length - 1]}'.`
       );
     }
   }
@@ -691,6 +703,15 @@ export class JobService implements BackendObserver {
         'Cancelled by the user; the runner was stopped.'
       );
     else this.finalize(jobId, 'failed', reason);
+  }
+
+  outOfMemory(jobId: string, reason: string): void {
+    const job = this.store.getJob(jobId);
+    if (!job || !FINAL_STATES.has(job.state)) return this.exited(jobId, reason);
+    if (job.state === 'failed' && KERNEL_KILLED.test(job.reason ?? '')) {
+      this.store.updateJob(jobId, { reason });
+      this.publish(jobId);
+    }
   }
 
   note(jobId: string, reason: string | null): void {

@@ -35,7 +35,6 @@ LINUX_PY311 = {
 }
 # What a job pod's securityContext says (server/src/backends/kubernetes/manifest.ts).
 POD_SECURITY = [
-    "--user=1000:1000",
     "--cap-drop=ALL",
     "--security-opt=no-new-privileges",
     "--network=host",
@@ -94,8 +93,10 @@ def image() -> str:
     return IMAGE
 
 
-def run_in(image: str, *args: str, volumes=(), env=None, timeout: float = 240):
-    flags = [*POD_SECURITY, *HOST_TLS]
+def run_in(
+    image: str, *args: str, volumes=(), env=None, timeout: float = 240, user: str = "1000:1000"
+):
+    flags = [f"--user={user}", *POD_SECURITY, *HOST_TLS]
     for host, container, mode in volumes:
         flags += ["-v", f"{host}:{container}:{mode}"]
     for name, value in (env or {}).items():
@@ -103,11 +104,11 @@ def run_in(image: str, *args: str, volumes=(), env=None, timeout: float = 240):
     return engine("run", "--rm", *flags, *args, timeout=timeout, check=False)
 
 
-def shared_dir(path: Path) -> Path:
-    """A host folder the container's uid 1000 may write (these tests run as root here)."""
+def shared_dir(path: Path, uid: int = 1000) -> Path:
+    """A host folder the container's `uid` may write (these tests run as root here)."""
     path.mkdir(parents=True, exist_ok=True)
     if os.geteuid() == 0:
-        os.chown(path, 1000, 1000)
+        os.chown(path, uid, uid)
     return path
 
 
@@ -218,16 +219,33 @@ def test_a_captured_environment_is_restored_with_uv_over_the_images_packages(ima
     assert any("installing 1 package with uv" in m for m in logs), logs
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Known bug: every job pod runs as uid 1000 and mounts the environment cache read-write "
-        "(the runner builds into it), so a job can change a cached environment that the next "
-        "job of another user imports. See deploy/kubernetes/README.md (environment cache)."
-    ),
-)
+def run_pod(image, sidecar, cache):
+    """One job pod with backend.kubernetes.environment_cache (manifest.ts): the init container
+    (uid 1001, the cache read-write) prepares the environment, then the runner (uid 1000, the
+    cache read-only) runs the job."""
+    prepared = run_in(
+        image,
+        "--entrypoint",
+        "python",
+        image,
+        "-m",
+        "nbqueue.environment.prepare",
+        user="1001:1001",
+        volumes=[(cache, "/cache", "rw")],
+        env={
+            "NBQUEUE_URL": sidecar.url,
+            "NBQUEUE_JOB_ID": JOB_ID,
+            "NBQUEUE_JOB_TOKEN": JOB_TOKEN,
+            "HOME": "/tmp",
+        },
+    )
+    assert prepared.returncode == 0, prepared.stderr
+    return prepared.stderr, *run_job(image, sidecar, volumes=[(cache, "/cache", "ro")])
+
+
 def test_a_job_cannot_change_a_cached_environment_another_job_uses(image, tmp_path):
-    cache = shared_dir(tmp_path / "envs")
+    # The cache belongs to the init container's user; the jobs' user only reads it.
+    cache = shared_dir(tmp_path / "envs", uid=1001)
     environment = restore("/cache", [{"name": "tzdata", "version": "2024.1"}])
     tamper = make_notebook(
         "import tzdata, pathlib\n"
@@ -236,16 +254,21 @@ def test_a_job_cannot_change_a_cached_environment_another_job_uses(image, tmp_pa
         "    init.write_text(init.read_text() + '\\nTAMPERED = True\\n')\n"
         "    print('tampered')\n"
         "except OSError as e:\n"
-        "    print('refused', e)"
+        "    print('refused', type(e).__name__)"
     )
     with FakeSidecar(tamper) as sidecar:
         sidecar.payload["environment"] = environment
-        _, first = run_job(image, sidecar, volumes=[(cache, "/cache", "rw")])
+        prepared, _, first = run_pod(image, sidecar, cache)
+        logs = [e["message"] for e in sidecar.ordered_events() if e["type"] == "log"]
+    assert "installing 1 package with uv" in prepared, prepared
     assert first["state"] == "succeeded", first
+    assert outputs(first["notebook"])[0].startswith("refused"), outputs(first["notebook"])
+    # The runner found what the init container built.
+    assert any("cache hit" in m for m in logs), logs
     check = make_notebook("import tzdata\nprint(getattr(tzdata, 'TAMPERED', False))")
     with FakeSidecar(check) as sidecar:
         sidecar.payload["environment"] = environment
-        _, second = run_job(image, sidecar, volumes=[(cache, "/cache", "rw")])
+        _, _, second = run_pod(image, sidecar, cache)
     assert second["state"] == "succeeded", second
     assert outputs(second["notebook"])[0].strip() == "False"
 

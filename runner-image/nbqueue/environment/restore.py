@@ -13,6 +13,7 @@ import os
 import platform
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -177,6 +178,16 @@ def restore(
     hit = _from_cache(cache, key, started, report)
     if hit is not None:
         return hit
+    if not _writable(cache.root):
+        # A cache mounted read-only (Kubernetes: only the init container writes it) without
+        # this environment: its preparation failed. Build it for this job alone, so the job's
+        # owner sees why it fails (or it runs, if the failure was passing).
+        report(
+            "warning",
+            f"Restoring environment: the shared cache {cache.root} is read-only here and has "
+            "no copy of it: building it for this job only…",
+        )
+        cache = EnvironmentCache(tempfile.mkdtemp(prefix="nbqueue-env-"))
 
     plan = plan_restore(env, base, platform.python_version(), settings.exclude)
     skip = settings.on_unavailable == "skip"
@@ -286,6 +297,14 @@ def _build(
                 skippable=False,
             )
     return problems
+
+
+def _writable(root: Path) -> bool:
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(root, os.W_OK)
 
 
 def _from_cache(cache: EnvironmentCache, key: str, started: float, report: Report):

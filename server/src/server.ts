@@ -1,4 +1,5 @@
 import express from 'express';
+import * as fs from 'fs';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
 import * as os from 'os';
@@ -7,9 +8,10 @@ import { createApp } from './api/app';
 import type { Authenticator } from './auth/auth';
 import { HubAuthenticator, hubSettings } from './auth/hub';
 import { HubOAuth } from './auth/hubOAuth';
-import { TokenAuthenticator, newToken } from './auth/token';
+import { TokenAuthenticator, hashToken, newToken } from './auth/token';
 import type { Backend } from './backends/backend';
 import { LocalBackend } from './backends/local';
+import { checkLocalAccounts } from './backends/osAccount';
 import { FileStore } from './files/store';
 import type { Config } from './config/schema';
 import { JobService } from './jobs/service';
@@ -21,7 +23,7 @@ export interface SidecarOptions {
   config: Config;
   /** Overrides config.store.path (tests give each run its own file). */
   dbPath?: string;
-  /** Extra environment for runners. */
+  /** Extra environment for runners (backend.local.env, in the file, has the last word). */
   runnerEnv?: Record<string, string>;
   /** Environment to read JUPYTERHUB_* from in hub mode (tests pass their own). */
   env?: NodeJS.ProcessEnv;
@@ -44,10 +46,12 @@ export async function startSidecar({
   runnerEnv,
   env = process.env
 }: SidecarOptions): Promise<Sidecar> {
+  // Before anything is created: several users on the local backend need their own accounts.
+  checkLocalAccounts(config);
   const dataDir = defaultDataDir();
-  const store = new Store(
-    dbPath ?? config.store.path ?? path.join(dataDir, 'nbqueue.db')
-  );
+  const dbFile =
+    dbPath ?? config.store.path ?? path.join(dataDir, 'nbqueue.db');
+  const store = new Store(dbFile);
   let token = '';
   let auth: Authenticator;
   let hubOAuth: HubOAuth | undefined;
@@ -73,11 +77,7 @@ export async function startSidecar({
     }
   } else {
     token =
-      config.auth.token ?? env.NBQUEUE_TOKEN ?? store.getSetting('token') ?? '';
-    if (!token) {
-      token = newToken();
-      store.setSetting('token', token);
-    }
+      config.auth.token ?? env.NBQUEUE_TOKEN ?? generatedToken(store, dbFile);
     auth = new TokenAuthenticator(
       token,
       config.auth.user ?? os.userInfo().username,
@@ -102,20 +102,14 @@ export async function startSidecar({
             cancelGraceSeconds: config.backend.local.cancel_grace_seconds,
             logDir:
               config.backend.local.log_dir ??
-              path.join(
-                path.dirname(
-                  path.resolve(
-                    dbPath ?? config.store.path ?? path.join(dataDir, 'x')
-                  )
-                ),
-                'logs'
-              ),
-            env: runnerEnv
+              path.join(path.dirname(path.resolve(dbFile)), 'logs'),
+            env: { ...runnerEnv, ...config.backend.local.env },
+            envAllow: config.backend.local.env_allow,
+            osUser: config.backend.local.os_user,
+            allowedPythons: config.backend.local.allowed_pythons
           },
           jobs
         );
-  const dbFile =
-    dbPath ?? config.store.path ?? path.join(dataDir, 'nbqueue.db');
   const files = new FileStore(
     dbFile,
     config.files.dir ?? path.join(path.dirname(path.resolve(dbFile)), 'files')
@@ -162,6 +156,37 @@ export async function startSidecar({
       store.close();
     }
   };
+}
+
+/**
+ * The sidecar token nbqueue made itself, the same across restarts: kept in `<store>.token`
+ * (0600, next to the store; the state file hands it to the CLI and JupyterLab), while the store
+ * keeps only its hash, so a copy of the store (or a job that reads it) does not carry it.
+ */
+function generatedToken(store: Store, dbFile: string): string {
+  const file =
+    dbFile === ':memory:' ? undefined : `${path.resolve(dbFile)}.token`;
+  let token = '';
+  if (file) {
+    try {
+      token = fs.readFileSync(file, 'utf8').trim();
+    } catch {
+      /* none yet */
+    }
+  }
+  const hash = store.getSetting('token_hash');
+  // A token file that is not this store's (copied from elsewhere) is not used.
+  if (token && hash && hashToken(token) !== hash) token = '';
+  // Stores of earlier versions kept the token itself: it moves to the file.
+  token ||= store.getSetting('token') ?? newToken();
+  if (file) {
+    fs.writeFileSync(`${file}.tmp`, token + '\n', { mode: 0o600 });
+    fs.chmodSync(`${file}.tmp`, 0o600);
+    fs.renameSync(`${file}.tmp`, file);
+  }
+  store.setSetting('token_hash', hashToken(token));
+  store.deleteSetting('token');
+  return token;
 }
 
 /**

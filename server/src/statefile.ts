@@ -23,7 +23,7 @@ export function defaultDataDir(): string {
 }
 
 export function writeState(file: string, state: ServerState): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.tmp`;
   // The token is a secret: readable by its owner only.
   fs.writeFileSync(tmp, JSON.stringify(state, null, 2), { mode: 0o600 });

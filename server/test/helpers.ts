@@ -40,6 +40,8 @@ export async function startTestSidecar(
         python: PYTHON,
         cancel_grace_seconds: 3,
         log_dir: path.join(dir, 'logs'),
+        // Test users share the test's account unless a test gives each its own (os_user).
+        single_os_user: !overrides.backend?.local?.os_user,
         ...(overrides.backend?.local ?? {})
       }
     },

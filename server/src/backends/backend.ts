@@ -1,4 +1,4 @@
-import type { JobRecord } from '../jobs/types';
+import type { JobRecord, JobSpec } from '../jobs/types';
 
 /** What a backend tells the job service about a job it runs. */
 export interface BackendObserver {
@@ -36,6 +36,11 @@ export interface Backend {
    * only jobs that fit, in the scheduler's order; without it, the profile capacity is the limit.
    */
   fits?(job: JobRecord): boolean;
+  /**
+   * Refuses, with an ApiError (400), a job this backend will not run for `owner` as asked (the
+   * local backend with several users: a `cwd` or kernel Python outside the owner's home).
+   */
+  check?(owner: string, spec: JobSpec): void;
   /** Starts the job's runner. Rejects with a person-readable Error if it cannot start. */
   submit(request: LaunchRequest): Promise<void>;
   /** Asks the runner to stop (gracefully, then by force after the grace period). */

@@ -2,7 +2,11 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Backend, BackendObserver, LaunchRequest } from './backend';
-import type { JobRecord } from '../jobs/types';
+import type { JobRecord, JobSpec } from '../jobs/types';
+import { badRequest } from '../errors';
+import { checkConfinement } from '../jobs/validate';
+import { OsAccount, lookupAccount, systemUsername } from './osAccount';
+import { runnerEnvironment } from './runnerEnv';
 
 export interface LocalBackendOptions {
   /** Interpreter for jobs whose kernel Python is unknown. */
@@ -11,8 +15,16 @@ export interface LocalBackendOptions {
   restore?: boolean;
   cancelGraceSeconds: number;
   logDir: string;
-  /** Extra environment for runners (tests use it to shorten retry windows). */
+  /** Variables set for every runner (backend.local.env; tests shorten retry windows). */
   env?: Record<string, string>;
+  /** Names (or "PREFIX*") runners take from the sidecar's environment besides the usual. */
+  envAllow?: string[];
+  /** The sidecar's environment (default process.env): runners get only its allowed part. */
+  sidecarEnv?: NodeJS.ProcessEnv;
+  /** Several users: the OS account each job runs as, `{username}` its owner (needs root). */
+  osUser?: string;
+  /** Interpreters jobs may name besides `python` and their owner's home (with osUser). */
+  allowedPythons?: string[];
   /** How often to check an adopted runner (not our child) is still alive. */
   pollMs?: number;
 }
@@ -36,6 +48,19 @@ function alive(pid: number): boolean {
     return cmdline.includes('nbqueue.runner');
   } catch {
     return true;
+  }
+}
+
+/**
+ * Runs `fn` (a spawn: the child is forked before it returns) with the process umask set to
+ * `mask`; Node's spawn has no umask option, and a child inherits its parent's.
+ */
+function withUmask<T>(mask: number, fn: () => T): T {
+  const before = process.umask(mask);
+  try {
+    return fn();
+  } finally {
+    process.umask(before);
   }
 }
 
@@ -63,32 +88,81 @@ export class LocalBackend implements Backend {
     private readonly options: LocalBackendOptions,
     private readonly observer: BackendObserver
   ) {
-    fs.mkdirSync(options.logDir, { recursive: true });
+    // Runners' logs may hold what their jobs print: the sidecar's account only.
+    fs.mkdirSync(options.logDir, { recursive: true, mode: 0o700 });
+  }
+
+  /** The OS account `owner`'s jobs run as (undefined: the sidecar's own). */
+  private account(owner: string): OsAccount | undefined {
+    const template = this.options.osUser;
+    if (!template) return undefined;
+    const name = systemUsername(template, owner);
+    const account = lookupAccount(name);
+    if (!account) {
+      throw badRequest(
+        'no_os_account',
+        `User ${owner} has no OS account ${name} on the sidecar's machine (backend.local.os_user is "${template}"), and jobs run as their owner's account. Ask the operator to create it (useradd -m ${name}).`
+      );
+    }
+    if (account.uid === 0) {
+      throw badRequest(
+        'no_os_account',
+        `User ${owner}'s OS account ${name} is root (uid 0); nbqueue runs no job as root.`
+      );
+    }
+    return account;
+  }
+
+  check(owner: string, spec: JobSpec): void {
+    const account = this.account(owner);
+    if (!account) return;
+    checkConfinement(spec, {
+      account: account.name,
+      home: account.home,
+      pythons: [this.options.python, ...(this.options.allowedPythons ?? [])],
+      checkPython: !this.options.restore
+    });
   }
 
   async submit({ job, token, sidecarUrl }: LaunchRequest): Promise<void> {
+    // Checked at submit; again here, as accounts and homes may have changed since.
+    this.check(job.owner, job.spec);
+    const account = this.account(job.owner);
     const python =
       (this.options.restore ? undefined : job.spec.kernel.python) ||
       this.options.python;
+    const fallback = account
+      ? fs.existsSync(account.home)
+        ? account.home
+        : '/'
+      : process.cwd();
     const cwd =
-      job.spec.cwd && fs.existsSync(job.spec.cwd)
-        ? job.spec.cwd
-        : process.cwd();
+      job.spec.cwd && fs.existsSync(job.spec.cwd) ? job.spec.cwd : fallback;
     const log = path.join(this.options.logDir, `${job.id}.log`);
-    const out = fs.openSync(log, 'a');
-    const child = spawn(python, ['-m', 'nbqueue.runner'], {
-      cwd,
-      detached: true,
-      stdio: ['ignore', out, out],
-      env: {
-        ...process.env,
-        ...this.options.env,
+    const out = fs.openSync(log, 'a', 0o600);
+    const env = runnerEnvironment({
+      from: this.options.sidecarEnv ?? process.env,
+      allow: this.options.envAllow ?? [],
+      set: this.options.env ?? {},
+      account,
+      job: {
         NBQUEUE_URL: sidecarUrl,
         NBQUEUE_JOB_ID: job.id,
         NBQUEUE_JOB_TOKEN: token,
         PYTHONUNBUFFERED: '1'
       }
     });
+    const start = () =>
+      spawn(python, ['-m', 'nbqueue.runner'], {
+        cwd,
+        detached: true,
+        stdio: ['ignore', out, out],
+        env,
+        // As JupyterHub's LocalProcessSpawner: the owner's uid and gid (Node drops the
+        // sidecar's supplementary groups), umask 077 so what the job writes is its own.
+        ...(account ? { uid: account.uid, gid: account.gid } : {})
+      });
+    const child = account ? withUmask(0o077, start) : start();
     fs.closeSync(out);
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', () => resolve());

@@ -170,7 +170,17 @@ export function buildProgram(): Command {
           );
         }
       }
-      const sidecar = await startSidecar({ config, dbPath: opts.db });
+      let sidecar;
+      try {
+        sidecar = await startSidecar({ config, dbPath: opts.db });
+      } catch (e) {
+        // A setting that cannot work here (e.g. several users without their own accounts).
+        if (e instanceof ConfigError) {
+          process.stderr.write(e.message + '\n');
+          process.exit(2);
+        }
+        throw e;
+      }
       const stateFile = path.resolve(opts.stateFile);
       writeState(stateFile, {
         url: sidecar.url,

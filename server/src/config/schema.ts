@@ -151,7 +151,30 @@ export const configSchema = z
             log_dir: z.string().optional(),
             /** `kernel`: run on the notebook kernel's own Python; `restore`: rebuild its
              * captured environment over `python` (see `restore`). */
-            environment: z.enum(['kernel', 'restore']).default('kernel')
+            environment: z.enum(['kernel', 'restore']).default('kernel'),
+            /** Several users (hub mode or auth.users): each job runs as the OS account this
+             * names, `{username}` being the nbqueue user (TLJH: "jupyter-{username}"). */
+            os_user: z
+              .string()
+              .min(1)
+              .refine(
+                t => t.includes('{username}'),
+                'must contain {username}, e.g. "jupyter-{username}"'
+              )
+              .optional(),
+            /** Several users, one OS account: every job runs as the sidecar's own account, able
+             * to read every other job. Only for users who trust one another. */
+            single_os_user: z.boolean().default(false),
+            /** Interpreters a job's kernel.python may name besides backend.local.python and the
+             * user's home (several users): e.g. TLJH's shared /opt/tljh/user/bin/python. */
+            allowed_pythons: z.array(z.string().min(1)).default([]),
+            /** Variables runners take from the sidecar's environment besides PATH, HOME, LANG,
+             * LC_*, TZ; a name ending in "*" is a prefix (e.g. "CUDA_*"). */
+            env_allow: z
+              .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\*?$/))
+              .default([]),
+            /** Variables set for every runner. */
+            env: z.record(z.string()).default({})
           })
           .strict()
           .default({}),

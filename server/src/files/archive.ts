@@ -60,7 +60,8 @@ export async function receiveBody(
       `Send the files as a tar.gz body with Content-Type application/gzip, not ${type}.`
     );
   }
-  const out = fs.createWriteStream(dest, { flags: 'wx' });
+  // Users' files: readable by the sidecar's account only.
+  const out = fs.createWriteStream(dest, { flags: 'wx', mode: 0o600 });
   let received = 0;
   try {
     await new Promise<void>((resolve, reject) => {

@@ -80,7 +80,7 @@ export class FileStore {
     private readonly now: () => Date = () => new Date()
   ) {
     for (const sub of ['inputs', 'outputs', 'tmp'])
-      fs.mkdirSync(path.join(dir, sub), { recursive: true });
+      fs.mkdirSync(path.join(dir, sub), { recursive: true, mode: 0o700 });
     this.db = new Database(dbPath);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 5000');

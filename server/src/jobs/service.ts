@@ -276,6 +276,7 @@ export class JobService implements BackendObserver {
     );
     this.checkPriorityAllowed(who, sub.priority);
     this.checkQueuedLimit(who);
+    this.backend.check?.(who.user, sub.spec);
     const id = this.insert(
       who,
       sub.name,
@@ -452,6 +453,7 @@ export class JobService implements BackendObserver {
     const priority = this.rerunPriority(job, body);
     this.checkPriorityAllowed(who, priority);
     this.checkQueuedLimit(who);
+    this.backend.check?.(who.user, job.spec);
     // Read again as a submit reads it: jobs stored before normalisation get it now.
     const notebook = jobNotebook(
       this.store.getNotebook(id),

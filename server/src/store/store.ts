@@ -125,6 +125,23 @@ export type JobPatch = Partial<
 > & { token_hash?: string | null };
 
 /**
+ * Makes `file` (and its SQLite companions, where they exist) readable by the sidecar's account
+ * only, creating its folder 0700 if need be: the store holds every user's notebooks and results.
+ */
+function privateFile(file: string): void {
+  const full = path.resolve(file);
+  fs.mkdirSync(path.dirname(full), { recursive: true, mode: 0o700 });
+  fs.closeSync(fs.openSync(full, 'a', 0o600));
+  for (const f of [full, `${full}-wal`, `${full}-shm`]) {
+    try {
+      fs.chmodSync(f, 0o600);
+    } catch {
+      /* not there (yet) */
+    }
+  }
+}
+
+/**
  * The persistent store: jobs, their events and their results in one SQLite file (WAL).
  * Every write is a single statement or a transaction, so a crash never leaves half a batch.
  */
@@ -134,10 +151,11 @@ export class Store {
   readonly metrics: MetricStore;
 
   constructor(file: string) {
-    if (file !== ':memory:')
-      fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    if (file !== ':memory:') privateFile(file);
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
+    // SQLite gives its -wal and -shm files the database file's mode: 0600 too.
+    if (file !== ':memory:') privateFile(file);
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
@@ -182,6 +200,14 @@ export class Store {
       key
     ) as { value: string } | undefined;
     return row?.value;
+  }
+
+  /** Removes a setting, overwriting its bytes (secure_delete) so no copy lingers in the file. */
+  deleteSetting(key: string): void {
+    if (this.getSetting(key) === undefined) return;
+    this.db.pragma('secure_delete = ON');
+    this.sql('DELETE FROM settings WHERE key = ?').run(key);
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   setSetting(key: string, value: string): void {

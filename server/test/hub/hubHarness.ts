@@ -109,7 +109,10 @@ export async function startHub(
       local: {
         python: PYTHON,
         cancel_grace_seconds: 3,
-        log_dir: path.join(dir, 'logs')
+        log_dir: path.join(dir, 'logs'),
+        // SimpleLocalProcessSpawner runs every user's server as the hub's own account; so do
+        // these jobs (the example's os_user needs a root hub and real accounts).
+        single_os_user: true
       }
     },
     ...sidecar

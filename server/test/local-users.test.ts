@@ -1,6 +1,7 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import YAML from 'yaml';
 import { parseConfig } from '../src/config/load';
 import {
   checkLocalAccounts,
@@ -72,6 +73,17 @@ describe('several users on the local backend need their own OS accounts', () => 
         0
       )
     ).toThrow(/choose one/);
+    // The example hub deployment sets it.
+    const example = parseConfig(
+      YAML.parse(
+        fs.readFileSync(
+          path.join(REPO, 'deploy', 'jupyterhub', 'nbqueue.yaml'),
+          'utf8'
+        )
+      )
+    );
+    expect(() => checkLocalAccounts(example, 0)).not.toThrow();
+    expect(() => checkLocalAccounts(example, 1000)).toThrow(/root/);
     expect(() =>
       parseConfig({ backend: { local: { os_user: 'jupyter-' } } })
     ).toThrow(/backend\.local\.os_user: must contain \{username\}/);

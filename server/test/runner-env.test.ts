@@ -3,8 +3,9 @@ import { printed, RUNNER_ENV } from './printed';
 
 /**
  * A runner's environment is an allow-list of the sidecar's: never its token, the hub's API
- * token or anything else the sidecar holds, only PATH, HOME, LANG, LC_*, TZ, the runner's own
- * NBQUEUE_* variables and what the operator names (backend.local.env_allow, backend.local.env).
+ * token or anything else the sidecar holds, only PATH, HOME, LANG, LC_*, TZ, what installs need
+ * (proxies, CA bundles, PIP_*, UV_*), the runner's own NBQUEUE_* variables and what the
+ * operator names (backend.local.env_allow, backend.local.env).
  */
 describe("runners do not get the sidecar's environment", () => {
   let s: TestSidecar;
@@ -75,10 +76,13 @@ describe("runners do not get the sidecar's environment", () => {
           'PYTHONUNBUFFERED',
           'NBQT_ALLOWED',
           'NBQT_PREFIX_ONE',
-          'NBQT_SET'
+          'NBQT_SET',
+          'SSL_CERT_FILE',
+          'SSL_CERT_DIR',
+          'REQUESTS_CA_BUNDLE'
         ].includes(n) &&
-        !n.startsWith('LC_') &&
-        !n.startsWith('NBQUEUE_')
+        !/^(LC|NBQUEUE|PIP|UV)_/.test(n) &&
+        !/^(HTTP|HTTPS|NO|ALL)_PROXY$/i.test(n)
     );
     expect(names).toEqual([]);
   });

@@ -1,7 +1,23 @@
 import type { OsAccount } from './osAccount';
 
 /** What every runner takes from the sidecar's environment (besides backend.local.env_allow). */
-const ALWAYS = ['PATH', 'LANG', 'LANGUAGE', 'TZ', 'LC_*'];
+const ALWAYS = [
+  'PATH',
+  'LANG',
+  'LANGUAGE',
+  'TZ',
+  'LC_*',
+  // What a restore's installer needs to reach the index the way the sidecar's machine does.
+  ...['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'ALL_PROXY'].flatMap(n => [
+    n,
+    n.toLowerCase()
+  ]),
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'REQUESTS_CA_BUNDLE',
+  'PIP_*',
+  'UV_*'
+];
 /** The sidecar's account only: meaningless or wrong for another account. */
 const OWN_ACCOUNT = ['HOME', 'USER', 'LOGNAME', 'TMPDIR'];
 /**

@@ -98,6 +98,22 @@ describe('working files in the submit dialog', () => {
     expect(broken.bundles).toBe(false);
   });
 
+  it('uploads nothing when nothing but the notebook is in its folder', async () => {
+    // The notebook itself is never among its working files (the job has it already).
+    const alone = new FilesProbe(async () => ({
+      ...manifestOf(folder({}), 1024),
+      bundle: true
+    }));
+    await alone.load();
+    expect(alone.bundles).toBe(false);
+    const withData = new FilesProbe(async () => ({
+      ...manifestOf(folder({ 'data.csv': '1' }), 1024),
+      bundle: true
+    }));
+    await withData.load();
+    expect(withData.bundles).toBe(true);
+  });
+
   it('formats sizes', () => {
     expect(humanBytes(999)).toBe('999 B');
     expect(humanBytes(1536)).toBe('1.5 KB');

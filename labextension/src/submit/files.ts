@@ -230,8 +230,13 @@ export class FilesProbe {
   }
 
   /** Whether submitting should upload a bundle. */
+  /** Whether the job takes the folder along: bundling is on and something is in it. */
   get bundles(): boolean {
-    return this._state.status === 'ready' && this._state.manifest.bundle;
+    return (
+      this._state.status === 'ready' &&
+      this._state.manifest.bundle &&
+      this._state.manifest.files.length > 0
+    );
   }
 
   load(): Promise<FilesState> {

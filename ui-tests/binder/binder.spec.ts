@@ -7,6 +7,13 @@
 import { expect, test } from '@playwright/test';
 import * as path from 'path';
 
+import {
+  openSubmitDialog,
+  parameterRow,
+  submitButton,
+  waitForIdleKernel
+} from '../tests/dialog';
+
 const TOKEN = process.env.NBQUEUE_BINDER_TOKEN ?? '';
 const SHOTS = path.resolve(__dirname, '../test-results/binder');
 const STEPS = 3;
@@ -16,36 +23,14 @@ test('the demo notebook submitted from the toolbar finishes', async ({
 }) => {
   // The badge's link opens lab/tree/examples/demo.ipynb.
   await page.goto(`/lab/tree/examples/demo.ipynb?token=${TOKEN}`);
-  await expect(
-    page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]')
-  ).toBeVisible({ timeout: 120_000 });
+  await waitForIdleKernel(page, 120_000);
 
-  const button = page.locator(
-    '.jp-NotebookPanel-toolbar [data-command="nbqueue:submit"]'
-  );
-  await expect(button).toBeVisible();
-  await button.click();
-  const dialog = page.locator('.nbq-SubmitDialog');
-  await expect(dialog).toBeVisible();
   // The profiles come from the sidecar, through jupyter-server-proxy.
-  await expect(
-    dialog.locator('select[name="profile"] option[value="cpu"]')
-  ).toHaveCount(1);
+  const dialog = await openSubmitDialog(page);
   await dialog.locator('select[name="profile"]').selectOption('cpu');
-  const rows = dialog.locator('.nbq-Parameter');
-  await expect(rows.first()).toBeVisible();
-  const names = await rows
-    .locator('input[name="param-name"]')
-    .evaluateAll(inputs => inputs.map(i => (i as HTMLInputElement).value));
-  expect(names).toContain('steps');
-  await rows
-    .nth(names.indexOf('steps'))
-    .locator('input[name="param-value"]')
-    .fill(String(STEPS));
-  await page
-    .locator('.jp-Dialog')
-    .getByRole('button', { name: 'Submit', exact: true })
-    .click();
+  const steps = await parameterRow(dialog, 'steps');
+  await steps.locator('input[name="param-value"]').fill(String(STEPS));
+  await submitButton(page).click();
   await expect(dialog).toBeHidden();
 
   // Live outputs over the proxied socket, then the end-of-job notification.

@@ -10,12 +10,18 @@ import {
   APIRequestContext,
   Browser,
   expect,
-  Locator,
   Page,
   test
 } from '@playwright/test';
 import * as fs from 'fs';
 import * as path from 'path';
+
+import {
+  openSubmitDialog,
+  parameterRow,
+  submitButton,
+  waitForIdleKernel
+} from '../tests/dialog';
 
 const PASSWORD = process.env.NBQUEUE_HUB_PASSWORD ?? '';
 const SHOTS = path.resolve(__dirname, '../test-results/hub');
@@ -106,18 +112,6 @@ async function setServer(
 }
 
 /** The parameter row whose name field holds `name`. */
-async function parameterRow(dialog: Locator, name: string): Promise<Locator> {
-  const rows = dialog.locator('.nbq-Parameter');
-  await expect(rows.first()).toBeVisible();
-  const names = await rows
-    .locator('input[name="param-name"]')
-    .evaluateAll(inputs =>
-      inputs.map(input => (input as HTMLInputElement).value)
-    );
-  expect(names).toContain(name);
-  return rows.nth(names.indexOf(name));
-}
-
 async function bobOpens(browser: Browser, route: string): Promise<string> {
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -139,29 +133,15 @@ test('alice submits the demo from her hub JupyterLab and the job finishes', asyn
   await login(page, 'alice');
   await page.waitForURL(/\/user\/alice\/lab/, { timeout: 150_000 });
   await page.goto('/user/alice/lab/tree/demo.ipynb');
-  await expect(
-    page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]')
-  ).toBeVisible({ timeout: 120_000 });
+  await waitForIdleKernel(page, 120_000);
 
   // 2. The toolbar button, the dialog with the service's profiles, submit.
-  const button = page.locator(
-    '.jp-NotebookPanel-toolbar [data-command="nbqueue:submit"]'
-  );
-  await expect(button).toBeVisible();
-  await button.click();
-  const dialog = page.locator('.nbq-SubmitDialog');
-  await expect(dialog).toBeVisible();
-  await expect(
-    dialog.locator('select[name="profile"] option[value="cpu"]')
-  ).toHaveCount(1);
+  const dialog = await openSubmitDialog(page);
   await dialog.locator('select[name="profile"]').selectOption('cpu');
   const steps = await parameterRow(dialog, 'steps');
   await steps.locator('input[name="param-value"]').fill(String(STEPS));
   await page.screenshot({ path: path.join(SHOTS, '01-hub-submit-dialog.png') });
-  await page
-    .locator('.jp-Dialog')
-    .getByRole('button', { name: 'Submit', exact: true })
-    .click();
+  await submitButton(page).click();
   await expect(dialog).toBeHidden();
 
   // 3. The job streams back and ends in her notebook.

@@ -4,7 +4,7 @@
  * executed result opened from the end-of-job notification.
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
-import type { APIRequestContext, Locator } from '@playwright/test';
+import type { APIRequestContext } from '@playwright/test';
 import * as path from 'path';
 
 import { api, IJob, shot, sidecar } from './sidecar';
@@ -13,6 +13,7 @@ import {
   jobsOf,
   openNotebook,
   openSubmitDialog,
+  parameterRow,
   submitButton
 } from './submitting';
 
@@ -44,22 +45,6 @@ async function openDemo(
   await page.contents.uploadFile(DEMO, notebookPath);
   await openNotebook(page, notebookPath);
   return notebookPath;
-}
-
-/** The parameter row whose name field holds `name`. */
-async function parameterRow(dialog: Locator, name: string): Promise<Locator> {
-  const rows = dialog.locator('.nbq-Parameter');
-  await expect(rows.first()).toBeVisible();
-  const names = await rows
-    .locator('input[name="param-name"]')
-    .evaluateAll(inputs =>
-      inputs.map(input => (input as HTMLInputElement).value)
-    );
-  const index = names.indexOf(name);
-  expect(index, `parameter rows: ${names.join(', ')}`).toBeGreaterThanOrEqual(
-    0
-  );
-  return rows.nth(index);
 }
 
 test.describe('Submit to GPU queue', () => {

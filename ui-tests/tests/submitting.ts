@@ -7,7 +7,10 @@ import type { APIRequestContext, Locator } from '@playwright/test';
 import { execFileSync } from 'child_process';
 import * as path from 'path';
 
+import { waitForIdleKernel } from './dialog';
 import { api, IJob, PYTHON } from './sidecar';
+
+export { openSubmitDialog, parameterRow, submitButton } from './dialog';
 
 const WRITE_NOTEBOOKS = path.resolve(
   __dirname,
@@ -42,34 +45,7 @@ export async function openNotebook(
   expect(await page.notebook.openByPath(notebookPath)).toBeTruthy();
   await page.notebook.activate(path.basename(notebookPath));
   // Submitting asks the live kernel for its environment.
-  await expect(
-    page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]')
-  ).toBeVisible({
-    timeout: 60_000
-  });
-}
-
-/** Clicks "Submit to GPU queue" and waits for the sidecar's profiles. */
-export async function openSubmitDialog(
-  page: IJupyterLabPageFixture
-): Promise<Locator> {
-  const button = page.locator(
-    '.jp-NotebookPanel-toolbar [data-command="nbqueue:submit"]'
-  );
-  await expect(button).toBeVisible();
-  await button.click();
-  const dialog = page.locator('.nbq-SubmitDialog');
-  await expect(dialog).toBeVisible();
-  await expect(
-    dialog.locator('select[name="profile"] option[value="cpu"]')
-  ).toHaveCount(1);
-  return dialog;
-}
-
-export function submitButton(page: IJupyterLabPageFixture): Locator {
-  return page
-    .locator('.jp-Dialog')
-    .getByRole('button', { name: 'Submit', exact: true });
+  await waitForIdleKernel(page);
 }
 
 /** The cell at `index` of the notebook on show. */

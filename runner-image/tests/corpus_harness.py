@@ -53,12 +53,18 @@ class Run:
     seconds: float
 
 
+#: Set by pytest while a test runs; ipykernel then stops capturing what subprocesses write to
+#: the kernel's file descriptors. Neither side's kernel gets it: both run as a person's would.
+UNDER_PYTEST = "PYTEST_CURRENT_TEST"
+
 # -- papermill -----------------------------------------------------------------------------------
 
 
 def _papermill_one(folder: str, entry: dict, results: str) -> tuple[str, str | None, float]:
     """In a worker process (papermill changes the process's working directory)."""
     import papermill
+
+    os.environ.pop(UNDER_PYTEST, None)
 
     path = os.path.join(folder, entry["name"])
     output = os.path.join(results, "papermill-" + entry["name"])
@@ -145,6 +151,7 @@ class Sidecar:
             NBQUEUE_RETRY_SECONDS="60",
         )
         env.pop("NBQUEUE_CONFIG", None)
+        env.pop(UNDER_PYTEST, None)
         return env
 
     def __enter__(self) -> Sidecar:

@@ -503,7 +503,15 @@ ENTRIES = [
     Entry(
         "kernel_dies.ipynb",
         "the kernel dies (os._exit(1))",
-        [code('print("about to die")'), code("import os\n\nos._exit(1)"), code('print("never")')],
+        [
+            code('print("about to die")'),
+            # The pause lets the kernel's messages so far (execute_input, the line) leave it
+            # before it goes: what is still inside a dying kernel is lost on either side.
+            code(
+                'import os\nimport time\n\nprint("dying", flush=True)\ntime.sleep(1)\nos._exit(1)'
+            ),
+            code('print("never")'),
+        ],
     ),
     # -- form --------------------------------------------------------------------------------------
     Entry(

@@ -99,23 +99,31 @@ function usage(pid: number): { cpu: number; rssMb: number } {
 test('kubernetes backend figures', async () => {
   await cluster.clean();
   const gates = tmpDir('nbq-bench-k8s-');
-  const sidecar = new SidecarProcess(await freePort(), {}, [
-    { name: 'gpu-1', cpus: 8, gpus: 1, memory: '32Gi', capacity: 100 },
-    {
-      name: 'tiny',
-      cpus: 0.05,
-      gpus: 0,
-      memory: '64Mi',
-      capacity: 1000,
-      kubernetes: {
-        node_selector: { 'nbqueue.io/pool': 'cpu' },
-        tolerations: []
+  const sidecar = new SidecarProcess(
+    await freePort(),
+    {},
+    [
+      { name: 'gpu-1', cpus: 8, gpus: 1, memory: '32Gi', capacity: 100 },
+      {
+        name: 'tiny',
+        cpus: 0.05,
+        gpus: 0,
+        memory: '64Mi',
+        capacity: 1000,
+        kubernetes: {
+          node_selector: { 'nbqueue.io/pool': 'cpu' },
+          tolerations: []
+        }
       }
-    }
-  ]);
+    ],
+    // A process of its own: its CPU time and memory are read from /proc by pid.
+    { fromImage: false }
+  );
   await sidecar.start();
   const pid = sidecar.child?.pid as number;
-  const harness = new RunnerHarness(cluster);
+  // Host runners: the figures are the sidecar's and the API server's, not a container start's,
+  // and the gates are a host folder.
+  const harness = new RunnerHarness(cluster, { hostRunners: true });
   const watcher = new Watcher();
   watcher.start('jobs');
   watcher.start('pods');

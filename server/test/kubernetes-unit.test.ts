@@ -248,6 +248,63 @@ test("a job's own deadline, mounted claims and extra runner variables", () => {
   ).toBeUndefined();
 });
 
+test('the environment cache: written only by the init container, read-only for the job', () => {
+  const cached = parseConfig({
+    backend: {
+      type: 'kubernetes',
+      kubernetes: { environment_cache: { claim_name: 'nbqueue-envs' } }
+    }
+  }).backend.kubernetes;
+  const p = jobManifest({
+    job: record(),
+    profile: gpu1,
+    config: cached,
+    sidecarUrl: 'x',
+    graceSeconds: 1
+  }).spec!.template.spec!;
+  const dir = '/var/cache/nbqueue/environments';
+  expect(p.volumes).toEqual([
+    {
+      name: 'nbqueue-environments',
+      persistentVolumeClaim: { claimName: 'nbqueue-envs' }
+    }
+  ]);
+  const [init] = p.initContainers!;
+  const runner = p.containers[0];
+  expect(init.command).toEqual(['python', '-m', 'nbqueue.environment.prepare']);
+  expect(init.image).toBe(runner.image);
+  expect(init.securityContext).toMatchObject({
+    runAsUser: 1001,
+    runAsGroup: 1001,
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ['ALL'] }
+  });
+  expect(init.volumeMounts).toEqual([
+    { name: 'nbqueue-environments', mountPath: dir, readOnly: false }
+  ]);
+  expect(runner.volumeMounts).toEqual([
+    { name: 'nbqueue-environments', mountPath: dir, readOnly: true }
+  ]);
+  expect(p.securityContext!.runAsUser).toBe(1000);
+  // No GPU for the init container; the job's token and cache folder for both.
+  expect(init.resources!.limits).toEqual({ cpu: '8', memory: '32Gi' });
+  for (const c of [init, runner]) {
+    expect(c.env).toContainEqual({ name: 'NBQUEUE_ENV_CACHE_DIR', value: dir });
+    expect(c.env!.find(e => e.name === 'NBQUEUE_JOB_TOKEN')).toBeDefined();
+  }
+  // The cache's writer must not be the jobs' user.
+  expect(() =>
+    parseConfig({
+      backend: {
+        type: 'kubernetes',
+        kubernetes: {
+          environment_cache: { claim_name: 'c', run_as_user: 1000 }
+        }
+      }
+    })
+  ).toThrow(/environment_cache.run_as_user.*must differ from run_as_user/);
+});
+
 function node(
   name: string,
   gpus: number,
@@ -398,6 +455,7 @@ describe('pod states become reasons', () => {
       })
     ).toEqual({
       kind: 'failed',
+      oom: true,
       reason: expect.stringMatching(
         /needs more memory, choose a larger profile/
       )

@@ -9,6 +9,12 @@ export interface BackendObserver {
    * otherwise the job fails with `reason`.
    */
   exited(jobId: string, reason: string): void;
+  /**
+   * The job's container was killed for lack of memory (OOMKilled). The runner may have
+   * reported the end first, as its kernel's death by SIGKILL (all a kernel sees of an OOM
+   * kill): then `reason`, which says why, replaces that report's. Otherwise as `exited`.
+   */
+  outOfMemory?(jobId: string, reason: string): void;
   /** Something holds the job up that its owner should see (null: nothing any more). */
   note?(jobId: string, reason: string | null): void;
   /**

@@ -3,9 +3,11 @@
  * deploy/kubernetes's namespaces and RBAC, gives the sidecar's ServiceAccount a token (the
  * sidecars in the tests use only that) and builds the server (the sidecars run from dist:
  * @kubernetes/client-node is an ES module that jest's CommonJS runtime cannot load), builds the
- * runner image the harness runs job pods from (images/build.sh --base local: cached, so a
- * second run takes a fraction of a second) and gives the job namespace the tests' claim: the
- * gate folder, a hostPath PersistentVolume bound to a ReadWriteMany claim.
+ * runner and sidecar images the tests run job pods and sidecars from (images/build.sh --base
+ * local: cached, so a second run takes a fraction of a second; NBQUEUE_K8S_PODS=host and
+ * NBQUEUE_K8S_SIDECAR=host skip them) and gives the job namespace the tests' claims, each a
+ * hostPath PersistentVolume bound to a ReadWriteMany claim: the gate folder and the
+ * environment cache (owned by uid 1001, the init container's user).
  * NBQUEUE_K8S_DIR=<dir of a running start.sh> reuses a control plane instead.
  */
 const { execFileSync } = require('child_process');
@@ -108,6 +110,15 @@ async function setUp() {
     throw new Error(
       `TokenRequest: HTTP ${res.status} ${JSON.stringify(res.body)}`
     );
+  // The same token as a pod's ServiceAccount volume, for the sidecar's container.
+  const sa = path.join(dir, 'serviceaccount');
+  fs.mkdirSync(sa, { recursive: true, mode: 0o755 });
+  fs.writeFileSync(path.join(sa, 'token'), res.body.status.token, {
+    mode: 0o644
+  });
+  fs.copyFileSync(env.K8S_CA, path.join(sa, 'ca.crt'));
+  fs.chmodSync(path.join(sa, 'ca.crt'), 0o644);
+  fs.writeFileSync(path.join(sa, 'namespace'), 'nbqueue', { mode: 0o644 });
   fs.writeFileSync(
     path.join(dir, 'kubeconfig-sidecar'),
     [
@@ -129,16 +140,25 @@ async function setUp() {
   const gates = path.join(dir, 'gates');
   fs.mkdirSync(gates, { recursive: true, mode: 0o755 });
   process.env.NBQUEUE_K8S_GATES = gates;
-  if (process.env.NBQUEUE_K8S_PODS === 'containers') {
-    await claim(env, 'nbqueue-test-gates', gates);
+  await claim(env, 'nbqueue-test-gates', gates);
+  // The environment cache: written only by the pods' init container, as uid 1001.
+  const environments = path.join(dir, 'environments');
+  fs.mkdirSync(environments, { recursive: true, mode: 0o755 });
+  fs.chownSync(environments, 1001, 1001);
+  await claim(env, 'nbqueue-test-environments', environments);
+  const images = [];
+  if (process.env.NBQUEUE_K8S_PODS !== 'host') images.push('runner');
+  if (process.env.NBQUEUE_K8S_SIDECAR !== 'host') images.push('sidecar');
+  if (images.length) {
     const t0 = Date.now();
     execFileSync(
       'bash',
-      [path.join(REPO, 'images/build.sh'), '--base', 'local', 'runner'],
+      [path.join(REPO, 'images/build.sh'), '--base', 'local', ...images],
       { stdio: ['ignore', 'inherit', 'inherit'] }
     );
     process.env.NBQUEUE_K8S_IMAGE_MS = String(Date.now() - t0);
   }
+  // dist: for NBQUEUE_K8S_SIDECAR=host and the benchmark's sidecar process.
   if (!process.env.NBQUEUE_K8S_SKIP_BUILD)
     execFileSync(
       'npx',

@@ -11,7 +11,14 @@ import * as net from 'net';
 import * as path from 'path';
 import YAML from 'yaml';
 import { PYTHON, REPO, tmpDir, waitFor } from '../helpers';
-import { ContainerEnd, PodContainer, PodVolumes, runArgs } from './kubelet';
+import {
+  ContainerEnd,
+  PodContainer,
+  PodVolumes,
+  engine,
+  engineArgs,
+  runArgs
+} from './kubelet';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const plain = require('./api-plain') as {
@@ -30,16 +37,17 @@ export const OWNED = 'app.kubernetes.io/managed-by=nbqueue';
 /** An image the kwok stages never start (ImagePullBackOff). */
 export const MISSING_IMAGE = 'nbqueue.invalid/missing:0';
 /**
- * NBQUEUE_K8S_PODS=containers runs each job pod as a container (podman, from the pod spec:
- * kubelet.ts); otherwise the runner runs on this host's Python. Host runners stay the default
- * until the container mode has passed the whole suite on the test control plane.
+ * Each job pod runs as containers of the runner image (podman, from the pod spec: kubelet.ts).
+ * NBQUEUE_K8S_PODS=host runs the runner on this host's Python instead, to debug the harness.
  */
-export const CONTAINER_PODS = process.env.NBQUEUE_K8S_PODS === 'containers';
+export const CONTAINER_PODS = process.env.NBQUEUE_K8S_PODS !== 'host';
 /** The runner image images/build.sh --base local builds (global-setup.js builds it). */
 export const RUNNER_IMAGE = 'nbqueue-runner:test';
 /** A folder every job pod mounts read-only (claim GATES_CLAIM): tests open gates in it. */
 export const GATES = process.env.NBQUEUE_K8S_GATES as string;
 export const GATES_CLAIM = 'nbqueue-test-gates';
+/** The environment cache's claim (global-setup.js): a folder owned by uid 1001. */
+export const ENVIRONMENTS_CLAIM = 'nbqueue-test-environments';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export type Obj = any;
@@ -229,10 +237,13 @@ export class RunnerHarness {
     }
   }
 
-  /** The pod's environment, each secretKeyRef read from its Secret. */
-  private async podEnv(pod: Obj): Promise<Record<string, string>> {
+  /** A container's environment, each secretKeyRef read from its Secret. */
+  private async podEnv(
+    pod: Obj,
+    c: Obj = pod.spec.containers[0]
+  ): Promise<Record<string, string>> {
     const env: Record<string, string> = {};
-    for (const e of pod.spec.containers[0].env ?? []) {
+    for (const e of c.env ?? []) {
       if (e.value !== undefined) env[e.name] = e.value;
       const ref = e.valueFrom?.secretKeyRef;
       if (ref) {
@@ -311,17 +322,51 @@ export class RunnerHarness {
           )
         );
       } else {
-        const args = await runArgs(pod, env, this.volumes, this.prefix + name);
-        fs.writeSync(log, `# ${args.join(' ')}\n`);
-        const container = new PodContainer(this.prefix + name, args, log);
+        // Its init containers one after another, each to a clean exit, then its container.
+        let current: PodContainer | undefined;
+        let stopped = false;
+        const sequence = [
+          ...(pod.spec.initContainers ?? []),
+          pod.spec.containers[0]
+        ];
+        const runAll = async (): Promise<ContainerEnd> => {
+          for (const [i, c] of sequence.entries()) {
+            if (stopped) return { exitCode: 137, reason: 'Error' };
+            const last = i === sequence.length - 1;
+            const cname = this.prefix + name + (last ? '' : `-${c.name}`);
+            const args = await runArgs(
+              pod,
+              c,
+              await this.podEnv(pod, c),
+              this.volumes,
+              cname
+            );
+            const out = fs.openSync(logPath, 'a');
+            fs.writeSync(out, `# ${args.join(' ')}\n`);
+            current = new PodContainer(cname, args, out);
+            fs.closeSync(out);
+            const end = await current.ended;
+            if (last || end.exitCode !== 0) return end;
+          }
+          throw new Error('unreachable');
+        };
         proc = {
-          stop: grace => container.stop(grace),
-          kill: () => container.kill(),
+          stop: grace => {
+            stopped = true;
+            current?.stop(grace);
+          },
+          kill: () => {
+            stopped = true;
+            current?.kill();
+          },
           pod: name,
           jobId: env.NBQUEUE_JOB_ID,
           started: Date.now()
         };
-        ended = container.ended;
+        ended = runAll().catch(err => {
+          this.refused.set(name, String(err));
+          return { exitCode: 128, reason: 'Error' as const };
+        });
       }
     } catch (err) {
       // What a kubelet reports as CreateContainerConfigError, shown as a failed container.
@@ -384,30 +429,58 @@ export async function freePort(): Promise<number> {
 
 export const TOKEN = 'k8s-test-token-0123456789abcdef';
 
-/** The sidecar as a process (so a test can kill it), configured for the test cluster. */
+/** The sidecar image images/build.sh --base local builds (global-setup.js builds it). */
+export const SIDECAR_IMAGE = 'nbqueue-sidecar:test';
+/**
+ * Where the tests' sidecars run: from the sidecar image (the default), as the deployment runs
+ * it, or NBQUEUE_K8S_SIDECAR=host: `node server/bin/nbqueue.js` from dist (for debugging).
+ */
+export const SIDECAR_FROM_IMAGE = process.env.NBQUEUE_K8S_SIDECAR !== 'host';
+
+/** Where the sidecar's container finds its ServiceAccount (as a pod's token volume). */
+const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/**
+ * The sidecar, configured for the test cluster, so a test can kill it: by default a container
+ * of the sidecar image on the host's network, as deploy/kubernetes/sidecar.yaml runs it (its
+ * uid, its ServiceAccount's token, ca.crt and namespace mounted where a pod has them, the API
+ * server named by KUBERNETES_SERVICE_HOST/PORT); with `fromImage: false` a process from dist.
+ */
 export class SidecarProcess {
   child: ChildProcess | undefined;
   readonly dir = tmpDir('nbq-k8s-sidecar-');
   readonly url: string;
+  readonly fromImage: boolean;
+  private readonly container: string;
   output = '';
 
   constructor(
     readonly port: number,
     kubernetes: Record<string, unknown> = {},
-    profiles?: unknown[]
+    profiles?: unknown[],
+    options: {
+      fromImage?: boolean;
+      /** More users, each with its own token (auth.users). */
+      users?: { user: string; token: string }[];
+    } = {}
   ) {
     const cluster = process.env.NBQUEUE_K8S_DIR as string;
+    this.fromImage = options.fromImage ?? SIDECAR_FROM_IMAGE;
+    this.container = `nbq-k8s-sidecar-${process.pid}-${port}`;
     this.url = `http://127.0.0.1:${port}`;
     const config = {
       server: { host: '127.0.0.1', port },
-      auth: { token: TOKEN, user: 'alice' },
+      auth: { token: TOKEN, user: 'alice', users: options.users ?? [] },
       backend: {
         type: 'kubernetes',
         local: { cancel_grace_seconds: 2 },
         kubernetes: {
           namespace: JOBS_NS,
           image: RUNNER_IMAGE,
-          kubeconfig: path.join(cluster, 'kubeconfig-sidecar'),
+          // In its container: the in-cluster ServiceAccount, as in a pod.
+          ...(this.fromImage
+            ? {}
+            : { kubeconfig: path.join(cluster, 'kubeconfig-sidecar') }),
           sidecar_url: this.url,
           watch_stall_seconds: 30,
           // The gate folder of the tests, a claim on a hostPath volume (global-setup.js).
@@ -446,24 +519,63 @@ export class SidecarProcess {
 
   async start(): Promise<void> {
     this.output = '';
-    this.child = spawn(
-      'node',
-      [
-        path.join(REPO, 'server/bin/nbqueue.js'),
+    if (this.fromImage) {
+      const cluster = process.env.NBQUEUE_K8S_DIR as string;
+      const api = new URL(plain.readEnv(cluster).K8S_SERVER);
+      // Its state folder is the sidecar's own, as its volume in the deployment.
+      fs.chownSync(this.dir, 1000, 1000);
+      for (const f of fs.readdirSync(this.dir))
+        fs.chownSync(path.join(this.dir, f), 1000, 1000);
+      const [cmd, argv] = engineArgs([
+        'run',
+        '--rm',
+        '--name',
+        this.container,
+        '--pull',
+        'never',
+        '--network',
+        'host',
+        '--cap-drop',
+        'ALL',
+        '--security-opt',
+        'no-new-privileges',
+        '-v',
+        `${this.dir}:/var/lib/nbqueue:rw`,
+        '-v',
+        `${path.join(cluster, 'serviceaccount')}:${SA_DIR}:ro`,
+        '-e',
+        `KUBERNETES_SERVICE_HOST=${api.hostname}`,
+        '-e',
+        `KUBERNETES_SERVICE_PORT=${api.port}`,
+        '-e',
+        'NBQUEUE_STATE_FILE=/var/lib/nbqueue/server.json',
+        SIDECAR_IMAGE,
         'serve',
         '--config',
-        path.join(this.dir, 'nbqueue.yaml'),
+        '/var/lib/nbqueue/nbqueue.yaml',
         '--db',
-        path.join(this.dir, 'nbqueue.db')
-      ],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: {
-          ...process.env,
-          NBQUEUE_STATE_FILE: path.join(this.dir, 'server.json')
+        '/var/lib/nbqueue/nbqueue.db'
+      ]);
+      this.child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    } else
+      this.child = spawn(
+        'node',
+        [
+          path.join(REPO, 'server/bin/nbqueue.js'),
+          'serve',
+          '--config',
+          path.join(this.dir, 'nbqueue.yaml'),
+          '--db',
+          path.join(this.dir, 'nbqueue.db')
+        ],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: {
+            ...process.env,
+            NBQUEUE_STATE_FILE: path.join(this.dir, 'server.json')
+          }
         }
-      }
-    );
+      );
     this.child.stdout?.on('data', d => (this.output += d));
     this.child.stderr?.on('data', d => (this.output += d));
     const child = this.child;
@@ -489,7 +601,11 @@ export class SidecarProcess {
     const child = this.child;
     if (!child || child.exitCode !== null) return;
     const gone = new Promise(r => child.once('exit', r));
-    child.kill('SIGKILL');
+    if (this.fromImage)
+      await engine(['kill', '--signal', 'KILL', this.container]).catch(
+        () => undefined
+      );
+    else child.kill('SIGKILL');
     await gone;
   }
 
@@ -497,19 +613,24 @@ export class SidecarProcess {
     const child = this.child;
     if (!child || child.exitCode !== null) return;
     const gone = new Promise(r => child.once('exit', r));
-    child.kill('SIGTERM');
+    if (this.fromImage)
+      await engine(['stop', '-t', '10', this.container], 60000).catch(
+        () => undefined
+      );
+    else child.kill('SIGTERM');
     await gone;
   }
 
   async api<T = Obj>(
     method: string,
     route: string,
-    body?: unknown
+    body?: unknown,
+    token = TOKEN
   ): Promise<{ status: number; body: T }> {
     const res = await fetch(`${this.url}${route}`, {
       method,
       headers: {
-        Authorization: `Bearer ${TOKEN}`,
+        Authorization: `Bearer ${token}`,
         ...(body !== undefined ? { 'Content-Type': 'application/json' } : {})
       },
       body: body === undefined ? undefined : JSON.stringify(body)
@@ -538,13 +659,15 @@ export async function runNotebookFile(
   sidecar: SidecarProcess,
   profile: string,
   file: string,
-  timeoutMs = 180000
+  timeoutMs = 180000,
+  parameters?: Record<string, unknown>
 ): Promise<Obj> {
   const nb = JSON.parse(fs.readFileSync(file, 'utf8'));
   const res = await sidecar.api('POST', '/api/jobs', {
     profile,
     notebook: nb,
-    name: path.basename(file)
+    name: path.basename(file),
+    ...(parameters ? { parameters } : {})
   });
   if (res.status !== 201)
     throw new Error(

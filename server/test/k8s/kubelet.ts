@@ -74,15 +74,15 @@ export interface ContainerEnd {
   reason: 'Completed' | 'Error' | 'OOMKilled';
 }
 
-/** The engine's `run` arguments for a pod's first container (its env already resolved). */
+/** The engine's `run` arguments for one of a pod's containers `c` (its env already resolved). */
 export async function runArgs(
   pod: Obj,
+  c: Obj,
   env: Record<string, string>,
   volumes: PodVolumes,
   containerName: string
 ): Promise<string[]> {
   const spec = pod.spec;
-  const c = spec.containers[0];
   const podSec = spec.securityContext ?? {};
   const sec = { ...podSec, ...(c.securityContext ?? {}) };
   const args = [

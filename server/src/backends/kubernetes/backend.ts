@@ -406,7 +406,7 @@ export class KubernetesBackend implements Backend {
       }
       case 'failed':
         void this.deleteJob(a.name);
-        this.done(jobId, o.reason);
+        this.done(jobId, o.reason, o.oom);
         return;
       case 'ended':
         this.done(jobId, o.reason);
@@ -473,13 +473,15 @@ export class KubernetesBackend implements Backend {
     this.observer.note?.(jobId, reason);
   }
 
-  private done(jobId: string, reason: string): void {
+  private done(jobId: string, reason: string, oom = false): void {
     const a = this.active.get(jobId);
     if (a?.settle) clearTimeout(a.settle);
     this.active.delete(jobId);
     this.pods.delete(jobId);
     this.capacityChanged();
-    this.observer.exited(jobId, reason);
+    if (oom && this.observer.outOfMemory)
+      this.observer.outOfMemory(jobId, reason);
+    else this.observer.exited(jobId, reason);
   }
 
   private async deleteJob(name: string): Promise<void> {

@@ -77,9 +77,8 @@ export const kubernetesBackendSchema = z
     /** User and group the runner runs as (the runner image's user is 1000). */
     run_as_user: z.number().int().min(1).default(1000),
     /**
-     * PersistentVolumeClaims mounted into every job pod: the environment cache (mount it at
-     * the runner's NBQUEUE_ENV_CACHE_DIR so restores are shared between jobs) or shared
-     * storage for working files (files.working_dir).
+     * PersistentVolumeClaims mounted into every job pod, e.g. shared storage for working
+     * files (files.working_dir). The environment cache is environment_cache, not one of these.
      */
     volumes: z
       .array(
@@ -93,12 +92,41 @@ export const kubernetesBackendSchema = z
           .strict()
       )
       .default([]),
-    /** More environment variables for the runner (e.g. NBQUEUE_ENV_CACHE_DIR). */
+    /**
+     * The shared cache of restored environments, a ReadWriteMany claim. Its only writer is the
+     * pod's init container, which restores the job's captured environment into it as
+     * `run_as_user` and runs none of the job's code; the runner and the job's kernel mount it
+     * read-only, so no job can change an environment another job imports.
+     */
+    environment_cache: z
+      .object({
+        claim_name: z.string().min(1),
+        sub_path: z.string().min(1).optional(),
+        /** Where both containers see it (the runner's NBQUEUE_ENV_CACHE_DIR). */
+        mount_path: z
+          .string()
+          .startsWith('/')
+          .default('/var/cache/nbqueue/environments'),
+        /** The init container's user: another than the jobs' (run_as_user above). */
+        run_as_user: z.number().int().min(1).default(1001)
+      })
+      .strict()
+      .optional(),
+    /** More environment variables for the runner (e.g. index settings for uv). */
     env: z
       .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string())
       .default({})
   })
-  .strict();
+  .strict()
+  .refine(
+    k =>
+      !k.environment_cache || k.environment_cache.run_as_user !== k.run_as_user,
+    {
+      path: ['environment_cache', 'run_as_user'],
+      message:
+        "must differ from run_as_user: the jobs' user must not own the cache"
+    }
+  );
 
 export type KubernetesBackendConfig = z.infer<typeof kubernetesBackendSchema>;
 export type KubernetesPlacement = z.infer<typeof kubernetesPlacementSchema>;

@@ -19,6 +19,9 @@ import {
 export const GPU_RESOURCE = 'nvidia.com/gpu';
 export const TOKEN_KEY = 'token';
 export const CONTAINER = 'runner';
+/** The init container that restores the job's environment into the shared cache. */
+export const PREPARE_CONTAINER = 'prepare-environment';
+const CACHE_VOLUME = 'nbqueue-environments';
 
 /** Where one profile's pods go and what they ask for: the backend defaults, then the profile's. */
 export interface Placement {
@@ -90,6 +93,64 @@ export function jobManifest({
   };
   const kueue = config.mode === 'kueue';
   const uid = config.run_as_user;
+  const cache = config.environment_cache;
+  const env = [
+    { name: 'NBQUEUE_URL', value: config.sidecar_url ?? sidecarUrl },
+    { name: 'NBQUEUE_JOB_ID', value: job.id },
+    {
+      name: 'NBQUEUE_JOB_TOKEN',
+      valueFrom: { secretKeyRef: { name: secretName(name), key: TOKEN_KEY } }
+    },
+    { name: 'PYTHONUNBUFFERED', value: '1' },
+    ...(cache
+      ? [{ name: 'NBQUEUE_ENV_CACHE_DIR', value: cache.mount_path }]
+      : []),
+    ...Object.entries(config.env).map(([name, value]) => ({ name, value }))
+  ];
+  const cacheMount = (readOnly: boolean) =>
+    cache
+      ? [
+          {
+            name: CACHE_VOLUME,
+            mountPath: cache.mount_path,
+            readOnly,
+            ...(cache.sub_path ? { subPath: cache.sub_path } : {})
+          }
+        ]
+      : [];
+  const volumeMounts = [
+    ...config.volumes.map((v, i) => ({
+      name: `nbqueue-volume-${i}`,
+      mountPath: v.mount_path,
+      readOnly: v.read_only,
+      ...(v.sub_path ? { subPath: v.sub_path } : {})
+    })),
+    ...cacheMount(true)
+  ];
+  const volumes = [
+    ...config.volumes.map((v, i) => ({
+      name: `nbqueue-volume-${i}`,
+      persistentVolumeClaim: { claimName: v.claim_name, readOnly: v.read_only }
+    })),
+    ...(cache
+      ? [
+          {
+            name: CACHE_VOLUME,
+            persistentVolumeClaim: { claimName: cache.claim_name }
+          }
+        ]
+      : [])
+  ];
+  const containerSecurity = {
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ['ALL'] }
+  };
+  // Its limits: the job's CPU and memory (a pod's requests are the larger of its init
+  // containers' and the sum of its containers': nothing more is asked), no GPU.
+  const prepareResources = {
+    cpu: place.requests.cpu,
+    memory: place.requests.memory
+  };
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -127,17 +188,7 @@ export function jobManifest({
             ? { serviceAccountName: config.service_account }
             : { automountServiceAccountToken: false }),
           enableServiceLinks: false,
-          ...(config.volumes.length
-            ? {
-                volumes: config.volumes.map((v, i) => ({
-                  name: `nbqueue-volume-${i}`,
-                  persistentVolumeClaim: {
-                    claimName: v.claim_name,
-                    readOnly: v.read_only
-                  }
-                }))
-              }
-            : {}),
+          ...(volumes.length ? { volumes } : {}),
           terminationGracePeriodSeconds: graceSeconds,
           securityContext: {
             runAsNonRoot: true,
@@ -146,6 +197,32 @@ export function jobManifest({
             fsGroup: uid,
             seccompProfile: { type: 'RuntimeDefault' }
           },
+          ...(cache
+            ? {
+                initContainers: [
+                  {
+                    name: PREPARE_CONTAINER,
+                    image: place.image,
+                    ...(config.image_pull_policy
+                      ? { imagePullPolicy: config.image_pull_policy }
+                      : {}),
+                    command: ['python', '-m', 'nbqueue.environment.prepare'],
+                    // Its user has no home in the image: uv's own cache goes to /tmp.
+                    env: [...env, { name: 'HOME', value: '/tmp' }],
+                    volumeMounts: cacheMount(false),
+                    resources: {
+                      requests: prepareResources,
+                      limits: prepareResources
+                    },
+                    securityContext: {
+                      ...containerSecurity,
+                      runAsUser: cache.run_as_user,
+                      runAsGroup: cache.run_as_user
+                    }
+                  }
+                ]
+              }
+            : {}),
           containers: [
             {
               name: CONTAINER,
@@ -153,39 +230,10 @@ export function jobManifest({
               ...(config.image_pull_policy
                 ? { imagePullPolicy: config.image_pull_policy }
                 : {}),
-              env: [
-                {
-                  name: 'NBQUEUE_URL',
-                  value: config.sidecar_url ?? sidecarUrl
-                },
-                { name: 'NBQUEUE_JOB_ID', value: job.id },
-                {
-                  name: 'NBQUEUE_JOB_TOKEN',
-                  valueFrom: {
-                    secretKeyRef: { name: secretName(name), key: TOKEN_KEY }
-                  }
-                },
-                { name: 'PYTHONUNBUFFERED', value: '1' },
-                ...Object.entries(config.env).map(([name, value]) => ({
-                  name,
-                  value
-                }))
-              ],
-              ...(config.volumes.length
-                ? {
-                    volumeMounts: config.volumes.map((v, i) => ({
-                      name: `nbqueue-volume-${i}`,
-                      mountPath: v.mount_path,
-                      readOnly: v.read_only,
-                      ...(v.sub_path ? { subPath: v.sub_path } : {})
-                    }))
-                  }
-                : {}),
+              env,
+              ...(volumeMounts.length ? { volumeMounts } : {}),
               resources: { requests: place.requests, limits: place.requests },
-              securityContext: {
-                allowPrivilegeEscalation: false,
-                capabilities: { drop: ['ALL'] }
-              }
+              securityContext: containerSecurity
             }
           ]
         }

@@ -10,8 +10,8 @@ export type Outcome =
   | { kind: 'none' }
   /** Still waiting, for a reason the user should see. */
   | { kind: 'waiting'; reason: string; unschedulable?: boolean }
-  /** The job cannot go on: fail it with this reason. */
-  | { kind: 'failed'; reason: string }
+  /** The job cannot go on: fail it with this reason (`oom`: its container was OOMKilled). */
+  | { kind: 'failed'; reason: string; oom?: boolean }
   /** The pod was taken away (eviction, node loss): the job may be queued again. */
   | { kind: 'lost'; reason: string }
   /** The pod ended by itself: the runner has reported (or the job fails with this reason). */
@@ -80,6 +80,7 @@ export function outcome({
     if (terminated?.reason === 'OOMKilled') {
       return {
         kind: 'failed',
+        oom: true,
         reason: `The job ran out of memory (profile '${profile}' allows ${memory}) and was killed (OOMKilled): it needs more memory, choose a larger profile.`
       };
     }

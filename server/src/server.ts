@@ -78,6 +78,8 @@ export async function startSidecar({
   } else {
     token =
       config.auth.token ?? env.NBQUEUE_TOKEN ?? generatedToken(store, dbFile);
+    // Earlier versions kept a generated token in the store itself.
+    store.deleteSetting('token');
     auth = new TokenAuthenticator(
       token,
       config.auth.user ?? os.userInfo().username,
@@ -185,7 +187,6 @@ function generatedToken(store: Store, dbFile: string): string {
     fs.renameSync(`${file}.tmp`, file);
   }
   store.setSetting('token_hash', hashToken(token));
-  store.deleteSetting('token');
   return token;
 }
 

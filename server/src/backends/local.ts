@@ -75,8 +75,9 @@ function tail(file: string, lines = 15): string {
 
 /**
  * Runs each job's runner as a local process (`python -m nbqueue.runner`) in the notebook's
- * directory, on the Python of the kernel the notebook was using. Runners are started in their
- * own session, so they outlive a sidecar restart and are re-adopted by pid.
+ * directory, on the Python of the kernel the notebook was using, with an allow-listed
+ * environment; with several users, as the job owner's OS account (`osUser`). Runners are
+ * started in their own session, so they outlive a sidecar restart and are re-adopted by pid.
  */
 export class LocalBackend implements Backend {
   readonly name = 'local';
@@ -114,20 +115,25 @@ export class LocalBackend implements Backend {
   }
 
   check(owner: string, spec: JobSpec): void {
+    this.confined(owner, spec);
+  }
+
+  /** The owner's account, once the job's cwd and kernel Python are found inside its home. */
+  private confined(owner: string, spec: JobSpec): OsAccount | undefined {
     const account = this.account(owner);
-    if (!account) return;
+    if (!account) return undefined;
     checkConfinement(spec, {
       account: account.name,
       home: account.home,
       pythons: [this.options.python, ...(this.options.allowedPythons ?? [])],
       checkPython: !this.options.restore
     });
+    return account;
   }
 
   async submit({ job, token, sidecarUrl }: LaunchRequest): Promise<void> {
     // Checked at submit; again here, as accounts and homes may have changed since.
-    this.check(job.owner, job.spec);
-    const account = this.account(job.owner);
+    const account = this.confined(job.owner, job.spec);
     const python =
       (this.options.restore ? undefined : job.spec.kernel.python) ||
       this.options.python;

@@ -18,8 +18,11 @@ const ALWAYS = [
   'PIP_*',
   'UV_*'
 ];
-/** The sidecar's account only: meaningless or wrong for another account. */
-const OWN_ACCOUNT = ['HOME', 'USER', 'LOGNAME', 'TMPDIR'];
+/**
+ * The sidecar's own account only: its paths, wrong for another account. PYTHONPATH says which
+ * runner a development tree runs (ui-tests, the corpus and hub harnesses set it).
+ */
+const OWN_ACCOUNT = ['HOME', 'USER', 'LOGNAME', 'TMPDIR', 'PYTHONPATH'];
 /**
  * The runner's own settings (runner-image/nbqueue), passed on when the operator set them for
  * the sidecar. NBQUEUE_TOKEN, NBQUEUE_CONFIG and NBQUEUE_STATE_FILE are the sidecar's, never.

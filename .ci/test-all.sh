@@ -79,6 +79,9 @@ PY
     k8s)
       # A real control plane (etcd, kube-apiserver, controller manager, scheduler, kwok) built
       # from Go modules on first use (about 10 minutes on 2 cores, cached in ~/.cache/nbqueue/k8s).
+      # Job pods run as containers of the runner image, the sidecar from its image: the suite's
+      # global setup builds both (images/build.sh --base local, cached by a hash of their
+      # sources; podman from Debian's packages when there is no docker).
       if ! command -v go >/dev/null 2>&1 && ! [ -x /usr/local/go/bin/go ]; then
         echo "The k8s suite builds its control plane with Go 1.24 or newer: install Go (https://go.dev/dl/)."
         count k8s 0 1

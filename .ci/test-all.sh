@@ -7,7 +7,7 @@ export PATH="$PWD/.venv/bin:$PATH" PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 OUT="${NBQUEUE_TEST_OUT:-test-results}"
 rm -rf "$OUT" && mkdir -p "$OUT"
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(lint server labextension runner ui k8s hub binder)
+[ ${#suites[@]} -eq 0 ] && suites=(lint server labextension runner ui image k8s hub binder)
 
 passed=0
 failed=0
@@ -58,6 +58,14 @@ PY
       line=$(bash ui-tests/run.sh 2>&1 | tee "$OUT/ui-tests.log" | tail -n 1)
       tail -n 40 "$OUT/ui-tests.log"
       if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then count galata "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"; else count galata 0 1; fi
+      ;;
+    image)
+      # The single-user image (images/singleuser): built on the local Debian base (cached by a
+      # hash of its sources; podman from Debian's packages when there is no docker), run, and
+      # checked in Chromium: JupyterLab with nbqueue's labextension and server extension.
+      line=$(bash ui-tests/image/run.sh 2>&1 | tee "$OUT/image-ui-tests.log" | tail -n 1)
+      tail -n 40 "$OUT/image-ui-tests.log"
+      if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then count "galata image" "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"; else count "galata image" 0 1; fi
       ;;
     hub)
       # A real JupyterHub with configurable-http-proxy, running deploy/jupyterhub: the jest

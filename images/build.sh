@@ -27,7 +27,7 @@ if [ "${1:-}" = --base ]; then
   shift 2
 fi
 case $BASE in upstream | local) ;; *) echo "build.sh: --base upstream or local" >&2 && exit 2 ;; esac
-[ $# -eq 0 ] && set -- runner sidecar
+[ $# -eq 0 ] && set -- runner sidecar singleuser
 
 LOCAL_BASE=localhost/nbqueue-base:bookworm
 if [ "$BASE" = local ]; then TAG=test; else TAG=0.1.0; fi

@@ -132,7 +132,7 @@ describe('queue operations', () => {
       { before: c1.id },
       BOB
     );
-    expect(bad.status).toBe(400);
+    expect(bad.status).toBe(409);
     expect(bad.body.error.message).toMatch(/not another of your queued jobs/);
     await cancelAll([b1.id, b2.id, b3.id, c1.id]);
   });
@@ -281,7 +281,7 @@ describe('queue operations', () => {
       { before: b.id },
       BOB
     );
-    expect(across.status).toBe(400);
+    expect(across.status).toBe(409);
     expect(across.body.error.message).toMatch(
       /reorder moves a job only among your jobs of the same priority \(normal\) and hold state/
     );

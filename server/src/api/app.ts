@@ -4,7 +4,7 @@ import { tokenFromHeader } from '../auth/auth';
 import type { BrowserLogin } from '../auth/hubOAuth';
 import type { Config } from '../config/schema';
 import { ApiError, badRequest } from '../errors';
-import type { JobService } from '../jobs/service';
+import { EVENTS_BODY_BYTES, type JobService } from '../jobs/service';
 import type { JobRecord, JobState } from '../jobs/types';
 import { toCsv } from '../metrics/csv';
 import { METRIC_KINDS, MetricKind } from '../metrics/store';
@@ -80,6 +80,63 @@ function metricKind(value: unknown): MetricKind | undefined {
   return value as MetricKind;
 }
 
+/** Control routes (cancel, hold, priority, ...) carry a few fields at most. */
+export const CONTROL_BODY_BYTES = 4 * 1024;
+
+/**
+ * A JSON body for one route, parsed after the caller is authenticated: a body declared larger
+ * than `limit` is refused from its Content-Length before it is read, one that grows past it
+ * as soon as it does; gzip is refused (nothing sends it, and it would let a small body inflate).
+ */
+function jsonBody(limit: number, what: string): express.RequestHandler {
+  const parse = express.json({ limit, inflate: false });
+  const tooLarge = () =>
+    new ApiError(
+      413,
+      'request_too_large',
+      `The request body is larger than the ${limit >= 1024 * 1024 ? megabytes(limit) : `${limit / 1024} KB`} ${what} takes.`
+    );
+  return (req, res, next) => {
+    if (declaredOver(req, res, limit)) return next(tooLarge());
+    parse(req, res, err =>
+      next(
+        (err as { type?: string } | undefined)?.type === 'entity.too.large'
+          ? tooLarge()
+          : err
+      )
+    );
+  };
+}
+
+/**
+ * Whether the request says (Content-Length) that its body is over `limit`: then it is answered
+ * at once and the connection closed, instead of reading the body first as body-parser does.
+ */
+function declaredOver(req: Request, res: Response, limit: number): boolean {
+  const length = Number(req.header('content-length'));
+  if (!(length > limit)) return false;
+  res.setHeader('Connection', 'close');
+  return true;
+}
+
+/** The methods each documented path serves, for 405 answers to any other method. */
+function declaredMethods(
+  doc: Record<string, unknown>
+): (path: string) => string[] | undefined {
+  const table = Object.entries(doc.paths as Record<string, object>).map(
+    ([template, ops]) => ({
+      pattern: new RegExp(
+        `^${template
+          .split(/\{[^}]+\}/)
+          .map(part => part.replace(/[.*+?^$()|[\]\\]/g, '\\$&'))
+          .join('[^/]+')}$`
+      ),
+      methods: Object.keys(ops).map(m => m.toUpperCase())
+    })
+  );
+  return path => table.find(entry => entry.pattern.test(path))?.methods;
+}
+
 /** POST /api/jobs: the one route whose body may carry a notebook's outputs. */
 const isSubmit = (req: Request): boolean =>
   req.method === 'POST' && req.path === '/api/jobs';
@@ -126,6 +183,16 @@ export interface AppDeps {
   files?: FileStore;
 }
 
+/**
+ * A top-level navigation by the browser itself (Fetch Metadata, sent by every current
+ * browser): a fetch() or an iframe from another page on the hub's origin is not one. Without
+ * these headers the cookie is not taken: the API takes `Authorization` headers.
+ */
+const isCookieNavigation = (req: Request): boolean =>
+  req.method === 'GET' &&
+  req.header('sec-fetch-mode') === 'navigate' &&
+  req.header('sec-fetch-dest') === 'document';
+
 /** A person's browser opening a link (not a script calling the API). */
 const isNavigation = (req: Request): boolean =>
   req.method === 'GET' &&
@@ -163,32 +230,65 @@ export function createApp({
     res.json({ status: 'ok', version: VERSION });
   });
 
-  // A little over the notebook limit, so the rest of the body still fits around it. A submit
-  // is parsed later, after its token is checked, with its own larger limit (submitBody).
+  // A method a documented path does not serve is 405 with Allow, before anything else.
+  const apiDocument = openApiDocument(config);
+  const methodsOf = declaredMethods(apiDocument);
+  app.use((req, res, next) => {
+    const methods = methodsOf(req.path);
+    if (
+      !methods ||
+      methods.includes(req.method) ||
+      (req.method === 'HEAD' && methods.includes('GET'))
+    )
+      return next();
+    res.setHeader('Allow', methods.join(', '));
+    next(
+      new ApiError(
+        405,
+        'method_not_allowed',
+        `${req.path} does not take ${req.method}; it takes ${methods.join(' and ')}. See GET /api/openapi.json.`
+      )
+    );
+  });
+
+  // Bodies are parsed by each route, after its token is checked, each with its own limit. Over
+  // this size a submit or a finish is parsed one at a time (oneAtATime).
   const bodyLimit = config.limits.max_notebook_bytes + 1024 * 1024;
-  const json = express.json({ limit: bodyLimit });
-  app.use((req, res, next) =>
-    isSubmit(req) || isFinish(req) ? next() : json(req, res, next)
-  );
-  const submitBody = oneAtATime(
-    express.json({
-      limit: Math.max(config.limits.max_request_bytes, bodyLimit)
-    }),
+  const submitLimit = Math.max(config.limits.max_request_bytes, bodyLimit);
+  const submitParser = oneAtATime(
+    express.json({ limit: submitLimit, inflate: false }),
     bodyLimit
   );
+  const submitBody: express.RequestHandler = (req, res, next) =>
+    declaredOver(req, res, submitLimit)
+      ? next({ type: 'entity.too.large' })
+      : submitParser(req, res, next);
+  const controlBody = jsonBody(CONTROL_BODY_BYTES, 'this route');
+  const eventsBody = jsonBody(EVENTS_BODY_BYTES, 'an events POST');
 
   if (browserLogin) app.use(browserLogin.router);
 
   const user = express.Router();
   user.use(async (req, res, next) => {
-    // The login cookie only ever authenticates reads: a cross-site form cannot act with it.
+    // The login cookie authenticates a person's browser opening a link, and nothing else:
+    // a script on the same origin (another user's server behind the same hub) cannot use it
+    // (isCookieNavigation), and what it opens cannot be read from another page (sandboxed).
     if (!browserLogin || req.header('authorization') || req.method !== 'GET')
       return next();
     try {
-      const cookie = browserLogin.tokenFromCookie(req);
+      const cookie = isCookieNavigation(req)
+        ? browserLogin.tokenFromCookie(req)
+        : undefined;
       const identity = cookie ? await auth.authenticate(cookie, req) : null;
-      if (identity) req.identity = identity;
-      else if (isNavigation(req)) return browserLogin.redirectToLogin(req, res);
+      if (identity) {
+        req.identity = identity;
+        res.setHeader(
+          'Content-Security-Policy',
+          "sandbox; frame-ancestors 'none'"
+        );
+        res.setHeader('X-Frame-Options', 'DENY');
+      } else if (isNavigation(req))
+        return browserLogin.redirectToLogin(req, res);
       next();
     } catch (err) {
       next(err);
@@ -250,7 +350,7 @@ export function createApp({
   );
   user.get(
     '/openapi.json',
-    route(() => openApiDocument())
+    route(() => apiDocument)
   );
   user.post(
     '/jobs',
@@ -297,6 +397,7 @@ export function createApp({
   );
   user.post(
     '/jobs/:id/cancel',
+    controlBody,
     route(req => jobs.cancel(me(req), req.params.id))
   );
   user.get(
@@ -349,14 +450,17 @@ export function createApp({
   );
   user.post(
     '/jobs/:id/hold',
+    controlBody,
     route(req => jobs.hold(me(req), req.params.id))
   );
   user.post(
     '/jobs/:id/release',
+    controlBody,
     route(req => jobs.release(me(req), req.params.id))
   );
   user.post(
     '/jobs/:id/rerun',
+    controlBody,
     route((req, res) => {
       const job = jobs.rerun(me(req), req.params.id, req.body);
       res.status(201);
@@ -365,14 +469,17 @@ export function createApp({
   );
   user.post(
     '/jobs/:id/move',
+    controlBody,
     route(req => jobs.move(me(req), req.params.id, req.body))
   );
   user.post(
     '/jobs/:id/priority',
+    controlBody,
     route(req => jobs.setPriority(me(req), req.params.id, req.body))
   );
   user.post(
     '/jobs/:id/reorder',
+    controlBody,
     route(req => jobs.reorder(me(req), req.params.id, req.body))
   );
   user.get(
@@ -413,6 +520,7 @@ export function createApp({
   );
   runner.post(
     '/jobs/:id/events',
+    eventsBody,
     route(req => jobs.ingestEvents(req.runnerJob as JobRecord, req.body))
   );
   runner.post(
@@ -460,13 +568,19 @@ export function createApp({
             )
           : new ApiError(
               413,
-              'notebook_too_large',
-              `The request is larger than the ${megabytes(bodyLimit)} this endpoint takes (limits.max_notebook_bytes and 1 MB around it).`
+              'request_too_large',
+              'The request body is larger than this endpoint takes.'
             );
     } else if (e.type === 'entity.parse.failed') {
       apiError = badRequest(
         'invalid_json',
         `The request body is not valid JSON: ${e.message}.`
+      );
+    } else if (e.type === 'encoding.unsupported') {
+      apiError = new ApiError(
+        415,
+        'unsupported_encoding',
+        'Send the request body without Content-Encoding (gzip and deflate are not taken).'
       );
     } else if (e.status && e.status >= 400 && e.status < 500) {
       apiError = new ApiError(

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'crypto';
 import express, { Request, Response } from 'express';
+import proxyaddr from 'proxy-addr';
 import type { Fetch, HubSettings } from './hub';
 
 /**
@@ -48,6 +49,7 @@ interface OAuthState {
 export class HubOAuth implements BrowserLogin {
   readonly router = express.Router();
   private readonly callbackPath: string;
+  private readonly trust: ReturnType<typeof proxyaddr.compile>;
 
   constructor(
     private readonly settings: HubSettings,
@@ -55,6 +57,7 @@ export class HubOAuth implements BrowserLogin {
   ) {
     // The callback URL the hub knows is a full path (/services/nbqueue/oauth_callback);
     // the app is mounted at the service prefix, so its route is the part after it.
+    this.trust = proxyaddr.compile(settings.trustedProxies);
     const full = new URL(settings.oauthCallbackUrl, 'http://x').pathname;
     this.callbackPath = full.startsWith(settings.servicePrefix)
       ? `/${full.slice(settings.servicePrefix.length)}`
@@ -81,6 +84,7 @@ export class HubOAuth implements BrowserLogin {
       createHash('sha256').update(state.verifier).digest()
     );
     this.setCookie(
+      req,
       res,
       STATE_COOKIE,
       base64url(Buffer.from(JSON.stringify(state))),
@@ -148,12 +152,34 @@ export class HubOAuth implements BrowserLogin {
       );
       return;
     }
-    this.setCookie(res, STATE_COOKIE, '', 0);
-    this.setCookie(res, TOKEN_COOKIE, reply.access_token, reply.expires_in);
+    this.setCookie(req, res, STATE_COOKIE, '', 0);
+    this.setCookie(
+      req,
+      res,
+      TOKEN_COOKIE,
+      reply.access_token,
+      reply.expires_in
+    );
     res.redirect(302, state.next);
   }
 
+  /**
+   * Whether the browser reached the hub over https: the public URL says so, the connection
+   * is TLS, or the hub's proxy (a trusted peer, auth.hub.trusted_proxies) forwarded https.
+   */
+  private overHttps(req: Request): boolean {
+    if (this.settings.publicHubUrl.startsWith('https:')) return true;
+    if ((req.socket as { encrypted?: boolean }).encrypted) return true;
+    const peer = req.socket.remoteAddress;
+    const proto = (req.header('x-forwarded-proto') ?? '')
+      .split(',')[0]
+      .trim()
+      .toLowerCase();
+    return proto === 'https' && !!peer && this.trust(peer, 0);
+  }
+
   private setCookie(
+    req: Request,
     res: Response,
     name: string,
     value: string,
@@ -163,7 +189,7 @@ export class HubOAuth implements BrowserLogin {
       httpOnly: true,
       sameSite: 'lax',
       path: this.settings.servicePrefix,
-      secure: this.settings.publicHubUrl.startsWith('https:'),
+      secure: this.overHttps(req),
       ...(maxAgeSeconds !== undefined ? { maxAge: maxAgeSeconds * 1000 } : {})
     });
   }

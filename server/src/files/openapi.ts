@@ -33,8 +33,7 @@ export const fileSchemas = {
     properties: { path: { type: 'string' }, size: { type: 'integer' } }
   },
   StoredFiles: {
-    type: 'object',
-    nullable: true,
+    type: ['object', 'null'],
     required: ['bytes', 'total_bytes', 'files', 'left_out', 'created_at'],
     properties: {
       bytes: { type: 'integer', description: 'Size of the tar.gz' },
@@ -50,7 +49,7 @@ export const fileSchemas = {
           type: 'object',
           properties: {
             path: { type: 'string' },
-            size: { type: 'integer', nullable: true },
+            size: { type: ['integer', 'null'] },
             reason: { type: 'string' }
           }
         }
@@ -79,6 +78,7 @@ export const filePaths = {
   },
   '/api/jobs/{id}/files': {
     get: {
+      operationId: 'getJobFiles',
       summary: "The job's input and output files (owner or admin)",
       parameters: [idParam],
       responses: {
@@ -103,9 +103,11 @@ export const filePaths = {
   },
   '/api/jobs/{id}/files/output': {
     get: {
-      summary: 'The files the job wrote, as a tar.gz (owner or admin)',
+      operationId: 'getJobOutputFiles',
+      summary:
+        'The files the job wrote, as a tar.gz (owner or admin); 409 until the job ended, then 404 no_output_files if it brought none back',
       parameters: [idParam],
-      responses: { 200: archive, 401: error, 404: error }
+      responses: { 200: archive, 401: error, 404: error, 409: error }
     }
   },
   '/api/runner/jobs/{id}/files': {

@@ -204,11 +204,15 @@ export function mountFileRoutes(
       const job = jobs.getRecord(me(req), req.params.id);
       const output = store().output(job.id);
       if (!output) {
+        if (!['succeeded', 'failed', 'cancelled'].includes(job.state))
+          throw new ApiError(
+            409,
+            'invalid_state',
+            `Job '${job.id}' is ${job.state}; its files come back when it ends.`
+          );
         throw notFound(
           'no_output_files',
-          ['succeeded', 'failed', 'cancelled'].includes(job.state)
-            ? `Job '${job.id}' brought back no files: it wrote none in its working directory${settings.collect_outputs ? '' : ' (this sidecar does not collect them: files.collect_outputs is false)'}.`
-            : `Job '${job.id}' is ${job.state}; its files come back when it ends.`
+          `Job '${job.id}' brought back no files: it wrote none in its working directory${settings.collect_outputs ? '' : ' (this sidecar does not collect them: files.collect_outputs is false)'}.`
         );
       }
       await streamArchive(

@@ -54,6 +54,10 @@ export interface JobServiceOptions {
 }
 
 const MAX_EVENTS_PER_POST = 5000;
+/** The largest events POST body (the runner sends batches of at most 1 MB). */
+export const EVENTS_BODY_BYTES = 1024 * 1024;
+/** The largest single event: it must fit an events POST alone, with room for the envelope. */
+export const MAX_EVENT_BYTES = EVENTS_BODY_BYTES - 16 * 1024;
 /** Queue positions and ETAs are sent at most this often (ms). */
 const PUBLISH_QUEUE_MS = 100;
 /**
@@ -551,11 +555,14 @@ export class JobService implements BackendObserver {
       .map(placed);
     const keys = reorderKeys(reorderGroup(mine, placed(job)), id, target);
     if (!keys) {
+      // A well-formed request that the queue as it stands cannot take: 409, as for a job
+      // that is no longer queued.
       const other = mine.find(
         j => j.id === (target as { before: string }).before
       );
-      throw badRequest(
-        'invalid_request',
+      throw new ApiError(
+        409,
+        'invalid_state',
         other && other.id !== id
           ? `'${other.id}' is not another of your queued jobs in queue '${job.queue}' that competes with '${id}': reorder moves a job only among your jobs of the same priority (${job.priority}) and hold state. Change the priority, or hold or release, first.`
           : `'${String(b.before)}' is not another of your queued jobs in queue '${job.queue}'.`
@@ -570,6 +577,9 @@ export class JobService implements BackendObserver {
   async log(who: Identity, id: string): Promise<string> {
     const job = this.visible(who, id);
     const text = await this.backend.logs(job);
+    // Not started yet: nothing written so far (the document's log exists from the submit on).
+    if (text === null && (job.state === 'queued' || job.state === 'starting'))
+      return '';
     if (text === null) {
       throw notFound(
         'log_not_found',
@@ -607,9 +617,9 @@ export class JobService implements BackendObserver {
       // The runner stops the job itself at its deadline, on every backend (Kubernetes also
       // has activeDeadlineSeconds as a backstop), so what ran until then is kept.
       deadline_seconds: job.spec.deadline_seconds ?? null,
-      // One event must fit the events route (the notebook limit and 1 MB around it): a larger
-      // output goes live as its start or a note, and whole in the executed notebook.
-      max_event_bytes: this.options.config.limits.max_notebook_bytes
+      // One event must fit the events route (1 MB): a larger output goes live as its start
+      // or a note, and whole in the executed notebook.
+      max_event_bytes: MAX_EVENT_BYTES
     };
   }
 

@@ -4,6 +4,7 @@
  * tokens that are forged, expired or lack the scope, and a job that outlives its owner's
  * single-user server.
  */
+import * as http from 'http';
 import { io, Socket } from 'socket.io-client';
 import type { JobView } from '../../src/jobs/types';
 import * as fs from 'fs';
@@ -170,10 +171,31 @@ describe('browser navigation (OAuth login for links)', () => {
     expect(await res.text()).toMatch(/state mismatch/);
   });
 
-  it('takes the login cookie for reads only', async () => {
+  it('takes the login cookie for browser navigations only: no script, no writes', async () => {
     const cookie = { Cookie: `nbqueue-hub-token=${tokens.alice}` };
+    // A person's browser opening the link (Fetch Metadata as browsers send it).
+    const navigation = await new Promise<number>((resolve, reject) =>
+      http
+        .get(
+          `${service()}/api/jobs`,
+          {
+            headers: {
+              ...cookie,
+              'Sec-Fetch-Mode': 'navigate',
+              'Sec-Fetch-Dest': 'document'
+            }
+          },
+          res => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          }
+        )
+        .on('error', reject)
+    );
+    expect(navigation).toBe(200);
+    // fetch() from a page on the hub's origin (another user's server): the cookie is not taken.
     const read = await fetch(`${service()}/api/jobs`, { headers: cookie });
-    expect(read.status).toBe(200);
+    expect(read.status).toBe(401);
     const write = await fetch(`${service()}/api/jobs`, {
       method: 'POST',
       headers: { ...cookie, 'Content-Type': 'application/json' },

@@ -53,7 +53,7 @@ if [ -s "$REPORT" ]; then
       (s.skipped ? `, ${s.skipped} skipped` : ""));
   ' "$PWD/$REPORT"
 else
-  echo "ui-tests: 0 passed, 0 failed (no report: playwright did not run the tests, exit code $status)"
+  echo "ui-tests: 0 passed, 1 failed (no report: playwright did not run the tests, exit code $status)"
   [ "$status" -eq 0 ] && status=1
 fi
 exit "$status"

@@ -44,7 +44,7 @@ if [ -s "$REPORT" ]; then
     console.log(`hub ui-tests: ${s.expected || 0} passed, ${failed} failed`);
   ' "$(cd "$(dirname "$REPORT")" && pwd)/results.json"
 else
-  echo "hub ui-tests: 0 passed, 0 failed (no report: playwright did not run the tests, exit code $status)"
+  echo "hub ui-tests: 0 passed, 1 failed (no report: playwright did not run the tests, exit code $status)"
   [ "$status" -eq 0 ] && status=1
 fi
 exit "$status"

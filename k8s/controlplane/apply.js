@@ -58,7 +58,8 @@ function collection(obj) {
     ClusterRole: 'clusterroles',
     ClusterRoleBinding: 'clusterrolebindings',
     Deployment: 'deployments',
-    PriorityClass: 'priorityclasses'
+    PriorityClass: 'priorityclasses',
+    NetworkPolicy: 'networkpolicies'
   }[obj.kind];
   if (!plural) throw new Error(`apply.js does not know kind ${obj.kind}`);
   const base = group ? `/apis/${group}/${version}` : `/api/${version}`;

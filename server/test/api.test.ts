@@ -33,6 +33,18 @@ describe('REST API: bad input gets a clear 4xx and stores nothing', () => {
       'invalid_request',
       /JSON object/
     ],
+    ...[
+      '/home/bob/x.ipynb',
+      '../bob/x.ipynb',
+      'a/../../x.ipynb',
+      'C:\\x.ipynb'
+    ].map((p): [string, unknown, number, string, RegExp] => [
+      `a notebook_path outside the root: ${p}`,
+      { profile: 'cpu', notebook: nb, notebook_path: p },
+      400,
+      'invalid_request',
+      /"notebook_path" must be a path inside the Jupyter root, relative to it and without "\.\."/
+    ]),
     [
       'no notebook',
       { profile: 'cpu' },

@@ -11,7 +11,8 @@ import {
 } from '../src/backends/kubernetes/capacity';
 import {
   jobManifest,
-  secretManifest
+  secretManifest,
+  userPath
 } from '../src/backends/kubernetes/manifest';
 import { jobName, labelValue } from '../src/backends/kubernetes/names';
 import { outcome } from '../src/backends/kubernetes/status';
@@ -538,5 +539,59 @@ describe('pod states become reasons', () => {
     expect(
       outcome({ ...base, pod: running({ phase: 'Succeeded' }) }).kind
     ).toBe('ended');
+  });
+});
+
+describe('shared working storage, per user', () => {
+  test("{username} becomes the owner's own folder; no name climbs out or lands in another", () => {
+    expect(userPath('home/{username}', 'alice')).toBe('home/alice');
+    expect(userPath('home/{username}', '../bob')).toBe('home/-2e-2e-2fbob');
+    expect(userPath('home/{username}', 'Alice')).toBe('home/-41lice');
+    expect(userPath('home/{username}', 'a-b')).not.toBe(
+      userPath('home/{username}', 'a_b')
+    );
+    expect(userPath('{username}/work', 'jo\u00eblle')).toBe('jo-c3-ablle/work');
+    const base = record({ owner: 'carol' });
+    const j = jobManifest({
+      job: base,
+      profile: gpu1,
+      config: parseConfig({
+        backend: {
+          type: 'kubernetes',
+          kubernetes: {
+            volumes: [
+              {
+                claim_name: 'work',
+                mount_path: '/work',
+                sub_path: 'home/{username}'
+              }
+            ]
+          }
+        },
+        files: { bundle: false, working_dir: '/work' }
+      }).backend.kubernetes,
+      sidecarUrl: 'x',
+      graceSeconds: 1
+    });
+    expect(j.spec!.template.spec!.containers[0].volumeMounts).toContainEqual({
+      name: 'nbqueue-volume-0',
+      mountPath: '/work',
+      readOnly: false,
+      subPath: 'home/carol'
+    });
+  });
+
+  test('a volume holding files.working_dir without {username} is refused at start, naming the field', () => {
+    expect(() =>
+      parseConfig({
+        backend: {
+          type: 'kubernetes',
+          kubernetes: { volumes: [{ claim_name: 'work', mount_path: '/work' }] }
+        },
+        files: { bundle: false, working_dir: '/work/projects' }
+      })
+    ).toThrow(
+      /backend\.kubernetes\.volumes\.0\.sub_path: the volume at \/work holds files\.working_dir \(\/work\/projects\), so it must be mounted per user/
+    );
   });
 });

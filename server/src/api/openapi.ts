@@ -363,6 +363,8 @@ export function openApiDocument(
             },
             notebook_path: {
               type: 'string',
+              // What jobs/validate.ts refuses: absolute (/, \\, C:), a ".." segment, NUL.
+              pattern: String.raw`^(?![\\/])(?![A-Za-z]:)(?![\s\S]*(?:^|[\\/])\.\.(?:[\\/]|$))[^\u0000]*$`,
               description:
                 'Relative to the Jupyter server root; no ".." and not absolute'
             },

@@ -50,6 +50,20 @@ export function parseConfig(input: unknown, source = 'configuration'): Config {
       `  default_priority: "${parsed.default_priority}" is not one of priorities (${parsed.priorities.join(', ')})`
     );
   }
+  // Shared working storage is mounted per user: a volume under files.working_dir must name
+  // the user's own folder, or every job would see every user's files.
+  const workingDir = parsed.files.working_dir;
+  if (parsed.backend.type === 'kubernetes' && workingDir) {
+    parsed.backend.kubernetes.volumes.forEach((v, i) => {
+      const holds =
+        workingDir === v.mount_path ||
+        workingDir.startsWith(v.mount_path.replace(/\/?$/, '/'));
+      if (holds && !(v.sub_path ?? '').includes('{username}'))
+        problems.push(
+          `  backend.kubernetes.volumes.${i}.sub_path: the volume at ${v.mount_path} holds files.working_dir (${workingDir}), so it must be mounted per user: set sub_path to the users' folder with {username}, e.g. "home/{username}"`
+        );
+    });
+  }
   if (problems.length) {
     throw new ConfigError(
       `Invalid nbqueue configuration in ${source}:\n${problems.join('\n')}`

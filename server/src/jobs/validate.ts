@@ -147,6 +147,20 @@ export function validateSubmission(
     config.limits.max_parameters
   );
   const notebookPath = optionalString(body, 'notebook_path');
+  // The path names the notebook inside the person's own folder: where shared working storage
+  // is mounted per user, an absolute path or a ".." would name someone else's files.
+  if (
+    notebookPath !== null &&
+    (notebookPath.startsWith('/') ||
+      notebookPath.startsWith('\\') ||
+      /^[A-Za-z]:/.test(notebookPath) ||
+      notebookPath.split(/[\\/]/).includes('..') ||
+      notebookPath.includes('\0'))
+  )
+    throw badRequest(
+      'invalid_request',
+      `"notebook_path" must be a path inside the Jupyter root, relative to it and without "..": ${JSON.stringify(notebookPath)} is not.`
+    );
   const cwd = optionalString(body, 'cwd');
   const inputBundle = optionalString(body, 'input_bundle');
   const deadline = body.deadline_seconds;

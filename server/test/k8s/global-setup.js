@@ -92,7 +92,8 @@ async function setUp() {
       path.join(REPO, 'k8s/controlplane/apply.js'),
       path.join(dir, 'env'),
       path.join(REPO, 'deploy/kubernetes/namespace.yaml'),
-      path.join(REPO, 'deploy/kubernetes/rbac.yaml')
+      path.join(REPO, 'deploy/kubernetes/rbac.yaml'),
+      path.join(REPO, 'deploy/kubernetes/networkpolicy.yaml')
     ],
     { stdio: ['ignore', 'ignore', 'inherit'] }
   );

@@ -127,13 +127,21 @@ export class KubernetesBackend implements Backend {
       onChange: () => this.capacityChanged(),
       onError: onError('nodes')
     });
-    // Pods of every namespace that hold a node: other workloads on the pool take room too.
+    // Pods that hold a node: the job namespace's, or (pool_pods: cluster) every namespace's,
+    // when other workloads share the pool and take room too.
     const holding =
       'spec.nodeName!=,status.phase!=Succeeded,status.phase!=Failed';
+    const everywhere = this.options.config.pool_pods === 'cluster';
     this.placedPods = new Watched<V1Pod>({
       kubeConfig: this.kc,
-      path: '/api/v1/pods',
-      list: () => this.core.listPodForAllNamespaces({ fieldSelector: holding }),
+      path: everywhere ? '/api/v1/pods' : `/api/v1/namespaces/${ns}/pods`,
+      list: () =>
+        everywhere
+          ? this.core.listPodForAllNamespaces({ fieldSelector: holding })
+          : this.core.listNamespacedPod({
+              namespace: ns,
+              fieldSelector: holding
+            }),
       fieldSelector: holding,
       stallSeconds,
       onChange: (_pod, deleted) => {

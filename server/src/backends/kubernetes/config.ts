@@ -72,6 +72,12 @@ export const kubernetesBackendSchema = z
     kueue_queue: z.string().min(1).default('nbqueue'),
     /** A watch that has said nothing for this long is restarted (and relists). */
     watch_stall_seconds: z.number().int().min(5).default(120),
+    /**
+     * Whose pods count against the pool's room: `namespace` (the job namespace's: the pool is
+     * nbqueue's alone, and the sidecar reads no other namespace), or `cluster` (every pod on
+     * the pool's nodes; needs deploy/kubernetes/rbac-cluster-pods.yaml).
+     */
+    pool_pods: z.enum(['namespace', 'cluster']).default('namespace'),
     /** Service account of the job pods; absent: none is mounted. */
     service_account: z.string().min(1).optional(),
     /** User and group the runner runs as (the runner image's user is 1000). */

@@ -74,6 +74,24 @@ function labels(job: JobRecord): Record<string, string> {
 }
 
 /**
+ * A claim's sub_path for one job: `{username}` becomes its owner's folder name, every character
+ * outside [a-z0-9_] written as -XX (its UTF-8 bytes in hex), as kubespawner escapes names: two
+ * users never share a folder, and no name can climb out of its own ("..", "/").
+ */
+export function userPath(subPath: string, owner: string): string {
+  const safe = Array.from(owner)
+    .map(c =>
+      /[a-z0-9_]/.test(c)
+        ? c
+        : Array.from(new TextEncoder().encode(c))
+            .map(b => `-${b.toString(16).padStart(2, '0')}`)
+            .join('')
+    )
+    .join('');
+  return subPath.split('{username}').join(safe);
+}
+
+/**
  * The batch/v1 Job that runs one nbqueue job: one pod, never restarted or retried (the runner
  * reports its own failures), on the profile's pool, as a non-root user without a service
  * account token; the runner's token comes from the job's Secret.
@@ -123,7 +141,7 @@ export function jobManifest({
       name: `nbqueue-volume-${i}`,
       mountPath: v.mount_path,
       readOnly: v.read_only,
-      ...(v.sub_path ? { subPath: v.sub_path } : {})
+      ...(v.sub_path ? { subPath: userPath(v.sub_path, job.owner) } : {})
     })),
     ...cacheMount(true)
   ];

@@ -31,7 +31,11 @@ from pathlib import Path
 config = yaml.safe_load(Path(sys.argv[1]).read_text())
 tmp = Path(sys.argv[2]).parent
 config["store"] = {"path": str(tmp / "nbqueue.db")}
-config["backend"] = {"type": "local", "local": {"python": sys.executable, "log_dir": str(tmp / "logs")}}
+# This test hub runs every user's server as one OS account (the test's), so its jobs do too.
+config["backend"] = {
+    "type": "local",
+    "local": {"python": sys.executable, "log_dir": str(tmp / "logs"), "single_os_user": True},
+}
 Path(sys.argv[2]).write_text(yaml.safe_dump(config))
 PY
 

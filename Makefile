@@ -27,7 +27,7 @@ help:
 
 # ---- install ------------------------------------------------------------------------------
 
-node_modules/.installed: package.json package-lock.json server/package.json labextension/package.json ui-tests/package.json
+node_modules/.installed: package.json package-lock.json common/package.json server/package.json labextension/package.json ui-tests/package.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
@@ -51,6 +51,7 @@ chromium:
 # ---- build --------------------------------------------------------------------------------
 
 build: install
+	npm run build --workspace common
 	npm run build --workspace server
 	npm run build --workspace labextension
 	$(VPY) -m pip install --quiet --no-deps --no-build-isolation --force-reinstall .

@@ -41,7 +41,7 @@ sources() {
       ;;
     sidecar)
       echo images/sidecar/Dockerfile images/sidecar/fetch_node.py package.json package-lock.json tsconfig.json \
-        server/package.json server/tsconfig.json server/src server/bin server/schema \
+        common/package.json common/tsconfig.json common/src server/package.json server/tsconfig.json server/src server/bin server/schema \
         labextension/package.json ui-tests/package.json
       ;;
     singleuser)

@@ -188,9 +188,18 @@ describe('metrics end to end: kernel, runner, sidecar, REST, CSV, socket.io', ()
     const text = await res.text();
     expect(text).toContain(`,"val,""odd"" name",`);
     const [header, ...lines] = parseCsv(text);
-    expect(header).toEqual(['seq', 'name', 'step', 'value', 'time', 'kind']);
+    expect(header).toEqual([
+      'job',
+      'seq',
+      'name',
+      'step',
+      'value',
+      'time',
+      'kind'
+    ]);
     expect(lines).toEqual(
       rows.map(r => [
+        id,
         String(r.seq),
         r.name,
         String(r.step),

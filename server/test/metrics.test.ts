@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
-import { CSV_HEADER, csvField, toCsv } from '../src/metrics/csv';
+import { csvField, METRICS_CSV_HEADER as CSV_HEADER } from '@nbqueue/common';
+import { toCsv } from '../src/metrics/csv';
 import { MetricStore } from '../src/metrics/store';
 import type { JobEvent } from '../src/jobs/types';
 
@@ -123,18 +124,19 @@ describe('metrics CSV', () => {
       metric(2, 'say "x"', null, 1),
       metric(3, 'system/cpu_percent', 50, 0, 'system')
     ]);
-    expect(toCsv(store.iterate('j'))).toBe(
+    expect(CSV_HEADER).toBe('job,seq,name,step,value,time,kind');
+    expect(toCsv('j', store.iterate('j'))).toBe(
       [
         CSV_HEADER,
-        '1,"val,loss",0,0.25,1763906700001,user',
-        '2,"say ""x""",1,,1763906700002,user',
-        '3,system/cpu_percent,0,50,1763906700003,system',
+        'j,1,"val,loss",0,0.25,1763906700001,user',
+        'j,2,"say ""x""",1,,1763906700002,user',
+        'j,3,system/cpu_percent,0,50,1763906700003,system',
         ''
       ].join('\r\n')
     );
-    expect(toCsv(store.iterate('j', { since: 2 }))).toBe(
-      `${CSV_HEADER}\r\n3,system/cpu_percent,0,50,1763906700003,system\r\n`
+    expect(toCsv('j', store.iterate('j', { since: 2 }))).toBe(
+      `${CSV_HEADER}\r\nj,3,system/cpu_percent,0,50,1763906700003,system\r\n`
     );
-    expect(toCsv([])).toBe(`${CSV_HEADER}\r\n`);
+    expect(toCsv('j', [])).toBe(`${CSV_HEADER}\r\n`);
   });
 });

@@ -444,7 +444,7 @@ export function createApp({
           'Content-Disposition',
           `attachment; filename="${req.params.id}-metrics.csv"`
         );
-      res.send(toCsv(rows));
+      res.send(toCsv(req.params.id, rows));
       return undefined;
     })
   );

@@ -1,3 +1,4 @@
+import { humanBytes } from '@nbqueue/common';
 import type { FileEntry, LeftOut } from './archive';
 
 /** GET /api/jobs/:id/files, as the CLI reads it. */
@@ -12,18 +13,6 @@ export interface FilesSummary {
 export interface JobFilesListing {
   input: FilesSummary | null;
   output: FilesSummary | null;
-}
-
-export function humanBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KB', 'MB', 'GB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i += 1;
-  }
-  return `${v.toFixed(1)} ${units[i]}`;
 }
 
 /** The `nbqueue files ID` listing: one line per file, then what was left out. */

@@ -1,24 +1,11 @@
+import { metricsCsv } from '@nbqueue/common';
 import type { MetricRow } from './store';
 
-export const CSV_HEADER = 'seq,name,step,value,time,kind';
-
-/**
- * One RFC 4180 field: quoted when it holds a comma, a quote or a line break. A text that a
- * spreadsheet would run as a formula (starting with =, +, -, @, tab or CR; a metric name is
- * the job's code's choice) gets a leading ' so it opens as text (OWASP's CSV injection rule).
- */
-export function csvField(text: string): string {
-  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+/** A job's stored points in the one metrics CSV format (@nbqueue/common, docs/protocol.md). */
+export function toCsv(job: string, rows: Iterable<MetricRow>): string {
+  return metricsCsv(points(job, rows));
 }
 
-/** A metric row as a CSV line (CRLF-terminated, as RFC 4180 says); an empty value is NaN/inf. */
-export function csvLine(row: MetricRow): string {
-  return `${row.seq},${csvField(row.name)},${row.step},${row.value ?? ''},${row.time},${row.kind}\r\n`;
-}
-
-export function toCsv(rows: Iterable<MetricRow>): string {
-  let out = CSV_HEADER + '\r\n';
-  for (const row of rows) out += csvLine(row);
-  return out;
+function* points(job: string, rows: Iterable<MetricRow>) {
+  for (const row of rows) yield { job, ...row };
 }

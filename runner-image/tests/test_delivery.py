@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from nbqueue.runner.client import SidecarClient, SidecarError, SidecarUnreachable
+from nbqueue.runner.event_sender import EventSender
 from nbqueue.runner.events import EventLog
-from nbqueue.runner.sender import EventSender
+from nbqueue.runner.sidecar_client import SidecarClient, SidecarError, SidecarUnreachable
 
 from conftest import FakeSidecar, make_notebook, run_runner, start_runner, wait_for
 
@@ -158,7 +158,7 @@ def test_client_backoff_doubles_to_two_seconds():
     def flaky(method, path, body, **_):
         calls["n"] += 1
         if calls["n"] <= 8:
-            from nbqueue.runner import client as module
+            from nbqueue.runner import sidecar_client as module
 
             raise module._Transient("down")
         return {"ok": True}

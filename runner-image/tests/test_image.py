@@ -131,7 +131,7 @@ def test_the_image_runs_the_runner_as_uid_1000_in_work(image):
 def test_the_pinned_packages_are_installed_and_importable_and_uv_is_present(image):
     script = (
         "import importlib.metadata as m, json, shutil, subprocess\n"
-        "import nbqueue.runner.run, ipykernel, nbclient, jupyter_client, pynvml, psutil\n"
+        "import nbqueue.runner.job, ipykernel, nbclient, jupyter_client, pynvml, psutil\n"
         "from nbqueue.environment.install import find_uv\n"
         "uv = find_uv()\n"
         "dists = {d.metadata['Name']: d.version for d in m.distributions()}\n"

@@ -44,7 +44,7 @@ def main() -> int:
         format="%(asctime)s nbqueue-prepare %(levelname)s %(message)s",
     )
     # Imported here: the runner's client is the one way to the sidecar (token, retries).
-    from ..runner.client import SidecarClient
+    from ..runner.sidecar_client import SidecarClient
 
     try:
         client = SidecarClient(

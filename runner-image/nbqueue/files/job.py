@@ -53,7 +53,7 @@ class JobFiles:
 
     def prepare(self, default_cwd: str) -> str:
         """Puts the job's files in place and answers the directory the job runs in."""
-        from ..runner.client import SidecarRejected
+        from ..runner.sidecar_client import SidecarRejected
 
         try:
             self.plan = self.client.get_files() or {}

@@ -13,8 +13,8 @@ import signal
 import sys
 import threading
 
-from .client import SidecarClient
-from .run import EXIT_REJECTED, Runner
+from .job import EXIT_REJECTED, Runner
+from .sidecar_client import SidecarClient
 
 
 def main() -> int:

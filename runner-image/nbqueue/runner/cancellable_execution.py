@@ -11,13 +11,13 @@ from nbclient.exceptions import CellExecutionError, DeadKernelError
 from nbformat import NotebookNode
 
 from .events import EventLog
-from .executor import RunCancelled, StreamingNotebookClient, is_clean_exit
 from .kernel import (
     KERNEL_NAME,
     kernel_environ,
     kernel_exit_code,
     own_interpreter_kernel_manager,
 )
+from .notebook_client import RunCancelled, StreamingNotebookClient, is_clean_exit
 from .parameters import user_cell_number
 
 log = logging.getLogger("nbqueue.runner")

@@ -7,7 +7,7 @@ import threading
 from collections import deque
 from typing import Callable
 
-from .client import SidecarClient, SidecarError
+from .sidecar_client import SidecarClient, SidecarError
 
 log = logging.getLogger("nbqueue.runner")
 

@@ -17,12 +17,12 @@ from ..environment import (
 from ..environment.overlay import JobEnvironment, job_environment
 from ..environment.restore import image_site_dirs
 from ..files.job import FilesError, JobFiles
-from .client import SidecarClient, SidecarError, SidecarRejected
+from .cancellable_execution import CANCELLED_REASON, NotebookExecution, Outcome
+from .event_sender import EventSender
 from .events import EventLog
-from .execution import CANCELLED_REASON, NotebookExecution, Outcome
 from .notebook import clear_code_outputs, normalize_notebook
 from .parameters import InvalidParameter, inject_parameters
-from .sender import EventSender
+from .sidecar_client import SidecarClient, SidecarError, SidecarRejected
 from .system_metrics import SystemSampler, sample_seconds
 
 log = logging.getLogger("nbqueue.runner")

@@ -9,7 +9,6 @@ import type { Authenticator } from './auth/auth';
 import { HubAuthenticator, hubSettings } from './auth/hub';
 import { HubOAuth } from './auth/hubOAuth';
 import { TokenAuthenticator, hashToken, newToken } from './auth/token';
-import type { Backend } from './backends/backend';
 import { LocalBackend } from './backends/local';
 import { checkLocalAccounts } from './backends/osAccount';
 import { FileStore } from './files/store';
@@ -89,29 +88,47 @@ export async function startSidecar({
   }
 
   let url = '';
+  // Loaded only when configured: @kubernetes/client-node is an ES module (loaded through Node's
+  // require(esm)), and a sidecar with the local backend has no use for it.
+  const kubernetes =
+    config.backend.type === 'kubernetes'
+      ? await import('./backends/kubernetes/backend')
+      : undefined;
   const jobs = new JobService({
     config,
     store,
-    sidecarUrl: () => config.server.public_url ?? url
+    sidecarUrl: () => config.server.public_url ?? url,
+    backend: outcomes =>
+      kubernetes
+        ? new kubernetes.KubernetesBackend(
+            {
+              config: config.backend.kubernetes,
+              profiles: config.profiles,
+              cancelGraceSeconds: config.backend.local.cancel_grace_seconds,
+              onCapacity: () => outcomes.capacityFreed()
+            },
+            outcomes
+          )
+        : new LocalBackend(
+            {
+              python: config.backend.local.python,
+              restore: config.backend.local.environment === 'restore',
+              cancelGraceSeconds: config.backend.local.cancel_grace_seconds,
+              logDir:
+                config.backend.local.log_dir ??
+                path.join(path.dirname(path.resolve(dbFile)), 'logs'),
+              env: { ...runnerEnv, ...config.backend.local.env },
+              envAllow: config.backend.local.env_allow,
+              osUser: config.backend.local.os_user,
+              allowedPythons: config.backend.local.allowed_pythons
+            },
+            outcomes
+          )
   });
-  const backend: Backend =
-    config.backend.type === 'kubernetes'
-      ? await startKubernetesBackend(config, jobs)
-      : new LocalBackend(
-          {
-            python: config.backend.local.python,
-            restore: config.backend.local.environment === 'restore',
-            cancelGraceSeconds: config.backend.local.cancel_grace_seconds,
-            logDir:
-              config.backend.local.log_dir ??
-              path.join(path.dirname(path.resolve(dbFile)), 'logs'),
-            env: { ...runnerEnv, ...config.backend.local.env },
-            envAllow: config.backend.local.env_allow,
-            osUser: config.backend.local.os_user,
-            allowedPythons: config.backend.local.allowed_pythons
-          },
-          jobs
-        );
+  const { backend } = jobs;
+  // The Kubernetes backend watches the cluster from here on; what it sees goes to the jobs.
+  if (kubernetes && backend instanceof kubernetes.KubernetesBackend)
+    await backend.start();
   const files = new FileStore(
     dbFile,
     config.files.dir ?? path.join(path.dirname(path.resolve(dbFile)), 'files')
@@ -132,7 +149,6 @@ export async function startSidecar({
   }
   const server = http.createServer(handler);
   const live = new LiveHub(server, auth, jobs, `${prefix}/socket.io`);
-  jobs.attach(backend, live);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -142,7 +158,7 @@ export async function startSidecar({
   const local = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   url = `http://${local.includes(':') ? `[${local}]` : local}:${address.port}${prefix}`;
 
-  await jobs.readopt();
+  await jobs.scheduling.readopt();
   await backend.afterReadopt?.();
 
   return {
@@ -188,26 +204,4 @@ function generatedToken(store: Store, dbFile: string): string {
   }
   store.setSetting('token_hash', hashToken(token));
   return token;
-}
-
-/**
- * Loaded only when configured: @kubernetes/client-node is an ES module (loaded through Node's
- * require(esm)), and a sidecar with the local backend has no use for it.
- */
-async function startKubernetesBackend(
-  config: Config,
-  jobs: JobService
-): Promise<Backend> {
-  const { KubernetesBackend } = await import('./backends/kubernetes/backend');
-  const backend = new KubernetesBackend(
-    {
-      config: config.backend.kubernetes,
-      profiles: config.profiles,
-      cancelGraceSeconds: config.backend.local.cancel_grace_seconds,
-      onCapacity: () => void jobs.schedule()
-    },
-    jobs
-  );
-  await backend.start();
-  return backend;
 }

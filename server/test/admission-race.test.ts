@@ -128,11 +128,16 @@ const nb = notebook([code('1')]);
 
 async function run(ops: Op[], delays: number[]): Promise<void> {
   const store = new Store(':memory:');
-  const jobs = new JobService({ config, store, sidecarUrl: () => 'http://x' });
   const backend = new SlowBackend(store);
   backend.delays.push(...delays);
+  const { commands, runner, publisher } = new JobService({
+    config,
+    store,
+    sidecarUrl: () => 'http://x',
+    backend: () => backend
+  });
   const seen = new Map<string, string[]>();
-  jobs.attach(backend, {
+  publisher.subscribe({
     jobChanged: (view: JobView) =>
       seen.set(view.id, [...(seen.get(view.id) ?? []), view.state]),
     eventsAppended: () => {}
@@ -152,7 +157,7 @@ async function run(ops: Op[], delays: number[]): Promise<void> {
     if (op.kind === 'submit') {
       const profile = op.queue === 'gpu-1' ? 'gpu-1' : 'cpu';
       ids.push(
-        jobs.submit(alice, { notebook: nb, profile, queue: op.queue }).id
+        commands.submit(alice, { notebook: nb, profile, queue: op.queue }).id
       );
     } else if (op.kind === 'wait') {
       for (let i = 0; i < op.turns; i++)
@@ -162,23 +167,24 @@ async function run(ops: Op[], delays: number[]): Promise<void> {
       if (op.kind === 'cancel') {
         const before = store.getJob(id)?.state;
         await attempt(async () => {
-          const view = await jobs.cancel(alice, id);
+          const view = await commands.cancel(alice, id);
           if (before === 'queued' && view.state === 'cancelled')
             cancelledWhileQueued.add(id);
         });
-      } else if (op.kind === 'hold') await attempt(() => jobs.hold(alice, id));
+      } else if (op.kind === 'hold')
+        await attempt(() => commands.hold(alice, id));
       else if (op.kind === 'release')
-        await attempt(() => jobs.release(alice, id));
+        await attempt(() => commands.release(alice, id));
       else if (op.kind === 'move')
-        await attempt(() => jobs.move(alice, id, { queue: op.queue }));
+        await attempt(() => commands.move(alice, id, { queue: op.queue }));
       else if (op.kind === 'priority')
         await attempt(() =>
-          jobs.setPriority(alice, id, { priority: op.priority })
+          commands.setPriority(alice, id, { priority: op.priority })
         );
       else if (op.kind === 'finish') {
         const job = store.getJob(id) as JobRecord;
         if (job.state === 'starting' || job.state === 'running')
-          await attempt(() => jobs.finish(job, { state: 'succeeded' }));
+          await attempt(() => runner.finish(job, { state: 'succeeded' }));
       }
     }
   }

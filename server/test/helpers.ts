@@ -4,6 +4,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { parseConfig } from '../src/config/load';
 import type { ConfigInput } from '../src/config/schema';
+import type { Backend, BackendObserver } from '../src/backends/backend';
+import { LocalBackend } from '../src/backends/local';
 import { startSidecar, Sidecar } from '../src/server';
 
 export const REPO = path.resolve(__dirname, '..', '..');
@@ -13,6 +15,14 @@ export const PYTHON =
 
 export function tmpDir(prefix = 'nbq-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** The local backend, for tests that build the job rooms themselves; its logs in a new folder. */
+export function localBackend(observer: BackendObserver): Backend {
+  return new LocalBackend(
+    { python: PYTHON, cancelGraceSeconds: 1, logDir: tmpDir('nbq-logs-') },
+    observer
+  );
 }
 
 export interface TestSidecar extends Sidecar {

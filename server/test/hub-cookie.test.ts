@@ -13,6 +13,7 @@ import { HubOAuth, TOKEN_COOKIE } from '../src/auth/hubOAuth';
 import { parseConfig } from '../src/config/load';
 import { JobService } from '../src/jobs/service';
 import { Store } from '../src/store/store';
+import { localBackend } from './helpers';
 
 const HUB_TOKEN = 'alice-hub-token-0123456789';
 
@@ -36,7 +37,12 @@ const settings = (publicHubUrl = ''): HubSettings => ({
 describe('the hub login cookie', () => {
   const store = new Store(':memory:');
   const config = parseConfig({});
-  const jobs = new JobService({ config, store, sidecarUrl: () => '' });
+  const jobs = new JobService({
+    config,
+    store,
+    sidecarUrl: () => '',
+    backend: localBackend
+  });
   const auth: Authenticator = {
     mode: 'hub',
     authenticate: async token =>

@@ -6,7 +6,7 @@ import { parseConfig } from '../src/config/load';
 import { JobService } from '../src/jobs/service';
 import { Store } from '../src/store/store';
 import { openApiDocument } from '../src/api/openapi';
-import { code, notebook, startTestSidecar } from './helpers';
+import { code, localBackend, notebook, startTestSidecar } from './helpers';
 
 interface Layer {
   route?: { path: string; methods: Record<string, boolean> };
@@ -45,7 +45,12 @@ describe('OpenAPI document', () => {
   test('lists exactly the routes the app serves', () => {
     const config = parseConfig({});
     const store = new Store(':memory:');
-    const jobs = new JobService({ config, store, sidecarUrl: () => '' });
+    const jobs = new JobService({
+      config,
+      store,
+      sidecarUrl: () => '',
+      backend: localBackend
+    });
     const app = createApp({
       config,
       jobs,

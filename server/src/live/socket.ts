@@ -3,7 +3,8 @@ import { Server, Socket } from 'socket.io';
 import type { Authenticator, Identity } from '../auth/auth';
 import { tokenFromHeader } from '../auth/auth';
 import { ApiError } from '../errors';
-import type { JobListener, JobService } from '../jobs/service';
+import type { JobListener, JobPublisher } from '../jobs/publisher';
+import type { JobQueries } from '../jobs/queries';
 import type { JobEvent, JobRecord, JobView } from '../jobs/types';
 
 const BACKLOG_BATCH = 1000;
@@ -22,11 +23,13 @@ interface SubscribeRequest {
  */
 export class LiveHub implements JobListener {
   readonly io: Server;
+  private readonly unsubscribe: () => void;
 
   constructor(
     http: HttpServer,
     private readonly auth: Authenticator,
-    private readonly jobs: JobService,
+    /** What subscribers may read (backlog, views), and where changes come from. */
+    private readonly jobs: { queries: JobQueries; publisher: JobPublisher },
     /** socket.io's path; a hub service answers under its prefix (/services/nbqueue/socket.io). */
     path = '/socket.io'
   ) {
@@ -49,6 +52,7 @@ export class LiveHub implements JobListener {
         .catch(err => next(err as Error));
     });
     this.io.on('connection', socket => this.onConnection(socket));
+    this.unsubscribe = jobs.publisher.subscribe(this);
   }
 
   private onConnection(socket: Socket): void {
@@ -68,11 +72,11 @@ export class LiveHub implements JobListener {
               'invalid_request',
               '"after" must be a whole number ≥ 0.'
             );
-          const job = this.jobs.getRecord(identity, id);
+          const job = this.jobs.queries.getRecord(identity, id);
           void socket.join(jobRoom(id));
           let cursor = after;
           for (;;) {
-            const { events } = this.jobs.events(
+            const { events } = this.jobs.queries.events(
               identity,
               id,
               cursor,
@@ -82,7 +86,7 @@ export class LiveHub implements JobListener {
             socket.emit('events', { job_id: id, events });
             cursor = events[events.length - 1].seq;
           }
-          reply({ ok: true, job: this.jobs.get(identity, job.id) });
+          reply({ ok: true, job: this.jobs.queries.get(identity, job.id) });
         } catch (err) {
           const e =
             err instanceof ApiError
@@ -106,6 +110,7 @@ export class LiveHub implements JobListener {
   }
 
   close(): Promise<void> {
+    this.unsubscribe();
     return new Promise(resolve => this.io.close(() => resolve()));
   }
 }

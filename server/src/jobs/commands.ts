@@ -1,0 +1,307 @@
+import type { Identity } from '../auth/auth';
+import type { Backend } from '../backends/backend';
+import type { Config } from '../config/schema';
+import { ApiError, badRequest, notFound } from '../errors';
+import { jobNotebook } from '../notebook';
+import {
+  Placed,
+  ReorderTarget,
+  reorderGroup,
+  reorderKeys
+} from '../queue/reorder';
+import type { Store } from '../store/store';
+import type { JobLifecycle } from './lifecycle';
+import type { JobPublisher } from './publisher';
+import type { JobQueries } from './queries';
+import { FINAL_STATES, JobRecord, JobView } from './types';
+import { validateSubmission } from './validate';
+
+export interface JobCommandsOptions {
+  config: Config;
+  store: Store;
+  backend: Backend;
+  queries: JobQueries;
+  publisher: JobPublisher;
+  lifecycle: JobLifecycle;
+  now: () => Date;
+}
+
+/**
+ * What a user asks of jobs: submit, cancel, hold, release, re-run, move, reprioritise,
+ * reorder, read the runner's log. Each checks who may do what, then changes the job.
+ */
+export class JobCommands {
+  constructor(private readonly options: JobCommandsOptions) {}
+
+  private get store(): Store {
+    return this.options.store;
+  }
+
+  private get config(): Config {
+    return this.options.config;
+  }
+
+  submit(who: Identity, body: unknown): JobView {
+    const sub = validateSubmission(body, this.config, this.options.now());
+    this.checkPriorityAllowed(who, sub.priority);
+    this.checkQueuedLimit(who);
+    this.options.backend.check?.(who.user, sub.spec);
+    const id = this.options.lifecycle.enqueue({
+      owner: who.user,
+      name: sub.name,
+      profile: sub.profile,
+      queue: sub.queue,
+      priority: sub.priority,
+      spec: sub.spec,
+      notebook: sub.notebook
+    });
+    return this.options.queries.fresh(id);
+  }
+
+  async cancel(who: Identity, id: string): Promise<JobView> {
+    const job = this.options.queries.getRecord(who, id);
+    if (FINAL_STATES.has(job.state)) {
+      throw new ApiError(
+        409,
+        'invalid_state',
+        `Job '${id}' already ended ${job.state}; there is nothing to cancel.`
+      );
+    }
+    if (job.state === 'queued') {
+      this.options.lifecycle.end(
+        job.id,
+        'cancelled',
+        'Cancelled by the user before it started.'
+      );
+    } else {
+      this.store.updateJob(id, { cancel_requested: true });
+      this.options.publisher.jobChanged(id);
+      await this.options.backend.cancel(this.store.getJob(id) as JobRecord);
+    }
+    return this.options.queries.fresh(id);
+  }
+
+  hold(who: Identity, id: string): JobView {
+    const job = this.waiting(who, id, 'held');
+    if (!job.held) this.store.updateJob(id, { held: true });
+    return this.changed(id);
+  }
+
+  release(who: Identity, id: string): JobView {
+    const job = this.waiting(who, id, 'released');
+    if (job.held) this.store.updateJob(id, { held: false });
+    return this.changed(id);
+  }
+
+  /** A new queued job with the same notebook and spec (optionally on another profile). */
+  rerun(who: Identity, id: string, body: unknown): JobView {
+    const job = this.options.queries.getRecord(who, id);
+    if (!FINAL_STATES.has(job.state)) {
+      throw new ApiError(
+        409,
+        'invalid_state',
+        `Job '${id}' is still ${job.state}; re-run it once it has ended.`
+      );
+    }
+    const wanted = (body as { profile?: unknown } | null)?.profile;
+    let profile = job.profile;
+    let queue = job.queue;
+    if (wanted !== undefined && wanted !== null && wanted !== job.profile) {
+      const names = this.config.profiles.map(p => p.name);
+      if (typeof wanted !== 'string' || !names.includes(wanted)) {
+        throw badRequest(
+          'unknown_profile',
+          `Profile '${String(wanted)}' does not exist; choose one of ${names.join(', ')}.`
+        );
+      }
+      profile = wanted;
+      const q = this.config.queues.find(x => x.profile === wanted);
+      if (!q)
+        throw badRequest(
+          'unknown_queue',
+          `No queue serves profile '${wanted}'.`
+        );
+      queue = q.name;
+    }
+    // A re-run keeps the job's priority unless it names one; either way within the caller's.
+    const priority = this.rerunPriority(job, body);
+    this.checkPriorityAllowed(who, priority);
+    this.checkQueuedLimit(who);
+    this.options.backend.check?.(who.user, job.spec);
+    // Read again as a submit reads it: jobs stored before normalisation get it now.
+    const notebook = jobNotebook(
+      this.store.getNotebook(id),
+      this.config.limits.max_notebook_bytes
+    );
+    const newId = this.options.lifecycle.enqueue({
+      owner: who.user,
+      name: job.name,
+      profile,
+      queue,
+      priority,
+      spec: job.spec,
+      notebook
+    });
+    return this.options.queries.fresh(newId);
+  }
+
+  move(who: Identity, id: string, body: unknown): JobView {
+    this.waiting(who, id, 'moved');
+    const name = (body as { queue?: unknown } | null)?.queue;
+    const queue = this.config.queues.find(q => q.name === name);
+    if (!queue) {
+      throw badRequest(
+        'unknown_queue',
+        `Queue '${String(name)}' does not exist; choose one of ${this.config.queues.map(q => q.name).join(', ')}.`
+      );
+    }
+    // The job takes the queue's profile; its place among jobs is kept.
+    this.store.updateJob(id, { queue: queue.name, profile: queue.profile });
+    return this.changed(id);
+  }
+
+  setPriority(who: Identity, id: string, body: unknown): JobView {
+    this.waiting(who, id, 'reprioritised');
+    const priority = (body as { priority?: unknown } | null)?.priority;
+    const classes = this.config.priorities;
+    if (typeof priority !== 'string' || !classes.includes(priority)) {
+      throw badRequest(
+        'invalid_priority',
+        `Priority ${JSON.stringify(priority)} is not valid; choose one of ${classes.join(', ')}.`
+      );
+    }
+    this.checkPriorityAllowed(who, priority);
+    this.store.updateJob(id, { priority });
+    return this.changed(id);
+  }
+
+  /**
+   * Moves one of the owner's queued jobs among the owner's own jobs that compete with it (same
+   * queue, priority and hold state; see queue/reorder.ts): the places they hold are dealt out
+   * again in the new order, so nobody else's job moves.
+   */
+  reorder(who: Identity, id: string, body: unknown): JobView {
+    const job = this.waiting(who, id, 'reordered');
+    if (job.owner !== who.user) {
+      throw new ApiError(
+        403,
+        'forbidden',
+        `Job '${id}' belongs to ${job.owner}; only its owner can reorder it.`
+      );
+    }
+    const b = (body ?? {}) as { to?: unknown; before?: unknown };
+    let target: ReorderTarget;
+    if (b.to === 'front' || b.to === 'back') target = { to: b.to };
+    else if (typeof b.before === 'string') target = { before: b.before };
+    else {
+      throw badRequest(
+        'invalid_request',
+        'Say where: {"to": "front"}, {"to": "back"} or {"before": "<job id>"}.'
+      );
+    }
+    const placed = (j: JobRecord): Placed => ({
+      id: j.id,
+      owner: j.owner,
+      queue: j.queue,
+      priorityRank: this.config.priorities.indexOf(j.priority),
+      held: j.held,
+      positionKey: j.position_key
+    });
+    const mine = this.store
+      .listJobs({ owner: who.user, states: ['queued'], queue: job.queue })
+      .map(placed);
+    const keys = reorderKeys(reorderGroup(mine, placed(job)), id, target);
+    if (!keys) {
+      // A well-formed request that the queue as it stands cannot take: 409, as for a job
+      // that is no longer queued.
+      const other = mine.find(
+        j => j.id === (target as { before: string }).before
+      );
+      throw new ApiError(
+        409,
+        'invalid_state',
+        other && other.id !== id
+          ? `'${other.id}' is not another of your queued jobs in queue '${job.queue}' that competes with '${id}': reorder moves a job only among your jobs of the same priority (${job.priority}) and hold state. Change the priority, or hold or release, first.`
+          : `'${String(b.before)}' is not another of your queued jobs in queue '${job.queue}'.`
+      );
+    }
+    for (const [jobId, key] of keys)
+      this.store.updateJob(jobId, { position_key: key });
+    this.options.publisher.queueChanged();
+    return this.options.queries.fresh(id);
+  }
+
+  async log(who: Identity, id: string): Promise<string> {
+    const job = this.options.queries.getRecord(who, id);
+    const text = await this.options.backend.logs(job);
+    // Not started yet: nothing written so far (the document's log exists from the submit on).
+    if (text === null && (job.state === 'queued' || job.state === 'starting'))
+      return '';
+    if (text === null) {
+      throw notFound(
+        'log_not_found',
+        `Job '${id}' has no runner log${job.state === 'queued' ? ' yet: it has not started' : ''}.`
+      );
+    }
+    return text;
+  }
+
+  /** The job, if it is waiting in a queue; 409 otherwise. */
+  private waiting(who: Identity, id: string, what: string): JobRecord {
+    const job = this.options.queries.getRecord(who, id);
+    if (job.state !== 'queued') {
+      throw new ApiError(
+        409,
+        'invalid_state',
+        `Job '${id}' is ${job.state}; only a queued job can be ${what}.`
+      );
+    }
+    return job;
+  }
+
+  private changed(id: string): JobView {
+    this.options.lifecycle.queuedJobChanged(id);
+    return this.options.queries.fresh(id);
+  }
+
+  /** Classes above `high` (by default `urgent`) are the admins' own, on every route. */
+  private checkPriorityAllowed(who: Identity, priority: string): void {
+    const allowed = this.options.queries.allowedPriorities(who);
+    if (!allowed.includes(priority)) {
+      throw new ApiError(
+        403,
+        'forbidden',
+        `Only admins may set priority '${priority}'; you may choose up to '${allowed[allowed.length - 1]}'.`
+      );
+    }
+  }
+
+  private checkQueuedLimit(who: Identity): void {
+    const max = this.config.limits.max_queued_per_user;
+    if (max === undefined) return;
+    const mine = this.store.listJobs({
+      owner: who.user,
+      states: ['queued']
+    }).length;
+    if (mine >= max) {
+      throw new ApiError(
+        429,
+        'over_limit',
+        `You already have ${mine} jobs waiting, the most allowed per user (${max}). Cancel one or wait for some to start.`
+      );
+    }
+  }
+
+  private rerunPriority(job: JobRecord, body: unknown): string {
+    const wanted = (body as { priority?: unknown } | null)?.priority;
+    if (wanted === undefined || wanted === null) return job.priority;
+    const classes = this.config.priorities;
+    if (typeof wanted !== 'string' || !classes.includes(wanted)) {
+      throw badRequest(
+        'invalid_priority',
+        `Priority ${JSON.stringify(wanted)} is not valid; choose one of ${classes.join(', ')}.`
+      );
+    }
+    return wanted;
+  }
+}

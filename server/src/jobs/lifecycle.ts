@@ -1,0 +1,111 @@
+import { randomBytes } from 'crypto';
+import type { Config } from '../config/schema';
+import type { Store } from '../store/store';
+import type { JobPublisher } from './publisher';
+import { ACTIVE_STATES, JobRecord, JobState, Notebook } from './types';
+
+export interface JobLifecycleOptions {
+  config: Config;
+  store: Store;
+  publisher: JobPublisher;
+  now: () => Date;
+}
+
+/** What a new queued job is made of (a submit, a re-run, a job queued again after eviction). */
+export interface NewJob {
+  owner: string;
+  name: string;
+  profile: string;
+  queue: string;
+  priority: string;
+  spec: JobRecord['spec'];
+  notebook: Notebook;
+}
+
+/**
+ * The changes of a job's state that several rooms make (a job is queued, a queued job changes,
+ * a job ends): each is stored, published, and tells whoever admits jobs (the scheduling loop
+ * subscribes) when a queued job may now start.
+ */
+export class JobLifecycle {
+  private readonly admitListeners = new Set<() => void>();
+
+  constructor(private readonly options: JobLifecycleOptions) {}
+
+  /** Calls `listener` whenever a queued job may now start; the function returned stops it. */
+  onMayAdmit(listener: () => void): () => void {
+    this.admitListeners.add(listener);
+    return () => this.admitListeners.delete(listener);
+  }
+
+  /** Room may have opened (a job ended, a queue changed, the cluster freed capacity). */
+  mayAdmit(): void {
+    for (const listener of this.admitListeners) listener();
+  }
+
+  /** Stores a new queued job at the back of the queue; its id. */
+  enqueue(fields: NewJob): string {
+    const { store } = this.options;
+    const job: JobRecord = {
+      id: `j-${randomBytes(5).toString('hex')}`,
+      owner: fields.owner,
+      name: fields.name,
+      profile: fields.profile,
+      queue: fields.queue,
+      priority: fields.priority,
+      state: 'queued',
+      reason: null,
+      created_at: this.now(),
+      started_at: null,
+      finished_at: null,
+      position_key: store.nextPositionKey(),
+      spec: fields.spec,
+      cancel_requested: false,
+      held: false,
+      backend_ref: null,
+      last_seq: 0,
+      has_result: false
+    };
+    store.insertJob(job, fields.notebook);
+    this.options.publisher.queueChanged();
+    // Every other queued job was already refused by the last pass, and a new queued job does
+    // not change their chances: only the new one can start, and only if its pool has room.
+    if (this.poolHasRoom(fields.profile)) this.mayAdmit();
+    return job.id;
+  }
+
+  /** A queued job was held, released, moved or reprioritised. */
+  queuedJobChanged(id: string): void {
+    this.options.publisher.jobChanged(id);
+    this.options.publisher.queueChanged();
+    this.mayAdmit();
+  }
+
+  /** The job ends in `state`. */
+  end(id: string, state: JobState, reason: string | null): void {
+    // The job token ends with the job: a leaked one cannot replace its result or files later.
+    this.options.store.updateJob(id, {
+      state,
+      reason,
+      finished_at: this.now(),
+      token_hash: null
+    });
+    this.options.publisher.jobChanged(id);
+    this.options.publisher.queueChanged();
+    this.mayAdmit();
+  }
+
+  private poolHasRoom(profile: string): boolean {
+    const capacity = this.options.config.profiles.find(
+      p => p.name === profile
+    )?.capacity;
+    return (
+      capacity === undefined ||
+      this.options.store.countJobs([...ACTIVE_STATES], profile) < capacity
+    );
+  }
+
+  private now(): string {
+    return this.options.now().toISOString();
+  }
+}

@@ -1,0 +1,85 @@
+import type { Store } from '../store/store';
+import type { JobQueries } from './queries';
+import type { JobEvent, JobRecord, JobView } from './types';
+
+/** Who hears about changes: the live (socket.io) layer. */
+export interface JobListener {
+  jobChanged(job: JobView): void;
+  eventsAppended(job: JobRecord, events: JobEvent[]): void;
+}
+
+export interface JobPublisherOptions {
+  store: Store;
+  queries: JobQueries;
+}
+
+/** Queue positions and ETAs are sent at most this often (ms). */
+const PUBLISH_QUEUE_MS = 100;
+
+/**
+ * Tells subscribers what changed: a job's new view, a job's new events, and (throttled) the
+ * positions and ETAs that moved in the queue. Listeners subscribe when they exist, so nothing
+ * here waits for them; with none, nothing is read or sent.
+ */
+export class JobPublisher {
+  private readonly listeners = new Set<JobListener>();
+  private queueTimer: NodeJS.Timeout | undefined;
+  /** What was last sent for each queued job, so unchanged ones are not sent again. */
+  private readonly published = new Map<string, string>();
+
+  constructor(private readonly options: JobPublisherOptions) {}
+
+  /** Adds a listener; the function returned removes it. */
+  subscribe(listener: JobListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The job's state, reason or flags changed: its new view goes out now. */
+  jobChanged(id: string): void {
+    if (!this.listeners.size) return;
+    const job = this.options.store.getJob(id);
+    if (!job) return;
+    const view = this.options.queries.view(job);
+    for (const listener of this.listeners) listener.jobChanged(view);
+  }
+
+  eventsAppended(job: JobRecord, events: JobEvent[]): void {
+    for (const listener of this.listeners) listener.eventsAppended(job, events);
+  }
+
+  /**
+   * Queue positions and ETAs move for everyone in a queue when one job comes or goes; only the
+   * jobs whose position or ETA changed are sent.
+   */
+  queueChanged(): void {
+    // A burst of changes (10,000 submits) is published once per interval, not once per change:
+    // each publish reads and orders the whole queue.
+    if (!this.listeners.size || this.queueTimer) return;
+    this.queueTimer = setTimeout(() => {
+      this.queueTimer = undefined;
+      if (this.options.store.isOpen()) this.publishQueueNow();
+    }, PUBLISH_QUEUE_MS);
+    this.queueTimer.unref();
+  }
+
+  private publishQueueNow(): void {
+    if (!this.listeners.size) return;
+    const { store, queries } = this.options;
+    const info = queries.queueInfo();
+    const seen = new Set<string>();
+    for (const row of info.rows) {
+      seen.add(row.id);
+      const eta = row.held ? null : (info.etas.get(row.id)?.seconds ?? null);
+      const key = `${info.positions.get(row.id) ?? null}|${eta}|${row.held}|${row.priority}|${row.queue}`;
+      if (this.published.get(row.id) === key) continue;
+      this.published.set(row.id, key);
+      const job = store.getJob(row.id);
+      if (!job) continue;
+      const view = queries.view(job, info);
+      for (const listener of this.listeners) listener.jobChanged(view);
+    }
+    for (const id of this.published.keys())
+      if (!seen.has(id)) this.published.delete(id);
+  }
+}

@@ -1,0 +1,234 @@
+import type { Identity } from '../auth/auth';
+import type { Config } from '../config/schema';
+import { ApiError, notFound } from '../errors';
+import type { MetricQuery, MetricRow } from '../metrics/store';
+import { Eta, estimateStarts } from '../queue/eta';
+import { admissionOrder, queuePositions } from '../queue/scheduler';
+import type { QueueRow, Store } from '../store/store';
+import { countBy, toQueued } from './schedulerInput';
+import {
+  ACTIVE_STATES,
+  FINAL_STATES,
+  JobEvent,
+  JobRecord,
+  JobState,
+  JobView
+} from './types';
+
+/** Every queued job's position and ETA, computed together from one read of the queue. */
+export interface QueueInfo {
+  rows: QueueRow[];
+  positions: Map<string, number>;
+  etas: Map<string, Eta>;
+}
+
+export interface JobQueriesOptions {
+  config: Config;
+  store: Store;
+  now: () => Date;
+}
+
+export interface ListFilter {
+  states?: JobState[];
+  all?: boolean;
+  queue?: string;
+  limit?: number;
+  cursor?: number;
+}
+
+/**
+ * The read side: jobs as their owners (and admins) see them, with their place in the queue and
+ * when they should start; profiles and queues with what runs and waits on them. Changes nothing.
+ */
+export class JobQueries {
+  constructor(private readonly options: JobQueriesOptions) {}
+
+  private get store(): Store {
+    return this.options.store;
+  }
+
+  /**
+   * Positions and ETAs of every queued job (or of one profile's: a queue belongs to one
+   * profile, so that is enough for one job's view).
+   */
+  queueInfo(profile?: string): QueueInfo {
+    const { config } = this.options;
+    const rows = this.store.listQueue(profile);
+    const active = this.store.listJobs({ states: [...ACTIVE_STATES] });
+    const runningByUser = countBy(active, j => j.owner);
+    // Held jobs keep their place in the store but have no position until released.
+    const waiting = rows
+      .filter(r => !r.held)
+      .map(r => toQueued(r, config.priorities));
+    const positions = queuePositions(waiting, runningByUser);
+    const etas = new Map<string, Eta>();
+    const nowMs = this.options.now().getTime();
+    for (const profile of config.profiles) {
+      const inPool = waiting.filter(j => j.pool === profile.name);
+      if (!inPool.length) continue;
+      const running = active.filter(j => j.profile === profile.name);
+      const estimates = estimateStarts(profile.name, {
+        capacity: profile.capacity,
+        runningElapsed: running.map(j =>
+          j.started_at ? (nowMs - Date.parse(j.started_at)) / 1000 : 0
+        ),
+        order: admissionOrder(inPool, runningByUser).map(j => j.id),
+        history: this.store.recentDurations(profile.name)
+      });
+      for (const [id, eta] of estimates) etas.set(id, eta);
+    }
+    return { rows, positions, etas };
+  }
+
+  /** The job as clients see it; `info` saves reading the queue again for many jobs. */
+  view(job: JobRecord, info?: QueueInfo): JobView {
+    const queued = job.state === 'queued';
+    const q = queued ? (info ?? this.queueInfo(job.profile)) : undefined;
+    const eta = q?.etas.get(job.id);
+    return {
+      id: job.id,
+      name: job.name,
+      owner: job.owner,
+      profile: job.profile,
+      queue: job.queue,
+      priority: job.priority,
+      parameters: job.spec.parameters,
+      notebook_path: job.spec.notebook_path,
+      state: job.state,
+      reason: job.reason,
+      created_at: job.created_at,
+      started_at: job.started_at,
+      finished_at: job.finished_at,
+      position: q?.positions.get(job.id) ?? null,
+      last_seq: job.last_seq,
+      has_result: job.has_result,
+      cancel_requested: job.cancel_requested,
+      held: job.held,
+      eta_seconds: queued ? (job.held ? null : (eta?.seconds ?? null)) : null,
+      eta_basis: queued
+        ? job.held
+          ? 'held: starts only after it is released'
+          : (eta?.basis ?? null)
+        : null
+    };
+  }
+
+  /** The view of a job known to exist (one just written). */
+  fresh(id: string): JobView {
+    return this.view(this.store.getJob(id) as JobRecord);
+  }
+
+  /** A job the identity may see; anyone else's answers 404, never its contents. */
+  getRecord(who: Identity, id: string): JobRecord {
+    const job = this.store.getJob(id);
+    if (!job || (job.owner !== who.user && !who.admin)) {
+      throw notFound(
+        'unknown_job',
+        `There is no job '${id}'. List your jobs with GET /api/jobs or \`nbqueue jobs\`.`
+      );
+    }
+    return job;
+  }
+
+  get(who: Identity, id: string): JobView {
+    return this.view(this.getRecord(who, id));
+  }
+
+  list(
+    who: Identity,
+    filter: ListFilter = {}
+  ): { jobs: JobView[]; next_cursor: number | null } {
+    if (filter.all && !who.admin) {
+      throw new ApiError(
+        403,
+        'forbidden',
+        "Only admins may list everyone's jobs; leave out all=1 to see your own."
+      );
+    }
+    const info = this.queueInfo();
+    const limit = filter.limit ?? 1000;
+    const offset = filter.cursor ?? 0;
+    const jobs = this.store.listJobs({
+      owner: filter.all ? undefined : who.user,
+      states: filter.states,
+      queue: filter.queue,
+      limit: limit + 1,
+      offset
+    });
+    const more = jobs.length > limit;
+    return {
+      jobs: jobs.slice(0, limit).map(j => this.view(j, info)),
+      next_cursor: more ? offset + limit : null
+    };
+  }
+
+  events(
+    who: Identity,
+    id: string,
+    after: number,
+    limit: number
+  ): { events: JobEvent[]; last_seq: number } {
+    const job = this.getRecord(who, id);
+    return {
+      events: this.store.listEvents(id, after, limit, job.last_seq),
+      last_seq: job.last_seq
+    };
+  }
+
+  /** A job's metric points after the `since` cursor, up to its gap-free mark. */
+  metrics(who: Identity, id: string, query: MetricQuery): MetricRow[] {
+    const job = this.getRecord(who, id);
+    return this.store.metrics.list(id, { ...query, upTo: job.last_seq });
+  }
+
+  result(who: Identity, id: string): string {
+    const job = this.getRecord(who, id);
+    const result = this.store.getResult(id);
+    if (!result) {
+      throw notFound(
+        'result_not_ready',
+        FINAL_STATES.has(job.state)
+          ? `Job '${id}' ended ${job.state} without a result notebook.`
+          : `Job '${id}' is ${job.state}; its result is available once it ends.`
+      );
+    }
+    return result;
+  }
+
+  profiles(): Array<Record<string, unknown>> {
+    const running = countBy(
+      this.store.listJobs({ states: [...ACTIVE_STATES] }),
+      j => j.profile
+    );
+    const queued = countBy(this.store.listQueue(), j => j.profile);
+    return this.options.config.profiles.map(p => ({
+      ...p,
+      running: running[p.name] ?? 0,
+      queued: queued[p.name] ?? 0,
+      free: Math.max(0, p.capacity - (running[p.name] ?? 0))
+    }));
+  }
+
+  queues(): Array<Record<string, unknown>> {
+    const active = this.store.listJobs({
+      states: ['queued', 'starting', 'running']
+    });
+    return this.options.config.queues.map(q => ({
+      ...q,
+      queued: active.filter(j => j.queue === q.name && j.state === 'queued')
+        .length,
+      running: active.filter(j => j.queue === q.name && j.state !== 'queued')
+        .length
+    }));
+  }
+
+  /** The priority classes `who` may choose, lowest first: above `high` only admins may. */
+  allowedPriorities(who: Identity): string[] {
+    const classes = this.options.config.priorities;
+    if (who.admin) return [...classes];
+    const userMax = classes.includes('high')
+      ? classes.indexOf('high')
+      : classes.length - 1;
+    return classes.slice(0, userMax + 1);
+  }
+}

@@ -1,0 +1,146 @@
+import { hashToken, sameSecret } from '../auth/token';
+import type { Config } from '../config/schema';
+import { ApiError, badRequest } from '../errors';
+import { eventProblem } from '../events/validate';
+import { resultNotebook } from '../notebook';
+import type { Store } from '../store/store';
+import { runnerEnvironment } from './environment';
+import type { JobLifecycle } from './lifecycle';
+import type { JobPublisher } from './publisher';
+import type { JobQueries } from './queries';
+import { FINAL_STATES, JobEvent, JobRecord } from './types';
+
+export interface RunnerIntakeOptions {
+  config: Config;
+  store: Store;
+  queries: JobQueries;
+  publisher: JobPublisher;
+  lifecycle: JobLifecycle;
+}
+
+const MAX_EVENTS_PER_POST = 5000;
+/** The largest events POST body (the runner sends batches of at most 1 MB). */
+export const EVENTS_BODY_BYTES = 1024 * 1024;
+/** The largest single event: it must fit an events POST alone, with room for the envelope. */
+export const MAX_EVENT_BYTES = EVENTS_BODY_BYTES - 16 * 1024;
+
+/**
+ * The runner's side of a job, behind its per-job token: it fetches what to run, streams events
+ * back (stored, then fanned out) and reports the end with the executed notebook.
+ */
+export class RunnerIntake {
+  constructor(private readonly options: RunnerIntakeOptions) {}
+
+  private get store(): Store {
+    return this.options.store;
+  }
+
+  /** Checks a runner's per-job token; 401 for anything else. */
+  authenticate(id: string, token: string | undefined): JobRecord {
+    const hash = this.store.getTokenHash(id);
+    const job = this.store.getJob(id);
+    if (!token || !hash || !job || !sameSecret(hashToken(token), hash)) {
+      throw new ApiError(
+        401,
+        'unauthorized',
+        'This job token is not valid for this job.'
+      );
+    }
+    return job;
+  }
+
+  /** What the runner needs to run the job. */
+  fetch(job: JobRecord): Record<string, unknown> {
+    const { config } = this.options;
+    return {
+      job: this.options.queries.view(job),
+      notebook: this.store.getNotebook(job.id),
+      parameters: job.spec.parameters,
+      kernel: job.spec.kernel,
+      environment: runnerEnvironment(config, job.spec.environment),
+      cancel_grace_seconds: config.backend.local.cancel_grace_seconds,
+      // The runner stops the job itself at its deadline, on every backend (Kubernetes also
+      // has activeDeadlineSeconds as a backstop), so what ran until then is kept.
+      deadline_seconds: job.spec.deadline_seconds ?? null,
+      // One event must fit the events route (1 MB): a larger output goes live as its start
+      // or a note, and whole in the executed notebook.
+      max_event_bytes: MAX_EVENT_BYTES
+    };
+  }
+
+  ingestEvents(
+    job: JobRecord,
+    body: unknown
+  ): { accepted: number; last_seq: number; cancel: boolean } {
+    const events = (body as { events?: unknown } | null)?.events;
+    if (!Array.isArray(events))
+      throw badRequest(
+        'invalid_request',
+        'The body must be {"events": [...]}.'
+      );
+    if (events.length > MAX_EVENTS_PER_POST) {
+      throw badRequest(
+        'invalid_request',
+        `At most ${MAX_EVENTS_PER_POST} events per request.`
+      );
+    }
+    for (const ev of events) {
+      const problem = eventProblem(ev);
+      if (problem)
+        throw badRequest('invalid_event', `Invalid event: ${problem}.`);
+    }
+    if (FINAL_STATES.has(job.state)) {
+      // A late retry after the job ended: everything it carries is already stored or moot.
+      return {
+        accepted: 0,
+        last_seq: job.last_seq,
+        cancel: job.state === 'cancelled'
+      };
+    }
+    const { before, after, inserted } = this.store.appendEvents(
+      job.id,
+      events as JobEvent[]
+    );
+    if (job.state === 'starting') {
+      this.store.updateJob(job.id, { state: 'running' });
+    }
+    const fresh = this.store.getJob(job.id) as JobRecord;
+    if (after > before) {
+      this.options.publisher.eventsAppended(
+        fresh,
+        this.store.listEvents(job.id, before, after - before, after)
+      );
+    }
+    if (job.state === 'starting') this.options.publisher.jobChanged(job.id);
+    return {
+      accepted: inserted,
+      last_seq: after,
+      cancel: fresh.cancel_requested
+    };
+  }
+
+  finish(job: JobRecord, body: unknown): void {
+    const b = body as {
+      state?: unknown;
+      reason?: unknown;
+      notebook?: unknown;
+    } | null;
+    const state = b?.state;
+    if (state !== 'succeeded' && state !== 'failed' && state !== 'cancelled') {
+      throw badRequest(
+        'invalid_request',
+        '"state" must be succeeded, failed or cancelled.'
+      );
+    }
+    if (b?.notebook !== undefined && b.notebook !== null) {
+      this.store.saveResult(job.id, resultNotebook(b.notebook));
+    }
+    if (FINAL_STATES.has(job.state)) return;
+    const reason = typeof b?.reason === 'string' && b.reason ? b.reason : null;
+    this.options.lifecycle.end(
+      job.id,
+      state,
+      reason ?? (state === 'cancelled' ? 'Cancelled by the user.' : null)
+    );
+  }
+}

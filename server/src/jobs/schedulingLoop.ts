@@ -1,0 +1,135 @@
+import { hashToken, newToken } from '../auth/token';
+import type { Backend } from '../backends/backend';
+import type { Config } from '../config/schema';
+import { decideAdmissions } from '../queue/scheduler';
+import type { Store } from '../store/store';
+import type { JobLifecycle } from './lifecycle';
+import type { JobPublisher } from './publisher';
+import { countBy, toQueued } from './schedulerInput';
+import { ACTIVE_STATES, JobRecord } from './types';
+
+export interface SchedulingLoopOptions {
+  config: Config;
+  store: Store;
+  backend: Backend;
+  publisher: JobPublisher;
+  lifecycle: JobLifecycle;
+  /** URL runners use to reach the sidecar. */
+  sidecarUrl: () => string;
+  now: () => Date;
+}
+
+/**
+ * Admission: asks the pure scheduler which queued jobs start now and starts them on the
+ * backend. It runs whenever the lifecycle says a queued job may start (a job queued where there
+ * is room, a job ended, a queue changed, the cluster freed capacity), and once after a restart.
+ */
+export class SchedulingLoop {
+  private scheduling = false;
+  private scheduleAgain = false;
+
+  constructor(private readonly options: SchedulingLoopOptions) {
+    options.lifecycle.onMayAdmit(() => void this.schedule());
+  }
+
+  private get store(): Store {
+    return this.options.store;
+  }
+
+  /** Admits every queued job that fits now. Re-entrant calls coalesce into one more pass. */
+  async schedule(): Promise<void> {
+    if (this.scheduling) {
+      this.scheduleAgain = true;
+      return;
+    }
+    this.scheduling = true;
+    try {
+      do {
+        this.scheduleAgain = false;
+        const admitted = await this.pass();
+        if (admitted) this.options.publisher.queueChanged();
+      } while (this.scheduleAgain);
+    } finally {
+      this.scheduling = false;
+    }
+  }
+
+  /** One decision and the starts it asks for; how many jobs it admitted. */
+  private async pass(): Promise<number> {
+    const { config, backend } = this.options;
+    const queued = this.store.listQueue().filter(r => !r.held);
+    if (!queued.length) return 0;
+    const active = this.store.listJobs({ states: [...ACTIVE_STATES] });
+    const running = countBy(active, j => j.profile);
+    const runningInQueue = countBy(active, j => j.queue);
+    const pools = Object.fromEntries(
+      config.profiles.map(p => [
+        p.name,
+        { capacity: p.capacity, running: running[p.name] ?? 0 }
+      ])
+    );
+    const queues = Object.fromEntries(
+      config.queues
+        .filter(q => q.capacity !== undefined)
+        .map(q => [
+          q.name,
+          {
+            capacity: q.capacity as number,
+            running: runningInQueue[q.name] ?? 0
+          }
+        ])
+    );
+    const admit = decideAdmissions({
+      queued: queued.map(j => toQueued(j, config.priorities)),
+      pools,
+      queues,
+      runningByUser: countBy(active, j => j.owner),
+      maxRunningPerUser: config.limits.max_running_per_user
+    });
+    const decided = new Map(queued.map(j => [j.id, j.profile]));
+    for (const id of admit) {
+      // A backend that knows the cluster's free capacity (Kubernetes) starts only what fits.
+      const job = backend.fits ? this.store.getJob(id) : undefined;
+      if (job && !backend.fits?.(job)) continue;
+      // Starting the jobs before it may have taken a while: one cancelled, held or moved
+      // meanwhile stays as the user left it, and its slot goes to the next decision.
+      if (!(await this.start(id, decided.get(id) as string)))
+        this.scheduleAgain = true;
+    }
+    return admit.length;
+  }
+
+  /** Starts a job the scheduler admitted on `profile`; false if it was no longer waiting there. */
+  private async start(id: string, profile: string): Promise<boolean> {
+    const token = newToken();
+    const now = this.options.now().toISOString();
+    if (!this.store.claimForStart(id, profile, hashToken(token), now))
+      return false;
+    this.options.publisher.jobChanged(id);
+    try {
+      await this.options.backend.submit({
+        job: this.store.getJob(id) as JobRecord,
+        token,
+        sidecarUrl: this.options.sidecarUrl()
+      });
+    } catch (err) {
+      this.options.lifecycle.end(id, 'failed', (err as Error).message);
+    }
+    return true;
+  }
+
+  /** After a restart: runners still alive are watched again, the others' jobs fail. */
+  async readopt(): Promise<void> {
+    for (const job of this.store.listJobs({ states: [...ACTIVE_STATES] })) {
+      const ok = await this.options.backend.readopt(job);
+      if (!ok) {
+        this.options.lifecycle.end(
+          job.id,
+          'failed',
+          'The runner stopped while the sidecar was down, before reporting a result. Re-run the job.'
+        );
+      }
+    }
+    await this.schedule();
+  }
+}

@@ -9,17 +9,17 @@ import {
 import type { Backend, BackendObserver, LaunchRequest } from '../backend';
 import type { Profile } from '../../config/schema';
 import type { JobRecord } from '../../jobs/types';
+import { Admission } from './admission';
+import { errorCode, loadKubeConfig } from './client';
 import type { KubernetesBackendConfig } from './config';
-import { Demand, PoolCapacity, amounts } from './capacity';
-import {
-  CONTAINER,
-  jobManifest,
-  placementFor,
-  secretManifest
-} from './manifest';
-import { JOB_ID_LABEL, OWNED_SELECTOR, secretName } from './names';
-import { outcome } from './status';
-import { Watched } from './watch';
+import { ClusterView } from './informers';
+import { jobManifest, secretManifest } from './manifest';
+import { JOB_ID_LABEL } from './names';
+import { CreateFailure, JobResources } from './resources';
+import { JobTracker } from './tracker';
+import type { Watched } from './watch';
+
+export { apiMessage, loadKubeConfig } from './client';
 
 export interface KubernetesBackendOptions {
   config: KubernetesBackendConfig;
@@ -38,71 +38,24 @@ export interface KubernetesRef {
   namespace: string;
 }
 
-interface Active {
-  name: string;
-  profile: Profile;
-  cancelling: boolean;
-  /** submit() is still creating the Job: a cancel meanwhile is carried out when it is done. */
-  creating?: boolean;
-  seenJob: boolean;
-  waitingSince?: number;
-  noted?: string | null;
-  settle?: NodeJS.Timeout;
-}
-
-/** Time given to the Job's status to catch up with a pod that disappeared (deadline or loss?). */
-const SETTLE_MS = 1500;
-
-/** A person-readable sentence from an API error. */
-export function apiMessage(err: unknown): string {
-  const e = err as { code?: number; body?: unknown; message?: string };
-  let text = e.message ?? String(err);
-  if (typeof e.body === 'string') {
-    try {
-      text = (JSON.parse(e.body) as { message?: string }).message ?? e.body;
-    } catch {
-      text = e.body;
-    }
-  } else if (e.body && typeof e.body === 'object') {
-    text = (e.body as { message?: string }).message ?? text;
-  }
-  return e.code ? `${text} (HTTP ${e.code})` : text;
-}
-
-function errorCode(err: unknown): number | undefined {
-  return (err as { code?: number }).code;
-}
-
-export function loadKubeConfig(config: KubernetesBackendConfig): KubeConfig {
-  const kc = new KubeConfig();
-  if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
-  else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
-  else kc.loadFromDefault();
-  if (config.context) kc.setCurrentContext(config.context);
-  return kc;
-}
-
 /**
  * Runs each nbqueue job as a batch/v1 Job on the ML node pool. Informers on the pool's nodes,
  * on the pods holding them and on nbqueue's own Jobs and pods keep what the backend knows
- * current; `fits` answers from them whether a job would find room now, so nothing is created
- * to wait as a Pending pod.
+ * current (informers.ts); `fits` answers from them whether a job would find room now
+ * (admission.ts), so nothing is created to wait as a Pending pod; the tracker (tracker.ts)
+ * turns each job's Job and pod into what the observer is told.
  */
 export class KubernetesBackend implements Backend {
   readonly name = 'kubernetes';
-  private readonly kc: KubeConfig;
-  private readonly core: CoreV1Api;
-  private readonly batch: BatchV1Api;
   private readonly config: KubernetesBackendConfig;
-  private readonly active = new Map<string, Active>();
-  /** The last state seen of each job's pod (kept after it is deleted: why it went matters). */
-  private readonly pods = new Map<string, { pod: V1Pod; deleted: boolean }>();
+  private readonly view: ClusterView;
+  private readonly tracker: JobTracker;
+  private readonly admission: Admission;
+  private readonly resources: JobResources;
   readonly nodes: Watched<V1Node>;
   readonly placedPods: Watched<V1Pod>;
   readonly ownPods: Watched<V1Pod>;
   readonly ownJobs: Watched<V1Job>;
-  /** Queued jobs told that no node of their pool can hold them. */
-  private readonly cannotFit = new Set<string>();
   private capacityTimer: NodeJS.Timeout | undefined;
   private unschedulableTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -112,108 +65,42 @@ export class KubernetesBackend implements Backend {
     private readonly observer: BackendObserver
   ) {
     this.config = options.config;
-    this.kc = options.kubeConfig ?? loadKubeConfig(options.config);
-    this.core = this.kc.makeApiClient(CoreV1Api);
-    this.batch = this.kc.makeApiClient(BatchV1Api);
-    const ns = this.config.namespace;
-    const stallSeconds = this.config.watch_stall_seconds;
-    const onError = (what: string) => (err: unknown) =>
-      this.log(`watch of ${what} failed, restarting: ${apiMessage(err)}`);
-    this.nodes = new Watched<V1Node>({
-      kubeConfig: this.kc,
-      path: '/api/v1/nodes',
-      list: () => this.core.listNode(),
-      stallSeconds,
-      onChange: () => this.capacityChanged(),
-      onError: onError('nodes')
+    const kc = options.kubeConfig ?? loadKubeConfig(options.config);
+    const namespace = this.config.namespace;
+    const log = (line: string) => this.log(line);
+    this.resources = new JobResources(
+      kc.makeApiClient(CoreV1Api),
+      kc.makeApiClient(BatchV1Api),
+      namespace,
+      log
+    );
+    this.tracker = new JobTracker({
+      config: this.config,
+      observer,
+      job: name => this.ownJobs.get(name, namespace),
+      deleteJob: name => this.resources.deleteJob(name),
+      freed: () => this.capacityChanged()
     });
-    // Pods that hold a node: the job namespace's, or (pool_pods: cluster) every namespace's,
-    // when other workloads share the pool and take room too.
-    const holding =
-      'spec.nodeName!=,status.phase!=Succeeded,status.phase!=Failed';
-    const everywhere = this.options.config.pool_pods === 'cluster';
-    this.placedPods = new Watched<V1Pod>({
-      kubeConfig: this.kc,
-      path: everywhere ? '/api/v1/pods' : `/api/v1/namespaces/${ns}/pods`,
-      list: () =>
-        everywhere
-          ? this.core.listPodForAllNamespaces({ fieldSelector: holding })
-          : this.core.listNamespacedPod({
-              namespace: ns,
-              fieldSelector: holding
-            }),
-      fieldSelector: holding,
-      stallSeconds,
-      onChange: (_pod, deleted) => {
-        if (deleted) this.capacityChanged();
-      },
-      onError: onError('placed pods')
+    this.admission = new Admission(this.config, observer);
+    this.view = new ClusterView(kc, this.config, {
+      capacity: () => this.capacityChanged(),
+      pod: (pod, deleted) => this.tracker.podChanged(pod, deleted),
+      job: (job, deleted) => this.tracker.jobChanged(job, deleted),
+      log
     });
-    this.ownPods = new Watched<V1Pod>({
-      kubeConfig: this.kc,
-      path: `/api/v1/namespaces/${ns}/pods`,
-      list: () =>
-        this.core.listNamespacedPod({
-          namespace: ns,
-          labelSelector: OWNED_SELECTOR
-        }),
-      labelSelector: OWNED_SELECTOR,
-      stallSeconds,
-      onChange: (pod, deleted) => {
-        const id = pod.metadata?.labels?.[JOB_ID_LABEL];
-        if (!id) return;
-        if (this.active.has(id)) this.pods.set(id, { pod, deleted });
-        else if (deleted) this.pods.delete(id);
-        this.evaluate(id);
-      },
-      onError: onError('job pods')
-    });
-    this.ownJobs = new Watched<V1Job>({
-      kubeConfig: this.kc,
-      path: `/apis/batch/v1/namespaces/${ns}/jobs`,
-      list: () =>
-        this.batch.listNamespacedJob({
-          namespace: ns,
-          labelSelector: OWNED_SELECTOR
-        }),
-      labelSelector: OWNED_SELECTOR,
-      stallSeconds,
-      onChange: (job, deleted) => {
-        const id = job.metadata?.labels?.[JOB_ID_LABEL];
-        const a = id ? this.active.get(id) : undefined;
-        if (!id || !a || job.metadata?.name !== a.name) return;
-        if (!deleted) a.seenJob = true;
-        this.evaluate(id, deleted);
-      },
-      onError: onError('jobs')
-    });
+    this.nodes = this.view.nodes;
+    this.placedPods = this.view.placedPods;
+    this.ownPods = this.view.ownPods;
+    this.ownJobs = this.view.ownJobs;
   }
 
   /** Lists everything the informers watch; the caches are complete when this resolves. */
   async start(): Promise<void> {
-    const watched: Array<Watched<never>> = [
-      this.ownJobs,
-      this.ownPods
-    ] as unknown as Array<Watched<never>>;
-    if (this.config.mode === 'capacity')
-      watched.push(
-        this.nodes as unknown as Watched<never>,
-        this.placedPods as unknown as Watched<never>
-      );
-    try {
-      await this.core.listNamespacedPod({
-        namespace: this.config.namespace,
-        limit: 1
-      });
-    } catch (err) {
-      throw new Error(
-        `The Kubernetes backend cannot read pods in namespace '${this.config.namespace}': ${apiMessage(err)}. Check backend.kubernetes (namespace, kubeconfig) and that deploy/kubernetes/rbac.yaml is applied.`
-      );
-    }
-    await Promise.all(watched.map(w => w.start()));
-    this.unschedulableTimer = setInterval(() => {
-      for (const id of this.active.keys()) this.evaluate(id);
-    }, 5000);
+    await this.view.start();
+    this.unschedulableTimer = setInterval(
+      () => this.tracker.evaluateAll(),
+      5000
+    );
     this.unschedulableTimer.unref();
   }
 
@@ -230,50 +117,19 @@ export class KubernetesBackend implements Backend {
     return p;
   }
 
-  private demand(profile: Profile): Demand {
-    const place = placementFor(this.config, profile);
-    return {
-      nodeSelector: place.nodeSelector,
-      tolerations: place.tolerations,
-      requests: { ...amounts(place.requests), pods: 1 }
-    };
-  }
-
   /**
    * Whether the job would find room on its pool now, counting the jobs already started whose
    * pods are not placed yet. Kueue mode: always (Kueue admits).
    */
   fits(job: JobRecord): boolean {
     if (this.config.mode === 'kueue') return true;
-    const placed = this.placedPods.list();
-    const pool = new PoolCapacity(this.nodes.list(), placed);
-    const counted = new Set(
-      placed.map(p => p.metadata?.labels?.[JOB_ID_LABEL]).filter(Boolean)
+    return this.admission.fits(
+      job,
+      this.profile(job.profile),
+      this.nodes.list(),
+      this.placedPods.list(),
+      this.tracker.entries()
     );
-    for (const [id, a] of this.active) {
-      if (counted.has(id) || a.cancelling) continue;
-      pool.take(this.demand(a.profile));
-    }
-    const profile = this.profile(job.profile);
-    const demand = this.demand(profile);
-    if (pool.take(demand)) return true;
-    if (
-      !this.cannotFit.has(job.id) &&
-      !PoolCapacity.couldEverHold(this.nodes.list(), demand)
-    ) {
-      this.cannotFit.add(job.id);
-      const asks = Object.entries(placementFor(this.config, profile).requests)
-        .map(([k, v]) => `${v} ${k}`)
-        .join(', ');
-      const where = Object.entries(demand.nodeSelector)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(',');
-      this.observer.note?.(
-        job.id,
-        `No ready node of the pool (${where || 'any node'}) is big enough for profile '${profile.name}' (${asks}): the job waits until one is. Choose a smaller profile, or ask an operator to check the pool.`
-      );
-    }
-    return false;
   }
 
   private capacityChanged(): void {
@@ -297,7 +153,7 @@ export class KubernetesBackend implements Backend {
     const name = manifest.metadata?.name as string;
     const namespace = this.config.namespace;
     // Counted against the pool from now on, before any await: the next fits() sees it.
-    this.active.set(job.id, {
+    this.tracker.add(job.id, {
       name,
       profile,
       cancelling: false,
@@ -305,215 +161,37 @@ export class KubernetesBackend implements Backend {
       seenJob: false
     });
     this.observer.handle(job.id, { job: name, namespace });
-    if (this.cannotFit.delete(job.id)) this.observer.note?.(job.id, null);
-    let jobCreated = false;
+    this.admission.started(job.id);
     try {
-      // The Secret first, so the pod finds it; once the Job exists it becomes the Secret's
-      // owner and the garbage collector deletes the two together.
-      const secret = await this.core.createNamespacedSecret({
-        namespace,
-        body: secretManifest(job, name, namespace, token)
-      });
-      let created: V1Job;
-      try {
-        created = await this.batch.createNamespacedJob({
-          namespace,
-          body: manifest
-        });
-      } catch (err) {
-        await this.core
-          .deleteNamespacedSecret({ name: secretName(name), namespace })
-          .catch(() => undefined);
-        throw err;
-      }
-      jobCreated = true;
-      secret.metadata = {
-        ...secret.metadata,
-        ownerReferences: [
-          {
-            apiVersion: 'batch/v1',
-            kind: 'Job',
-            name,
-            uid: created.metadata?.uid as string,
-            blockOwnerDeletion: false
-          }
-        ]
-      };
-      await this.core.replaceNamespacedSecret({
-        name: secretName(name),
-        namespace,
-        body: secret
-      });
+      await this.resources.create(
+        manifest,
+        secretManifest(job, name, namespace, token)
+      );
     } catch (err) {
-      this.active.delete(job.id);
+      const failure =
+        err instanceof CreateFailure ? err : new CreateFailure(err, false);
+      this.tracker.forget(job.id);
       // A Job without its Secret's owner reference would run unobserved: take it back.
-      if (jobCreated) await this.deleteJob(name);
+      if (failure.jobCreated) await this.resources.deleteJob(name);
       throw new Error(
-        `Could not create the Kubernetes Job for ${job.id} in namespace '${namespace}': ${apiMessage(err)}.${errorCode(err) === 403 ? ' The sidecar lacks a permission: apply deploy/kubernetes/rbac.yaml for this namespace.' : ''}`
+        `Could not create the Kubernetes Job for ${job.id} in namespace '${namespace}': ${failure.message}.${errorCode(failure.error) === 403 ? ' The sidecar lacks a permission: apply deploy/kubernetes/rbac.yaml for this namespace.' : ''}`
       );
     }
-    const a = this.active.get(job.id);
+    const a = this.tracker.get(job.id);
     if (a) {
       a.creating = false;
-      if (a.cancelling) await this.deleteJob(name);
-      this.evaluate(job.id);
-    }
-  }
-
-  /** The job's state from its Job and pod: report what ends it, note what holds it up. */
-  private evaluate(jobId: string, jobDeleted = false): void {
-    const a = this.active.get(jobId);
-    if (!a || this.closed) return;
-    const job = jobDeleted
-      ? undefined
-      : this.ownJobs.get(a.name, this.config.namespace);
-    const last = this.pods.get(jobId);
-    if (a.cancelling) {
-      if (!a.creating && !job && (!last || last.deleted))
-        this.done(
-          jobId,
-          'Cancelled by the user; the Kubernetes Job was deleted.'
-        );
-      return;
-    }
-    if (!job && a.seenJob && (!last || last.deleted)) {
-      this.done(
-        jobId,
-        `The Kubernetes Job ${a.name} was deleted outside nbqueue before the runner reported a result.`
-      );
-      return;
-    }
-    const place = placementFor(this.config, a.profile);
-    const o = outcome({
-      job,
-      pod: last?.pod,
-      podDeleted: !!last?.deleted,
-      memory: a.profile.memory,
-      profile: a.profile.name,
-      image: place.image
-    });
-    switch (o.kind) {
-      case 'none':
-        a.waitingSince = undefined;
-        this.note(jobId, a, null);
-        return;
-      case 'waiting': {
-        a.waitingSince ??= Date.now();
-        const waited = (Date.now() - a.waitingSince) / 1000;
-        if (
-          o.unschedulable &&
-          waited > this.config.unschedulable_timeout_seconds
-        ) {
-          void this.deleteJob(a.name);
-          this.done(
-            jobId,
-            `${o.reason} (waited ${Math.round(waited)} s, more than unschedulable_timeout_seconds). Choose a smaller profile or ask an operator to check the pool.`
-          );
-        } else this.note(jobId, a, o.reason);
-        return;
-      }
-      case 'failed':
-        void this.deleteJob(a.name);
-        this.done(jobId, o.reason, o.oom);
-        return;
-      case 'ended':
-        this.done(jobId, o.reason);
-        return;
-      case 'lost': {
-        const deletedPlainly =
-          last?.deleted &&
-          !last.pod.status?.conditions?.some(
-            c => c.type === 'DisruptionTarget'
-          );
-        if (deletedPlainly && !a.settle) {
-          // The Job's own status may yet say why (a deadline deletes the pod too).
-          a.settle = setTimeout(() => {
-            a.settle = undefined;
-            this.settled(jobId);
-          }, SETTLE_MS);
-          a.settle.unref();
-          return;
-        }
-        if (a.settle) return;
-        this.lost(jobId, a, o.reason);
-      }
-    }
-  }
-
-  private settled(jobId: string): void {
-    const a = this.active.get(jobId);
-    if (!a) return;
-    const job = this.ownJobs.get(a.name, this.config.namespace);
-    const last = this.pods.get(jobId);
-    const o = outcome({
-      job,
-      pod: last?.pod,
-      podDeleted: !!last?.deleted,
-      memory: a.profile.memory,
-      profile: a.profile.name,
-      image: placementFor(this.config, a.profile).image
-    });
-    if (o.kind === 'lost') this.lost(jobId, a, o.reason);
-    else this.evaluate(jobId);
-  }
-
-  private lost(jobId: string, a: Active, reason: string): void {
-    void this.deleteJob(a.name);
-    this.active.delete(jobId);
-    this.pods.delete(jobId);
-    this.capacityChanged();
-    const max = this.config.requeue_on_eviction;
-    const requeue = this.observer.requeue;
-    if (requeue && max > 0) {
-      requeue.call(this.observer, jobId, reason, max);
-    } else {
-      this.observer.exited(
-        jobId,
-        `${reason} It was not queued again (backend.kubernetes.requeue_on_eviction is 0): re-run it.`
-      );
-    }
-  }
-
-  private note(jobId: string, a: Active, reason: string | null): void {
-    if (a.noted === reason || (a.noted === undefined && reason === null))
-      return;
-    a.noted = reason;
-    this.observer.note?.(jobId, reason);
-  }
-
-  private done(jobId: string, reason: string, oom = false): void {
-    const a = this.active.get(jobId);
-    if (a?.settle) clearTimeout(a.settle);
-    this.active.delete(jobId);
-    this.pods.delete(jobId);
-    this.capacityChanged();
-    if (oom && this.observer.outOfMemory)
-      this.observer.outOfMemory(jobId, reason);
-    else this.observer.exited(jobId, reason);
-  }
-
-  private async deleteJob(name: string): Promise<void> {
-    try {
-      // Background: the Job goes now; the garbage collector deletes its pods (each with its
-      // termination grace period, so the runner can report) and its token Secret.
-      await this.batch.deleteNamespacedJob({
-        name,
-        namespace: this.config.namespace,
-        propagationPolicy: 'Background'
-      });
-    } catch (err) {
-      if (errorCode(err) !== 404)
-        this.log(`could not delete Job ${name}: ${apiMessage(err)}`);
+      if (a.cancelling) await this.resources.deleteJob(name);
+      this.tracker.evaluate(job.id);
     }
   }
 
   async cancel(job: JobRecord): Promise<void> {
     const ref = job.backend_ref as KubernetesRef | null;
-    const a = this.active.get(job.id);
+    const a = this.tracker.get(job.id);
     if (a) a.cancelling = true;
     const name = a?.name ?? ref?.job;
-    if (name) await this.deleteJob(name);
-    this.evaluate(job.id);
+    if (name) await this.resources.deleteJob(name);
+    this.tracker.evaluate(job.id);
   }
 
   async readopt(job: JobRecord): Promise<boolean> {
@@ -527,26 +205,30 @@ export class KubernetesBackend implements Backend {
     } catch {
       return false;
     }
-    this.active.set(job.id, {
+    this.tracker.add(job.id, {
       name: ref.job,
       profile,
       cancelling: job.cancel_requested,
       seenJob: true
     });
     // A cancel the previous sidecar may not have carried out.
-    if (job.cancel_requested) await this.deleteJob(ref.job);
-    const pod = this.ownPods
-      .list(ref.namespace)
-      .find(p => p.metadata?.labels?.[JOB_ID_LABEL] === job.id);
-    if (pod) this.pods.set(job.id, { pod, deleted: false });
-    setImmediate(() => this.evaluate(job.id));
+    if (job.cancel_requested) await this.resources.deleteJob(ref.job);
+    const pod = this.podOf(job.id);
+    if (pod) this.tracker.podFound(job.id, pod);
+    setImmediate(() => this.tracker.evaluate(job.id));
     return true;
+  }
+
+  private podOf(jobId: string): V1Pod | undefined {
+    return this.ownPods
+      .list(this.config.namespace)
+      .find(p => p.metadata?.labels?.[JOB_ID_LABEL] === jobId);
   }
 
   /**
    * After the re-adoption pass: nbqueue's Jobs that no active job owns any more (left by a
    * sidecar that stopped between creating a Job and recording it, or whose job ended while it
-   * was down) are deleted, so none runs unobserved. Returns their names.
+   * was down) are deleted, so none runs unobserved.
    */
   async afterReadopt(): Promise<void> {
     const removed = await this.removeOrphans();
@@ -556,56 +238,30 @@ export class KubernetesBackend implements Backend {
       );
   }
 
+  /** Deletes the Jobs no active job owns; returns their names. */
   async removeOrphans(): Promise<string[]> {
-    const owned = new Set([...this.active.values()].map(a => a.name));
-    const orphans = this.ownJobs
-      .list(this.config.namespace)
-      .filter(
-        j =>
-          !owned.has(j.metadata?.name as string) &&
-          !j.metadata?.deletionTimestamp &&
-          !j.status?.conditions?.some(
-            c =>
-              (c.type === 'Complete' || c.type === 'Failed') &&
-              c.status === 'True'
-          )
-      )
-      .map(j => j.metadata?.name as string);
-    for (const name of orphans) await this.deleteJob(name);
-    return orphans;
+    const owned = new Set([...this.tracker.entries()].map(([, a]) => a.name));
+    return this.resources.removeOrphans(
+      this.ownJobs.list(this.config.namespace),
+      owned
+    );
   }
 
   async logs(job: JobRecord): Promise<string | null> {
-    const pod = this.ownPods
-      .list(this.config.namespace)
-      .find(p => p.metadata?.labels?.[JOB_ID_LABEL] === job.id);
-    if (!pod?.metadata?.name) return null;
-    try {
-      return await this.core.readNamespacedPodLog({
-        name: pod.metadata.name,
-        namespace: this.config.namespace,
-        container: CONTAINER,
-        tailLines: 5000
-      });
-    } catch {
-      return null;
-    }
+    const pod = this.podOf(job.id)?.metadata?.name;
+    return pod ? this.resources.logs(pod) : null;
   }
 
   /** Jobs this backend is watching (started or re-adopted, not ended). */
   activeJobs(): string[] {
-    return [...this.active.keys()];
+    return [...this.tracker.entries()].map(([id]) => id);
   }
 
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.capacityTimer);
     clearInterval(this.unschedulableTimer);
-    for (const a of this.active.values()) clearTimeout(a.settle);
-    await Promise.all(
-      [this.nodes, this.placedPods, this.ownPods, this.ownJobs].map(w =>
-        w.stop()
-      )
-    );
+    this.tracker.close();
+    await this.view.stop();
   }
 }

@@ -19,7 +19,11 @@ def __getattr__(name: str):
 
 
 def _jupyter_server_extension_points():
-    return [{"module": "nbqueue.server_extension"}]
+    # Imported here, not at the top: the runner imports this package on the kernel's
+    # interpreter, which need not have jupyter_server.
+    from .server_extension import NbqueueExtension
+
+    return [{"module": "nbqueue", "app": NbqueueExtension}]
 
 
 def _jupyter_labextension_paths():

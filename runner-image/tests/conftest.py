@@ -18,6 +18,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from traitlets.config import Config
+
+# jp_fetch, jp_serverapp, jp_server_config...: a real Jupyter server in the test's own process.
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
 RUNNER_IMAGE = Path(__file__).resolve().parents[1]
 REPO = RUNNER_IMAGE.parent
@@ -241,3 +245,48 @@ def event_validator():
     schema = json.loads(SCHEMA_PATH.read_text())
     jsonschema.Draft7Validator.check_schema(schema)
     return jsonschema.Draft7Validator(schema)
+
+
+# -- the Jupyter server extension (pytest-jupyter's jp_serverapp runs it in this process) ----
+
+SIDECAR_ENV = ("NBQUEUE_URL", "NBQUEUE_TOKEN", "NBQUEUE_HUB_SERVICE", "NBQUEUE_BROWSER_URL")
+
+
+@pytest.fixture
+def sidecar_env() -> dict:
+    """Environment the Jupyter server starts with (parametrize to set NBQUEUE_* variables)."""
+    return {}
+
+
+@pytest.fixture
+def nbqueue_config() -> dict:
+    """`c.NbqueueExtension` settings of the Jupyter server (parametrize or override)."""
+    return {}
+
+
+@pytest.fixture
+def state_file(tmp_path, monkeypatch, sidecar_env):
+    """The sidecar state file the extension reads ($NBQUEUE_STATE_FILE), not written yet."""
+    for name in SIDECAR_ENV:
+        monkeypatch.delenv(name, raising=False)
+    path = tmp_path / "nbqueue-state.json"
+    monkeypatch.setenv("NBQUEUE_STATE_FILE", str(path))
+    for name, value in sidecar_env.items():
+        monkeypatch.setenv(name, value)
+    return path
+
+
+@pytest.fixture
+def jp_server_config(state_file, nbqueue_config):
+    # state_file first: the extension's settings default to the environment it sets.
+    return Config(
+        {
+            "ServerApp": {"jpserver_extensions": {"nbqueue": True}},
+            "NbqueueExtension": nbqueue_config,
+        }
+    )
+
+
+@pytest.fixture
+def jp_base_url() -> str:
+    return "/base/"

@@ -56,7 +56,11 @@ def wheels(tmp_path_factory):
 def test_package_and_server_config_always_shipped(wheels):
     for wheel in wheels.values():
         names = set(wheel.namelist())
-        assert {"nbqueue/__init__.py", "nbqueue/server_extension.py"} <= names
+        assert {
+            "nbqueue/__init__.py",
+            "nbqueue/server_extension.py",
+            "nbqueue/connection.py",
+        } <= names
         assert "nbqueue/runner/__main__.py" in names
         assert not any("tests/" in n or n.endswith(".pyc") for n in names)
         config = json.loads(wheel.read(DATA + "etc/jupyter/jupyter_server_config.d/nbqueue.json"))
@@ -91,7 +95,20 @@ def test_version_and_extension_points():
     import nbqueue
 
     assert nbqueue.__version__ == "0.1.0"
-    assert nbqueue._jupyter_server_extension_points() == [{"module": "nbqueue.server_extension"}]
+    from nbqueue.server_extension import NbqueueExtension
+
+    assert nbqueue._jupyter_server_extension_points() == [
+        {"module": "nbqueue", "app": NbqueueExtension}
+    ]
     assert nbqueue._jupyter_labextension_paths() == [
         {"src": "labextension", "dest": "nbqueue-labextension"}
     ]
+
+
+def test_enabled_by_package_name_the_extension_app_loads(jp_serverapp):
+    # What the shipped jupyter_server_config.d/nbqueue.json enables: {"nbqueue": true}.
+    from nbqueue.server_extension import NbqueueExtension
+
+    point = jp_serverapp.extension_manager.extension_points["nbqueue"]
+    assert isinstance(point.app, NbqueueExtension)
+    assert jp_serverapp.extension_manager.extensions["nbqueue"].enabled

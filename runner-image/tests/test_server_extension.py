@@ -1,100 +1,34 @@
-"""The Jupyter server extension, in a real `jupyter server`, and its connection lookup."""
+"""The Jupyter server extension, in a real Jupyter server (pytest-jupyter), and its
+connection lookup."""
 
 from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
+from traitlets.config import Config
 
-from nbqueue.server_extension import find_connection, state_file_path
+from nbqueue.connection import SidecarSettings, find_connection, state_file_path
+from nbqueue.server_extension import NbqueueExtension
 
-from conftest import RUNNER_IMAGE, wait_for
-
-TOKEN = "jupyter-test-token"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from conftest import SIDECAR_ENV
 
 
-def get(url: str, token: str | None = TOKEN) -> tuple[int, dict]:
-    request = urllib.request.Request(url)
-    if token:
-        request.add_header("Authorization", f"token {token}")
+async def get(jp_fetch, **kw) -> tuple[int, dict]:
+    answer = await jp_fetch("nbqueue", "connection", raise_error=False, **kw)
     try:
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            return answer.status, json.loads(answer.read())
-    except urllib.error.HTTPError as error:
-        body = error.read()
-        try:
-            return error.code, json.loads(body)
-        except ValueError:
-            return error.code, {}
+        return answer.code, json.loads(answer.body)
+    except ValueError:
+        return answer.code, {}
 
 
-@pytest.fixture(scope="module")
-def jupyter(tmp_path_factory):
-    home = tmp_path_factory.mktemp("jupyter-home")
-    state = home / "nbqueue-state.json"
-    port = free_port()
-    env = dict(os.environ)
-    for name in ("NBQUEUE_URL", "NBQUEUE_TOKEN"):
-        env.pop(name, None)
-    env.update(
-        NBQUEUE_STATE_FILE=str(state),
-        PYTHONPATH=os.pathsep.join(filter(None, [str(RUNNER_IMAGE), env.get("PYTHONPATH")])),
-        JUPYTER_CONFIG_DIR=str(home / "config"),
-        JUPYTER_DATA_DIR=str(home / "data"),
-        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-    )
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "jupyter_server",
-            f"--port={port}", "--ip=127.0.0.1", "--no-browser",
-            f"--IdentityProvider.token={TOKEN}",
-            "--ServerApp.base_url=/base/",
-            '--ServerApp.jpserver_extensions={"nbqueue": True}',
-            f"--ServerApp.root_dir={home}",
-            "--allow-root",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}/base/"
-
-    def up():
-        assert process.poll() is None, process.communicate()[0]
-        try:
-            return get(base + "api/status")[0] == 200
-        except OSError:
-            return False
-
-    try:
-        wait_for(up, timeout=30, interval=0.1, what="jupyter server")
-        yield {"url": base + "nbqueue/connection", "state": state}
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        process.communicate()
-
-
-def test_503_with_message_when_no_sidecar_is_known(jupyter):
-    jupyter["state"].unlink(missing_ok=True)
-    status, body = get(jupyter["url"])
+async def test_503_with_message_when_no_sidecar_is_known(jp_fetch, state_file):
+    state_file.unlink(missing_ok=True)
+    status, body = await get(jp_fetch)
     assert status == 503
     assert body == {
         "error": {
@@ -105,24 +39,49 @@ def test_503_with_message_when_no_sidecar_is_known(jupyter):
     }
 
 
-def test_state_file_is_read_on_each_request(jupyter):
-    state: Path = jupyter["state"]
+async def test_state_file_is_read_on_each_request(jp_fetch, state_file):
+    state: Path = state_file
     state.write_text(
         json.dumps({"url": "http://127.0.0.1:8765", "token": "abc", "pid": os.getpid()})
     )
-    assert get(jupyter["url"]) == (200, {"url": "http://127.0.0.1:8765", "token": "abc"})
+    assert await get(jp_fetch) == (200, {"url": "http://127.0.0.1:8765", "token": "abc"})
     state.write_text(
         json.dumps({"url": "http://127.0.0.1:9999", "token": "new", "pid": os.getpid()})
     )
-    assert get(jupyter["url"]) == (200, {"url": "http://127.0.0.1:9999", "token": "new"})
+    assert await get(jp_fetch) == (200, {"url": "http://127.0.0.1:9999", "token": "new"})
     state.unlink()
-    assert get(jupyter["url"])[0] == 503
+    assert (await get(jp_fetch))[0] == 503
 
 
-def test_requires_jupyter_authentication(jupyter):
-    status, body = get(jupyter["url"], token=None)
-    assert status == 403
-    assert "token" not in body
+async def test_requires_jupyter_authentication(jp_serverapp, http_server_client, jp_base_url):
+    # jp_fetch always sends the server's token: this request goes without it.
+    answer = await http_server_client.fetch(jp_base_url + "nbqueue/connection", raise_error=False)
+    assert answer.code == 403
+    assert b'"token"' not in answer.body
+
+
+@pytest.mark.parametrize(
+    "nbqueue_config", [{"sidecar_url": "http://configured:1", "sidecar_token": "c"}]
+)
+async def test_configured_sidecar_wins_over_the_state_file(jp_fetch, state_file):
+    state_file.write_text(json.dumps({"url": "http://file", "token": "f", "pid": os.getpid()}))
+    assert await get(jp_fetch) == (200, {"url": "http://configured:1", "token": "c"})
+
+
+def test_settings_default_to_the_environment_and_config_wins(monkeypatch, tmp_path):
+    for name in (*SIDECAR_ENV, "JUPYTERHUB_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NBQUEUE_URL", "http://env")
+    monkeypatch.setenv("NBQUEUE_TOKEN", "e")
+    monkeypatch.setenv("NBQUEUE_STATE_FILE", str(tmp_path / "s.json"))
+    assert NbqueueExtension().sidecar_settings() == SidecarSettings(
+        url="http://env", token="e", state_file=str(tmp_path / "s.json")
+    )
+    configured = NbqueueExtension(
+        config=Config({"NbqueueExtension": {"sidecar_url": "http://c", "state_file": "~/s"}})
+    ).sidecar_settings()
+    assert (configured.url, configured.token) == ("http://c", "e")
+    assert configured.state_file == os.path.expanduser("~/s")
 
 
 # -- the lookup itself --------------------------------------------------------------------
@@ -132,8 +91,8 @@ def test_environment_wins_over_state_file(tmp_path):
     state = tmp_path / "s.json"
     state.write_text(json.dumps({"url": "http://file", "token": "f", "pid": os.getpid()}))
     env = {"NBQUEUE_URL": "http://env", "NBQUEUE_TOKEN": "e", "NBQUEUE_STATE_FILE": str(state)}
-    assert find_connection(env) == {"url": "http://env", "token": "e"}
-    assert find_connection({"NBQUEUE_STATE_FILE": str(state)}) == {
+    assert find_connection(SidecarSettings.from_env(env)) == {"url": "http://env", "token": "e"}
+    assert find_connection(SidecarSettings.from_env({"NBQUEUE_STATE_FILE": str(state)})) == {
         "url": "http://file",
         "token": "f",
     }
@@ -150,12 +109,12 @@ def test_state_file_location(tmp_path):
 def test_unusable_state_files(tmp_path):
     state = tmp_path / "s.json"
     env = {"NBQUEUE_STATE_FILE": str(state)}
-    assert find_connection(env) is None  # missing
+    assert find_connection(SidecarSettings.from_env(env)) is None  # missing
     state.write_text("{not json")
-    assert find_connection(env) is None
+    assert find_connection(SidecarSettings.from_env(env)) is None
     state.write_text(json.dumps({"url": "http://x"}))
-    assert find_connection(env) is None  # no token
+    assert find_connection(SidecarSettings.from_env(env)) is None  # no token
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     state.write_text(json.dumps({"url": "http://x", "token": "t", "pid": dead.pid}))
-    assert find_connection(env) is None  # its sidecar is gone
+    assert find_connection(SidecarSettings.from_env(env)) is None  # its sidecar is gone

@@ -1,4 +1,4 @@
-"""Jupyter server handlers for working files (registered by nbqueue.server_extension).
+"""Jupyter server handlers for working files (routes of nbqueue.server_extension).
 
 The browser cannot read the disk; the Jupyter server can. For a notebook path (relative to the
 server's root, as the Contents API names it):
@@ -27,6 +27,7 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 from tornado.ioloop import IOLoop
 
+from ..connection import SidecarSettings, find_connection
 from .archive import BundleError, extract_bundle, write_bundle
 from .manifest import DEFAULT_MAX_BYTES, build_manifest
 
@@ -189,10 +190,11 @@ def save_outputs(
 
 
 class _FilesHandler(APIHandler):
-    def connection(self) -> dict | None:
-        from ..server_extension import find_connection
+    def initialize(self, sidecar: SidecarSettings) -> None:
+        self.sidecar = sidecar
 
-        return find_connection(os.environ)
+    def connection(self) -> dict | None:
+        return find_connection(self.sidecar)
 
     @property
     def root_dir(self) -> str:
@@ -279,12 +281,11 @@ class SaveHandler(_FilesHandler):
             self.finish(json.dumps(answer))
 
 
-def handlers(base_url: str) -> list[tuple[str, type]]:
-    from jupyter_server.utils import url_path_join
-
+def handlers(sidecar: SidecarSettings) -> list[tuple[str, type, dict]]:
+    """The routes, relative to the server's base URL (ExtensionApp puts it in front)."""
     return [
-        (url_path_join(base_url, "nbqueue", "files", "manifest"), ManifestHandler),
-        (url_path_join(base_url, "nbqueue", "files", "upload"), UploadHandler),
-        (url_path_join(base_url, "nbqueue", "files", "bundle"), BundleHandler),
-        (url_path_join(base_url, "nbqueue", "files", "save"), SaveHandler),
+        ("nbqueue/files/manifest", ManifestHandler, {"sidecar": sidecar}),
+        ("nbqueue/files/upload", UploadHandler, {"sidecar": sidecar}),
+        ("nbqueue/files/bundle", BundleHandler, {"sidecar": sidecar}),
+        ("nbqueue/files/save", SaveHandler, {"sidecar": sidecar}),
     ]

@@ -1,0 +1,237 @@
+/**
+ * The Kubernetes backend when a job goes wrong: out of memory, an image that cannot be pulled,
+ * a deadline, an eviction, a lost node; and what a job pod may write. (backend.test.ts says
+ * against what.)
+ */
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { code, notebook, waitFor } from '../helpers';
+import {
+  GATES,
+  JOBS_NS,
+  MISSING_IMAGE,
+  Obj,
+  RunnerHarness,
+  SidecarProcess,
+  terminated
+} from './harness';
+import {
+  backendSuite,
+  cluster,
+  ended,
+  gated,
+  open,
+  podOf,
+  state,
+  submit
+} from './jobs';
+
+const gates = GATES;
+
+describe('kubernetes backend', () => {
+  let sidecar: SidecarProcess;
+  let harness: RunnerHarness;
+
+  beforeAll(async () => {
+    ({ sidecar, harness } = await backendSuite());
+  });
+
+  afterEach(async () => {
+    // A test that failed with its gate closed must not starve the next of GPUs.
+    await cluster.clean();
+  });
+
+  afterAll(async () => {
+    await harness?.stop();
+    await sidecar?.stop();
+  });
+
+  test('a pod reported OOMKilled ends the job with "needs more memory"', async () => {
+    const id = await submit(
+      sidecar,
+      'gpu-1',
+      gated(path.join(gates, 'never'), 'oom')
+    );
+    await state(sidecar, id, 'running');
+    const pod = await podOf(id);
+    await cluster.patchPodStatus(
+      pod.metadata.name,
+      terminated(pod, 137, 'OOMKilled')
+    );
+    const job = await ended(sidecar, id);
+    expect(job.state).toBe('failed');
+    expect(job.reason).toMatch(
+      /ran out of memory \(profile 'gpu-1' allows 32Gi\).*OOMKilled.*choose a larger profile/
+    );
+  });
+
+  // Only a container has a memory limit and a user of its own (NBQUEUE_K8S_PODS=host: no).
+  test("a cell that allocates past the profile's memory ends the job failed, OOMKilled", async () => {
+    const id = await submit(
+      sidecar,
+      'small',
+      notebook([
+        code('print("allocating")'),
+        code("hog = b'x' * (1024 * 2**20)\nprint(len(hog))")
+      ])
+    );
+    expect((await ended(sidecar, id)).state).toBe('failed');
+    // The runner may report first, as its kernel's death by SIGKILL: the pod's OOMKilled,
+    // which says why, then takes that report's place.
+    const oom =
+      /ran out of memory \(profile 'small' allows 256Mi\).*OOMKilled.*choose a larger profile/;
+    const job = await waitFor(
+      async () => {
+        const j = await sidecar.job(id);
+        return oom.test(j.reason) ? j : null;
+      },
+      `the OOMKilled reason (job ${id})`,
+      30000,
+      200
+    ).catch(async err => {
+      throw new Error(`${err.message}: ${(await sidecar.job(id)).reason}`);
+    });
+    expect(job.state).toBe('failed');
+    const pod = harness.runnerLog(
+      [...harness.startedAt.keys()].find(n => n.includes(id.slice(2))) ?? ''
+    );
+    expect(pod).toContain('--memory 268435456');
+  });
+
+  test('the job runs as uid 1000 and can write only its working folder', async () => {
+    const id = await submit(
+      sidecar,
+      'cpu',
+      notebook([
+        code(
+          [
+            'import os',
+            'print(os.getuid(), os.getgid(), os.getcwd())',
+            "open('mine.txt', 'w').write('ok')",
+            'refused = []',
+            `for p in ('/opt/nbqueue/x', '/etc/x', '/x', ${JSON.stringify(GATES)} + '/x'):`,
+            '    try:',
+            "        open(p, 'w')",
+            '    except OSError:',
+            '        refused.append(p)',
+            'print(len(refused))'
+          ].join('\n')
+        )
+      ])
+    );
+    const job = await ended(sidecar, id);
+    expect(job.state).toBe('succeeded');
+    const events = (await sidecar.api('GET', `/api/jobs/${id}/events`)).body
+      .events as Obj[];
+    const text = events
+      .filter(e => e.type === 'output')
+      .map(e => JSON.stringify(e))
+      .join('\n');
+    // uid, gid and folder, then how many of the four paths were refused (JSON text).
+    expect(text).toContain('1000 1000 /work\\n4\\n');
+    expect(fs.existsSync(path.join(GATES, 'x'))).toBe(false);
+  });
+
+  test('an image that cannot be pulled fails fast with the image named', async () => {
+    const t0 = Date.now();
+    const id = await submit(
+      sidecar,
+      'bad-image',
+      gated(path.join(gates, 'never'), 'x')
+    );
+    const job = await ended(sidecar, id, 30000);
+    expect(job.state).toBe('failed');
+    expect(job.reason).toContain(
+      `The runner image ${MISSING_IMAGE} could not be pulled (ImagePullBackOff`
+    );
+    expect(Date.now() - t0).toBeLessThan(30000);
+    await waitFor(
+      async () => !(await podOf(id)),
+      'its Job deleted',
+      30000,
+      250
+    );
+  });
+
+  test('a job past its deadline ends with DeadlineExceeded', async () => {
+    const id = await submit(
+      sidecar,
+      'short',
+      gated(path.join(gates, 'never'), 'deadline')
+    );
+    const job = await ended(sidecar, id, 60000);
+    expect(job.state).toBe('failed');
+    expect(job.reason).toMatch(/limit of 3 s.*DeadlineExceeded/);
+  });
+
+  test('an evicted job is queued again once and then runs to the end', async () => {
+    const gate = path.join(gates, 'evict');
+    const id = await submit(sidecar, 'gpu-1', gated(gate, 'evicted'));
+    await state(sidecar, id, 'running');
+    const pod = await podOf(id);
+    const res = await cluster.call(
+      'POST',
+      `/api/v1/namespaces/${JOBS_NS}/pods/${pod.metadata.name}/eviction`,
+      {
+        apiVersion: 'policy/v1',
+        kind: 'Eviction',
+        metadata: { name: pod.metadata.name, namespace: JOBS_NS }
+      }
+    );
+    expect(res.status).toBe(201);
+    const first = await ended(sidecar, id);
+    expect(first.state).toBe('failed');
+    const again = /Queued again as job (j-[0-9a-f]+)/.exec(first.reason)?.[1];
+    expect(first.reason).toMatch(/taken off node gpu-node-\d/);
+    expect(again).toBeDefined();
+    open(gate);
+    const second = await ended(sidecar, again as string);
+    expect(second.state).toBe('succeeded');
+  });
+
+  test('a job whose node is lost is queued again and runs on another node', async () => {
+    const gate = path.join(gates, 'node-loss');
+    const id = await submit(sidecar, 'gpu-1', gated(gate, 'node loss'));
+    await state(sidecar, id, 'running');
+    const lostNode = (await podOf(id)).spec.nodeName as string;
+    const env = path.join(cluster.dir, 'env');
+    const apply = path.resolve(__dirname, '../../../k8s/controlplane/apply.js');
+    try {
+      expect(
+        (await cluster.call('DELETE', `/api/v1/nodes/${lostNode}`)).status
+      ).toBe(200);
+      // The pod garbage collector deletes pods bound to a node that is gone (after 40 s).
+      const first = await ended(sidecar, id, 120000);
+      expect(first.state).toBe('failed');
+      expect(first.reason).toContain(`off node ${lostNode}`);
+      const copy = /Queued again as job (j-[0-9a-f]+)/.exec(
+        first.reason
+      )?.[1] as string;
+      expect(copy).toBeDefined();
+      await state(sidecar, copy, 'running');
+      expect((await podOf(copy)).spec.nodeName).not.toBe(lostNode);
+      open(gate);
+      expect((await ended(sidecar, copy)).state).toBe('succeeded');
+    } finally {
+      execFileSync('node', [
+        apply,
+        env,
+        path.resolve(__dirname, '../../../k8s/controlplane/nodes.yaml')
+      ]);
+      await waitFor(
+        () => {
+          try {
+            execFileSync('node', [apply, env, '--ready-nodes', '4']);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        'the lost node back and Ready',
+        60000,
+        500
+      );
+    }
+  }, 240000);
+});

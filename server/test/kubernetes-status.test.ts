@@ -1,0 +1,126 @@
+/**
+ * What the Kubernetes backend makes of a job's Job and pod states (status.ts): the reasons a
+ * person reads, and which states end, fail or requeue a job.
+ */
+import type { V1Pod } from '@kubernetes/client-node';
+import { outcome } from '../src/backends/kubernetes/status';
+
+describe('pod states become reasons', () => {
+  const base = {
+    job: undefined,
+    podDeleted: false,
+    memory: '32Gi',
+    profile: 'gpu-1',
+    image: 'img:1'
+  };
+  const running = (status: V1Pod['status']): V1Pod => ({
+    metadata: { name: 'p' },
+    spec: { nodeName: 'gpu-node-0', containers: [{ name: 'runner' }] },
+    status
+  });
+
+  test('OOMKilled, image pull, eviction, deadline, unschedulable', () => {
+    expect(
+      outcome({
+        ...base,
+        pod: running({
+          phase: 'Failed',
+          containerStatuses: [
+            {
+              name: 'runner',
+              image: '',
+              imageID: '',
+              ready: false,
+              restartCount: 0,
+              state: { terminated: { exitCode: 137, reason: 'OOMKilled' } }
+            }
+          ]
+        })
+      })
+    ).toEqual({
+      kind: 'failed',
+      oom: true,
+      reason: expect.stringMatching(
+        /needs more memory, choose a larger profile/
+      )
+    });
+    expect(
+      outcome({
+        ...base,
+        pod: running({
+          phase: 'Pending',
+          containerStatuses: [
+            {
+              name: 'runner',
+              image: '',
+              imageID: '',
+              ready: false,
+              restartCount: 0,
+              state: { waiting: { reason: 'ImagePullBackOff' } }
+            }
+          ]
+        })
+      }).kind
+    ).toBe('failed');
+    expect(
+      outcome({
+        ...base,
+        pod: running({
+          phase: 'Failed',
+          reason: 'Evicted',
+          message: 'low on memory'
+        })
+      })
+    ).toEqual({
+      kind: 'lost',
+      reason: expect.stringMatching(/gpu-node-0.*low on memory/)
+    });
+    expect(
+      outcome({ ...base, podDeleted: true, pod: running({ phase: 'Running' }) })
+        .kind
+    ).toBe('lost');
+    expect(
+      outcome({
+        ...base,
+        pod: undefined,
+        job: {
+          spec: { activeDeadlineSeconds: 9, template: {} },
+          status: {
+            conditions: [
+              { type: 'Failed', status: 'True', reason: 'DeadlineExceeded' }
+            ]
+          }
+        }
+      })
+    ).toEqual({
+      kind: 'failed',
+      reason: expect.stringMatching(/limit of 9 s.*DeadlineExceeded/)
+    });
+    expect(
+      outcome({
+        ...base,
+        pod: running({
+          phase: 'Pending',
+          conditions: [
+            {
+              type: 'PodScheduled',
+              status: 'False',
+              reason: 'Unschedulable',
+              message: '0/4 nodes are available'
+            }
+          ]
+        })
+      })
+    ).toEqual({
+      kind: 'waiting',
+      unschedulable: true,
+      reason: expect.stringMatching(/0\/4 nodes are available/)
+    });
+    expect(outcome({ ...base, pod: running({ phase: 'Running' }) }).kind).toBe(
+      'none'
+    );
+    expect(
+      outcome({ ...base, pod: running({ phase: 'Succeeded' }) }).kind
+    ).toBe('ended');
+  });
+});

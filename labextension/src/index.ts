@@ -8,6 +8,7 @@ import {
 import { ICommandPalette, Notification } from '@jupyterlab/apputils';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { ITranslator } from '@jupyterlab/translation';
 
 import { queueIcon } from './icons';
 import { JobNotifier } from './jobs/notifier';
@@ -24,6 +25,7 @@ import {
   ISettings,
   PLUGIN_ID
 } from './tokens';
+import { nbqueueBundle } from './translation';
 
 const plugin: JupyterFrontEndPlugin<INbqueue> = {
   id: PLUGIN_ID,
@@ -31,18 +33,21 @@ const plugin: JupyterFrontEndPlugin<INbqueue> = {
     'Submit the open notebook to the nbqueue GPU queue and stream its outputs back into it.',
   autoStart: true,
   requires: [INotebookTracker, ISettingRegistry],
-  optional: [ICommandPalette],
+  optional: [ICommandPalette, ITranslator],
   provides: INbqueue,
   activate: async (
     app: JupyterFrontEnd,
     tracker: INotebookTracker,
     settingRegistry: ISettingRegistry,
-    palette: ICommandPalette | null
-  ) => {
+    palette: ICommandPalette | null,
+    translator: ITranslator | null
+  ): Promise<INbqueue> => {
+    const trans = nbqueueBundle(translator);
     const settings: ISettings = { ...DEFAULT_SETTINGS };
     const service = new NbqueueService({
       serverSettings: app.serviceManager.serverSettings,
-      sidecarUrl: () => settings.sidecarUrl
+      sidecarUrl: () => settings.sidecarUrl,
+      translator
     });
     const showError = (message: string) =>
       Notification.error(message, { autoClose: false });
@@ -51,18 +56,22 @@ const plugin: JupyterFrontEndPlugin<INbqueue> = {
     const follower = new LiveFollower({
       service,
       storage: window.sessionStorage,
-      onError: showError
+      onError: showError,
+      trans
     });
     const notifier = new JobNotifier({
       service,
       contents: app.serviceManager.contents,
       commands: app.commands,
-      storage: window.sessionStorage
+      storage: window.sessionStorage,
+      trans
     });
 
     app.commands.addCommand(CommandIDs.submit, {
-      label: args => (args.toolbar ? '' : 'Submit to GPU queue'),
-      caption: 'Submit to GPU queue: run this notebook as a job on nbqueue',
+      label: args => (args.toolbar ? '' : trans.__('Submit to GPU queue')),
+      caption: trans.__(
+        'Submit to GPU queue: run this notebook as a job on nbqueue'
+      ),
       icon: queueIcon,
       isEnabled: () => tracker.currentWidget !== null,
       execute: async () => {
@@ -73,7 +82,7 @@ const plugin: JupyterFrontEndPlugin<INbqueue> = {
         try {
           await service.connection();
         } catch (error) {
-          showError(`nbqueue is not available: ${describe(error)}`);
+          showError(trans.__('nbqueue is not available: %1', describe(error)));
           return;
         }
         try {
@@ -81,21 +90,32 @@ const plugin: JupyterFrontEndPlugin<INbqueue> = {
             service,
             settings,
             follow: (job, target) => follower.follow(job, target),
-            watch: job => notifier.watch(job)
+            watch: job => notifier.watch(job),
+            trans
           });
         } catch (error) {
-          showError(`Submitting to nbqueue failed: ${describe(error)}`);
+          showError(
+            trans.__('Submitting to nbqueue failed: %1', describe(error))
+          );
         }
       }
     });
-    palette?.addItem({ command: CommandIDs.submit, category: 'nbqueue' });
+    palette?.addItem({
+      command: CommandIDs.submit,
+      category: trans.__('nbqueue')
+    });
 
     // After a page reload, follow again the jobs these notebooks were showing.
     const resume = (panel: NotebookPanel) => {
       panel.context.ready
         .then(() => follower.resume(panel))
         .catch(error =>
-          showError(`nbqueue could not resume live outputs: ${describe(error)}`)
+          showError(
+            trans.__(
+              'nbqueue could not resume live outputs: %1',
+              describe(error)
+            )
+          )
         );
     };
     tracker.widgetAdded.connect((_, panel) => resume(panel));
@@ -114,7 +134,9 @@ const plugin: JupyterFrontEndPlugin<INbqueue> = {
     notifier
       .restore()
       .catch(error =>
-        showError(`nbqueue could not check earlier jobs: ${describe(error)}`)
+        showError(
+          trans.__('nbqueue could not check earlier jobs: %1', describe(error))
+        )
       );
     return { service, follower, notifier };
   }

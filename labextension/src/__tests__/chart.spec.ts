@@ -2,7 +2,7 @@ import { Widget } from '@lumino/widgets';
 
 import { MetricsChart } from '../metrics/chart';
 import type { IClock } from '../metrics/throttle';
-import { FakePlotly, freeClock } from './fixtures';
+import { FakePlotly, freeClock, until } from './fixtures';
 import type { IMetricSeries } from '../metrics/types';
 
 function metric(name: string, n: number, job?: string): IMetricSeries {
@@ -139,11 +139,14 @@ describe('MetricsChart', () => {
     const [chart, plotly] = makeChart({ smoothing: 0 });
     await chart.setSeries([metric('loss', 3)]);
     expect(plotly.last('loss')[0].x).toEqual([0, 1, 2]);
-    const select = chart.node.querySelector(
-      'select[name="x-axis"]'
-    ) as HTMLSelectElement;
+    // The toolbar is React: rendered after the chart is attached.
+    const select = await until(
+      () =>
+        chart.node.querySelector('select[name="x-axis"]') as HTMLSelectElement
+    );
     select.value = 'time';
-    select.dispatchEvent(new Event('change'));
+    // As a browser does: `change` bubbles (React listens at its root).
+    select.dispatchEvent(new Event('change', { bubbles: true }));
     await new Promise(resolve => setTimeout(resolve, 10));
     expect(chart.xAxis).toBe('time');
     expect(plotly.last('loss')[0].x[0]).toEqual(new Date(1_700_000_000_000));
@@ -155,6 +158,32 @@ describe('MetricsChart', () => {
     await chart.setSeries([metric('<img src=x onerror=alert(1)>', 2)]);
     expect(plotly.calls[0].data[0].name).toBe(
       '&lt;img src=x onerror=alert(1)&gt;'
+    );
+    chart.dispose();
+  });
+});
+
+describe('MetricsChart toolbar', () => {
+  it('smooths as the slider moves, and shows the weight', async () => {
+    const [chart, plotly] = makeChart({ smoothing: 0 });
+    await chart.setSeries([metric('loss', 3)]);
+    const slider = await until(
+      () =>
+        chart.node.querySelector('input[name="smoothing"]') as HTMLInputElement
+    );
+    // As browser automation does: set the value, then fire `input`.
+    slider.value = '0.5';
+    slider.dispatchEvent(new Event('input', { bubbles: true }));
+    expect(chart.smoothing).toBe(0.5);
+    await until(() => plotly.last('loss').length === 2);
+    expect(plotly.last('loss').map(t => t.name)).toEqual([
+      'loss (raw)',
+      'loss'
+    ]);
+    await until(
+      () =>
+        chart.node.querySelector('.nbq-MetricsChart-smoothingValue')
+          ?.textContent === '0.50'
     );
     chart.dispose();
   });

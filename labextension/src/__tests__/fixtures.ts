@@ -170,3 +170,15 @@ export function freeClock(): IClock {
       clearTimeout(handle as ReturnType<typeof setTimeout>)
   };
 }
+
+/** What `read` returns once it is truthy (polled every 10 ms, for 2 s at most). */
+export async function until<T>(read: () => T | null | undefined): Promise<T> {
+  for (let i = 0; i < 200; i++) {
+    const value = read();
+    if (value) {
+      return value;
+    }
+    await new Promise(resolve => setTimeout(resolve, 10));
+  }
+  throw new Error('timed out');
+}

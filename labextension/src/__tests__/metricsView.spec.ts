@@ -6,7 +6,7 @@ import { MetricsView } from '../panel/MetricsView';
 import type { NbqueueService } from '../service/client';
 import type { IEventsMessage } from '../service/events';
 import type { IJob, IMetricRow } from '../service/model';
-import { FakePlotly, freeClock } from './fixtures';
+import { FakePlotly, freeClock, until } from './fixtures';
 
 function job(id: string, state: IJob['state']): IJob {
   return {
@@ -102,9 +102,10 @@ describe('MetricsView', () => {
       (
         view.node.querySelector(
           `.nbq-MetricsView-${kind} .nbq-MetricsView-empty`
-        ) as HTMLElement
-      ).hidden;
-    await new Promise(resolve => setTimeout(resolve, 10));
+        ) as HTMLElement | null
+      )?.hidden;
+    // The headings are React: rendered once the view is in the page.
+    await until(() => empty('user') && empty('system'));
     expect([empty('user'), empty('system')]).toEqual([true, true]);
     expect(groupPoints(view, 'user')).toBe('2');
     expect(groupPoints(view, 'system')).toBe('1');
@@ -156,6 +157,7 @@ describe('MetricsView', () => {
     Widget.attach(view, document.body);
     await view.ready;
     await new Promise(resolve => setTimeout(resolve, 10));
+    await until(() => view.node.textContent);
     expect(view.node.textContent).toContain('Comparing train j-a, train j-b');
     const group = view.node.querySelector(
       '.nbq-MetricsView-user .nbq-MetricsChart-group'

@@ -11,21 +11,19 @@ import type {
   IListJobsOptions
 } from '../service/model';
 import { metricRowsOf, pointsOf } from '../panel/metricsPoints';
+import { JobsModel, JobsSource } from '../panel/model';
+import { dropPlacement, reorderIntent } from '../panel/reorder';
 import {
   actionsOf,
   compareJobs,
-  dropPlacement,
   elapsedMs,
   formatDuration,
   formatEta,
-  JobsModel,
-  JobsSource,
-  reorderIntent,
   rowOf,
   statusCounts,
   statusText,
   visibleJobs
-} from '../panel/model';
+} from '../panel/rows';
 import { EventLog } from './fixtures';
 
 const T0 = Date.parse('2026-11-23T14:00:00.000Z');

@@ -8,6 +8,7 @@ import { ServerConnection } from '@jupyterlab/services';
 import { NbqueueService } from '../service/client';
 import type { IProfile } from '../service/model';
 import { SubmitDialog, SubmitForm } from '../submit/SubmitDialog';
+import { until } from './fixtures';
 
 const SIDECAR = 'http://127.0.0.1:9999';
 
@@ -38,17 +39,6 @@ function refusingService(status: number, body: unknown) {
     return new Response(JSON.stringify(body), { status });
   });
   return { service: new NbqueueService({ serverSettings }), posts };
-}
-
-async function until<T>(read: () => T | null | undefined): Promise<T> {
-  for (let i = 0; i < 200; i++) {
-    const value = read();
-    if (value) {
-      return value;
-    }
-    await new Promise(resolve => setTimeout(resolve, 10));
-  }
-  throw new Error('timed out');
 }
 
 const alertText = () =>

@@ -6,26 +6,30 @@ import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import type { Contents } from '@jupyterlab/services';
 import type { CommandRegistry } from '@lumino/commands';
 
-import type { NbqueueService } from '../service/client';
 import { describe } from '../service/errors';
 import { IJob, isFinal } from '../service/model';
+import type { IJobNotifier, INbqueueService } from '../tokens';
+import { nbqueueBundle, TranslationBundle } from '../translation';
 import { resultPath } from './result';
 
 export namespace JobNotifier {
   export interface IOptions {
-    service: NbqueueService;
+    service: INbqueueService;
     contents: Contents.IManager;
     commands: CommandRegistry;
     /** Where watched job ids survive a page reload; sessionStorage in Lab. */
     storage: Storage;
+    /** The texts of the notifications. */
+    trans?: TranslationBundle;
   }
 }
 
 const STORAGE_KEY = 'nbqueue:watched';
 
-export class JobNotifier {
+export class JobNotifier implements IJobNotifier {
   constructor(options: JobNotifier.IOptions) {
     this._service = options.service;
+    this._trans = options.trans ?? nbqueueBundle();
     this._contents = options.contents;
     this._commands = options.commands;
     this._storage = options.storage;
@@ -46,7 +50,11 @@ export class JobNotifier {
       .socket()
       .catch(error =>
         Notification.error(
-          `nbqueue cannot tell when job ${job.name} ends: ${describe(error)}`
+          this._trans.__(
+            'nbqueue cannot tell when job %1 ends: %2',
+            job.name,
+            describe(error)
+          )
         )
       );
   }
@@ -69,7 +77,11 @@ export class JobNotifier {
       } catch (error) {
         this._forget(id);
         Notification.error(
-          `Could not check nbqueue job ${id}: ${describe(error)}`
+          this._trans.__(
+            'Could not check nbqueue job %1: %2',
+            id,
+            describe(error)
+          )
         );
       }
     }
@@ -91,14 +103,22 @@ export class JobNotifier {
       return;
     }
     this._forget(job.id);
+    const trans = this._trans;
     const actions: Notification.IAction[] = [
       {
-        label: 'Open result',
-        caption: `Save the executed notebook as ${resultPath(job)} and open it`,
+        label: trans.__('Open result'),
+        caption: trans.__(
+          'Save the executed notebook as %1 and open it',
+          resultPath(job)
+        ),
         callback: () => {
           this.openResult(job).catch(error =>
             Notification.error(
-              `Could not open the result of job ${job.name}: ${describe(error)}`
+              trans.__(
+                'Could not open the result of job %1: %2',
+                job.name,
+                describe(error)
+              )
             )
           );
         }
@@ -106,17 +126,22 @@ export class JobNotifier {
     ];
     if (job.state === 'failed') {
       actions.push({
-        label: 'Show error',
+        label: trans.__('Show error'),
         callback: () => {
           void showDialog({
-            title: `Job ${job.name} failed`,
-            body: job.reason ?? 'The job failed without a reason.',
-            buttons: [Dialog.okButton({ label: 'Close' })]
+            title: trans.__('Job %1 failed', job.name),
+            body: job.reason ?? trans.__('The job failed without a reason.'),
+            buttons: [Dialog.okButton({ label: trans.__('Close') })]
           });
         }
       });
     }
-    const message = `Job ${job.name} ${job.state}`;
+    const message =
+      job.state === 'succeeded'
+        ? trans.__('Job %1 succeeded', job.name)
+        : job.state === 'failed'
+          ? trans.__('Job %1 failed', job.name)
+          : trans.__('Job %1 cancelled', job.name);
     const options = { autoClose: false as const, actions };
     if (job.state === 'succeeded') {
       Notification.success(message, options);
@@ -151,7 +176,8 @@ export class JobNotifier {
     }
   }
 
-  private _service: NbqueueService;
+  private _service: INbqueueService;
+  private _trans: TranslationBundle;
   private _contents: Contents.IManager;
   private _commands: CommandRegistry;
   private _storage: Storage;

@@ -6,20 +6,23 @@
 import type { NotebookPanel } from '@jupyterlab/notebook';
 import type { IDisposable } from '@lumino/disposable';
 
-import type { NbqueueService } from '../service/client';
 import { describe } from '../service/errors';
 import type { IEventsMessage, JobEvent } from '../service/events';
 import { IJob, isFinal } from '../service/model';
+import type { ILiveFollower, INbqueueService } from '../tokens';
+import { nbqueueBundle, TranslationBundle } from '../translation';
 import { NotebookPanelAdapter } from './panelAdapter';
 import { LiveWriter } from './writer';
 
 export namespace LiveFollower {
   export interface IOptions {
-    service: NbqueueService;
+    service: INbqueueService;
     /** Where followed job ids survive a page reload; sessionStorage in Lab. */
     storage: Storage;
     /** Shows a failure to the user. */
     onError: (message: string) => void;
+    /** The texts of those failures and of the cells' badge. */
+    trans?: TranslationBundle;
   }
 }
 
@@ -34,9 +37,10 @@ interface IFollowed {
   finishing: boolean;
 }
 
-export class LiveFollower implements IDisposable {
+export class LiveFollower implements ILiveFollower, IDisposable {
   constructor(options: LiveFollower.IOptions) {
     this._service = options.service;
+    this._trans = options.trans ?? nbqueueBundle();
     this._storage = options.storage;
     this._onError = options.onError;
     this._service.connected.connect(this._onConnected, this);
@@ -69,7 +73,7 @@ export class LiveFollower implements IDisposable {
       jobId: job.id,
       path: panel.context.path,
       panel,
-      writer: new LiveWriter(new NotebookPanelAdapter(panel)),
+      writer: new LiveWriter(new NotebookPanelAdapter(panel, this._trans)),
       fetching: false,
       finishing: false
     };
@@ -94,7 +98,11 @@ export class LiveFollower implements IDisposable {
       } catch (error) {
         this._remember(path, jobId, false);
         this._onError(
-          `Could not resume the live outputs of job ${jobId}: ${describe(error)}`
+          this._trans.__(
+            'Could not resume the live outputs of job %1: %2',
+            jobId,
+            describe(error)
+          )
         );
         continue;
       }
@@ -132,7 +140,11 @@ export class LiveFollower implements IDisposable {
       }
     } catch (error) {
       this._onError(
-        `Could not follow job ${followed.jobId} live: ${describe(error)}`
+        this._trans.__(
+          'Could not follow job %1 live: %2',
+          followed.jobId,
+          describe(error)
+        )
       );
     }
   }
@@ -144,7 +156,7 @@ export class LiveFollower implements IDisposable {
     }
   }
 
-  private _onEvents(_: NbqueueService, message: IEventsMessage): void {
+  private _onEvents(_: INbqueueService, message: IEventsMessage): void {
     const followed = this._followed.get(message.job_id);
     if (followed) {
       this._apply(followed, message.events);
@@ -165,14 +177,19 @@ export class LiveFollower implements IDisposable {
       followed.writer.apply(events);
     } catch (error) {
       this._onError(
-        `Missing live outputs of job ${followed.jobId} after event ${after}: ${describe(error)}`
+        this._trans.__(
+          'Missing live outputs of job %1 after event %2: %3',
+          followed.jobId,
+          after,
+          describe(error)
+        )
       );
     } finally {
       followed.fetching = false;
     }
   }
 
-  private _onJob(_: NbqueueService, job: IJob): void {
+  private _onJob(_: INbqueueService, job: IJob): void {
     const followed = this._followed.get(job.id);
     if (followed && isFinal(job.state)) {
       void this._finish(followed, job);
@@ -194,7 +211,11 @@ export class LiveFollower implements IDisposable {
         followed.writer.apply(events);
       } catch (error) {
         this._onError(
-          `Could not fetch the last outputs of job ${job.name}: ${describe(error)}`
+          this._trans.__(
+            'Could not fetch the last outputs of job %1: %2',
+            job.name,
+            describe(error)
+          )
         );
       }
     }
@@ -241,7 +262,8 @@ export class LiveFollower implements IDisposable {
     }
   }
 
-  private _service: NbqueueService;
+  private _service: INbqueueService;
+  private _trans: TranslationBundle;
   private _storage: Storage;
   private _onError: (message: string) => void;
   private _followed = new Map<string, IFollowed>();

@@ -5,14 +5,17 @@ import type { ICodeCellModel } from '@jupyterlab/cells';
 import type { NotebookPanel } from '@jupyterlab/notebook';
 import type { IOutputAreaModel } from '@jupyterlab/outputarea';
 
+import { nbqueueBundle, TranslationBundle } from '../translation';
 import type { INotebookAdapter } from './adapter';
 
 export const RUNNING_CLASS = 'nbq-remote-running';
 export const BADGE_CLASS = 'nbq-RemoteBadge';
-export const BADGE_TEXT = 'running on nbqueue';
 
 export class NotebookPanelAdapter implements INotebookAdapter {
-  constructor(private readonly _panel: NotebookPanel) {}
+  constructor(
+    private readonly _panel: NotebookPanel,
+    private readonly _trans: TranslationBundle = nbqueueBundle()
+  ) {}
 
   outputs(cellId: string): IOutputAreaModel | null {
     return this._codeCell(cellId)?.outputs ?? null;
@@ -39,8 +42,10 @@ export class NotebookPanelAdapter implements INotebookAdapter {
     if (running && !badge) {
       const node = document.createElement('div');
       node.className = BADGE_CLASS;
-      node.textContent = BADGE_TEXT;
-      node.title = 'This cell is running as part of an nbqueue job.';
+      node.textContent = this._trans.__('running on nbqueue');
+      node.title = this._trans.__(
+        'This cell is running as part of an nbqueue job.'
+      );
       cell.node.appendChild(node);
     } else if (!running && badge) {
       badge.remove();

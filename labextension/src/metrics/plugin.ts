@@ -7,8 +7,10 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { ITranslator } from '@jupyterlab/translation';
 
-import { metricsRendererFactory } from './renderer';
+import { nbqueueBundle } from '../translation';
+import { createMetricsRendererFactory } from './renderer';
 
 export const metricsPlugin: JupyterFrontEndPlugin<void> = {
   id: 'nbqueue-labextension:metrics',
@@ -16,10 +18,13 @@ export const metricsPlugin: JupyterFrontEndPlugin<void> = {
     'Draws nbqueue metric outputs (application/vnd.nbqueue.metrics+json) as live plotly charts.',
   autoStart: true,
   requires: [IRenderMimeRegistry],
-  activate: (_app: JupyterFrontEnd, rendermime: IRenderMimeRegistry) => {
-    rendermime.addFactory(
-      metricsRendererFactory,
-      metricsRendererFactory.defaultRank
-    );
+  optional: [ITranslator],
+  activate: (
+    _app: JupyterFrontEnd,
+    rendermime: IRenderMimeRegistry,
+    translator: ITranslator | null
+  ) => {
+    const factory = createMetricsRendererFactory(nbqueueBundle(translator));
+    rendermime.addFactory(factory, factory.defaultRank);
   }
 };

@@ -7,6 +7,7 @@
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { PanelLayout, Widget } from '@lumino/widgets';
 
+import { nbqueueBundle, TranslationBundle } from '../translation';
 import { MetricsChart } from './chart';
 import { METRICS_MIME_TYPE, parseMetricsData } from './types';
 
@@ -23,7 +24,12 @@ export class MetricsRenderer extends Widget implements IRenderMime.IRenderer {
     this._error.className = 'nbq-MetricsRenderer-error';
     this._error.hidden = true;
     this.node.appendChild(this._error);
-    this._chart = new MetricsChart({ filename: 'metrics', ...chartOptions });
+    this._trans = chartOptions.trans ?? nbqueueBundle();
+    this._chart = new MetricsChart({
+      filename: 'metrics',
+      ...chartOptions,
+      trans: this._trans
+    });
     layout.addWidget(this._chart);
   }
 
@@ -35,9 +41,10 @@ export class MetricsRenderer extends Widget implements IRenderMime.IRenderer {
   renderModel(model: IRenderMime.IMimeModel): Promise<void> {
     const series = parseMetricsData(model.data[this._mimeType]);
     if (series === null) {
-      this._error.textContent =
-        'nbqueue: this metrics output is not in the expected format ' +
-        '({"version": 1, "series": [{"name", "steps", "values", "times"}]}).';
+      this._error.textContent = this._trans.__(
+        'nbqueue: this metrics output is not in the expected format (%1).',
+        '{"version": 1, "series": [{"name", "steps", "values", "times"}]}'
+      );
       this._error.hidden = false;
       return Promise.resolve();
     }
@@ -46,6 +53,7 @@ export class MetricsRenderer extends Widget implements IRenderMime.IRenderer {
   }
 
   private _mimeType: string;
+  private _trans: TranslationBundle;
   private _chart: MetricsChart;
   private _error: HTMLElement;
 }
@@ -54,9 +62,15 @@ export class MetricsRenderer extends Widget implements IRenderMime.IRenderer {
  * Safe: the data is only numbers and names drawn as text, so the chart also
  * shows in notebooks that are not trusted, such as a job's result notebook.
  */
-export const metricsRendererFactory: IRenderMime.IRendererFactory = {
-  safe: true,
-  mimeTypes: [METRICS_MIME_TYPE],
-  defaultRank: 50,
-  createRenderer: options => new MetricsRenderer(options)
-};
+export function createMetricsRendererFactory(
+  trans: TranslationBundle = nbqueueBundle()
+): IRenderMime.IRendererFactory {
+  return {
+    safe: true,
+    mimeTypes: [METRICS_MIME_TYPE],
+    defaultRank: 50,
+    createRenderer: options => new MetricsRenderer(options, { trans })
+  };
+}
+
+export const metricsRendererFactory = createMetricsRendererFactory();

@@ -9,53 +9,71 @@ import * as React from 'react';
 
 import { queueIcon } from '../icons';
 import type { IJob } from '../service/model';
+import { nbqueueBundle, TranslationBundle } from '../translation';
 import type { JobActions } from './actions';
+import type { JobsModel } from './model';
+import { dropPlacement } from './reorder';
 import {
-  dropPlacement,
   IJobRow,
   JobAction,
-  JobsModel,
   STATE_FILTERS,
   StateFilter,
+  stateFilterLabels,
+  stateLabels,
   statusText
-} from './model';
+} from './rows';
 
 const DRAG_TYPE = 'application/x-nbqueue-job';
 
-const LABELS: Record<JobAction, string> = {
-  cancel: 'Cancel',
-  hold: 'Hold',
-  release: 'Release',
-  front: 'To front',
-  back: 'To back',
-  priority: 'Priority ▾',
-  move: 'Move ▾',
-  rerun: 'Re-run ▾',
-  live: 'Live view',
-  result: 'Result',
-  files: 'Save files',
-  error: 'Error',
-  log: 'Log',
-  metrics: 'Metrics'
-};
+/** The text of each action's button. */
+function actionLabels(trans: TranslationBundle): Record<JobAction, string> {
+  return {
+    cancel: trans.__('Cancel'),
+    hold: trans.__('Hold'),
+    release: trans.__('Release'),
+    front: trans.__('To front'),
+    back: trans.__('To back'),
+    priority: trans.__('Priority ▾'),
+    move: trans.__('Move ▾'),
+    rerun: trans.__('Re-run ▾'),
+    live: trans.__('Live view'),
+    result: trans.__('Result'),
+    files: trans.__('Save files'),
+    error: trans.__('Error'),
+    log: trans.__('Log'),
+    metrics: trans.__('Metrics')
+  };
+}
 
 export class JobsPanel extends ReactWidget {
-  constructor(model: JobsModel, actions: JobActions) {
+  constructor(
+    model: JobsModel,
+    actions: JobActions,
+    trans: TranslationBundle = nbqueueBundle()
+  ) {
     super();
     this._model = model;
     this._actions = actions;
+    this._trans = trans;
     this.id = 'nbqueue-jobs';
     this.addClass('nbq-JobsPanel');
     this.title.icon = queueIcon;
-    this.title.caption = 'nbqueue jobs';
+    this.title.caption = trans.__('nbqueue jobs');
   }
 
   render(): JSX.Element {
-    return <JobsView model={this._model} actions={this._actions} />;
+    return (
+      <JobsView
+        model={this._model}
+        actions={this._actions}
+        trans={this._trans}
+      />
+    );
   }
 
   private _model: JobsModel;
   private _actions: JobActions;
+  private _trans: TranslationBundle;
 }
 
 function useModel(model: JobsModel): number {
@@ -86,8 +104,12 @@ function useNow(ticking: boolean): number {
 function JobsView(props: {
   model: JobsModel;
   actions: JobActions;
+  trans: TranslationBundle;
 }): JSX.Element {
-  const { model, actions } = props;
+  const { model, actions, trans } = props;
+  const labels = React.useMemo(() => actionLabels(trans), [trans]);
+  const states = React.useMemo(() => stateLabels(trans), [trans]);
+  const filters = React.useMemo(() => stateFilterLabels(trans), [trans]);
   useModel(model);
   const anyRunning = model.jobs.some(
     job => job.state === 'running' || job.state === 'starting'
@@ -158,22 +180,22 @@ function JobsView(props: {
   return (
     <div className="nbq-JobsPanel-content">
       <div className="nbq-JobsPanel-header">
-        <h2 className="nbq-JobsPanel-title">nbqueue jobs</h2>
+        <h2 className="nbq-JobsPanel-title">{trans.__('nbqueue jobs')}</h2>
         <span className="nbq-JobsPanel-summary">
-          {model.loaded ? statusText(model.counts()) : ''}
+          {model.loaded ? statusText(model.counts(), trans) : ''}
         </span>
         <button
           type="button"
           className="jp-mod-styled jp-mod-reject nbq-JobsPanel-refresh"
-          title="Read the jobs again from the sidecar"
+          title={trans.__('Read the jobs again from the sidecar')}
           onClick={() => void model.refresh()}
         >
-          Refresh
+          {trans.__('Refresh')}
         </button>
       </div>
       <div className="nbq-JobsPanel-filters">
         <label>
-          State{' '}
+          {trans.__('State')}{' '}
           <select
             name="state-filter"
             value={model.stateFilter}
@@ -183,19 +205,19 @@ function JobsView(props: {
           >
             {STATE_FILTERS.map(state => (
               <option key={state} value={state}>
-                {state}
+                {filters[state]}
               </option>
             ))}
           </select>
         </label>
         <label>
-          Queue{' '}
+          {trans.__('Queue')}{' '}
           <select
             name="queue-filter"
             value={model.queueFilter}
             onChange={e => (model.queueFilter = e.currentTarget.value)}
           >
-            <option value="">all</option>
+            <option value="">{trans.__('all')}</option>
             {model.queues.map(queue => (
               <option key={queue.name} value={queue.name}>
                 {queue.name}
@@ -204,24 +226,24 @@ function JobsView(props: {
           </select>
         </label>
         {model.isAdmin && (
-          <label title="Admins: show every user's jobs">
+          <label title={trans.__("Admins: show every user's jobs")}>
             <input
               type="checkbox"
               name="all-users"
               checked={model.showAll}
               onChange={e => (model.showAll = e.currentTarget.checked)}
             />{' '}
-            all users
+            {trans.__('all users')}
           </label>
         )}
         <button
           type="button"
           className="jp-mod-styled jp-mod-accept nbq-JobsPanel-compare"
           disabled={selected.length === 0}
-          title="Overlay the metrics of the ticked jobs"
+          title={trans.__('Overlay the metrics of the ticked jobs')}
           onClick={() => actions.showMetrics(selected)}
         >
-          Compare metrics ({selected.length})
+          {trans.__('Compare metrics (%1)', selected.length)}
         </button>
       </div>
       {model.error && (
@@ -231,7 +253,7 @@ function JobsView(props: {
       )}
       {model.loaded && rows.length === 0 && (
         <div className="nbq-JobsPanel-empty">
-          No jobs here. Press “Submit to GPU queue” in a notebook.
+          {trans.__('No jobs here. Press “Submit to GPU queue” in a notebook.')}
         </div>
       )}
       <ul className="nbq-JobsPanel-list">
@@ -279,7 +301,7 @@ function JobsView(props: {
                 <input
                   type="checkbox"
                   className="nbq-JobRow-select"
-                  title="Tick to compare metrics"
+                  title={trans.__('Tick to compare metrics')}
                   checked={model.selected.has(row.id)}
                   onChange={e =>
                     model.setSelected(row.id, e.currentTarget.checked)
@@ -292,23 +314,29 @@ function JobsView(props: {
                   className={`nbq-JobRow-state nbq-mod-${row.label}`}
                   title={row.reason ?? ''}
                 >
-                  {row.label}
+                  {states[row.label] ?? row.label}
                 </span>
               </div>
               <div className="nbq-JobRow-details">
-                <span className="nbq-JobRow-queue" title="queue">
+                <span className="nbq-JobRow-queue" title={trans.__('queue')}>
                   {row.queue}
                 </span>
-                <span className="nbq-JobRow-profile" title="profile">
+                <span
+                  className="nbq-JobRow-profile"
+                  title={trans.__('profile')}
+                >
                   {row.profile}
                 </span>
-                <span className="nbq-JobRow-priority" title="priority">
+                <span
+                  className="nbq-JobRow-priority"
+                  title={trans.__('priority')}
+                >
                   {row.priority}
                 </span>
                 {row.position !== null && (
                   <span
                     className="nbq-JobRow-position"
-                    title="position in the queue"
+                    title={trans.__('position in the queue')}
                   >
                     #{row.position}
                   </span>
@@ -316,20 +344,27 @@ function JobsView(props: {
                 {row.eta && (
                   <span
                     className="nbq-JobRow-eta"
-                    title={row.etaTitle || 'estimated wait before it starts'}
+                    title={
+                      row.etaTitle ||
+                      trans.__('estimated wait before it starts')
+                    }
                   >
-                    ETA {row.eta}
+                    {trans.__('ETA %1', row.eta)}
                   </span>
                 )}
                 {row.elapsed && (
                   <span
                     className="nbq-JobRow-elapsed"
-                    title={row.ticking ? 'running for' : 'ran for'}
+                    title={
+                      row.ticking
+                        ? trans.__('running for')
+                        : trans.__('ran for')
+                    }
                   >
                     {row.elapsed}
                   </span>
                 )}
-                <span className="nbq-JobRow-owner" title="owner">
+                <span className="nbq-JobRow-owner" title={trans.__('owner')}>
                   {row.owner}
                 </span>
               </div>
@@ -340,12 +375,12 @@ function JobsView(props: {
                     type="button"
                     className="nbq-JobRow-action"
                     data-action={action}
-                    title={titleOf(action, job)}
+                    title={titleOf(action, job, trans)}
                     onClick={event => run(action, job, event)}
                   >
                     {action === 'cancel' && row.state !== 'queued'
-                      ? 'Abort'
-                      : LABELS[action]}
+                      ? trans.__('Abort')
+                      : labels[action]}
                   </button>
                 ))}
               </div>
@@ -356,47 +391,57 @@ function JobsView(props: {
       {model.hasMore && (
         <button
           className="jp-mod-styled jp-mod-reject nbq-JobsPanel-more"
-          title="List the next page of older jobs"
+          title={trans.__('List the next page of older jobs')}
           onClick={() => void model.loadMore()}
         >
-          Show older jobs
+          {trans.__('Show older jobs')}
         </button>
       )}
     </div>
   );
 }
 
-function titleOf(action: JobAction, job: IJob): string {
+function titleOf(
+  action: JobAction,
+  job: IJob,
+  trans: TranslationBundle
+): string {
   switch (action) {
     case 'cancel':
       return job.state === 'queued'
-        ? 'Remove this job from the queue'
-        : 'Stop this job: interrupt the kernel, then stop it';
+        ? trans.__('Remove this job from the queue')
+        : trans.__('Stop this job: interrupt the kernel, then stop it');
     case 'hold':
-      return 'Keep this job queued without starting it';
+      return trans.__('Keep this job queued without starting it');
     case 'release':
-      return 'Let this job start again when its turn comes';
+      return trans.__('Let this job start again when its turn comes');
     case 'front':
-      return 'Move before your other queued jobs in this queue';
+      return trans.__('Move before your other queued jobs in this queue');
     case 'back':
-      return 'Move after your other queued jobs in this queue';
+      return trans.__('Move after your other queued jobs in this queue');
     case 'priority':
-      return 'Change the priority';
+      return trans.__('Change the priority');
     case 'move':
-      return 'Move to another queue';
+      return trans.__('Move to another queue');
     case 'rerun':
-      return 'Queue a new job with the same notebook and parameters';
+      return trans.__('Queue a new job with the same notebook and parameters');
     case 'live':
-      return `Open ${job.notebook_path ?? 'the notebook'} with this job's live outputs`;
+      return job.notebook_path
+        ? trans.__("Open %1 with this job's live outputs", job.notebook_path)
+        : trans.__("Open the notebook with this job's live outputs");
     case 'result':
-      return 'Save the executed notebook next to the original and open it';
+      return trans.__(
+        'Save the executed notebook next to the original and open it'
+      );
     case 'files':
-      return 'Save the files the job wrote in a folder next to the notebook';
+      return trans.__(
+        'Save the files the job wrote in a folder next to the notebook'
+      );
     case 'error':
       return job.reason ?? '';
     case 'log':
-      return "Show the runner's log";
+      return trans.__("Show the runner's log");
     case 'metrics':
-      return "Show this job's metrics";
+      return trans.__("Show this job's metrics");
   }
 }

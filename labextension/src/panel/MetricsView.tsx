@@ -2,26 +2,107 @@
  * The Metrics view of one job, or of several jobs overlaid for comparison:
  * the stored points (`GET /api/jobs/:id/metrics`), then live `metric` events
  * from the job's socket.io room. The user's metrics and the runner's system
- * metrics (CPU, memory, GPUs) get a section each.
+ * metrics (CPU, memory, GPUs) get a section each: a heading (React) over a
+ * `MetricsChart`.
  */
-import { Panel, Widget } from '@lumino/widgets';
+import { VDomModel, VDomRenderer } from '@jupyterlab/apputils';
+import { Panel } from '@lumino/widgets';
+import * as React from 'react';
 
-import type { LiveFollower } from '../live/follower';
 import { MetricsChart } from '../metrics/chart';
-import type { NbqueueService } from '../service/client';
 import { describe } from '../service/errors';
 import type { IEventsMessage } from '../service/events';
 import { IJob, IMetricRow, isFinal } from '../service/model';
+import type { ILiveFollower, INbqueueService } from '../tokens';
+import { nbqueueBundle, TranslationBundle } from '../translation';
 import { MetricKind, metricRowsOf, pointsOf } from './metricsPoints';
 
 export namespace MetricsView {
   export interface IOptions {
-    service: NbqueueService;
-    follower: LiveFollower;
+    service: Pick<
+      INbqueueService,
+      'eventsReceived' | 'getJob' | 'getMetrics' | 'subscribe' | 'unsubscribe'
+    >;
+    follower: Pick<ILiveFollower, 'lastSeq'>;
     /** One job: its metrics; several: overlaid, each series named by job. */
     jobs: IJob[];
     /** For tests: a plotly stand-in and a clock for the charts. */
     chart?: Pick<MetricsChart.IOptions, 'plotly' | 'clock'>;
+    trans?: TranslationBundle;
+  }
+}
+
+/** What the view's texts show: the header, a failure, the empty sections. */
+class MetricsViewModel extends VDomModel {
+  constructor(readonly title: string) {
+    super();
+  }
+
+  get status(): string {
+    return this._status;
+  }
+
+  set status(value: string) {
+    this._status = value;
+    this.stateChanged.emit();
+  }
+
+  /** Whether a section has no point yet. */
+  isEmpty(kind: MetricKind): boolean {
+    return !this._filled.has(kind);
+  }
+
+  fill(kind: MetricKind): void {
+    if (!this._filled.has(kind)) {
+      this._filled.add(kind);
+      this.stateChanged.emit();
+    }
+  }
+
+  private _status = '';
+  private _filled = new Set<MetricKind>();
+}
+
+/** The header line and the failure under it. */
+class MetricsViewHeader extends VDomRenderer<MetricsViewModel> {
+  protected render(): React.ReactElement {
+    return (
+      <>
+        <div className="nbq-MetricsView-header">{this.model.title}</div>
+        <div className="nbq-MetricsView-status">{this.model.status}</div>
+      </>
+    );
+  }
+}
+
+/** A section's heading, and what it says while it has no point. */
+class SectionHeading extends VDomRenderer<MetricsViewModel> {
+  constructor(
+    model: MetricsViewModel,
+    private readonly _kind: MetricKind,
+    private readonly _trans: TranslationBundle
+  ) {
+    super(model);
+  }
+
+  protected render(): React.ReactElement {
+    const trans = this._trans;
+    const user = this._kind === 'user';
+    return (
+      <>
+        <h3>{user ? trans.__('Metrics') : trans.__('System')}</h3>
+        <div
+          className="nbq-MetricsView-empty"
+          hidden={!this.model.isEmpty(this._kind)}
+        >
+          {user
+            ? trans.__(
+                'No metrics logged yet (nbqueue.log_metric in the notebook).'
+              )
+            : trans.__('No system metrics sampled yet.')}
+        </div>
+      </>
+    );
   }
 }
 
@@ -40,32 +121,29 @@ export class MetricsView extends Panel {
     super();
     this._service = options.service;
     this._follower = options.follower;
+    this._trans = options.trans ?? nbqueueBundle();
     this._compare = options.jobs.length > 1;
     this.addClass('nbq-MetricsView');
     this.node.dataset.jobs = options.jobs.map(job => job.id).join(',');
 
-    const header = document.createElement('div');
-    header.className = 'nbq-MetricsView-header';
-    header.textContent = this._compare
-      ? `Comparing ${options.jobs.map(job => job.name).join(', ')}`
-      : `${options.jobs[0].name} (${options.jobs[0].id})`;
-    this._status = document.createElement('div');
-    this._status.className = 'nbq-MetricsView-status';
-    const top = new Widget();
-    top.node.append(header, this._status);
-    this.addWidget(top);
-
+    const first = options.jobs[0];
+    this._model = new MetricsViewModel(
+      this._compare
+        ? this._trans.__(
+            'Comparing %1',
+            options.jobs.map(job => job.name).join(', ')
+          )
+        : `${first.name} (${first.id})`
+    );
+    // Children of this panel, not attached by hand: the view is built before
+    // it is in the page, and Lumino attaches only to a host in the document.
+    this.addWidget(new MetricsViewHeader(this._model));
     const filename = this._compare
       ? 'metrics-comparison'
-      : `${options.jobs[0].id}-metrics`;
+      : `${first.id}-metrics`;
     this._charts = {
-      user: this._section('user', 'Metrics', filename, options.chart),
-      system: this._section(
-        'system',
-        'System',
-        `${filename}-system`,
-        options.chart
-      )
+      user: this._section('user', filename, options.chart),
+      system: this._section('system', `${filename}-system`, options.chart)
     };
     for (const job of options.jobs) {
       this._sources.set(job.id, {
@@ -96,43 +174,34 @@ export class MetricsView extends Panel {
         this._service.unsubscribe(source.job.id);
       }
     }
+    this._model.dispose();
     super.dispose();
   }
 
   private _section(
     kind: MetricKind,
-    title: string,
     filename: string,
     chartOptions: MetricsView.IOptions['chart'] = {}
-  ): { node: HTMLElement; empty: HTMLElement; chart: MetricsChart } {
-    // Children of this panel, not attached by hand: the view is built before
-    // it is in the page, and Lumino attaches only to a host in the document.
+  ): MetricsChart {
     const section = new Panel();
     section.addClass('nbq-MetricsView-section');
     section.addClass(`nbq-MetricsView-${kind}`);
-    const heading = document.createElement('h3');
-    heading.textContent = title;
-    const empty = document.createElement('div');
-    empty.className = 'nbq-MetricsView-empty';
-    empty.textContent =
-      kind === 'user'
-        ? 'No metrics logged yet (nbqueue.log_metric in the notebook).'
-        : 'No system metrics sampled yet.';
-    const head = new Widget();
-    head.node.append(heading, empty);
-    section.addWidget(head);
-    const chart = new MetricsChart({ ...chartOptions, filename, height: 220 });
+    section.addWidget(new SectionHeading(this._model, kind, this._trans));
+    const chart = new MetricsChart({
+      ...chartOptions,
+      filename,
+      height: 220,
+      trans: this._trans
+    });
     section.addWidget(chart);
     this.addWidget(section);
-    return { node: section.node, empty, chart };
+    return chart;
   }
 
   private _load(): Promise<void> {
     this._ready = Promise.all(
       [...this._sources.values()].map(source => this._loadSource(source))
-    ).then(() => {
-      this._status.textContent = '';
-    });
+    ).then(() => undefined);
     return this._ready;
   }
 
@@ -156,11 +225,17 @@ export class MetricsView extends Panel {
         await this._service.subscribe(id, job.last_seq);
       }
     } catch (error) {
-      this._status.textContent = `Could not read the metrics of job ${id}: ${describe(error)}`;
+      if (!this.isDisposed) {
+        this._model.status = this._trans.__(
+          'Could not read the metrics of job %1: %2',
+          id,
+          describe(error)
+        );
+      }
     }
   }
 
-  private _onEvents(_: NbqueueService, message: IEventsMessage): void {
+  private _onEvents(_: unknown, message: IEventsMessage): void {
     const source = this._sources.get(message.job_id);
     if (!source) {
       return;
@@ -184,21 +259,18 @@ export class MetricsView extends Panel {
     for (const kind of ['user', 'system'] as const) {
       const ofKind = fresh.filter(row => row.kind === kind);
       if (ofKind.length) {
-        const section = this._charts[kind];
-        section.empty.hidden = true;
-        void section.chart.extend(pointsOf(ofKind, named));
+        this._model.fill(kind);
+        void this._charts[kind].extend(pointsOf(ofKind, named));
       }
     }
   }
 
-  private _service: NbqueueService;
-  private _follower: LiveFollower;
+  private _service: MetricsView.IOptions['service'];
+  private _follower: Pick<ILiveFollower, 'lastSeq'>;
+  private _trans: TranslationBundle;
   private _compare: boolean;
-  private _status: HTMLElement;
-  private _charts: Record<
-    MetricKind,
-    { node: HTMLElement; empty: HTMLElement; chart: MetricsChart }
-  >;
+  private _model: MetricsViewModel;
+  private _charts: Record<MetricKind, MetricsChart>;
   private _sources = new Map<string, ISource>();
   private _ready: Promise<void> = Promise.resolve();
 }

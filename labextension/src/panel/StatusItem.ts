@@ -4,12 +4,19 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import { JobsModel, statusText } from './model';
+import { nbqueueBundle, TranslationBundle } from '../translation';
+import type { JobsModel } from './model';
+import { statusText } from './rows';
 
 export class JobsStatusItem extends Widget {
-  constructor(model: JobsModel, open: () => void) {
+  constructor(
+    model: JobsModel,
+    open: () => void,
+    trans: TranslationBundle = nbqueueBundle()
+  ) {
     super({ node: document.createElement('button') });
     this._model = model;
+    this._trans = trans;
     this.addClass('nbq-StatusItem');
     this.addClass('jp-StatusBar-TextItem');
     const node = this.node as HTMLButtonElement;
@@ -25,16 +32,19 @@ export class JobsStatusItem extends Widget {
   }
 
   private _update(): void {
+    const trans = this._trans;
     const counts = this._model.counts();
     this.node.textContent = this._model.loaded
-      ? statusText(counts)
+      ? statusText(counts, trans)
       : this._model.error
-        ? 'nbqueue: unavailable'
-        : 'nbqueue: …';
-    this.node.title = this._model.error ?? 'nbqueue jobs: open the Jobs panel';
+        ? trans.__('nbqueue: unavailable')
+        : trans.__('nbqueue: …');
+    this.node.title =
+      this._model.error ?? trans.__('nbqueue jobs: open the Jobs panel');
     this.node.dataset.running = String(counts.running);
     this.node.dataset.queued = String(counts.queued);
   }
 
   private _model: JobsModel;
+  private _trans: TranslationBundle;
 }

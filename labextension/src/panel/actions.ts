@@ -17,49 +17,75 @@ import { saveJobFiles } from '../submit/files';
 import { describe } from '../service/errors';
 import { IJob, isFinal, ReorderTarget } from '../service/model';
 import { CommandIDs, INbqueue } from '../tokens';
+import { nbqueueBundle, TranslationBundle } from '../translation';
 import { LogView } from './LogView';
 import { MetricsView } from './MetricsView';
 import type { JobsModel } from './model';
+import { stateLabels } from './rows';
 
 export class JobActions {
-  constructor(app: JupyterFrontEnd, nbqueue: INbqueue, model: JobsModel) {
+  constructor(
+    app: JupyterFrontEnd,
+    nbqueue: INbqueue,
+    model: JobsModel,
+    trans: TranslationBundle = nbqueueBundle()
+  ) {
     this._app = app;
     this._nbqueue = nbqueue;
     this._model = model;
+    this._trans = trans;
   }
 
   cancel(job: IJob): Promise<void> {
-    const verb = job.state === 'queued' ? 'cancel' : 'abort';
-    return this._call(`${verb} job ${job.name}`, () =>
-      this._nbqueue.service.cancelJob(job.id)
+    const trans = this._trans;
+    return this._call(
+      reason =>
+        job.state === 'queued'
+          ? trans.__('Could not cancel job %1: %2', job.name, reason)
+          : trans.__('Could not abort job %1: %2', job.name, reason),
+      () => this._nbqueue.service.cancelJob(job.id)
     );
   }
 
   hold(job: IJob): Promise<void> {
-    return this._call(`hold job ${job.name}`, () =>
-      this._nbqueue.service.holdJob(job.id)
+    return this._call(
+      reason => this._trans.__('Could not hold job %1: %2', job.name, reason),
+      () => this._nbqueue.service.holdJob(job.id)
     );
   }
 
   release(job: IJob): Promise<void> {
-    return this._call(`release job ${job.name}`, () =>
-      this._nbqueue.service.releaseJob(job.id)
+    return this._call(
+      reason =>
+        this._trans.__('Could not release job %1: %2', job.name, reason),
+      () => this._nbqueue.service.releaseJob(job.id)
     );
   }
 
   reorder(job: IJob, target: ReorderTarget): Promise<void> {
-    return this._call(`reorder job ${job.name}`, () =>
-      this._nbqueue.service.reorderJob(job.id, target)
+    return this._call(
+      reason =>
+        this._trans.__('Could not reorder job %1: %2', job.name, reason),
+      () => this._nbqueue.service.reorderJob(job.id, target)
     );
   }
 
   rerun(job: IJob, profile?: string): Promise<void> {
-    return this._call(`re-run job ${job.name}`, async () => {
+    const trans = this._trans;
+    const fail = (reason: string) =>
+      trans.__('Could not re-run job %1: %2', job.name, reason);
+    return this._call(fail, async () => {
       const fresh = await this._nbqueue.service.rerunJob(job.id, profile);
       this._nbqueue.notifier.watch(fresh);
       Notification.info(
-        `Job ${fresh.name} queued on ${fresh.profile}` +
-          (fresh.position ? ` (position ${fresh.position})` : ''),
+        fresh.position
+          ? trans.__(
+              'Job %1 queued on %2 (position %3)',
+              fresh.name,
+              fresh.profile,
+              fresh.position
+            )
+          : trans.__('Job %1 queued on %2', fresh.name, fresh.profile),
         { autoClose: 5000 }
       );
       return fresh;
@@ -67,22 +93,39 @@ export class JobActions {
   }
 
   setPriority(job: IJob, priority: string): Promise<void> {
-    return this._call(`change the priority of job ${job.name}`, () =>
-      this._nbqueue.service.setPriority(job.id, priority)
+    return this._call(
+      reason =>
+        this._trans.__(
+          'Could not change the priority of job %1: %2',
+          job.name,
+          reason
+        ),
+      () => this._nbqueue.service.setPriority(job.id, priority)
     );
   }
 
   move(job: IJob, queue: string): Promise<void> {
-    return this._call(`move job ${job.name} to ${queue}`, () =>
-      this._nbqueue.service.moveJob(job.id, queue)
+    return this._call(
+      reason =>
+        this._trans.__(
+          'Could not move job %1 to %2: %3',
+          job.name,
+          queue,
+          reason
+        ),
+      () => this._nbqueue.service.moveJob(job.id, queue)
     );
   }
 
   /** Open the job's notebook and stream the job's outputs into it. */
   async openLive(job: IJob): Promise<void> {
+    const trans = this._trans;
     if (!job.notebook_path) {
       this._error(
-        `Job ${job.name} was submitted without a notebook path: there is no notebook to follow it in. Open its result when it ends.`
+        trans.__(
+          'Job %1 was submitted without a notebook path: there is no notebook to follow it in. Open its result when it ends.',
+          job.name
+        )
       );
       return;
     }
@@ -91,7 +134,9 @@ export class JobActions {
         path: job.notebook_path
       });
       if (!(widget instanceof NotebookPanel)) {
-        throw new Error(`${job.notebook_path} did not open as a notebook.`);
+        throw new Error(
+          trans.__('%1 did not open as a notebook.', job.notebook_path)
+        );
       }
       await widget.context.ready;
       if (!isFinal(job.state)) {
@@ -99,7 +144,11 @@ export class JobActions {
       }
     } catch (error) {
       this._error(
-        `Could not open the live view of job ${job.name}: ${describe(error)}`
+        trans.__(
+          'Could not open the live view of job %1: %2',
+          job.name,
+          describe(error)
+        )
       );
     }
   }
@@ -109,16 +158,25 @@ export class JobActions {
       await this._nbqueue.notifier.openResult(job);
     } catch (error) {
       this._error(
-        `Could not open the result of job ${job.name}: ${describe(error)}`
+        this._trans.__(
+          'Could not open the result of job %1: %2',
+          job.name,
+          describe(error)
+        )
       );
     }
   }
 
   /** Save the files the job wrote next to its notebook (`<name>-<job id>-files/`). */
   async saveFiles(job: IJob): Promise<void> {
+    const trans = this._trans;
     if (!job.notebook_path) {
       this._error(
-        `Job ${job.name} was submitted without a notebook path: save its files with \`nbqueue files ${job.id} -o DIR\`.`
+        trans.__(
+          'Job %1 was submitted without a notebook path: save its files with `nbqueue files %2 -o DIR`.',
+          job.name,
+          job.id
+        )
       );
       return;
     }
@@ -127,31 +185,43 @@ export class JobActions {
         this._nbqueue.service.serverSettings,
         job.id,
         job.notebook_path,
-        this._nbqueue.service
+        this._nbqueue.service,
+        trans
       );
       Notification.success(
-        `Saved ${saved.files.length} file(s) of job ${job.name} in ${saved.dir}`,
+        trans._n(
+          'Saved %1 file of job %2 in %3',
+          'Saved %1 files of job %2 in %3',
+          saved.files.length,
+          job.name,
+          saved.dir
+        ),
         { autoClose: 5000 }
       );
     } catch (error) {
       this._error(
-        `Could not save the files of job ${job.name}: ${describe(error)}`
+        trans.__(
+          'Could not save the files of job %1: %2',
+          job.name,
+          describe(error)
+        )
       );
     }
   }
 
   showError(job: IJob): void {
+    const trans = this._trans;
     void showDialog({
-      title: `Job ${job.name} ${job.state}`,
-      body: job.reason ?? `Job ${job.name} ended without a reason.`,
-      buttons: [Dialog.okButton({ label: 'Close' })]
+      title: trans.__('Job %1 %2', job.name, stateLabels(trans)[job.state]),
+      body: job.reason ?? trans.__('Job %1 ended without a reason.', job.name),
+      buttons: [Dialog.okButton({ label: trans.__('Close') })]
     });
   }
 
   showLog(job: IJob): void {
     this._open(
-      new LogView(this._nbqueue.service, job),
-      `Log: ${job.name}`,
+      new LogView(this._nbqueue.service, job, this._trans),
+      this._trans.__('Log: %1', job.name),
       `nbq-log-${job.id}`
     );
   }
@@ -163,12 +233,13 @@ export class JobActions {
     const content = new MetricsView({
       service: this._nbqueue.service,
       follower: this._nbqueue.follower,
-      jobs
+      jobs,
+      trans: this._trans
     });
     const title =
       jobs.length === 1
-        ? `Metrics: ${jobs[0].name}`
-        : `Compare metrics (${jobs.length} jobs)`;
+        ? this._trans.__('Metrics: %1', jobs[0].name)
+        : this._trans.__('Compare metrics (%1 jobs)', jobs.length);
     this._open(
       content,
       title,
@@ -240,11 +311,15 @@ export class JobActions {
     this._app.shell.activateById(id);
   }
 
-  private async _call(what: string, call: () => Promise<IJob>): Promise<void> {
+  /** One sidecar call; `fail` words its refusal, given the reason. */
+  private async _call(
+    fail: (reason: string) => string,
+    call: () => Promise<IJob>
+  ): Promise<void> {
     try {
       this._model.update(await call());
     } catch (error) {
-      this._error(`Could not ${what}: ${describe(error)}`);
+      this._error(fail(describe(error)));
     }
   }
 
@@ -255,4 +330,5 @@ export class JobActions {
   private _app: JupyterFrontEnd;
   private _nbqueue: INbqueue;
   private _model: JobsModel;
+  private _trans: TranslationBundle;
 }

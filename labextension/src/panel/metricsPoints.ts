@@ -3,10 +3,10 @@
  * `MetricsChart` takes, one entry per metric name, in arrival order.
  */
 import type { JobEvent } from '../service/events';
-import type { IMetricRow } from '../service/model';
+import type { IMetricRow, MetricKind } from '../service/model';
 import type { IMetricPoints } from '../metrics/types';
 
-export type MetricKind = 'user' | 'system';
+export type { MetricKind };
 
 /** The kind of a metric: events written before kinds existed are "user". */
 export function kindOf(point: { kind?: unknown; name: string }): MetricKind {

@@ -8,8 +8,10 @@ import {
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { IStatusBar } from '@jupyterlab/statusbar';
+import { ITranslator } from '@jupyterlab/translation';
 
 import { CommandIDs, INbqueue } from '../tokens';
+import { nbqueueBundle } from '../translation';
 import { JobActions } from './actions';
 import { JobsPanel } from './JobsPanel';
 import { JobsModel } from './model';
@@ -21,18 +23,20 @@ export const jobsPanelPlugin: JupyterFrontEndPlugin<void> = {
     'The nbqueue Jobs panel: jobs, positions, ETAs, queue operations, logs and metrics; and a status bar item.',
   autoStart: true,
   requires: [INbqueue],
-  optional: [IStatusBar, ILayoutRestorer, ICommandPalette],
+  optional: [IStatusBar, ILayoutRestorer, ICommandPalette, ITranslator],
   activate: (
     app: JupyterFrontEnd,
     nbqueue: INbqueue,
     statusBar: IStatusBar | null,
     restorer: ILayoutRestorer | null,
-    palette: ICommandPalette | null
+    palette: ICommandPalette | null,
+    translator: ITranslator | null
   ) => {
+    const trans = nbqueueBundle(translator);
     const { service } = nbqueue;
-    const model = new JobsModel(service);
-    const actions = new JobActions(app, nbqueue, model);
-    const panel = new JobsPanel(model, actions);
+    const model = new JobsModel(service, trans);
+    const actions = new JobActions(app, nbqueue, model, trans);
+    const panel = new JobsPanel(model, actions, trans);
     app.shell.add(panel, 'left', { rank: 900 });
     restorer?.add(panel, panel.id);
 
@@ -40,12 +44,12 @@ export const jobsPanelPlugin: JupyterFrontEndPlugin<void> = {
       app.shell.activateById(panel.id);
     };
     app.commands.addCommand(CommandIDs.openJobsPanel, {
-      label: 'Show nbqueue jobs',
+      label: trans.__('Show nbqueue jobs'),
       execute: open
     });
     palette?.addItem({
       command: CommandIDs.openJobsPanel,
-      category: 'nbqueue'
+      category: trans.__('nbqueue')
     });
 
     const jobOf = (args: { id?: unknown }) =>
@@ -53,8 +57,8 @@ export const jobsPanelPlugin: JupyterFrontEndPlugin<void> = {
     app.commands.addCommand(CommandIDs.rerunJob, {
       label: args =>
         args.profile === jobOf(args)?.profile
-          ? `Re-run on ${args.profile} (same profile)`
-          : `Re-run on ${args.profile}`,
+          ? trans.__('Re-run on %1 (same profile)', args.profile)
+          : trans.__('Re-run on %1', args.profile),
       execute: async args => {
         const job = jobOf(args);
         if (job) {
@@ -73,7 +77,7 @@ export const jobsPanelPlugin: JupyterFrontEndPlugin<void> = {
       }
     });
     app.commands.addCommand(CommandIDs.moveJob, {
-      label: args => `Move to ${args.queue}`,
+      label: args => trans.__('Move to %1', args.queue),
       isToggled: args => jobOf(args)?.queue === args.queue,
       execute: async args => {
         const job = jobOf(args);
@@ -84,7 +88,7 @@ export const jobsPanelPlugin: JupyterFrontEndPlugin<void> = {
     });
 
     statusBar?.registerStatusItem('nbqueue-labextension:jobs-status', {
-      item: new JobsStatusItem(model, open),
+      item: new JobsStatusItem(model, open, trans),
       align: 'left',
       rank: 10
     });

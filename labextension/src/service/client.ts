@@ -12,12 +12,16 @@
 import { PageConfig, URLExt } from '@jupyterlab/coreutils';
 import type * as nbformat from '@jupyterlab/nbformat';
 import { ServerConnection } from '@jupyterlab/services';
+import type { ITranslator } from '@jupyterlab/translation';
 import { ISignal, Signal } from '@lumino/signaling';
 import { io, ManagerOptions, Socket, SocketOptions } from 'socket.io-client';
 
+import type { INbqueueService } from '../tokens';
+import { nbqueueBundle, TranslationBundle } from '../translation';
 import { codeOf, describe, messageOf, NbqueueError } from './errors';
 import type { IEventsMessage, JobEvent } from './events';
 import type {
+  IBundleUpload,
   IConnection,
   IInfo,
   IJob,
@@ -27,6 +31,8 @@ import type {
   IMetricRow,
   IProfile,
   IQueue,
+  ISubscribeAck,
+  MetricKind,
   ReorderTarget
 } from './model';
 
@@ -43,17 +49,14 @@ export namespace NbqueueService {
     sidecarUrl?: () => string;
     /** For tests; defaults to socket.io-client's `io`. */
     socketFactory?: SocketFactory;
-  }
-
-  export interface ISubscribeAck {
-    ok: boolean;
-    job?: IJob;
-    error?: { code: string; message: string };
+    /** Translates the error sentences shown to the user. */
+    translator?: ITranslator | null;
   }
 }
 
-export class NbqueueService {
+export class NbqueueService implements INbqueueService {
   constructor(options: NbqueueService.IOptions = {}) {
+    this._trans = nbqueueBundle(options.translator);
     this._serverSettings =
       options.serverSettings ?? ServerConnection.makeSettings();
     this._sidecarUrl = options.sidecarUrl ?? (() => '');
@@ -184,7 +187,7 @@ export class NbqueueService {
   /** Logged metrics with `seq > since`, oldest first. */
   getMetrics(
     id: string,
-    options: { since?: number; kind?: 'user' | 'system' } = {}
+    options: { since?: number; kind?: MetricKind } = {}
   ): Promise<{ metrics: IMetricRow[]; cursor: number }> {
     const query = new URLSearchParams({ since: String(options.since ?? 0) });
     if (options.kind) {
@@ -199,12 +202,7 @@ export class NbqueueService {
    * Uploads a job's working files (a .tar.gz the Jupyter server built) from
    * the browser: hub mode, where the Jupyter server holds no sidecar token.
    */
-  uploadInputBundle(archive: Blob): Promise<{
-    id: string;
-    bytes: number;
-    total_bytes: number;
-    files: number;
-  }> {
+  uploadInputBundle(archive: Blob): Promise<IBundleUpload> {
     return this._request('api/files/bundles', {
       method: 'POST',
       headers: { 'Content-Type': 'application/gzip' },
@@ -247,21 +245,18 @@ export class NbqueueService {
    * Join a job's event stream; events with `seq > after` arrive through
    * `eventsReceived`.
    */
-  async subscribe(
-    jobId: string,
-    after: number
-  ): Promise<NbqueueService.ISubscribeAck> {
+  async subscribe(jobId: string, after: number): Promise<ISubscribeAck> {
     const socket = await this.socket();
     const ack = (await socket
       .timeout(SUBSCRIBE_TIMEOUT_MS)
       .emitWithAck('subscribe', {
         job_id: jobId,
         after
-      })) as NbqueueService.ISubscribeAck;
+      })) as ISubscribeAck;
     if (!ack?.ok) {
       throw new NbqueueError(
         ack?.error?.code ?? 'subscribe_failed',
-        ack?.error?.message ?? `Could not follow job ${jobId}.`
+        ack?.error?.message ?? this._trans.__('Could not follow job %1.', jobId)
       );
     }
     return ack;
@@ -299,14 +294,25 @@ export class NbqueueService {
       }
       this._reportedFailure = true;
       const unauthorized = error.message === 'unauthorized';
+      const trans = this._trans;
       this._connectionFailed.emit(
         new NbqueueError(
           unauthorized ? 'unauthorized' : 'unreachable',
           unauthorized
             ? PageConfig.getOption('hubPrefix')
-              ? `The nbqueue service at ${url} refused JupyterLab's hub token. Your hub admin allows it with c.Spawner.oauth_client_allowed_scopes (see nbqueue's docs/jupyterhub.md); then restart your server.`
-              : `The nbqueue sidecar at ${url} refused the token. Restart JupyterLab after restarting the sidecar so the token is read again.`
-            : `Lost the live connection to the nbqueue sidecar at ${url} (${error.message}); retrying. Check that the sidecar is running.`
+              ? trans.__(
+                  "The nbqueue service at %1 refused JupyterLab's hub token. Your hub admin allows it with c.Spawner.oauth_client_allowed_scopes (see nbqueue's docs/jupyterhub.md); then restart your server.",
+                  url
+                )
+              : trans.__(
+                  'The nbqueue sidecar at %1 refused the token. Restart JupyterLab after restarting the sidecar so the token is read again.',
+                  url
+                )
+            : trans.__(
+                'Lost the live connection to the nbqueue sidecar at %1 (%2); retrying. Check that the sidecar is running.',
+                url,
+                error.message
+              )
         )
       );
     });
@@ -340,7 +346,10 @@ export class NbqueueService {
     } catch (error) {
       throw new NbqueueError(
         'jupyter_unreachable',
-        `Could not ask the Jupyter server for the nbqueue connection: ${describe(error)}`
+        this._trans.__(
+          'Could not ask the Jupyter server for the nbqueue connection: %1',
+          describe(error)
+        )
       );
     }
     const body = await readJson(response);
@@ -355,8 +364,14 @@ export class NbqueueService {
       const message =
         messageOf(body) ??
         (response.status === 404
-          ? 'The nbqueue Jupyter server extension is not enabled (GET nbqueue/connection answered 404). Install the nbqueue Python package in the environment that runs JupyterLab and restart it.'
-          : `GET nbqueue/connection answered ${response.status} ${response.statusText}.`);
+          ? this._trans.__(
+              'The nbqueue Jupyter server extension is not enabled (GET nbqueue/connection answered 404). Install the nbqueue Python package in the environment that runs JupyterLab and restart it.'
+            )
+          : this._trans.__(
+              'GET nbqueue/connection answered %1 %2.',
+              response.status,
+              response.statusText
+            ));
       throw new NbqueueError(
         codeOf(body) ?? 'no_connection',
         message,
@@ -370,7 +385,9 @@ export class NbqueueService {
       if (!hub) {
         throw new NbqueueError(
           'no_hub_token',
-          'nbqueue runs as a JupyterHub service, but this JupyterLab page has no hub token. Open JupyterLab through the hub (…/user/<name>/lab).'
+          this._trans.__(
+            'nbqueue runs as a JupyterHub service, but this JupyterLab page has no hub token. Open JupyterLab through the hub (…/user/<name>/lab).'
+          )
         );
       }
       return hub;
@@ -414,7 +431,11 @@ export class NbqueueService {
     } catch (error) {
       throw new NbqueueError(
         'unreachable',
-        `Cannot reach the nbqueue sidecar at ${url} (${describe(error)}). Check that the sidecar is running, or set its URL in Settings → nbqueue.`
+        this._trans.__(
+          'Cannot reach the nbqueue sidecar at %1 (%2). Check that the sidecar is running, or set its URL in Settings → nbqueue.',
+          url,
+          describe(error)
+        )
       );
     }
     if (!response.ok) {
@@ -422,13 +443,20 @@ export class NbqueueService {
       throw new NbqueueError(
         codeOf(body) ?? 'http_error',
         messageOf(body) ??
-          `The nbqueue sidecar answered ${response.status} ${response.statusText} to ${init.method ?? 'GET'} /${path}.`,
+          this._trans.__(
+            'The nbqueue sidecar answered %1 %2 to %3 /%4.',
+            response.status,
+            response.statusText,
+            init.method ?? 'GET',
+            path
+          ),
         response.status
       );
     }
     return response;
   }
 
+  private _trans: TranslationBundle;
   private _serverSettings: ServerConnection.ISettings;
   private _sidecarUrl: () => string;
   private _socketFactory: SocketFactory;

@@ -5,7 +5,9 @@ import type * as nbformat from '@jupyterlab/nbformat';
 import type { PartialJSONValue } from '@lumino/coreutils';
 
 import type { ICapturedEnvironment } from '../submit/environment';
-import type { Priority } from '../tokens';
+
+/** A priority class of the sidecar's configuration (`GET /api/info`: `priorities`). */
+export type Priority = string;
 
 /** `GET <jupyter base>/nbqueue/connection` of the Jupyter server extension. */
 export interface IConnection {
@@ -132,6 +134,8 @@ export interface IListJobsOptions {
 export type ReorderTarget = { to: 'front' | 'back' } | { before: string };
 
 /** One point of `GET /api/jobs/:id/metrics`. */
+export type MetricKind = 'user' | 'system';
+
 export interface IMetricRow {
   seq: number;
   name: string;
@@ -140,10 +144,25 @@ export interface IMetricRow {
   value: number | null;
   /** Epoch milliseconds. */
   time: number;
-  kind: 'user' | 'system';
+  kind: MetricKind;
 }
 
 /** Body of every 4xx/5xx answer. */
 export interface IErrorBody {
   error: { code: string; message: string };
+}
+
+/** The answer to the socket's `subscribe`. */
+export interface ISubscribeAck {
+  ok: boolean;
+  job?: IJob;
+  error?: { code: string; message: string };
+}
+
+/** `POST /api/files/bundles`. */
+export interface IBundleUpload {
+  id: string;
+  bytes: number;
+  total_bytes: number;
+  files: number;
 }

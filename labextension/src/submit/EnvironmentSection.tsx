@@ -9,6 +9,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import * as React from 'react';
 
 import { describe } from '../service/errors';
+import { nbqueueBundle, TranslationBundle } from '../translation';
 import { captureEnvironment, IKernelEnvironment } from './environment';
 import { environmentDetails, environmentSummary } from './envSummary';
 
@@ -23,10 +24,11 @@ export type EnvironmentState =
 export class EnvironmentProbe {
   constructor(
     private readonly _session: Pick<ISessionContext, 'session' | 'startKernel'>,
-    private readonly _capture: (
-      kernel: Kernel.IKernelConnection
-    ) => Promise<IKernelEnvironment> = captureEnvironment
-  ) {}
+    capture?: (kernel: Kernel.IKernelConnection) => Promise<IKernelEnvironment>,
+    private readonly _trans: TranslationBundle = nbqueueBundle()
+  ) {
+    this._capture = capture ?? (kernel => captureEnvironment(kernel, _trans));
+  }
 
   get state(): EnvironmentState {
     return this._state;
@@ -59,14 +61,15 @@ export class EnvironmentProbe {
       if (mustChoose || !this._session.session?.kernel) {
         return this._set({
           status: 'failed',
-          error:
+          error: this._trans.__(
             'choose a kernel for this notebook (Kernel › Change Kernel…), then submit again'
+          )
         });
       }
     } catch (error) {
       return this._set({
         status: 'failed',
-        error: `the kernel could not start: ${describe(error)}`
+        error: this._trans.__('the kernel could not start: %1', describe(error))
       });
     }
     return this.capture();
@@ -86,6 +89,9 @@ export class EnvironmentProbe {
     return state;
   }
 
+  private readonly _capture: (
+    kernel: Kernel.IKernelConnection
+  ) => Promise<IKernelEnvironment>;
   private _state: EnvironmentState = { status: 'capturing' };
   private _pending: Promise<EnvironmentState> | null = null;
   private _changed = new Signal<this, void>(this);
@@ -93,8 +99,9 @@ export class EnvironmentProbe {
 
 export function EnvironmentSection(props: {
   probe: EnvironmentProbe;
+  trans: TranslationBundle;
 }): React.ReactElement {
-  const { probe } = props;
+  const { probe, trans } = props;
   const state = probe.state;
   let body: React.ReactNode;
   switch (state.status) {
@@ -104,21 +111,23 @@ export function EnvironmentSection(props: {
         <span className="nbq-SubmitDialog-loading">
           <span className="nbq-Spinner" aria-hidden="true" />
           {state.status === 'starting'
-            ? 'Starting the kernel…'
-            : 'Asking the kernel for its environment…'}
+            ? trans.__('Starting the kernel…')
+            : trans.__('Asking the kernel for its environment…')}
         </span>
       );
       break;
     case 'no-kernel':
       body = (
         <span className="nbq-Environment-missing">
-          No kernel is running, so its environment cannot be captured.{' '}
+          {trans.__(
+            'No kernel is running, so its environment cannot be captured.'
+          )}{' '}
           <button
             type="button"
             className="jp-mod-styled nbq-Environment-start"
             onClick={() => void probe.startKernel()}
           >
-            Start kernel
+            {trans.__('Start kernel')}
           </button>
         </span>
       );
@@ -126,17 +135,22 @@ export function EnvironmentSection(props: {
     case 'failed':
       body = (
         <span className="nbq-Environment-missing" role="alert">
-          Not captured: {state.error}. The job runs with the sidecar&apos;s
-          default Python.
+          {trans.__(
+            "Not captured: %1. The job runs with the sidecar's default Python.",
+            state.error
+          )}
         </span>
       );
       break;
     case 'captured': {
-      const { rows, packages } = environmentDetails(state.env.environment);
+      const { rows, packages } = environmentDetails(
+        state.env.environment,
+        trans
+      );
       body = (
         <details className="nbq-Environment-details">
           <summary className="nbq-Environment-summary">
-            {environmentSummary(state.env.environment)}
+            {environmentSummary(state.env.environment, trans)}
           </summary>
           <table>
             <tbody>
@@ -160,7 +174,7 @@ export function EnvironmentSection(props: {
   }
   return (
     <div className="nbq-SubmitDialog-field nbq-Environment">
-      <span>Environment</span>
+      <span>{trans.__('Environment')}</span>
       {body}
     </div>
   );

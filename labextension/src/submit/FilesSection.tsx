@@ -5,23 +5,30 @@
  */
 import * as React from 'react';
 
+import type { TranslationBundle } from '../translation';
 import { FilesProbe, humanBytes, manifestSummary } from './files';
 
-export function FilesSection(props: { probe: FilesProbe }): React.ReactElement {
+export function FilesSection(props: {
+  probe: FilesProbe;
+  trans: TranslationBundle;
+}): React.ReactElement {
+  const { trans } = props;
   const state = props.probe.state;
   let body: React.ReactNode;
   if (state.status === 'loading') {
     body = (
       <span className="nbq-SubmitDialog-loading">
         <span className="nbq-Spinner" aria-hidden="true" />
-        Listing the notebook&apos;s folder…
+        {trans.__("Listing the notebook's folder…")}
       </span>
     );
   } else if (state.status === 'failed') {
     body = (
       <span className="nbq-Files-problem" role="alert">
-        The notebook&apos;s files cannot be listed: {state.error}. The job runs
-        without them.
+        {trans.__(
+          "The notebook's files cannot be listed: %1. The job runs without them.",
+          state.error
+        )}
       </span>
     );
   } else {
@@ -30,13 +37,16 @@ export function FilesSection(props: { probe: FilesProbe }): React.ReactElement {
       <>
         <details className="nbq-Files-details">
           <summary className="nbq-Files-summary">
-            {manifestSummary(manifest)}
+            {manifestSummary(manifest, trans)}
           </summary>
           {manifest.bundle && (
             <>
               <p className="nbq-Files-heading">
-                Going from {manifest.root || 'the root folder'} (limit{' '}
-                {humanBytes(manifest.max_bytes)}):
+                {trans.__(
+                  'Going from %1 (limit %2):',
+                  manifest.root || trans.__('the root folder'),
+                  humanBytes(manifest.max_bytes)
+                )}
               </p>
               <ul className="nbq-Files-list">
                 {manifest.files.map(file => (
@@ -47,7 +57,7 @@ export function FilesSection(props: { probe: FilesProbe }): React.ReactElement {
               </ul>
               {manifest.left_out.length > 0 && (
                 <>
-                  <p className="nbq-Files-heading">Left out:</p>
+                  <p className="nbq-Files-heading">{trans.__('Left out:')}</p>
                   <ul className="nbq-Files-list nbq-Files-leftOut">
                     {manifest.left_out.map(entry => (
                       <li key={entry.path}>
@@ -76,7 +86,7 @@ export function FilesSection(props: { probe: FilesProbe }): React.ReactElement {
   }
   return (
     <div className="nbq-SubmitDialog-field nbq-Files">
-      <span>Files</span>
+      <span>{trans.__('Files')}</span>
       {body}
     </div>
   );

@@ -7,8 +7,8 @@ import { Dialog, ReactWidget } from '@jupyterlab/apputils';
 import * as React from 'react';
 
 import { describe } from '../service/errors';
-import type { IJob, IPriorities, IProfile } from '../service/model';
-import type { Priority } from '../tokens';
+import type { IJob, IPriorities, IProfile, Priority } from '../service/model';
+import { nbqueueBundle, TranslationBundle } from '../translation';
 import { EnvironmentProbe, EnvironmentSection } from './EnvironmentSection';
 import type { FilesProbe } from './files';
 import { FilesSection } from './FilesSection';
@@ -34,6 +34,8 @@ export namespace SubmitForm {
     environment?: EnvironmentProbe;
     /** Lists the notebook's folder for the "Files" line. */
     files?: FilesProbe;
+    /** The texts of the form. */
+    trans?: TranslationBundle;
   }
 }
 
@@ -42,6 +44,7 @@ export class SubmitForm extends ReactWidget {
   constructor(options: SubmitForm.IOptions) {
     super();
     this.addClass('nbq-SubmitDialog');
+    this._trans = options.trans ?? nbqueueBundle();
     this._values = { ...options.initial };
     this._environment = options.environment ?? null;
     this._environment?.changed.connect(() => this.update());
@@ -92,10 +95,10 @@ export class SubmitForm extends ReactWidget {
       return this._loadError;
     }
     if (!this._profiles) {
-      return 'Profiles are still loading.';
+      return this._trans.__('Profiles are still loading.');
     }
     if (!this._values.profile) {
-      return 'The nbqueue sidecar offers no resource profile.';
+      return this._trans.__('The nbqueue sidecar offers no resource profile.');
     }
     if (this._files?.problem) {
       return this._files.problem;
@@ -111,6 +114,7 @@ export class SubmitForm extends ReactWidget {
   }
 
   protected render(): React.ReactElement {
+    const trans = this._trans;
     const values = this._values;
     const set = (change: Partial<ISubmitValues>) => {
       this._values = { ...this._values, ...change };
@@ -128,11 +132,11 @@ export class SubmitForm extends ReactWidget {
         onSubmit={event => event.preventDefault()}
       >
         <label className="nbq-SubmitDialog-field">
-          <span>Resource profile</span>
+          <span>{trans.__('Resource profile')}</span>
           {this._renderProfiles()}
         </label>
         <label className="nbq-SubmitDialog-field">
-          <span>Priority</span>
+          <span>{trans.__('Priority')}</span>
           <select
             name="priority"
             className="jp-mod-styled"
@@ -149,7 +153,7 @@ export class SubmitForm extends ReactWidget {
           </select>
         </label>
         <label className="nbq-SubmitDialog-field">
-          <span>Job name</span>
+          <span>{trans.__('Job name')}</span>
           <input
             name="name"
             className="jp-mod-styled"
@@ -159,11 +163,12 @@ export class SubmitForm extends ReactWidget {
           />
         </label>
         <fieldset className="nbq-SubmitDialog-parameters">
-          <legend>Parameters</legend>
+          <legend>{trans.__('Parameters')}</legend>
           {values.parameters.length === 0 && (
             <p className="nbq-SubmitDialog-hint">
-              No parameters. Tag a cell <code>parameters</code> to have its{' '}
-              <code>name = value</code> lines offered here.
+              {trans.__('No parameters. Tag a cell')} <code>parameters</code>{' '}
+              {trans.__('to have its')} <code>name = value</code>{' '}
+              {trans.__('lines offered here.')}
             </p>
           )}
           {values.parameters.map((row, index) => (
@@ -172,7 +177,7 @@ export class SubmitForm extends ReactWidget {
                 name="param-name"
                 className="jp-mod-styled"
                 type="text"
-                aria-label="Parameter name"
+                aria-label={trans.__('Parameter name')}
                 value={row.name}
                 onChange={event => setRow(index, { name: event.target.value })}
               />
@@ -181,15 +186,17 @@ export class SubmitForm extends ReactWidget {
                 name="param-value"
                 className="jp-mod-styled"
                 type="text"
-                aria-label={`Value of ${row.name}`}
-                title="Sent as JSON when it parses as JSON, else as a string"
+                aria-label={trans.__('Value of %1', row.name)}
+                title={trans.__(
+                  'Sent as JSON when it parses as JSON, else as a string'
+                )}
                 value={row.text}
                 onChange={event => setRow(index, { text: event.target.value })}
               />
               <button
                 type="button"
                 className="jp-mod-styled nbq-Parameter-remove"
-                title="Remove this parameter"
+                title={trans.__('Remove this parameter')}
                 onClick={() =>
                   set({
                     parameters: values.parameters.filter((_, i) => i !== index)
@@ -209,11 +216,13 @@ export class SubmitForm extends ReactWidget {
               })
             }
           >
-            Add parameter
+            {trans.__('Add parameter')}
           </button>
         </fieldset>
-        {this._environment && <EnvironmentSection probe={this._environment} />}
-        {this._files && <FilesSection probe={this._files} />}
+        {this._environment && (
+          <EnvironmentSection probe={this._environment} trans={trans} />
+        )}
+        {this._files && <FilesSection probe={this._files} trans={trans} />}
         <label className="nbq-SubmitDialog-check">
           <input
             name="stream"
@@ -221,14 +230,15 @@ export class SubmitForm extends ReactWidget {
             checked={values.stream}
             onChange={event => set({ stream: event.target.checked })}
           />
-          <span>Stream outputs into this notebook</span>
+          <span>{trans.__('Stream outputs into this notebook')}</span>
         </label>
         <p className="nbq-SubmitDialog-note">
-          The notebook&apos;s current code is submitted, unsaved edits included;
-          its outputs stay here, as the job starts from a clean slate.
+          {trans.__(
+            "The notebook's current code is submitted, unsaved edits included; its outputs stay here, as the job starts from a clean slate."
+          )}
         </p>
         {this._submitting && (
-          <p className="nbq-SubmitDialog-progress">Submitting…</p>
+          <p className="nbq-SubmitDialog-progress">{trans.__('Submitting…')}</p>
         )}
         {this._error && (
           <p
@@ -245,10 +255,11 @@ export class SubmitForm extends ReactWidget {
   }
 
   private _renderProfiles(): React.ReactElement {
+    const trans = this._trans;
     if (this._loadError) {
       return (
         <p className="nbq-SubmitDialog-error" role="alert">
-          Could not load the profiles: {this._loadError}
+          {trans.__('Could not load the profiles: %1', this._loadError)}
         </p>
       );
     }
@@ -256,7 +267,7 @@ export class SubmitForm extends ReactWidget {
       return (
         <span className="nbq-SubmitDialog-loading">
           <span className="nbq-Spinner" aria-hidden="true" />
-          Loading profiles…
+          {trans.__('Loading profiles…')}
         </span>
       );
     }
@@ -276,13 +287,14 @@ export class SubmitForm extends ReactWidget {
             value={profile.name}
             title={profile.description}
           >
-            {profileLabel(profile)}
+            {profileLabel(profile, trans)}
           </option>
         ))}
       </select>
     );
   }
 
+  private _trans: TranslationBundle;
   private _values: ISubmitValues;
   private _environment: EnvironmentProbe | null;
   private _files: FilesProbe | null;
@@ -302,14 +314,18 @@ const SUBMIT_INDEX = 1;
 export class SubmitDialog extends Dialog<ISubmitValues> {
   constructor(
     private readonly _form: SubmitForm,
-    private readonly _submit: (values: ISubmitValues) => Promise<IJob>
+    private readonly _submit: (values: ISubmitValues) => Promise<IJob>,
+    trans: TranslationBundle = nbqueueBundle()
   ) {
     super({
-      title: 'Submit to GPU queue',
+      title: trans.__('Submit to GPU queue'),
       body: _form,
       buttons: [
         Dialog.cancelButton(),
-        Dialog.okButton({ label: 'Submit', ariaLabel: 'Submit' })
+        Dialog.okButton({
+          label: trans.__('Submit'),
+          ariaLabel: trans.__('Submit')
+        })
       ],
       defaultButton: SUBMIT_INDEX,
       hasClose: true

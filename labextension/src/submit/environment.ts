@@ -5,7 +5,11 @@
  */
 import type { Kernel, KernelMessage } from '@jupyterlab/services';
 
+import { nbqueueBundle, TranslationBundle } from '../translation';
 import { CAPTURE_EXPRESSION } from './captureSource';
+
+/** The texts' default: English. */
+const ENGLISH = nbqueueBundle();
 
 /** One installed distribution (PEP 610 `direct_url.json` where it has one). */
 export interface ICapturedPackage {
@@ -64,7 +68,8 @@ export interface IKernelEnvironment {
 const TIMEOUT_MS = 10000;
 
 export async function captureEnvironment(
-  kernel: Kernel.IKernelConnection
+  kernel: Kernel.IKernelConnection,
+  trans: TranslationBundle = ENGLISH
 ): Promise<IKernelEnvironment> {
   // `silent` keeps it out of the history and the execution count; the code
   // runs in its own namespace (see captureSource.ts).
@@ -79,7 +84,10 @@ export async function captureEnvironment(
     timer = setTimeout(() => {
       reject(
         new Error(
-          `the kernel did not answer within ${TIMEOUT_MS / 1000} s (is it busy?)`
+          trans.__(
+            'the kernel did not answer within %1 s (is it busy?)',
+            TIMEOUT_MS / 1000
+          )
         )
       );
     }, TIMEOUT_MS);
@@ -91,7 +99,7 @@ export async function captureEnvironment(
     ])) as KernelMessage.IExecuteReplyMsg;
     const spec = await kernel.spec;
     const name = spec?.name ?? kernel.name;
-    const environment = parseUserExpression(reply.content, name);
+    const environment = parseUserExpression(reply.content, name, trans);
     return {
       name,
       python: environment.python.executable,
@@ -109,21 +117,29 @@ export async function captureEnvironment(
 /** The captured environment from the execute reply of `CAPTURE_EXPRESSION`. */
 export function parseUserExpression(
   content: KernelMessage.IExecuteReplyMsg['content'],
-  kernelName: string
+  kernelName: string,
+  trans: TranslationBundle = ENGLISH
 ): ICapturedEnvironment {
   if (content.status !== 'ok') {
-    throw new Error(`the kernel answered ${content.status}`);
+    throw new Error(trans.__('the kernel answered %1', content.status));
   }
   const result = (content.user_expressions ?? {}).nbqueue_env as
     | { status: string; data?: Record<string, unknown>; evalue?: string }
     | undefined;
   if (!result || result.status !== 'ok') {
     throw new Error(
-      `the kernel could not report its environment${result?.evalue ? `: ${result.evalue}` : ''} (is it a Python kernel?)`
+      result?.evalue
+        ? trans.__(
+            'the kernel could not report its environment: %1 (is it a Python kernel?)',
+            result.evalue
+          )
+        : trans.__(
+            'the kernel could not report its environment (is it a Python kernel?)'
+          )
     );
   }
   const repr = String(result.data?.['text/plain'] ?? '');
-  return checkEnvironment(JSON.parse(unrepr(repr)), kernelName);
+  return checkEnvironment(JSON.parse(unrepr(repr, trans)), kernelName, trans);
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -132,28 +148,33 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 /** Checks the shape the kernel reported and adds the kernel spec name. */
 export function checkEnvironment(
   value: unknown,
-  kernelName: string
+  kernelName: string,
+  trans: TranslationBundle = ENGLISH
 ): ICapturedEnvironment {
   const off = (what: string) =>
-    new Error(`the kernel reported an unexpected environment (${what})`);
-  if (!isObject(value)) throw off('not an object');
+    new Error(
+      trans.__('the kernel reported an unexpected environment (%1)', what)
+    );
+  if (!isObject(value)) throw off(trans.__('not an object'));
   const python = value.python;
   if (
     !isObject(python) ||
     typeof python.version !== 'string' ||
     typeof python.executable !== 'string'
   ) {
-    throw off('no python version');
+    throw off(trans.__('no python version'));
   }
-  if (typeof value.cwd !== 'string') throw off('no working directory');
-  if (!Array.isArray(value.packages)) throw off('no package list');
+  if (typeof value.cwd !== 'string') {
+    throw off(trans.__('no working directory'));
+  }
+  if (!Array.isArray(value.packages)) throw off(trans.__('no package list'));
   for (const p of value.packages) {
     if (
       !isObject(p) ||
       typeof p.name !== 'string' ||
       typeof p.version !== 'string'
     ) {
-      throw off('a package without name or version');
+      throw off(trans.__('a package without name or version'));
     }
   }
   const git = value.git;
@@ -172,10 +193,13 @@ export function checkEnvironment(
  * The string of a Python `repr()` of an ASCII string, such as json.dumps
  * returns: quoted, with backslashes and quotes escaped.
  */
-export function unrepr(repr: string): string {
+export function unrepr(
+  repr: string,
+  trans: TranslationBundle = ENGLISH
+): string {
   const quote = repr[0];
   if ((quote !== "'" && quote !== '"') || repr[repr.length - 1] !== quote) {
-    throw new Error(`the kernel reported ${repr.slice(0, 80)}`);
+    throw new Error(trans.__('the kernel reported %1', repr.slice(0, 80)));
   }
   return repr.slice(1, -1).replace(/\\(.)/g, '$1');
 }

@@ -9,6 +9,11 @@ import { ServerConnection } from '@jupyterlab/services';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { describe, NbqueueError } from '../service/errors';
+import type { IBundleUpload } from '../service/model';
+import { nbqueueBundle, TranslationBundle } from '../translation';
+
+/** The texts' default: English. */
+const ENGLISH = nbqueueBundle();
 
 export interface IFileEntry {
   path: string;
@@ -65,19 +70,24 @@ export function humanBytes(n: number): string {
   return `${value.toFixed(1)} ${units[unit]}`;
 }
 
-const plural = (n: number, one: string, many = `${one}s`): string =>
-  `${n} ${n === 1 ? one : many}`;
-
 /** "12 files · 3.4 MB go with the job · 3 left out" */
-export function manifestSummary(manifest: IManifest): string {
+export function manifestSummary(
+  manifest: IManifest,
+  trans: TranslationBundle = ENGLISH
+): string {
   if (!manifest.bundle) {
-    return 'The job uses the shared storage: no files are copied.';
+    return trans.__('The job uses the shared storage: no files are copied.');
   }
   const parts = [
-    `${plural(manifest.files.length, 'file')} · ${humanBytes(manifest.total_bytes)} go with the job`
+    trans._n(
+      '%1 file · %2 go with the job',
+      '%1 files · %2 go with the job',
+      manifest.files.length,
+      humanBytes(manifest.total_bytes)
+    )
   ];
   if (manifest.left_out.length) {
-    parts.push(`${manifest.left_out.length} left out`);
+    parts.push(trans.__('%1 left out', manifest.left_out.length));
   }
   return parts.join(' · ');
 }
@@ -86,7 +96,8 @@ export function manifestSummary(manifest: IManifest): string {
 async function jupyterRequest<T>(
   settings: ServerConnection.ISettings,
   path: string,
-  init: RequestInit = {}
+  init: RequestInit = {},
+  trans: TranslationBundle = ENGLISH
 ): Promise<T> {
   const url = URLExt.join(settings.baseUrl, 'nbqueue', 'files', path);
   let response: Response;
@@ -95,7 +106,7 @@ async function jupyterRequest<T>(
   } catch (error) {
     throw new NbqueueError(
       'jupyter_unreachable',
-      `Could not reach the Jupyter server: ${describe(error)}`
+      trans.__('Could not reach the Jupyter server: %1', describe(error))
     );
   }
   const text = await response.text();
@@ -112,8 +123,10 @@ async function jupyterRequest<T>(
       error?.code ?? 'http_error',
       error?.message ??
         (response.status === 404
-          ? 'The nbqueue Jupyter server extension does not serve working files: update the nbqueue Python package where JupyterLab runs and restart it.'
-          : `nbqueue/files/${path} answered ${response.status}.`),
+          ? trans.__(
+              'The nbqueue Jupyter server extension does not serve working files: update the nbqueue Python package where JupyterLab runs and restart it.'
+            )
+          : trans.__('nbqueue/files/%1 answered %2.', path, response.status)),
       response.status
     );
   }
@@ -122,17 +135,20 @@ async function jupyterRequest<T>(
 
 export function fetchManifest(
   settings: ServerConnection.ISettings,
-  notebookPath: string
+  notebookPath: string,
+  trans: TranslationBundle = ENGLISH
 ): Promise<IManifest> {
   return jupyterRequest<IManifest>(
     settings,
-    `manifest?path=${encodeURIComponent(notebookPath)}`
+    `manifest?path=${encodeURIComponent(notebookPath)}`,
+    {},
+    trans
   );
 }
 
 /** The parts of NbqueueService that carry files between browser and sidecar. */
 export interface IFilesCarrier {
-  uploadInputBundle(archive: Blob): Promise<Omit<IUploadedBundle, 'left_out'>>;
+  uploadInputBundle(archive: Blob): Promise<IBundleUpload>;
   getOutputFiles(jobId: string): Promise<Blob>;
 }
 
@@ -147,13 +163,16 @@ const noSidecarToken = (error: unknown): boolean =>
 export async function uploadBundle(
   settings: ServerConnection.ISettings,
   notebookPath: string,
-  carrier?: IFilesCarrier
+  carrier?: IFilesCarrier,
+  trans: TranslationBundle = ENGLISH
 ): Promise<IUploadedBundle> {
   try {
-    return await jupyterRequest<IUploadedBundle>(settings, 'upload', {
-      method: 'POST',
-      body: JSON.stringify({ path: notebookPath })
-    });
+    return await jupyterRequest<IUploadedBundle>(
+      settings,
+      'upload',
+      { method: 'POST', body: JSON.stringify({ path: notebookPath }) },
+      trans
+    );
   } catch (error) {
     if (!carrier || !noSidecarToken(error)) {
       throw error;
@@ -170,7 +189,9 @@ export async function uploadBundle(
     // Its JSON error (too large, invalid bundle) says what to do.
     await jupyterRequest(
       settings,
-      `bundle?path=${encodeURIComponent(notebookPath)}`
+      `bundle?path=${encodeURIComponent(notebookPath)}`,
+      {},
+      trans
     );
   }
   const uploaded = await carrier.uploadInputBundle(await response.blob());
@@ -183,13 +204,19 @@ export async function saveJobFiles(
   settings: ServerConnection.ISettings,
   jobId: string,
   notebookPath: string,
-  carrier?: IFilesCarrier
+  carrier?: IFilesCarrier,
+  trans: TranslationBundle = ENGLISH
 ): Promise<ISavedFiles> {
   try {
-    return await jupyterRequest<ISavedFiles>(settings, 'save', {
-      method: 'POST',
-      body: JSON.stringify({ job_id: jobId, path: notebookPath })
-    });
+    return await jupyterRequest<ISavedFiles>(
+      settings,
+      'save',
+      {
+        method: 'POST',
+        body: JSON.stringify({ job_id: jobId, path: notebookPath })
+      },
+      trans
+    );
   } catch (error) {
     if (!carrier || !noSidecarToken(error)) {
       throw error;
@@ -198,11 +225,16 @@ export async function saveJobFiles(
   // Hub mode: the browser fetches the archive and hands it to the Jupyter server.
   const archive = await carrier.getOutputFiles(jobId);
   const query = `job_id=${encodeURIComponent(jobId)}&path=${encodeURIComponent(notebookPath)}`;
-  return jupyterRequest<ISavedFiles>(settings, `save?${query}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/gzip' },
-    body: archive
-  });
+  return jupyterRequest<ISavedFiles>(
+    settings,
+    `save?${query}`,
+    {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/gzip' },
+      body: archive
+    },
+    trans
+  );
 }
 
 export type FilesState =
@@ -229,7 +261,6 @@ export class FilesProbe {
       : null;
   }
 
-  /** Whether submitting should upload a bundle. */
   /** Whether the job takes the folder along: bundling is on and something is in it. */
   get bundles(): boolean {
     return (

@@ -5,9 +5,9 @@ import { Notification } from '@jupyterlab/apputils';
 import type * as nbformat from '@jupyterlab/nbformat';
 import type { NotebookPanel } from '@jupyterlab/notebook';
 
-import type { NbqueueService } from '../service/client';
 import type { IJob, IJobSubmit } from '../service/model';
-import type { ISettings } from '../tokens';
+import type { INbqueueService, ISettings } from '../tokens';
+import { nbqueueBundle, TranslationBundle } from '../translation';
 import { EnvironmentProbe } from './EnvironmentSection';
 import { fetchManifest, FilesProbe, uploadBundle } from './files';
 import { defaultJobName } from './format';
@@ -16,12 +16,14 @@ import { parametersFromNotebook, parametersFromRows } from './parameters';
 import { ISubmitValues, SubmitDialog, SubmitForm } from './SubmitDialog';
 
 export interface ISubmitDeps {
-  service: NbqueueService;
+  service: INbqueueService;
   settings: ISettings;
   /** Called for a job the user asked to stream into the notebook. */
   follow: (job: IJob, panel: NotebookPanel) => Promise<void>;
   /** Called for every queued job, to notify its end. */
   watch: (job: IJob) => void;
+  /** The texts of the dialog and notifications. */
+  trans?: TranslationBundle;
 }
 
 /** Open the submit dialog for this notebook; resolves with the queued job. */
@@ -30,12 +32,17 @@ export async function submitNotebook(
   deps: ISubmitDeps
 ): Promise<IJob | null> {
   const { service, settings } = deps;
+  const trans = deps.trans ?? nbqueueBundle();
   const model = panel.context.model;
-  const environment = new EnvironmentProbe(panel.sessionContext);
+  const environment = new EnvironmentProbe(
+    panel.sessionContext,
+    undefined,
+    trans
+  );
   void environment.capture();
   // The notebook's folder goes with the job; the server extension lists it.
   const files = new FilesProbe(() =>
-    fetchManifest(service.serverSettings, panel.context.path)
+    fetchManifest(service.serverSettings, panel.context.path, trans)
   );
   void files.load();
   const form = new SubmitForm({
@@ -51,35 +58,50 @@ export async function submitNotebook(
     loadProfiles: () => service.getProfiles(),
     loadPriorities: async () => (await service.getInfo()).priorities,
     environment,
-    files
+    files,
+    trans
   });
   const capture: { warning: string | null } = { warning: null };
-  const dialog = new SubmitDialog(form, async values => {
-    const { submit, envError } = await buildSubmit(panel, values, environment);
-    capture.warning = envError;
-    await files.settled();
-    if (files.bundles) {
-      const bundle = await uploadBundle(
-        service.serverSettings,
-        panel.context.path,
-        service
+  const dialog = new SubmitDialog(
+    form,
+    async values => {
+      const { submit, envError } = await buildSubmit(
+        panel,
+        values,
+        environment
       );
-      submit.input_bundle = bundle.id;
-    }
-    return service.submitJob(submit);
-  });
+      capture.warning = envError;
+      await files.settled();
+      if (files.bundles) {
+        const bundle = await uploadBundle(
+          service.serverSettings,
+          panel.context.path,
+          service,
+          trans
+        );
+        submit.input_bundle = bundle.id;
+      }
+      return service.submitJob(submit);
+    },
+    trans
+  );
   const result = await dialog.launch();
   const job = dialog.job;
   if (!result.button.accept || !job) {
     return null;
   }
-  const position = job.position ? ` (position ${job.position})` : '';
-  Notification.success(`Job ${job.name} queued${position}`, {
-    autoClose: 5000
-  });
+  Notification.success(
+    job.position
+      ? trans.__('Job %1 queued (position %2)', job.name, job.position)
+      : trans.__('Job %1 queued', job.name),
+    { autoClose: 5000 }
+  );
   if (capture.warning) {
     Notification.warning(
-      `The kernel's environment was not captured (${capture.warning}); the job runs with the sidecar's default Python.`,
+      trans.__(
+        "The kernel's environment was not captured (%1); the job runs with the sidecar's default Python.",
+        capture.warning
+      ),
       { autoClose: 10000 }
     );
   }

@@ -131,7 +131,10 @@ describe('MetricsChart', () => {
       { name: 'train/loss', job: 'j-1', steps: [3], values: [0.1], times: [0] }
     ]);
     expect(plotly.last('train')[0].y).toHaveLength(4);
-    expect(chart.toCsv().split('\r\n')[0]).toBe('job,name,step,value,time');
+    expect(chart.toCsv().split('\r\n').slice(0, 2)).toEqual([
+      'job,seq,name,step,value,time,kind',
+      'j-1,,train/loss,0,1,1700000000000,user'
+    ]);
     chart.dispose();
   });
 

@@ -3,12 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-import {
-  FilesProbe,
-  humanBytes,
-  IManifest,
-  manifestSummary
-} from '../submit/files';
+import { FilesProbe, IManifest, manifestSummary } from '../submit/files';
 
 const REPO = path.resolve(__dirname, '../../..');
 
@@ -112,11 +107,5 @@ describe('working files in the submit dialog', () => {
     }));
     await withData.load();
     expect(withData.bundles).toBe(true);
-  });
-
-  it('formats sizes', () => {
-    expect(humanBytes(999)).toBe('999 B');
-    expect(humanBytes(1536)).toBe('1.5 KB');
-    expect(humanBytes(100 * 1024 * 1024)).toBe('100.0 MB');
   });
 });

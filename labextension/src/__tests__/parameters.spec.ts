@@ -9,7 +9,7 @@ import {
   pythonLiteralToJson
 } from '../submit/parameters';
 import { parseUserExpression, unrepr } from '../submit/environment';
-import { defaultJobName, profileLabel } from '../submit/format';
+import { profileLabel } from '../submit/format';
 import { resultPath } from '../jobs/result';
 
 describe('parameters', () => {
@@ -147,12 +147,6 @@ describe('texts', () => {
         free: 0
       })
     ).toBe('gpu-1 — 8 CPU · 1 GPU · 32Gi — 0 of 2 free · 3 queued');
-  });
-
-  it('names a job after the notebook and the local time', () => {
-    expect(
-      defaultJobName('examples/train.ipynb', new Date(2026, 10, 23, 14, 5))
-    ).toBe('train.ipynb 2026-11-23 14:05');
   });
 
   it('saves the result next to the original', () => {

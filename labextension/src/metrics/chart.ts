@@ -10,11 +10,11 @@
  * plot's lifecycle in plot.ts, the controls in ChartToolbar.tsx.
  */
 import { Panel } from '@lumino/widgets';
+import { metricsCsv } from '@nbqueue/common';
 import * as React from 'react';
 
 import { nbqueueBundle, TranslationBundle } from '../translation';
 import { ChartToolbar, GroupHeader, RenderWidget } from './ChartToolbar';
-import { toCsv } from './csv';
 import { downloadText } from './download';
 import { DEFAULT_SMOOTHING, Ema } from './ema';
 import { groupByPrefix, groupOf } from './group';
@@ -28,7 +28,8 @@ import {
   copySeries,
   extendsSeries,
   lastStep,
-  pointsFrom
+  pointsFrom,
+  seriesCsvPoints
 } from './series';
 import { browserClock, IClock, Throttle } from './throttle';
 import {
@@ -230,9 +231,9 @@ export class MetricsChart extends Panel {
     return this._schedule();
   }
 
-  /** The full data as CSV (`name,step,value,time`, plus `job` when set). */
+  /** The full data as CSV, in the sidecar's metrics CSV format. */
   toCsv(): string {
-    return toCsv(this.series);
+    return metricsCsv(seriesCsvPoints(this.series));
   }
 
   /** Save the full data as `<filename>.csv`. */

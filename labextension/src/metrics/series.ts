@@ -2,6 +2,8 @@
  * The chart's data, without the DOM: copying and extending series, telling
  * a grown series from a new one, and the colour of each series.
  */
+import type { MetricCsvPoint } from '@nbqueue/common';
+
 import type { IMetricPoints, IMetricSeries } from './types';
 
 /** Trace colours, in the order series first appear (plotly's defaults). */
@@ -93,4 +95,24 @@ export function lastStep(series: readonly IMetricSeries[]): number {
 /** A smoothing weight in [0, 0.99]; anything not a number is 0. */
 export function clampSmoothing(value: number): number {
   return Number.isFinite(value) ? Math.min(Math.max(value, 0), 0.99) : 0;
+}
+
+/**
+ * Every point of the series, in order, as the metrics CSV (`@nbqueue/common`)
+ * takes them: the chart's CSV has the sidecar's format.
+ */
+export function* seriesCsvPoints(
+  series: readonly IMetricSeries[]
+): Generator<MetricCsvPoint> {
+  for (const s of series) {
+    for (let i = 0; i < s.values.length; i++) {
+      yield {
+        job: s.job,
+        name: s.name,
+        step: s.steps[i],
+        value: s.values[i],
+        time: s.times[i]
+      };
+    }
+  }
 }

@@ -3,10 +3,11 @@
  * go with the job and their size, what was left out and why (expandable), and
  * what to add to .nbqueueignore when they are over the limit.
  */
+import { humanBytes } from '@nbqueue/common';
 import * as React from 'react';
 
 import type { TranslationBundle } from '../translation';
-import { FilesProbe, humanBytes, manifestSummary } from './files';
+import { FilesProbe, manifestSummary } from './files';
 
 export function FilesSection(props: {
   probe: FilesProbe;

@@ -7,6 +7,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 import { ISignal, Signal } from '@lumino/signaling';
+import { humanBytes } from '@nbqueue/common';
 
 import { describe, NbqueueError } from '../service/errors';
 import type { IBundleUpload } from '../service/model';
@@ -54,20 +55,6 @@ export interface ISavedFiles {
   /** Folder the files went to, relative to the Jupyter root. */
   dir: string;
   files: IFileEntry[];
-}
-
-export function humanBytes(n: number): string {
-  if (n < 1024) {
-    return `${n} B`;
-  }
-  const units = ['KB', 'MB', 'GB'];
-  let value = n / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
 }
 
 /** "12 files · 3.4 MB go with the job · 3 left out" */

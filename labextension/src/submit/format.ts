@@ -1,8 +1,6 @@
 /**
  * Texts of the submit dialog.
  */
-import { PathExt } from '@jupyterlab/coreutils';
-
 import type { IProfile } from '../service/model';
 import { nbqueueBundle, TranslationBundle } from '../translation';
 
@@ -21,12 +19,4 @@ export function profileLabel(
     profile.capacity,
     profile.queued
   );
-}
-
-/** `train.ipynb 2026-11-23 14:05`, in local time. */
-export function defaultJobName(path: string, now: Date): string {
-  const pad = (n: number) => String(n).padStart(2, '0');
-  const date = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
-  const time = `${pad(now.getHours())}:${pad(now.getMinutes())}`;
-  return `${PathExt.basename(path)} ${date} ${time}`;
 }

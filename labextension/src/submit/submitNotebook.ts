@@ -4,13 +4,13 @@
 import { Notification } from '@jupyterlab/apputils';
 import type * as nbformat from '@jupyterlab/nbformat';
 import type { NotebookPanel } from '@jupyterlab/notebook';
+import { defaultJobName } from '@nbqueue/common';
 
 import type { IJob, IJobSubmit } from '../service/model';
 import type { INbqueueService, ISettings } from '../tokens';
 import { nbqueueBundle, TranslationBundle } from '../translation';
 import { EnvironmentProbe } from './EnvironmentSection';
 import { fetchManifest, FilesProbe, uploadBundle } from './files';
-import { defaultJobName } from './format';
 import { jobNotebook } from './jobNotebook';
 import { parametersFromNotebook, parametersFromRows } from './parameters';
 import { ISubmitValues, SubmitDialog, SubmitForm } from './SubmitDialog';

@@ -1,7 +1,8 @@
 import { PageConfig } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { hubConnection, NbqueueService } from '../service/client';
+import { NbqueueService } from '../service/client';
+import { hubConnection } from '../service/connection';
 import { saveJobFiles, uploadBundle } from '../submit/files';
 
 /** A Jupyter server that answers GET nbqueue/connection with `answer`. */

@@ -9,7 +9,7 @@
  * `{"mode": "hub", "url": "/services/<name>"}`: the service is on the page's
  * own origin and takes JupyterLab's hub token (PageConfig `token`).
  */
-import { PageConfig, URLExt } from '@jupyterlab/coreutils';
+import { PageConfig } from '@jupyterlab/coreutils';
 import type * as nbformat from '@jupyterlab/nbformat';
 import { ServerConnection } from '@jupyterlab/services';
 import type { ITranslator } from '@jupyterlab/translation';
@@ -18,6 +18,7 @@ import { io, ManagerOptions, Socket, SocketOptions } from 'socket.io-client';
 
 import type { INbqueueService } from '../tokens';
 import { nbqueueBundle, TranslationBundle } from '../translation';
+import { fetchConnection, readJson } from './connection';
 import { codeOf, describe, messageOf, NbqueueError } from './errors';
 import type { IEventsMessage, JobEvent } from './events';
 import type {
@@ -94,7 +95,11 @@ export class NbqueueService implements INbqueueService {
    */
   connection(): Promise<IConnection> {
     if (!this._connection) {
-      this._connection = this._fetchConnection().catch(error => {
+      this._connection = fetchConnection(
+        this._serverSettings,
+        this._sidecarUrl,
+        this._trans
+      ).catch(error => {
         this._connection = null;
         throw error;
       });
@@ -330,74 +335,6 @@ export class NbqueueService implements INbqueueService {
     Signal.clearData(this);
   }
 
-  private async _fetchConnection(): Promise<IConnection> {
-    const endpoint = URLExt.join(
-      this._serverSettings.baseUrl,
-      'nbqueue',
-      'connection'
-    );
-    let response: Response;
-    try {
-      response = await ServerConnection.makeRequest(
-        endpoint,
-        {},
-        this._serverSettings
-      );
-    } catch (error) {
-      throw new NbqueueError(
-        'jupyter_unreachable',
-        this._trans.__(
-          'Could not ask the Jupyter server for the nbqueue connection: %1',
-          describe(error)
-        )
-      );
-    }
-    const body = await readJson(response);
-    if (!response.ok && response.status === 404) {
-      // No server extension, but a hub page: the hub's nbqueue service.
-      const hub = hubConnection();
-      if (hub) {
-        return hub;
-      }
-    }
-    if (!response.ok) {
-      const message =
-        messageOf(body) ??
-        (response.status === 404
-          ? this._trans.__(
-              'The nbqueue Jupyter server extension is not enabled (GET nbqueue/connection answered 404). Install the nbqueue Python package in the environment that runs JupyterLab and restart it.'
-            )
-          : this._trans.__(
-              'GET nbqueue/connection answered %1 %2.',
-              response.status,
-              response.statusText
-            ));
-      throw new NbqueueError(
-        codeOf(body) ?? 'no_connection',
-        message,
-        response.status
-      );
-    }
-    const connection = body as IConnection & { mode?: string };
-    const override = this._sidecarUrl().trim();
-    if (connection.mode === 'hub') {
-      const hub = hubConnection(override || connection.url);
-      if (!hub) {
-        throw new NbqueueError(
-          'no_hub_token',
-          this._trans.__(
-            'nbqueue runs as a JupyterHub service, but this JupyterLab page has no hub token. Open JupyterLab through the hub (…/user/<name>/lab).'
-          )
-        );
-      }
-      return hub;
-    }
-    return {
-      url: (override || connection.url).replace(/\/+$/, ''),
-      token: connection.token
-    };
-  }
-
   private _jobAction(
     id: string,
     action: string,
@@ -470,34 +407,3 @@ export class NbqueueService implements INbqueueService {
 }
 
 const SUBSCRIBE_TIMEOUT_MS = 30000;
-
-/**
- * Hub mode from the page config: JupyterLab spawned by JupyterHub has
- * `hubPrefix` (e.g. /hub/) and the user's hub `token`. `url` is the service's
- * path (default: /services/nbqueue next to the hub); null off the hub.
- */
-export function hubConnection(url?: string): IConnection | null {
-  const hubPrefix = PageConfig.getOption('hubPrefix');
-  const token = PageConfig.getToken();
-  if (!hubPrefix || !token) {
-    return null;
-  }
-  const base = hubPrefix.replace(/hub\/?$/, '');
-  const path = url || URLExt.join(base || '/', 'services', 'nbqueue');
-  return {
-    url: new URL(path, window.location.href).href.replace(/\/+$/, ''),
-    token
-  };
-}
-
-async function readJson(response: Response): Promise<unknown> {
-  const text = await response.text();
-  if (!text) {
-    return null;
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    return { message: text.slice(0, 500) };
-  }
-}

@@ -10,7 +10,10 @@ export default tseslint.config(
       '**/lab-dist/**',
       '**/node_modules/**',
       '.venv/**',
-      '**/coverage/**'
+      '**/coverage/**',
+      // Written by server/scripts/generate-api.mjs from the REST contract.
+      '**/src/generated/**',
+      'server/src/cli/generated/**'
     ]
   },
   js.configs.recommended,

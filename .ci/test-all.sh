@@ -31,6 +31,7 @@ for suite in "${suites[@]}"; do
     lint)
       check prettier npx prettier --check .
       check eslint npx eslint .
+      check api-generated npm run -s generate:api -w server -- --check
       check ruff-check ruff check runner-image deploy server/test/hub
       check ruff-format ruff format --check runner-image deploy server/test/hub
       ;;

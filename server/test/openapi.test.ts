@@ -5,7 +5,7 @@ import { TokenAuthenticator } from '../src/auth/token';
 import { parseConfig } from '../src/config/load';
 import { JobService } from '../src/jobs/service';
 import { Store } from '../src/store/store';
-import { openApiDocument } from '../src/api/openapi';
+import { openApiDocument } from '../src/api/contract/document';
 import { code, localBackend, notebook, startTestSidecar } from './helpers';
 
 interface Layer {

@@ -1,11 +1,14 @@
-import type { NextFunction, Request, Response, Router } from 'express';
+import type { Request, Response, Router } from 'express';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Identity } from '../auth/auth';
 import type { Config } from '../config/schema';
 import { ApiError, badRequest, notFound } from '../errors';
 import type { JobService } from '../jobs/service';
-import type { JobRecord } from '../jobs/types';
+import { FINAL_STATES } from '../jobs/types';
+import type { ApiContract } from '../api/contract';
+import { runnerJob } from '../api/routes/runner';
+import { me, serve } from '../api/routes/serve';
 import {
   FileEntry,
   LeftOut,
@@ -27,19 +30,6 @@ export interface FileRouteDeps {
   files?: FileStore;
 }
 
-type Handler = (req: Request, res: Response) => unknown | Promise<unknown>;
-
-const handle =
-  (fn: Handler) =>
-  (req: Request, res: Response, next: NextFunction): void => {
-    Promise.resolve()
-      .then(() => fn(req, res))
-      .then(body => {
-        if (body !== undefined && !res.headersSent) res.json(body);
-      })
-      .catch(next);
-  };
-
 /** What the API says about stored files (no disk paths). */
 export function describeFiles(
   stored: StoredFiles | undefined
@@ -58,15 +48,14 @@ export function describeFiles(
 export function checkInputBundle(
   files: FileStore | undefined,
   who: Identity,
-  body: unknown
+  id: string | undefined
 ): void {
-  const id = (body as { input_bundle?: unknown } | null)?.input_bundle;
-  if (id === undefined || id === null || id === '') return;
+  if (!id) return;
   const unknown = badRequest(
     'unknown_bundle',
     `There is no uploaded bundle ${JSON.stringify(id)} of yours. Upload the notebook's files with POST /api/files/bundles first, then submit with the id it answers.`
   );
-  if (typeof id !== 'string' || !INPUT_ID.test(id) || !files) throw unknown;
+  if (!INPUT_ID.test(id) || !files) throw unknown;
   const input = files.input(id);
   if (!input || input.owner !== who.user) throw unknown;
 }
@@ -125,6 +114,7 @@ function parseLeftOut(header: string | undefined): LeftOut[] {
 export function mountFileRoutes(
   user: Router,
   runner: Router,
+  contract: ApiContract['files'],
   { config, jobs, files }: FileRouteDeps
 ): void {
   const settings = config.files;
@@ -137,7 +127,6 @@ export function mountFileRoutes(
       );
     return files;
   };
-  const me = (req: Request): Identity => req.identity as Identity;
   const receive = async (
     req: Request,
     max: number,
@@ -153,58 +142,54 @@ export function mountFileRoutes(
     }
   };
 
-  user.post(
-    '/files/bundles',
-    handle(async (req, res) => {
-      if (!settings.bundle) {
-        throw new ApiError(
-          409,
-          'files_not_bundled',
-          `This sidecar does not take working files: jobs run in ${settings.working_dir ?? "the notebook's own directory"} (shared storage). Submit without a bundle.`
-        );
-      }
-      const tooBig = () =>
-        tooLarge(
-          "The notebook's files",
-          settings.max_input_bytes,
-          'Add the largest files or folders to .nbqueueignore (gitignore syntax) next to the notebook and submit again.'
-        );
-      const { tmp, bytes, entries } = await receive(
-        req,
-        settings.max_input_bytes,
-        tooBig
+  serve(user, '/api', contract.uploadBundle, async (_, req, res) => {
+    if (!settings.bundle) {
+      throw new ApiError(
+        409,
+        'files_not_bundled',
+        `This sidecar does not take working files: jobs run in ${settings.working_dir ?? "the notebook's own directory"} (shared storage). Submit without a bundle.`
       );
-      const stored = store().addInput(me(req).user, tmp, bytes, entries);
-      store().sweepInputs(UNUSED_INPUT_MS);
-      res.status(201);
-      return {
-        id: stored.id,
-        bytes: stored.bytes,
-        total_bytes: stored.total_bytes,
-        files: stored.files.length
-      };
-    })
-  );
-  user.get(
-    '/jobs/:id/files',
-    handle(req => {
-      const job = jobs.getRecord(me(req), req.params.id);
-      const input = job.spec.input_bundle
-        ? files?.input(job.spec.input_bundle)
-        : undefined;
-      return {
-        input: describeFiles(input),
-        output: describeFiles(files?.output(job.id))
-      };
-    })
-  );
-  user.get(
-    '/jobs/:id/files/output',
-    handle(async (req, res) => {
-      const job = jobs.getRecord(me(req), req.params.id);
+    }
+    const tooBig = () =>
+      tooLarge(
+        "The notebook's files",
+        settings.max_input_bytes,
+        'Add the largest files or folders to .nbqueueignore (gitignore syntax) next to the notebook and submit again.'
+      );
+    const { tmp, bytes, entries } = await receive(
+      req,
+      settings.max_input_bytes,
+      tooBig
+    );
+    const stored = store().addInput(me(req).user, tmp, bytes, entries);
+    store().sweepInputs(UNUSED_INPUT_MS);
+    res.status(201);
+    return {
+      id: stored.id,
+      bytes: stored.bytes,
+      total_bytes: stored.total_bytes,
+      files: stored.files.length
+    };
+  });
+  serve(user, '/api', contract.getJobFiles, ({ params }, req) => {
+    const job = jobs.queries.getRecord(me(req), params.id);
+    const input = job.spec.input_bundle
+      ? files?.input(job.spec.input_bundle)
+      : undefined;
+    return {
+      input: describeFiles(input),
+      output: describeFiles(files?.output(job.id))
+    };
+  });
+  serve(
+    user,
+    '/api',
+    contract.getJobOutputFiles,
+    async ({ params }, req, res) => {
+      const job = jobs.queries.getRecord(me(req), params.id);
       const output = store().output(job.id);
       if (!output) {
-        if (!['succeeded', 'failed', 'cancelled'].includes(job.state))
+        if (!FINAL_STATES.has(job.state))
           throw new ApiError(
             409,
             'invalid_state',
@@ -221,41 +206,39 @@ export function mountFileRoutes(
         `${job.id}-files.tar.gz`
       );
       return undefined;
-    })
+    }
   );
 
-  const runnerJob = (req: Request): JobRecord => req.runnerJob as JobRecord;
-  runner.get(
-    '/jobs/:id/files',
-    handle(req => {
-      const job = runnerJob(req);
-      const input = job.spec.input_bundle
-        ? files?.input(job.spec.input_bundle)
-        : undefined;
-      const shared =
-        !settings.bundle && settings.working_dir
-          ? path.posix.join(
-              settings.working_dir,
-              path.posix.dirname(job.spec.notebook_path ?? '.')
-            )
-          : null;
-      return {
-        input: input
-          ? {
-              bytes: input.bytes,
-              total_bytes: input.total_bytes,
-              files: input.files.length
-            }
-          : null,
-        working_dir: shared,
-        collect_outputs: settings.collect_outputs,
-        max_output_bytes: settings.max_output_bytes
-      };
-    })
-  );
-  runner.get(
-    '/jobs/:id/files/input',
-    handle(async (req, res) => {
+  serve(runner, '/api/runner', contract.runnerFilesPlan, (_, req) => {
+    const job = runnerJob(req);
+    const input = job.spec.input_bundle
+      ? files?.input(job.spec.input_bundle)
+      : undefined;
+    const shared =
+      !settings.bundle && settings.working_dir
+        ? path.posix.join(
+            settings.working_dir,
+            path.posix.dirname(job.spec.notebook_path ?? '.')
+          )
+        : null;
+    return {
+      input: input
+        ? {
+            bytes: input.bytes,
+            total_bytes: input.total_bytes,
+            files: input.files.length
+          }
+        : null,
+      working_dir: shared,
+      collect_outputs: settings.collect_outputs,
+      max_output_bytes: settings.max_output_bytes
+    };
+  });
+  serve(
+    runner,
+    '/api/runner',
+    contract.runnerInputFiles,
+    async (_, req, res) => {
       const job = runnerJob(req);
       const input = job.spec.input_bundle
         ? files?.input(job.spec.input_bundle)
@@ -271,33 +254,30 @@ export function mountFileRoutes(
         `${input.id}.tar.gz`
       );
       return undefined;
-    })
+    }
   );
-  runner.put(
-    '/jobs/:id/files/output',
-    handle(async req => {
-      const job = runnerJob(req);
-      const leftOut = parseLeftOut(req.header('x-nbqueue-left-out'));
-      const tooBig = () =>
-        tooLarge(
-          "The job's output files",
-          settings.max_output_bytes,
-          'The runner leaves out what does not fit; this upload went past the limit.'
-        );
-      const { tmp, bytes, entries } = await receive(
-        req,
+  serve(runner, '/api/runner', contract.runnerOutputFiles, async (_, req) => {
+    const job = runnerJob(req);
+    const leftOut = parseLeftOut(req.header('x-nbqueue-left-out'));
+    const tooBig = () =>
+      tooLarge(
+        "The job's output files",
         settings.max_output_bytes,
-        tooBig
+        'The runner leaves out what does not fit; this upload went past the limit.'
       );
-      const stored = store().setOutput(
-        job.id,
-        job.owner,
-        tmp,
-        bytes,
-        entries,
-        leftOut
-      );
-      return { files: stored.files.length, bytes: stored.bytes };
-    })
-  );
+    const { tmp, bytes, entries } = await receive(
+      req,
+      settings.max_output_bytes,
+      tooBig
+    );
+    const stored = store().setOutput(
+      job.id,
+      job.owner,
+      tmp,
+      bytes,
+      entries,
+      leftOut
+    );
+    return { files: stored.files.length, bytes: stored.bytes };
+  });
 }

@@ -1,17 +1,13 @@
 import type { CapturedEnvironment } from './environment';
 
-export type JobState =
-  'queued' | 'starting' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-
-export const FINAL_STATES: ReadonlySet<JobState> = new Set([
-  'succeeded',
-  'failed',
-  'cancelled'
-]);
-export const ACTIVE_STATES: ReadonlySet<JobState> = new Set([
-  'starting',
-  'running'
-]);
+// The state list is part of the REST contract: defined once there.
+export {
+  ACTIVE_STATES,
+  FINAL_STATES,
+  JOB_STATES,
+  type JobState
+} from '../api/contract/states';
+import type { JobState } from '../api/contract/states';
 
 export type Notebook = {
   nbformat: number;

@@ -1,0 +1,205 @@
+/** The shapes the API answers with, and the ones a submit refers to by name. */
+import { z } from 'zod/v4';
+import { configured, documented } from './operation';
+import { JOB_STATES } from './states';
+
+export const ErrorBody = z.object({
+  error: z.object({ code: z.string(), message: z.string() })
+});
+
+/** Strings the environment validator takes (server/src/jobs/environment.ts). */
+const text = z.string().max(4096);
+
+export const CapturedEnvironment = z
+  .object({
+    kernel: text.describe('Kernel spec name').nullish(),
+    python: z.object({
+      version: text.regex(/^[0-9]+\.[0-9]+/).meta({ example: '3.11.9' }),
+      implementation: text.nullish(),
+      executable: text.nullish(),
+      platform: text.nullish(),
+      machine: text.nullish()
+    }),
+    packages: z
+      .array(
+        z.object({
+          name: text,
+          version: text,
+          editable: z.boolean().nullish(),
+          url: text
+            .describe('PEP 610 direct URL (file:, https:, VCS)')
+            .nullish(),
+          vcs: text.nullish(),
+          commit: text.nullish()
+        })
+      )
+      .max(20000),
+    conda_env: text.nullish(),
+    cwd: text.nullish(),
+    git: z
+      .object({
+        root: text,
+        remote: text.nullish(),
+        commit: text.nullish(),
+        branch: text.nullish(),
+        dirty: z.boolean().nullish()
+      })
+      .nullish()
+  })
+  .describe(
+    "The notebook kernel's environment, captured by the labextension; runners in restore mode rebuild it (docs/protocol.md). At most limits.max_environment_bytes as JSON (400 invalid_environment)."
+  );
+
+/**
+ * An nbformat v4 notebook of a Python kernel: checked in code (notebook/) against the official
+ * nbformat schema, which the document states as `nbformat.notebook`.
+ */
+export const PythonNotebook = documented(z.record(z.string(), z.unknown()), {
+  replace: {
+    allOf: [
+      { $ref: '#/components/schemas/nbformat.notebook' },
+      {
+        type: 'object',
+        properties: {
+          metadata: {
+            type: 'object',
+            properties: {
+              kernelspec: {
+                type: 'object',
+                required: ['language'],
+                properties: {
+                  language: { type: 'string', enum: ['python', 'Python'] }
+                }
+              },
+              language_info: {
+                type: 'object',
+                properties: { name: { type: 'string', enum: ['python'] } }
+              }
+            }
+          }
+        }
+      }
+    ],
+    description:
+      'An nbformat v4 notebook. The document states the nbformat 4.5 schema (nbformat.notebook); 4.0 to 4.4 are accepted too, each checked against its own official schema, sources and outputs as strings or lists of lines, cells with or without ids. Cell ids must be unique (JSON Schema cannot say so). The kernel must be Python: no kernelspec (python3), or kernelspec.language "python" (a kernelspec without a language whose name contains "py" is taken too); otherwise 400 unsupported_kernel. The first problem is answered as 400 invalid_notebook with its JSON path, e.g. "cells[3].outputs[0]: \'output_type\' is required". It is then normalised to 4.5 (lines joined, missing cell ids added) with code cells\' outputs and execution counts left out: a run starts from a clean slate. The request may be up to limits.max_request_bytes; the notebook without its outputs at most limits.max_notebook_bytes (413 notebook_too_large names the large part). See docs/protocol.md, "Notebooks in".'
+  }
+});
+
+/** A notebook as the official nbformat 4.5 schema says (an executed one, outputs and all). */
+export const Notebook = documented(z.record(z.string(), z.unknown()), {
+  replace: { $ref: '#/components/schemas/nbformat.notebook' }
+});
+
+export const JobState = z.enum(JOB_STATES);
+
+const time = z.string().meta({ format: 'date-time' });
+
+export function jobSchema(priorities: string[]) {
+  return z.object({
+    id: z.string(),
+    name: z.string(),
+    owner: z.string(),
+    profile: z.string(),
+    queue: z.string(),
+    priority: configured('priorities', priorities),
+    parameters: z.record(z.string(), z.unknown()),
+    notebook_path: z.string().nullable(),
+    state: JobState,
+    reason: z.string().nullable(),
+    created_at: time,
+    started_at: time.nullable(),
+    finished_at: time.nullable(),
+    position: z.int().min(1).nullable(),
+    last_seq: z.int().min(0),
+    has_result: z.boolean(),
+    cancel_requested: z.boolean(),
+    held: z.boolean(),
+    eta_seconds: z
+      .number()
+      .nullable()
+      .describe(
+        'Estimated seconds until a queued job starts; null when unknown'
+      ),
+    eta_basis: z
+      .string()
+      .nullable()
+      .describe('How the ETA was estimated, or why it is unknown')
+  });
+}
+
+export const Event = documented(
+  z.looseObject({ seq: z.int(), time: z.number(), type: z.string() }),
+  { extra: { description: 'See server/schema/events.schema.json' } }
+);
+
+export const EventPage = z.object({
+  events: z.array(Event),
+  last_seq: z.int()
+});
+
+export const METRIC_KINDS = ['user', 'system'] as const;
+
+export const Metric = z.object({
+  seq: z.int(),
+  name: z.string(),
+  step: z.int(),
+  value: z.number().nullable().describe('null: NaN or an infinity'),
+  time: z.number().describe('epoch ms'),
+  kind: z.enum(METRIC_KINDS)
+});
+
+export const MetricPage = z.object({
+  metrics: z.array(Metric),
+  cursor: z
+    .int()
+    .describe('The last seq returned (or since): pass it as since next time')
+});
+
+export const Profile = z.object({
+  name: z.string(),
+  description: z.string().optional(),
+  cpus: z.number(),
+  gpus: z.int(),
+  memory: z.string(),
+  capacity: z.int(),
+  running: z.int(),
+  queued: z.int(),
+  free: z.int()
+});
+
+export const Queue = z.object({
+  name: z.string(),
+  profile: z.string(),
+  description: z.string().optional(),
+  queued: z.int(),
+  running: z.int()
+});
+
+export function infoSchema(priorities: string[]) {
+  const priority = configured('priorities', priorities);
+  return z.object({
+    version: z.string(),
+    backend: z.string(),
+    user: z.string(),
+    admin: z.boolean(),
+    priorities: z
+      .object({
+        classes: z.array(priority),
+        allowed: z.array(priority),
+        default: priority
+      })
+      .describe(
+        'The classes the dialog and the Jobs panel offer this caller (lowest first)'
+      ),
+    limits: z.object({
+      max_notebook_bytes: z.int(),
+      max_request_bytes: z.int()
+    }),
+    files: z.object({
+      bundle: z.boolean(),
+      max_input_bytes: z.int(),
+      collect_outputs: z.boolean(),
+      max_output_bytes: z.int()
+    })
+  });
+}

@@ -1,0 +1,24 @@
+/** The states of a job: the one list the server, the CLI and the labextension use. */
+export const JOB_STATES = [
+  'queued',
+  'starting',
+  'running',
+  'succeeded',
+  'failed',
+  'cancelled'
+] as const;
+
+export type JobState = (typeof JOB_STATES)[number];
+
+/** A job in one of these has ended: it never changes state again. */
+export const FINAL_STATES: ReadonlySet<JobState> = new Set<JobState>([
+  'succeeded',
+  'failed',
+  'cancelled'
+]);
+
+/** A job in one of these holds its profile's capacity. */
+export const ACTIVE_STATES: ReadonlySet<JobState> = new Set<JobState>([
+  'starting',
+  'running'
+]);

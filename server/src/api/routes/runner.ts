@@ -1,0 +1,59 @@
+/** What a job's runner calls, with its per-job token (api/contract/runner.ts). */
+import type { RequestHandler, Router } from 'express';
+import { tokenFromHeader } from '../../auth/auth';
+import type { JobService } from '../../jobs/service';
+import type { JobRecord } from '../../jobs/types';
+import type { ApiContract } from '../contract';
+import { guard, serve } from './serve';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    runnerJob?: JobRecord;
+  }
+}
+
+/** The job whose token authenticated this request. */
+export const runnerJob = (req: { runnerJob?: JobRecord }): JobRecord =>
+  req.runnerJob as JobRecord;
+
+export function mountRunnerRoutes(
+  runner: Router,
+  contract: ApiContract['runner'],
+  deps: {
+    jobs: JobService;
+    bodies: { notebook: RequestHandler; events: RequestHandler };
+  }
+): void {
+  const intake = deps.jobs.runner;
+  const at = '/api/runner';
+  runner.use(
+    '/jobs/:id',
+    guard(req => {
+      req.runnerJob = intake.authenticate(
+        req.params.id,
+        tokenFromHeader(req.header('authorization'))
+      );
+    })
+  );
+  serve(runner, at, contract.runnerFetch, (_, req) =>
+    intake.fetch(runnerJob(req))
+  );
+  serve(
+    runner,
+    at,
+    contract.runnerEvents,
+    (_, req) => intake.ingestEvents(runnerJob(req), req.body),
+    [deps.bodies.events]
+  );
+  serve(
+    runner,
+    at,
+    contract.runnerFinish,
+    (_, req) => {
+      intake.finish(runnerJob(req), req.body);
+      return { ok: true };
+    },
+    // The executed notebook keeps its outputs: parsed after the job token, as a submit is.
+    [deps.bodies.notebook]
+  );
+}

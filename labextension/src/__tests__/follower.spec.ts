@@ -59,7 +59,11 @@ function job(id: string, state: IJob['state'], lastSeq = 0): IJob {
     finished_at: null,
     position: null,
     last_seq: lastSeq,
-    has_result: false
+    has_result: false,
+    cancel_requested: false,
+    held: false,
+    eta_seconds: null,
+    eta_basis: null
   };
 }
 

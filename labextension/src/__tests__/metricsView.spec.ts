@@ -26,6 +26,7 @@ function job(id: string, state: IJob['state']): IJob {
     position: null,
     last_seq: 3,
     has_result: false,
+    cancel_requested: false,
     held: false,
     eta_seconds: null,
     eta_basis: null

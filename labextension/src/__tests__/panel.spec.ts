@@ -50,6 +50,7 @@ function job(overrides: Partial<IJob> = {}): IJob {
     position: null,
     last_seq: 0,
     has_result: false,
+    cancel_requested: false,
     held: false,
     eta_seconds: null,
     eta_basis: 'unknown: no finished jobs on profile gpu-2 yet',
@@ -327,7 +328,13 @@ describe('JobsModel', () => {
         allowed: ['low', 'normal', 'high'],
         default: 'normal'
       },
-      limits: { max_notebook_bytes: 1 }
+      limits: { max_notebook_bytes: 1, max_request_bytes: 2 },
+      files: {
+        bundle: true,
+        max_input_bytes: 1,
+        collect_outputs: true,
+        max_output_bytes: 1
+      }
     };
     pages: IJob[] = [];
     lastAll: boolean | undefined;

@@ -314,7 +314,7 @@ function JobsView(props: {
                   className={`nbq-JobRow-state nbq-mod-${row.label}`}
                   title={row.reason ?? ''}
                 >
-                  {states[row.label] ?? row.label}
+                  {states[row.label]}
                 </span>
               </div>
               <div className="nbq-JobRow-details">

@@ -6,7 +6,8 @@
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { describe } from '../service/errors';
-import type {
+import {
+  ACTIVE_STATES,
   IInfo,
   IJob,
   IListJobsOptions,
@@ -172,7 +173,7 @@ export class JobsModel {
       const info = this._info ?? (await this._source.getInfo());
       const all = this._showAll && info.admin;
       const [active, page, queues, profiles] = await Promise.all([
-        this._allPages({ all, states: ['queued', 'starting', 'running'] }),
+        this._allPages({ all, states: [...ACTIVE_STATES] }),
         this._source.listJobsPage({ all, limit: JobsModel.PAGE_SIZE }),
         this._source.getQueues(),
         this._source.getProfiles()

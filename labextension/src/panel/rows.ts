@@ -3,7 +3,7 @@
  * order, and what each row says and offers. Pure functions, so the rules are
  * tested without a DOM.
  */
-import { IJob, isFinal, JobState } from '../service/model';
+import { FINAL_STATES, IJob, isFinal, JobState } from '../service/model';
 import { nbqueueBundle, TranslationBundle } from '../translation';
 
 /** The texts' default: English. */
@@ -26,6 +26,7 @@ export type JobAction =
   | 'metrics'
   | 'files';
 
+/** What the state filter offers: groups of states, then each final state. */
 export type StateFilter =
   | 'all'
   | 'active'
@@ -33,9 +34,7 @@ export type StateFilter =
   | 'held'
   | 'running'
   | 'finished'
-  | 'succeeded'
-  | 'failed'
-  | 'cancelled';
+  | (typeof FINAL_STATES)[number];
 
 export const STATE_FILTERS: readonly StateFilter[] = [
   'all',
@@ -44,15 +43,16 @@ export const STATE_FILTERS: readonly StateFilter[] = [
   'held',
   'running',
   'finished',
-  'succeeded',
-  'failed',
-  'cancelled'
+  ...FINAL_STATES
 ];
 
-/** The words of a row's state label (`IJobRow.label`, a state or more). */
+/** What a row's state label (`IJobRow.label`) can say: a state or more. */
+export type StateLabel = JobState | 'held' | 'cancelling';
+
+/** The words of a row's state label. */
 export function stateLabels(
   trans: TranslationBundle = ENGLISH
-): Record<string, string> {
+): Record<StateLabel, string> {
   return {
     queued: trans.__('queued'),
     starting: trans.__('starting'),
@@ -70,7 +70,7 @@ export function stateFilterLabels(
   trans: TranslationBundle = ENGLISH
 ): Record<StateFilter, string> {
   return {
-    ...(stateLabels(trans) as Record<JobState | 'held', string>),
+    ...stateLabels(trans),
     all: trans.__('all'),
     active: trans.__('active'),
     finished: trans.__('finished')
@@ -84,7 +84,7 @@ export interface IJobRow {
   owner: string;
   state: JobState;
   /** The state as shown: "held" for a held queued job, "cancelling", ... */
-  label: string;
+  label: StateLabel;
   queue: string;
   profile: string;
   priority: string;
@@ -253,7 +253,7 @@ export function rowOf(
 ): IJobRow {
   const elapsed = elapsedMs(job, now);
   const own = user === null || job.owner === user;
-  let label: string = job.state;
+  let label: StateLabel = job.state;
   if (isHeld(job)) {
     label = 'held';
   } else if (job.cancel_requested && !isFinal(job.state)) {

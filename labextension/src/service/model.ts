@@ -1,10 +1,33 @@
 /**
- * Shapes of the sidecar's REST API, as documented in docs/protocol.md.
+ * Shapes of the sidecar's REST API (docs/protocol.md): the types generated
+ * from its OpenAPI document (src/generated/api.ts, `npm run generate:api -w
+ * server`), named as this extension uses them. Only what the document does
+ * not describe is written here: the Jupyter server extension's answer, the
+ * socket's acknowledgement, and the client's own options.
  */
 import type * as nbformat from '@jupyterlab/nbformat';
 import type { PartialJSONValue } from '@lumino/coreutils';
 
+import {
+  components,
+  jobStateValues,
+  metricKindValues,
+  operations,
+  pathsApiRunnerJobsIdFinishPostRequestBodyContentApplicationJsonStateValues as finishStateValues
+} from '../generated/api';
 import type { ICapturedEnvironment } from '../submit/environment';
+
+type Schemas = components['schemas'];
+
+/** The JSON body of an operation's answer with this status. */
+type Answer<
+  Operation extends keyof operations,
+  Status extends keyof operations[Operation]['responses']
+> = operations[Operation]['responses'][Status] extends {
+  content: { 'application/json': infer Body };
+}
+  ? Body
+  : never;
 
 /** A priority class of the sidecar's configuration (`GET /api/info`: `priorities`). */
 export type Priority = string;
@@ -15,27 +38,23 @@ export interface IConnection {
   token: string;
 }
 
-export interface IProfile {
-  name: string;
-  description: string;
-  cpus: number;
-  gpus: number;
-  /** Kubernetes quantity, e.g. `16Gi`. */
-  memory: string;
-  capacity: number;
-  running: number;
-  queued: number;
-  free: number;
-}
+/** `GET /api/profiles`: a resource profile, its capacity and its use. */
+export type IProfile = Schemas['Profile'];
 
-export type JobState =
-  'queued' | 'starting' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type IJob = Schemas['Job'];
 
-export const FINAL_STATES: readonly JobState[] = [
-  'succeeded',
-  'failed',
-  'cancelled'
-];
+export type JobState = IJob['state'];
+
+/** Every state of a job, in the order of its life. */
+export const JOB_STATES: readonly JobState[] = jobStateValues;
+
+/** The states a job ends in: those its runner may finish it in. */
+export const FINAL_STATES: readonly JobState[] = finishStateValues;
+
+/** The states of a job that has not ended: queued, starting, running. */
+export const ACTIVE_STATES: readonly JobState[] = JOB_STATES.filter(
+  state => !FINAL_STATES.includes(state)
+);
 
 export function isFinal(state: JobState): boolean {
   return FINAL_STATES.includes(state);
@@ -43,83 +62,31 @@ export function isFinal(state: JobState): boolean {
 
 export type ParameterValue = PartialJSONValue;
 
-export interface IJobSubmit {
+/**
+ * `POST /api/jobs`: the document's body, with the notebook, parameters and
+ * environment as this extension builds them.
+ */
+export type IJobSubmit = Omit<
+  Schemas['JobSubmit'],
+  'notebook' | 'parameters' | 'environment'
+> & {
   notebook: nbformat.INotebookContent;
-  profile: string;
-  name?: string;
-  queue?: string;
-  priority?: Priority;
   parameters?: Record<string, ParameterValue>;
-  notebook_path?: string;
-  cwd?: string;
-  kernel?: { name: string; python: string };
   /** The kernel's environment, for runners that restore it. */
   environment?: ICapturedEnvironment;
-  /** Id of the uploaded bundle of the notebook's folder (working files). */
-  input_bundle?: string;
-}
-
-export interface IJob {
-  id: string;
-  name: string;
-  owner: string;
-  profile: string;
-  queue: string;
-  priority: Priority;
-  parameters: Record<string, ParameterValue>;
-  notebook_path: string | null;
-  state: JobState;
-  /** Why a job failed or was cancelled, for a person. */
-  reason: string | null;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  /** 1-based place in its queue while queued, else null. */
-  position: number | null;
-  last_seq: number;
-  has_result: boolean;
-  /** Held jobs stay queued but are not admitted until released. */
-  held?: boolean;
-  /** The user asked to cancel; the runner is stopping. */
-  cancel_requested?: boolean;
-  /** Estimated seconds until a queued job starts; null when unknown. */
-  eta_seconds?: number | null;
-  /** How the ETA was estimated, or why it is unknown. */
-  eta_basis?: string | null;
-}
+};
 
 /** `GET /api/info`. */
-export interface IInfo {
-  version: string;
-  backend: string;
-  user: string;
-  admin?: boolean;
-  /** The sidecar's priority classes, lowest first, and those this caller may choose. */
-  priorities: IPriorities;
-  limits: { max_notebook_bytes: number; max_request_bytes?: number };
-}
+export type IInfo = Schemas['Info'];
 
-export interface IPriorities {
-  classes: string[];
-  allowed: string[];
-  default: string;
-}
+/** The sidecar's priority classes, lowest first, and those this caller may choose. */
+export type IPriorities = IInfo['priorities'];
 
 /** `GET /api/queues`. */
-export interface IQueue {
-  name: string;
-  profile: string;
-  queued: number;
-  running: number;
-  capacity?: number;
-}
+export type IQueue = Schemas['Queue'];
 
-/** One page of `GET /api/jobs`. */
-export interface IJobsPage {
-  jobs: IJob[];
-  /** The next page's cursor; null on the last page. */
-  next_cursor?: number | null;
-}
+/** One page of `GET /api/jobs`; `next_cursor` is null on the last page. */
+export type IJobsPage = Schemas['JobPage'];
 
 export interface IListJobsOptions {
   /** Everyone's jobs (admins only). */
@@ -131,38 +98,27 @@ export interface IListJobsOptions {
 }
 
 /** Where `POST /api/jobs/:id/reorder` puts a job. */
-export type ReorderTarget = { to: 'front' | 'back' } | { before: string };
+export type ReorderTarget = NonNullable<
+  operations['reorderJob']['requestBody']
+>['content']['application/json'];
 
 /** One point of `GET /api/jobs/:id/metrics`. */
-export type MetricKind = 'user' | 'system';
+export type IMetricRow = Schemas['Metric'];
 
-export interface IMetricRow {
-  seq: number;
-  name: string;
-  step: number;
-  /** null stands for NaN or an infinity. */
-  value: number | null;
-  /** Epoch milliseconds. */
-  time: number;
-  kind: MetricKind;
-}
+/** `user` for the notebook's metrics, `system` for the runner's samples. */
+export type MetricKind = IMetricRow['kind'];
+
+export const METRIC_KINDS: readonly MetricKind[] = metricKindValues;
 
 /** Body of every 4xx/5xx answer. */
-export interface IErrorBody {
-  error: { code: string; message: string };
-}
+export type IErrorBody = Schemas['Error'];
+
+/** `POST /api/files/bundles`. */
+export type IBundleUpload = Answer<'uploadBundle', 201>;
 
 /** The answer to the socket's `subscribe`. */
 export interface ISubscribeAck {
   ok: boolean;
   job?: IJob;
   error?: { code: string; message: string };
-}
-
-/** `POST /api/files/bundles`. */
-export interface IBundleUpload {
-  id: string;
-  bytes: number;
-  total_bytes: number;
-  files: number;
 }

@@ -122,9 +122,10 @@ test.describe('Metrics charts', () => {
     await output.locator('button.nbq-MetricsChart-csv').click();
     const csv = fs.readFileSync((await (await csvDownload).path())!, 'utf-8');
     const lines = csv.trim().split(/\r\n/);
-    expect(lines[0]).toBe('name,step,value,time');
+    // The sidecar's metrics CSV format (@nbqueue/common).
+    expect(lines[0]).toBe('job,seq,name,step,value,time,kind');
     expect(lines).toHaveLength(1 + 50 + 50 + 10);
-    expect(lines).toContain('train/loss,20,,1763906720000');
+    expect(lines).toContain(',,train/loss,20,,1763906720000,user');
 
     // PNG of one group's chart.
     const pngDownload = page.waitForEvent('download');

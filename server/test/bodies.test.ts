@@ -9,7 +9,7 @@ import * as path from 'path';
 import { gzipSync } from 'zlib';
 import { CONTROL_BODY_BYTES } from '../src/api/app';
 import { hashToken } from '../src/auth/token';
-import { EVENTS_BODY_BYTES, MAX_EVENT_BYTES } from '../src/jobs/service';
+import { EVENTS_BODY_BYTES, MAX_EVENT_BYTES } from '../src/jobs/runnerIntake';
 import type { JobView } from '../src/jobs/types';
 import {
   code,

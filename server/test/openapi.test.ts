@@ -5,7 +5,8 @@ import { TokenAuthenticator } from '../src/auth/token';
 import { parseConfig } from '../src/config/load';
 import { JobService } from '../src/jobs/service';
 import { Store } from '../src/store/store';
-import { openApiDocument } from '../src/api/contract/document';
+import { openApiDocument, typesDocument } from '../src/api/contract/document';
+import { JOB_STATES } from '../src/api/contract/states';
 import { code, localBackend, notebook, startTestSidecar } from './helpers';
 
 interface Layer {
@@ -101,6 +102,91 @@ describe('OpenAPI document', () => {
         'POST',
         `/api/jobs/${(job.body as { id: string }).id}/cancel`
       );
+    } finally {
+      await s.close();
+    }
+  });
+
+  test("is generated from the contract: this sidecar's names, the refusals it answers", async () => {
+    const s = await startTestSidecar({
+      profiles: [
+        { name: 'cpu', cpus: 1, gpus: 0, memory: '1Gi', capacity: 1 },
+        { name: 'gpu-1', cpus: 4, gpus: 1, memory: '8Gi', capacity: 1 }
+      ],
+      queues: [
+        { name: 'cpu', profile: 'cpu' },
+        { name: 'gpu-1', profile: 'gpu-1' }
+      ]
+    });
+    try {
+      type Doc = {
+        components: { schemas: Record<string, Record<string, unknown>> };
+        paths: Record<string, Record<string, Record<string, unknown>>>;
+      };
+      const doc = (await s.api<Doc>('GET', '/api/openapi.json')).body;
+      const submit = doc.components.schemas.JobSubmit as {
+        properties: Record<string, { enum?: string[] }>;
+        required: string[];
+      };
+      expect(submit.properties.profile.enum).toEqual(['cpu', 'gpu-1']);
+      expect(submit.required.sort()).toEqual(['notebook', 'profile']);
+      const job = doc.components.schemas.Job as {
+        properties: { state: { enum: string[] } };
+      };
+      expect(job.properties.state.enum).toEqual([...JOB_STATES]);
+      const move = doc.paths['/api/jobs/{id}/move'].post as {
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: { properties: { queue: { enum: string[] } } };
+            };
+          };
+        };
+      };
+      expect(
+        move.requestBody.content['application/json'].schema.properties.queue
+          .enum
+      ).toEqual(['cpu', 'gpu-1']);
+
+      // What the document leaves out is refused with the contract's code and sentence.
+      const queued = await s.api<{ id: string }>('POST', '/api/jobs', {
+        profile: 'cpu',
+        notebook: notebook([code('pass')])
+      });
+      const moved = await s.api<{ error: { code: string; message: string } }>(
+        'POST',
+        `/api/jobs/${queued.body.id}/move`,
+        { queue: 'gpu-9' }
+      );
+      expect(moved.status).toBe(400);
+      expect(moved.body.error).toEqual({
+        code: 'unknown_queue',
+        message: "Queue 'gpu-9' does not exist; choose one of cpu, gpu-1."
+      });
+      const listed = await s.api<{ error: { code: string } }>(
+        'GET',
+        '/api/jobs?limit=-1'
+      );
+      expect(listed.status).toBe(400);
+      expect(listed.body.error.code).toBe('invalid_request');
+      await s.api('POST', `/api/jobs/${queued.body.id}/cancel`);
+
+      // The generated TypeScript types take any configured name, and keep the states.
+      const generic = typesDocument(doc) as unknown as Doc;
+      const genericSubmit = generic.components.schemas.JobSubmit as {
+        properties: Record<string, { enum?: string[] }>;
+        anyOf?: unknown;
+      };
+      expect(genericSubmit.properties.profile.enum).toBeUndefined();
+      expect(genericSubmit.anyOf).toBeUndefined();
+      expect(JSON.stringify(generic)).not.toContain('x-configured');
+      expect(
+        (
+          generic.components.schemas.Job as {
+            properties: { state: { enum: string[] } };
+          }
+        ).properties.state.enum
+      ).toEqual([...JOB_STATES]);
     } finally {
       await s.close();
     }

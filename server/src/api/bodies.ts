@@ -6,7 +6,7 @@
 import express, { Request, Response } from 'express';
 import type { Config } from '../config/schema';
 import { ApiError } from '../errors';
-import { EVENTS_BODY_BYTES } from '../jobs/service';
+import { EVENTS_BODY_BYTES } from '../jobs/runnerIntake';
 import { megabytes } from '../notebook/size';
 
 /** Control routes (cancel, hold, priority, ...) carry a few fields at most. */

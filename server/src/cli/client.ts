@@ -1,6 +1,35 @@
 import * as fs from 'fs';
 import { io, Socket } from 'socket.io-client';
 import { defaultStateFile, readState } from '../statefile';
+import type { paths } from './generated/api';
+
+type Method = 'get' | 'post';
+/** The operation at `P` with `M`, as the generated types say. */
+type Op<P extends keyof paths, M extends Method> = paths[P][M];
+type Json<A> = A extends { content: { 'application/json': infer T } }
+  ? T
+  : never;
+/** The JSON body of the operation's success answer (200 or 201). */
+export type Answer<O> = O extends { responses: infer R }
+  ? R extends { 200: infer A }
+    ? Json<A>
+    : R extends { 201: infer A }
+      ? Json<A>
+      : never
+  : never;
+type Body<O> = O extends {
+  requestBody?: { content: { 'application/json': infer B } };
+}
+  ? B
+  : never;
+type Query<O> = O extends { parameters: { query?: infer Q } } ? Q : never;
+
+/** What one call sends: the path's {id}, the query, the JSON body. */
+export interface CallArgs<O> {
+  id?: string;
+  query?: Query<O>;
+  body?: Body<O>;
+}
 
 export interface Connection {
   url: string;
@@ -35,13 +64,30 @@ export function resolveConnection(
 export class Client {
   constructor(readonly conn: Connection) {}
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const text = await this.send(method, path, body);
-    try {
-      return (text ? JSON.parse(text) : undefined) as T;
-    } catch {
-      return text as T;
-    }
+  /**
+   * One operation of the REST contract, typed by the generated types: `call('post',
+   * '/api/jobs/{id}/move', { id, body: { queue } })` answers a Job.
+   */
+  async call<P extends keyof paths, M extends Method & keyof paths[P]>(
+    method: M,
+    template: P,
+    args: CallArgs<Op<P, M & Method>> = {}
+  ): Promise<Answer<Op<P, M & Method>>> {
+    let url = String(template).replace(
+      '{id}',
+      encodeURIComponent(args.id ?? '')
+    );
+    const query = Object.entries(
+      (args.query ?? {}) as Record<string, unknown>
+    ).filter(([, v]) => v !== undefined && v !== null);
+    if (query.length)
+      url += `?${new URLSearchParams(query.map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : String(v)]))}`;
+    const text = await this.send(
+      method.toUpperCase(),
+      url,
+      method === 'post' ? (args.body ?? {}) : undefined
+    );
+    return JSON.parse(text) as Answer<Op<P, M & Method>>;
   }
 
   /** A text answer (a runner log) as it is, never parsed as JSON. */

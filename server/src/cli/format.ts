@@ -1,4 +1,4 @@
-import type { JobView } from '../jobs/types';
+import type { Job, Queue } from './generated/api';
 
 /** A plain aligned table for terminals. */
 export function table(rows: string[][]): string {
@@ -24,13 +24,13 @@ export function duration(seconds: number): string {
   return m ? `${h} h ${m} min` : `${h} h`;
 }
 
-function etaCell(j: JobView): string {
+function etaCell(j: Job): string {
   if (j.state !== 'queued') return '';
   if (j.held) return 'held';
   return j.eta_seconds === null ? 'unknown' : duration(j.eta_seconds);
 }
 
-export function jobsTable(jobs: JobView[]): string {
+export function jobsTable(jobs: Job[]): string {
   if (!jobs.length) return 'No jobs.';
   const rows = [
     [
@@ -61,14 +61,7 @@ export function jobsTable(jobs: JobView[]): string {
   return table(rows);
 }
 
-export function queuesTable(
-  queues: Array<{
-    name: string;
-    profile: string;
-    queued: number;
-    running: number;
-  }>
-): string {
+export function queuesTable(queues: Queue[]): string {
   return table([
     ['QUEUE', 'PROFILE', 'RUNNING', 'QUEUED'],
     ...queues.map(q => [q.name, q.profile, String(q.running), String(q.queued)])
@@ -100,4 +93,11 @@ export function outputText(output: Record<string, unknown>): {
       return { text: `[${Object.keys(data).join(', ')}]\n`, stderr: false };
     }
   }
+}
+
+/** JSON for --json, else the sentence or table a person reads. */
+export function print(json: boolean, data: unknown, human: () => string): void {
+  process.stdout.write(
+    json ? JSON.stringify(data, null, 2) + '\n' : human() + '\n'
+  );
 }

@@ -7,6 +7,7 @@ import { ApiError, badRequest, notFound } from '../errors';
 import type { JobService } from '../jobs/service';
 import { FINAL_STATES } from '../jobs/types';
 import type { ApiContract } from '../api/contract';
+import { LeftOutHeader } from '../api/contract/files';
 import { runnerJob } from '../api/routes/runner';
 import { me, serve } from '../api/routes/serve';
 import {
@@ -82,29 +83,16 @@ function streamArchive(
 
 function parseLeftOut(header: string | undefined): LeftOut[] {
   if (!header) return [];
+  let value: unknown;
   try {
-    const value = JSON.parse(decodeURIComponent(header)) as unknown;
-    if (!Array.isArray(value)) return [];
-    return value
-      .filter(
-        (v): v is LeftOut =>
-          typeof v === 'object' &&
-          v !== null &&
-          typeof (v as LeftOut).path === 'string' &&
-          typeof (v as LeftOut).reason === 'string'
-      )
-      .slice(0, 1000)
-      .map(v => ({
-        path: v.path,
-        size: typeof v.size === 'number' ? v.size : null,
-        reason: v.reason
-      }));
+    value = JSON.parse(decodeURIComponent(header));
   } catch {
     throw badRequest(
       'invalid_request',
       'The X-Nbqueue-Left-Out header must be URI-encoded JSON: [{"path", "size", "reason"}].'
     );
   }
+  return LeftOutHeader.parse(value);
 }
 
 /**

@@ -3,18 +3,19 @@ import type { Backend } from '../backends/backend';
 import type { Config } from '../config/schema';
 import { ApiError, badRequest, notFound } from '../errors';
 import { jobNotebook } from '../notebook';
-import {
-  Placed,
-  ReorderTarget,
-  reorderGroup,
-  reorderKeys
-} from '../queue/reorder';
+import { Placed, reorderGroup, reorderKeys } from '../queue/reorder';
 import type { Store } from '../store/store';
 import type { JobLifecycle } from './lifecycle';
 import type { JobPublisher } from './publisher';
 import type { JobQueries } from './queries';
 import { FINAL_STATES, JobRecord, JobView } from './types';
-import { validateSubmission } from './validate';
+import type { Submission } from './validate';
+import type {
+  MoveBody,
+  PriorityBody,
+  RerunBody,
+  ReorderBody
+} from '../api/contract/jobs';
 
 export interface JobCommandsOptions {
   config: Config;
@@ -41,8 +42,8 @@ export class JobCommands {
     return this.options.config;
   }
 
-  submit(who: Identity, body: unknown): JobView {
-    const sub = validateSubmission(body, this.config, this.options.now());
+  /** A submission as the contract checked it (api/contract/submit.ts). */
+  submit(who: Identity, sub: Submission): JobView {
     this.checkPriorityAllowed(who, sub.priority);
     this.checkQueuedLimit(who);
     this.options.backend.check?.(who.user, sub.spec);
@@ -94,7 +95,7 @@ export class JobCommands {
   }
 
   /** A new queued job with the same notebook and spec (optionally on another profile). */
-  rerun(who: Identity, id: string, body: unknown): JobView {
+  rerun(who: Identity, id: string, body: RerunBody): JobView {
     const job = this.options.queries.getRecord(who, id);
     if (!FINAL_STATES.has(job.state)) {
       throw new ApiError(
@@ -103,17 +104,10 @@ export class JobCommands {
         `Job '${id}' is still ${job.state}; re-run it once it has ended.`
       );
     }
-    const wanted = (body as { profile?: unknown } | null)?.profile;
+    const wanted = body.profile;
     let profile = job.profile;
     let queue = job.queue;
-    if (wanted !== undefined && wanted !== null && wanted !== job.profile) {
-      const names = this.config.profiles.map(p => p.name);
-      if (typeof wanted !== 'string' || !names.includes(wanted)) {
-        throw badRequest(
-          'unknown_profile',
-          `Profile '${String(wanted)}' does not exist; choose one of ${names.join(', ')}.`
-        );
-      }
+    if (wanted && wanted !== job.profile) {
       profile = wanted;
       const q = this.config.queues.find(x => x.profile === wanted);
       if (!q)
@@ -124,7 +118,7 @@ export class JobCommands {
       queue = q.name;
     }
     // A re-run keeps the job's priority unless it names one; either way within the caller's.
-    const priority = this.rerunPriority(job, body);
+    const priority = body.priority ?? job.priority;
     this.checkPriorityAllowed(who, priority);
     this.checkQueuedLimit(who);
     this.options.backend.check?.(who.user, job.spec);
@@ -145,31 +139,20 @@ export class JobCommands {
     return this.options.queries.fresh(newId);
   }
 
-  move(who: Identity, id: string, body: unknown): JobView {
+  move(who: Identity, id: string, body: MoveBody): JobView {
     this.waiting(who, id, 'moved');
-    const name = (body as { queue?: unknown } | null)?.queue;
-    const queue = this.config.queues.find(q => q.name === name);
-    if (!queue) {
-      throw badRequest(
-        'unknown_queue',
-        `Queue '${String(name)}' does not exist; choose one of ${this.config.queues.map(q => q.name).join(', ')}.`
-      );
-    }
+    // The contract took only a configured queue.
+    const queue = this.config.queues.find(
+      q => q.name === body.queue
+    ) as Config['queues'][number];
     // The job takes the queue's profile; its place among jobs is kept.
     this.store.updateJob(id, { queue: queue.name, profile: queue.profile });
     return this.changed(id);
   }
 
-  setPriority(who: Identity, id: string, body: unknown): JobView {
+  setPriority(who: Identity, id: string, body: PriorityBody): JobView {
     this.waiting(who, id, 'reprioritised');
-    const priority = (body as { priority?: unknown } | null)?.priority;
-    const classes = this.config.priorities;
-    if (typeof priority !== 'string' || !classes.includes(priority)) {
-      throw badRequest(
-        'invalid_priority',
-        `Priority ${JSON.stringify(priority)} is not valid; choose one of ${classes.join(', ')}.`
-      );
-    }
+    const { priority } = body;
     this.checkPriorityAllowed(who, priority);
     this.store.updateJob(id, { priority });
     return this.changed(id);
@@ -180,23 +163,13 @@ export class JobCommands {
    * queue, priority and hold state; see queue/reorder.ts): the places they hold are dealt out
    * again in the new order, so nobody else's job moves.
    */
-  reorder(who: Identity, id: string, body: unknown): JobView {
+  reorder(who: Identity, id: string, target: ReorderBody): JobView {
     const job = this.waiting(who, id, 'reordered');
     if (job.owner !== who.user) {
       throw new ApiError(
         403,
         'forbidden',
         `Job '${id}' belongs to ${job.owner}; only its owner can reorder it.`
-      );
-    }
-    const b = (body ?? {}) as { to?: unknown; before?: unknown };
-    let target: ReorderTarget;
-    if (b.to === 'front' || b.to === 'back') target = { to: b.to };
-    else if (typeof b.before === 'string') target = { before: b.before };
-    else {
-      throw badRequest(
-        'invalid_request',
-        'Say where: {"to": "front"}, {"to": "back"} or {"before": "<job id>"}.'
       );
     }
     const placed = (j: JobRecord): Placed => ({
@@ -214,15 +187,14 @@ export class JobCommands {
     if (!keys) {
       // A well-formed request that the queue as it stands cannot take: 409, as for a job
       // that is no longer queued.
-      const other = mine.find(
-        j => j.id === (target as { before: string }).before
-      );
+      const before = 'before' in target ? target.before : undefined;
+      const other = mine.find(j => j.id === before);
       throw new ApiError(
         409,
         'invalid_state',
         other && other.id !== id
           ? `'${other.id}' is not another of your queued jobs in queue '${job.queue}' that competes with '${id}': reorder moves a job only among your jobs of the same priority (${job.priority}) and hold state. Change the priority, or hold or release, first.`
-          : `'${String(b.before)}' is not another of your queued jobs in queue '${job.queue}'.`
+          : `'${String(before)}' is not another of your queued jobs in queue '${job.queue}'.`
       );
     }
     for (const [jobId, key] of keys)
@@ -290,18 +262,5 @@ export class JobCommands {
         `You already have ${mine} jobs waiting, the most allowed per user (${max}). Cancel one or wait for some to start.`
       );
     }
-  }
-
-  private rerunPriority(job: JobRecord, body: unknown): string {
-    const wanted = (body as { priority?: unknown } | null)?.priority;
-    if (wanted === undefined || wanted === null) return job.priority;
-    const classes = this.config.priorities;
-    if (typeof wanted !== 'string' || !classes.includes(wanted)) {
-      throw badRequest(
-        'invalid_priority',
-        `Priority ${JSON.stringify(wanted)} is not valid; choose one of ${classes.join(', ')}.`
-      );
-    }
-    return wanted;
   }
 }

@@ -1,14 +1,13 @@
 import { hashToken, sameSecret } from '../auth/token';
 import type { Config } from '../config/schema';
-import { ApiError, badRequest } from '../errors';
-import { eventProblem } from '../events/validate';
-import { resultNotebook } from '../notebook';
+import type { EventsBody, FinishBody } from '../api/contract/runner';
+import { ApiError } from '../errors';
 import type { Store } from '../store/store';
 import { runnerEnvironment } from './environment';
 import type { JobLifecycle } from './lifecycle';
 import type { JobPublisher } from './publisher';
 import type { JobQueries } from './queries';
-import { FINAL_STATES, JobEvent, JobRecord } from './types';
+import { FINAL_STATES, JobRecord } from './types';
 
 export interface RunnerIntakeOptions {
   config: Config;
@@ -18,7 +17,6 @@ export interface RunnerIntakeOptions {
   lifecycle: JobLifecycle;
 }
 
-const MAX_EVENTS_PER_POST = 5000;
 /** The largest events POST body (the runner sends batches of at most 1 MB). */
 export const EVENTS_BODY_BYTES = 1024 * 1024;
 /** The largest single event: it must fit an events POST alone, with room for the envelope. */
@@ -68,27 +66,11 @@ export class RunnerIntake {
     };
   }
 
+  /** A batch of events, each checked against the event schema by the contract. */
   ingestEvents(
     job: JobRecord,
-    body: unknown
+    { events }: EventsBody
   ): { accepted: number; last_seq: number; cancel: boolean } {
-    const events = (body as { events?: unknown } | null)?.events;
-    if (!Array.isArray(events))
-      throw badRequest(
-        'invalid_request',
-        'The body must be {"events": [...]}.'
-      );
-    if (events.length > MAX_EVENTS_PER_POST) {
-      throw badRequest(
-        'invalid_request',
-        `At most ${MAX_EVENTS_PER_POST} events per request.`
-      );
-    }
-    for (const ev of events) {
-      const problem = eventProblem(ev);
-      if (problem)
-        throw badRequest('invalid_event', `Invalid event: ${problem}.`);
-    }
     if (FINAL_STATES.has(job.state)) {
       // A late retry after the job ended: everything it carries is already stored or moot.
       return {
@@ -97,10 +79,7 @@ export class RunnerIntake {
         cancel: job.state === 'cancelled'
       };
     }
-    const { before, after, inserted } = this.store.appendEvents(
-      job.id,
-      events as JobEvent[]
-    );
+    const { before, after, inserted } = this.store.appendEvents(job.id, events);
     if (job.state === 'starting') {
       this.store.updateJob(job.id, { state: 'running' });
     }
@@ -119,28 +98,14 @@ export class RunnerIntake {
     };
   }
 
-  finish(job: JobRecord, body: unknown): void {
-    const b = body as {
-      state?: unknown;
-      reason?: unknown;
-      notebook?: unknown;
-    } | null;
-    const state = b?.state;
-    if (state !== 'succeeded' && state !== 'failed' && state !== 'cancelled') {
-      throw badRequest(
-        'invalid_request',
-        '"state" must be succeeded, failed or cancelled.'
-      );
-    }
-    if (b?.notebook !== undefined && b.notebook !== null) {
-      this.store.saveResult(job.id, resultNotebook(b.notebook));
-    }
+  /** The runner's end: its outcome and the executed notebook, as the contract parsed them. */
+  finish(job: JobRecord, { state, reason, notebook }: FinishBody): void {
+    if (notebook) this.store.saveResult(job.id, notebook);
     if (FINAL_STATES.has(job.state)) return;
-    const reason = typeof b?.reason === 'string' && b.reason ? b.reason : null;
     this.options.lifecycle.end(
       job.id,
       state,
-      reason ?? (state === 'cancelled' ? 'Cancelled by the user.' : null)
+      reason || (state === 'cancelled' ? 'Cancelled by the user.' : null)
     );
   }
 }

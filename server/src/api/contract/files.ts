@@ -116,3 +116,25 @@ export function fileOperations() {
     })
   };
 }
+
+/**
+ * The X-Nbqueue-Left-Out header of an output upload (URI-encoded JSON): what the runner left
+ * out; entries that are not one are skipped, at most 1000 are kept.
+ */
+export const LeftOutHeader = z
+  .array(z.unknown())
+  .catch([])
+  .transform(entries =>
+    entries
+      .flatMap(entry => {
+        const read = z
+          .object({
+            path: z.string(),
+            size: z.number().nullable().catch(null),
+            reason: z.string()
+          })
+          .safeParse(entry);
+        return read.success ? [read.data] : [];
+      })
+      .slice(0, 1000)
+  );

@@ -114,7 +114,7 @@ export function jobOperations(config: Config, now?: () => Date) {
       ok: { 200: { schema: Job } },
       errors: [400, 401, 403, 404, 409, 413]
     });
-  const body = (shape: z.core.$ZodLooseShape) =>
+  const body = <S extends z.core.$ZodLooseShape>(shape: S) =>
     z.object(
       shape,
       refuse('invalid_request', 'The request body must be a JSON object.')
@@ -323,3 +323,10 @@ export function jobOperations(config: Config, now?: () => Date) {
     })
   };
 }
+
+type JobOperations = ReturnType<typeof jobOperations>;
+/** The bodies the job commands take, as the contract parses them. */
+export type RerunBody = z.output<JobOperations['rerunJob']['body']>;
+export type MoveBody = z.output<JobOperations['moveJob']['body']>;
+export type PriorityBody = z.output<JobOperations['setJobPriority']['body']>;
+export type ReorderBody = z.output<JobOperations['reorderJob']['body']>;

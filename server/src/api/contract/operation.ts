@@ -5,6 +5,7 @@
  * (contract/document.ts), so the two cannot drift apart.
  */
 import { z } from 'zod/v4';
+import { ApiError } from '../../errors';
 
 export type Method = 'get' | 'post' | 'put';
 
@@ -133,8 +134,28 @@ export const count = (name: string, fallback: number, max: number) =>
 export const configured = (
   what: string,
   values: readonly string[],
-  params?: Parameters<typeof z.enum>[1]
+  params?: ReturnType<typeof refuse>
 ) =>
   documented(z.enum(values as [string, ...string[]], params), {
     extra: { 'x-configured': what }
   });
+
+/** A check done in code whose refusal (an ApiError) becomes the issue the answer carries. */
+export function checked<T>(
+  check: (value: unknown) => T
+): (value: unknown, ctx: z.RefinementCtx) => T {
+  return (value, ctx) => {
+    try {
+      return check(value);
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      ctx.issues.push({
+        code: 'custom',
+        input: value,
+        message: err.message,
+        params: { apiError: err }
+      });
+      return z.NEVER;
+    }
+  };
+}

@@ -1,8 +1,16 @@
 /** What a job's runner calls with its job token: fetch the job, stream events, finish. */
 import { z } from 'zod/v4';
 import { eventProblem } from '../../events/validate';
-import { Notebook } from './schemas';
-import { coded, documented, JobId, operation, refuse } from './operation';
+import type { JobEvent } from '../../jobs/types';
+import { resultNotebook } from '../../notebook';
+import {
+  checked,
+  coded,
+  documented,
+  JobId,
+  operation,
+  refuse
+} from './operation';
 
 /** Events one POST may carry. */
 export const MAX_EVENTS_PER_POST = 5000;
@@ -11,7 +19,7 @@ const events = 'The body must be {"events": [...]}.';
 
 /** One event, checked against the one event schema (server/schema/events.schema.json). */
 const anEvent = documented(
-  z.unknown().superRefine((event, ctx) => {
+  z.custom<JobEvent>().superRefine((event, ctx) => {
     const problem = eventProblem(event);
     if (problem)
       ctx.addIssue({
@@ -80,7 +88,11 @@ export function runnerOperations() {
             )
           ),
           reason: z.string().nullish(),
-          notebook: Notebook.nullish()
+          // The executed notebook: valid and normalised, outputs kept (notebook/).
+          notebook: documented(
+            z.custom<unknown>().transform(checked(resultNotebook)),
+            { replace: { $ref: '#/components/schemas/nbformat.notebook' } }
+          ).nullish()
         },
         refuse(
           'invalid_request',
@@ -92,3 +104,8 @@ export function runnerOperations() {
     })
   };
 }
+
+type RunnerOperations = ReturnType<typeof runnerOperations>;
+/** The bodies the runner intake takes, as the contract parses them. */
+export type EventsBody = z.output<RunnerOperations['runnerEvents']['body']>;
+export type FinishBody = z.output<RunnerOperations['runnerFinish']['body']>;

@@ -25,7 +25,7 @@ export const CapturedEnvironment = z
         z.object({
           name: text,
           version: text,
-          editable: z.boolean().nullish(),
+          editable: z.boolean().optional(),
           url: text
             .describe('PEP 610 direct URL (file:, https:, VCS)')
             .nullish(),

@@ -4,12 +4,11 @@
  */
 import { z } from 'zod/v4';
 import type { Config } from '../../config/schema';
-import { ApiError } from '../../errors';
 import { validateEnvironment } from '../../jobs/environment';
 import type { JobSpec, KernelInfo, Notebook } from '../../jobs/types';
 import { jobNotebook } from '../../notebook';
 import { CapturedEnvironment, PythonNotebook } from './schemas';
-import { coded, configured, documented, refuse } from './operation';
+import { checked, coded, configured, documented, refuse } from './operation';
 
 export interface Submission {
   notebook: Notebook;
@@ -27,26 +26,6 @@ const PYTHON_KEYWORDS =
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** What notebook_path may not be: absolute (/, \, C:), with a ".." segment, with NUL. */
 const NOTEBOOK_PATH = String.raw`^(?![\\/])(?![A-Za-z]:)(?![\s\S]*(?:^|[\\/])\.\.(?:[\\/]|$))[^\u0000]*$`;
-
-/** A check done in code whose refusal (an ApiError) becomes the issue the answer carries. */
-function checked<T>(
-  check: (value: unknown) => T
-): (value: unknown, ctx: z.RefinementCtx) => T {
-  return (value, ctx) => {
-    try {
-      return check(value);
-    } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
-      ctx.issues.push({
-        code: 'custom',
-        input: value,
-        message: err.message,
-        params: { apiError: err }
-      });
-      return z.NEVER;
-    }
-  };
-}
 
 const blankIsAbsent = (v: unknown) => (v === '' ? undefined : v);
 

@@ -26,7 +26,7 @@ export function mountJobRoutes(
     contract.submitJob,
     ({ body }, req, res) => {
       checkInputBundle(deps.files, me(req), body.spec.input_bundle);
-      const job = commands.submit(me(req), req.body);
+      const job = commands.submit(me(req), body);
       res.status(201);
       return job;
     },

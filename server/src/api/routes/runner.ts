@@ -42,15 +42,15 @@ export function mountRunnerRoutes(
     runner,
     at,
     contract.runnerEvents,
-    (_, req) => intake.ingestEvents(runnerJob(req), req.body),
+    ({ body }, req) => intake.ingestEvents(runnerJob(req), body),
     [deps.bodies.events]
   );
   serve(
     runner,
     at,
     contract.runnerFinish,
-    (_, req) => {
-      intake.finish(runnerJob(req), req.body);
+    ({ body }, req) => {
+      intake.finish(runnerJob(req), body);
       return { ok: true };
     },
     // The executed notebook keeps its outputs: parsed after the job token, as a submit is.

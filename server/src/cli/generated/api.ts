@@ -879,7 +879,7 @@ export interface components {
             packages: {
                 name: string;
                 version: string;
-                editable?: boolean | null;
+                editable?: boolean;
                 url?: string | null;
                 vcs?: string | null;
                 commit?: string | null;

@@ -24,7 +24,6 @@ export interface JobCommandsOptions {
   queries: JobQueries;
   publisher: JobPublisher;
   lifecycle: JobLifecycle;
-  now: () => Date;
 }
 
 /**

@@ -63,8 +63,7 @@ export class JobService {
       backend,
       queries,
       publisher,
-      lifecycle,
-      now
+      lifecycle
     });
     this.runner = new RunnerIntake({
       config,

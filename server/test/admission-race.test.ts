@@ -4,6 +4,7 @@ import type { Backend, LaunchRequest } from '../src/backends/backend';
 import { parseConfig } from '../src/config/load';
 import { JobService } from '../src/jobs/service';
 import type { JobRecord, JobView } from '../src/jobs/types';
+import { validateSubmission } from '../src/jobs/validate';
 import { Store } from '../src/store/store';
 import { code, notebook } from './helpers';
 
@@ -157,7 +158,10 @@ async function run(ops: Op[], delays: number[]): Promise<void> {
     if (op.kind === 'submit') {
       const profile = op.queue === 'gpu-1' ? 'gpu-1' : 'cpu';
       ids.push(
-        commands.submit(alice, { notebook: nb, profile, queue: op.queue }).id
+        commands.submit(
+          alice,
+          validateSubmission({ notebook: nb, profile, queue: op.queue }, config)
+        ).id
       );
     } else if (op.kind === 'wait') {
       for (let i = 0; i < op.turns; i++)

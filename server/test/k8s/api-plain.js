@@ -18,6 +18,10 @@ function readEnv(dir) {
 }
 
 const cas = new Map();
+// A connection per call: global setup blocks the event loop for minutes (execFileSync of the
+// image builds), past the API server's idle timeout, and a kept-alive socket it closed
+// meanwhile would fail the next call with "socket hang up".
+const agent = new https.Agent({ keepAlive: false });
 function request(env, method, route, body, contentType = 'application/json') {
   if (!cas.has(env.K8S_CA)) cas.set(env.K8S_CA, fs.readFileSync(env.K8S_CA));
   return new Promise((resolve, reject) => {
@@ -25,6 +29,7 @@ function request(env, method, route, body, contentType = 'application/json') {
       new URL(route, env.K8S_SERVER),
       {
         method,
+        agent,
         ca: cas.get(env.K8S_CA),
         headers: {
           authorization: `Bearer ${env.K8S_TOKEN}`,

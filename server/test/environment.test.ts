@@ -2,11 +2,10 @@ import { execFileSync } from 'child_process';
 import * as path from 'path';
 
 import { parseConfig } from '../src/config/load';
+import { environmentWithin } from '../src/api/contract/schemas';
+import { parse } from '../src/api/validate';
 import { ApiError } from '../src/errors';
-import {
-  runnerEnvironment,
-  validateEnvironment
-} from '../src/jobs/environment';
+import { runnerEnvironment } from '../src/jobs/environment';
 import type { JobEvent, JobView } from '../src/jobs/types';
 import {
   code,
@@ -21,6 +20,10 @@ import {
 const profiles = [
   { name: 'cpu', cpus: 1, gpus: 0, memory: '1Gi', capacity: 2 }
 ];
+
+/** A submitted environment as the contract checks it (limits.max_environment_bytes: `maxBytes`). */
+const checked = (value: unknown, maxBytes: number) =>
+  parse(environmentWithin(maxBytes), value);
 
 function refusal(fn: () => unknown): ApiError {
   try {
@@ -52,7 +55,7 @@ describe('the captured environment in a submit', () => {
   };
 
   test('keeps the documented fields only', () => {
-    expect(validateEnvironment(valid, 1 << 20)).toEqual({
+    expect(checked(valid, 1 << 20)).toEqual({
       kernel: 'python3',
       python: { version: '3.11.9', executable: '/usr/bin/python3' },
       packages: valid.packages,
@@ -66,7 +69,8 @@ describe('the captured environment in a submit', () => {
         dirty: true
       }
     });
-    expect(validateEnvironment(undefined, 1)).toBeNull();
+    expect(checked(undefined, 1)).toBeNull();
+    expect(checked(null, 1)).toBeNull();
   });
 
   test.each([
@@ -87,14 +91,17 @@ describe('the captured environment in a submit', () => {
       'git.dirty must be true or false'
     ]
   ])('refuses %j', (value, what) => {
-    const err = refusal(() => validateEnvironment(value, 1 << 20));
+    const err = refusal(() => checked(value, 1 << 20));
     expect(err.status).toBe(400);
     expect(err.code).toBe('invalid_environment');
     expect(err.message).toContain(what);
+    expect(err.message).toMatch(
+      /^The captured environment is not valid: .+\. Submit again from JupyterLab, or leave "environment" out\.$/
+    );
   });
 
   test('refuses one over limits.max_environment_bytes, naming the setting', () => {
-    const err = refusal(() => validateEnvironment(valid, 100));
+    const err = refusal(() => checked(valid, 100));
     expect(err.code).toBe('invalid_environment');
     expect(err.message).toMatch(
       /^The captured environment is \d+ bytes; at most 100 are accepted \(limits\.max_environment_bytes\)\.$/
@@ -119,10 +126,7 @@ describe('the captured environment in a submit', () => {
       backend: { local: { environment: 'restore' } },
       restore: { cache_dir: '/cache', on_unavailable: 'skip' }
     });
-    const told = runnerEnvironment(
-      restoring,
-      validateEnvironment(valid, 1 << 20)
-    );
+    const told = runnerEnvironment(restoring, checked(valid, 1 << 20));
     expect(told.mode).toBe('restore');
     expect(told.captured?.packages).toHaveLength(2);
     expect(told.restore.cache_dir).toBe('/cache');

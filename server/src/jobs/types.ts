@@ -1,4 +1,4 @@
-import type { CapturedEnvironment } from './environment';
+import type { CapturedEnvironment } from '../api/contract/schemas';
 
 // The state list is part of the REST contract: defined once there.
 export {

@@ -1,6 +1,6 @@
 /** The shapes the API answers with, and the ones a submit refers to by name. */
 import { z } from 'zod/v4';
-import { configured, documented } from './operation';
+import { coded, configured, documented } from './operation';
 import type { JobView } from '../../jobs/types';
 import { JOB_STATES } from './states';
 
@@ -8,48 +8,171 @@ export const ErrorBody = z.object({
   error: z.object({ code: z.string(), message: z.string() })
 });
 
-/** Strings the environment validator takes (server/src/jobs/environment.ts). */
-const text = z.string().max(4096);
+/** A refusal of a captured environment: what is wrong, and what to do. */
+const notValid = (what: string) =>
+  coded(
+    'invalid_environment',
+    `The captured environment is not valid: ${what}. Submit again from JupyterLab, or leave "environment" out.`
+  );
 
+/** The field an issue is about: `where`, or made from the package's index in the issue's path. */
+type Where = string | ((pkg: string) => string);
+const named = (where: Where, path: PropertyKey[] | undefined): string => {
+  if (typeof where === 'string') return where;
+  const index = (path ?? []).filter(k => typeof k === 'number').pop();
+  return where(`packages[${String(index)}]`);
+};
+
+/** A string of at most 4096 characters; `required`: missing is said so. */
+const text = (where: Where, required = false) =>
+  z
+    .string({
+      error: issue =>
+        notValid(
+          `${named(where, issue.path)} ${
+            required && issue.input == null ? 'is missing' : 'must be a string'
+          }`
+        )
+    })
+    .max(4096, {
+      error: issue => notValid(`${named(where, issue.path)} must be a string`)
+    });
+const optionalText = (where: Where) => text(where).nullish();
+const flag = (where: Where) =>
+  z.boolean({
+    error: issue =>
+      notValid(`${named(where, issue.path)} must be true or false`)
+  });
+
+/** The value, without the keys whose value is empty (null, "", false, absent). */
+const present = <T extends Record<string, unknown>>(value: T): Partial<T> =>
+  Object.fromEntries(
+    Object.entries(value).filter(([, v]) => Boolean(v))
+  ) as Partial<T>;
+
+const MAX_PACKAGES = 20000;
+
+/**
+ * The kernel's environment as the labextension captures it (docs/protocol.md); the runner
+ * restores it in `restore` mode (runner-image/nbqueue/environment). Only the documented fields
+ * are kept; the size limit is the configuration's (`environmentWithin`).
+ */
 export const CapturedEnvironment = z
-  .object({
-    kernel: text.describe('Kernel spec name').nullish(),
-    python: z.object({
-      version: text.regex(/^[0-9]+\.[0-9]+/).meta({ example: '3.11.9' }),
-      implementation: text.nullish(),
-      executable: text.nullish(),
-      platform: text.nullish(),
-      machine: text.nullish()
-    }),
-    packages: z
-      .array(
-        z.object({
-          name: text,
-          version: text,
-          editable: z.boolean().optional(),
-          url: text
-            .describe('PEP 610 direct URL (file:, https:, VCS)')
-            .nullish(),
-          vcs: text.nullish(),
-          commit: text.nullish()
-        })
-      )
-      .max(20000),
-    conda_env: text.nullish(),
-    cwd: text.nullish(),
-    git: z
-      .object({
-        root: text,
-        remote: text.nullish(),
-        commit: text.nullish(),
-        branch: text.nullish(),
-        dirty: z.boolean().nullish()
-      })
-      .nullish()
-  })
+  .object(
+    {
+      python: z
+        .object(
+          {
+            version: text('python.version', true)
+              .regex(/^[0-9]+\.[0-9]+/, {
+                error: issue =>
+                  notValid(
+                    `python.version ${JSON.stringify(issue.input)} is not a version`
+                  )
+              })
+              .meta({ example: '3.11.9' }),
+            implementation: optionalText('python.implementation'),
+            executable: optionalText('python.executable'),
+            platform: optionalText('python.platform'),
+            machine: optionalText('python.machine')
+          },
+          { error: () => notValid('"python" must be an object') }
+        )
+        .transform(({ version, ...rest }) => ({ version, ...present(rest) })),
+      packages: z
+        .array(
+          z
+            .object(
+              {
+                name: text(p => `${p}.name`, true),
+                version: text(p => `${p}.version`, true),
+                editable: flag(p => `${p}.editable`).optional(),
+                url: optionalText(p => `${p}.url`).describe(
+                  'PEP 610 direct URL (file:, https:, VCS)'
+                ),
+                vcs: optionalText(p => `${p}.vcs`),
+                commit: optionalText(p => `${p}.commit`)
+              },
+              {
+                error: issue =>
+                  notValid(`${named(p => p, issue.path)} is not an object`)
+              }
+            )
+            .transform(({ name, version, ...rest }) => ({
+              name,
+              version,
+              ...(present(rest) as { editable?: true } & Partial<
+                Record<'url' | 'vcs' | 'commit', string>
+              >)
+            })),
+          { error: () => notValid('"packages" must be a list') }
+        )
+        .max(MAX_PACKAGES, {
+          error: () => notValid(`more than ${MAX_PACKAGES} packages`)
+        }),
+      git: z
+        .object(
+          {
+            dirty: flag('git.dirty').nullish(),
+            root: text('git.root', true),
+            remote: optionalText('git.remote'),
+            commit: optionalText('git.commit'),
+            branch: optionalText('git.branch')
+          },
+          { error: () => notValid('"git" must be an object') }
+        )
+        .transform(g => ({
+          root: g.root,
+          remote: g.remote ?? null,
+          commit: g.commit ?? null,
+          branch: g.branch ?? null,
+          dirty: g.dirty ?? null
+        }))
+        .nullish(),
+      kernel: optionalText('kernel').describe('Kernel spec name'),
+      conda_env: optionalText('conda_env'),
+      cwd: optionalText('cwd')
+    },
+    { error: () => notValid('"environment" must be an object') }
+  )
+  .transform(e => ({
+    kernel: e.kernel ?? null,
+    python: e.python,
+    packages: e.packages,
+    conda_env: e.conda_env ?? null,
+    cwd: e.cwd ?? null,
+    git: e.git ?? null
+  }))
   .describe(
     "The notebook kernel's environment, captured by the labextension; runners in restore mode rebuild it (docs/protocol.md). At most limits.max_environment_bytes as JSON (400 invalid_environment)."
   );
+
+export type CapturedEnvironment = z.output<typeof CapturedEnvironment>;
+
+/**
+ * A submitted `environment`: an object of at most `maxBytes` as JSON
+ * (limits.max_environment_bytes), then the CapturedEnvironment; null or absent is null.
+ */
+export const environmentWithin = (maxBytes: number) =>
+  z
+    .record(z.string(), z.unknown(), {
+      error: () => notValid('"environment" must be an object')
+    })
+    .superRefine((value, ctx) => {
+      const bytes = Buffer.byteLength(JSON.stringify(value));
+      if (bytes > maxBytes)
+        ctx.addIssue({
+          code: 'custom',
+          continue: false,
+          message: coded(
+            'invalid_environment',
+            `The captured environment is ${bytes} bytes; at most ${maxBytes} are accepted (limits.max_environment_bytes).`
+          )
+        });
+    })
+    .pipe(CapturedEnvironment)
+    .nullish()
+    .transform(e => e ?? null);
 
 /**
  * An nbformat v4 notebook of a Python kernel: checked in code (notebook/) against the official

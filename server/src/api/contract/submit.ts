@@ -4,10 +4,13 @@
  */
 import { z } from 'zod/v4';
 import type { Config } from '../../config/schema';
-import { validateEnvironment } from '../../jobs/environment';
 import type { JobSpec, KernelInfo, Notebook } from '../../jobs/types';
 import { jobNotebook } from '../../notebook';
-import { CapturedEnvironment, PythonNotebook } from './schemas';
+import {
+  CapturedEnvironment,
+  environmentWithin,
+  PythonNotebook
+} from './schemas';
 import { checked, coded, configured, documented, refuse } from './operation';
 
 export interface Submission {
@@ -192,13 +195,7 @@ export function submitSchema(
         )
         .nullish(),
       environment: documented(
-        z
-          .unknown()
-          .transform(
-            checked(v =>
-              validateEnvironment(v, config.limits.max_environment_bytes)
-            )
-          ),
+        environmentWithin(config.limits.max_environment_bytes),
         { replace: { $ref: '#/components/schemas/CapturedEnvironment' } }
       ).optional()
     },

@@ -867,7 +867,6 @@ export interface components {
         };
         /** @description The notebook kernel's environment, captured by the labextension; runners in restore mode rebuild it (docs/protocol.md). At most limits.max_environment_bytes as JSON (400 invalid_environment). */
         CapturedEnvironment: {
-            kernel?: string | null;
             python: {
                 /** @example 3.11.9 */
                 version: string;
@@ -880,19 +879,22 @@ export interface components {
                 name: string;
                 version: string;
                 editable?: boolean;
+                /** @description PEP 610 direct URL (file:, https:, VCS) */
                 url?: string | null;
                 vcs?: string | null;
                 commit?: string | null;
             }[];
-            conda_env?: string | null;
-            cwd?: string | null;
             git?: {
+                dirty?: boolean | null;
                 root: string;
                 remote?: string | null;
                 commit?: string | null;
                 branch?: string | null;
-                dirty?: boolean | null;
             } | null;
+            /** @description Kernel spec name */
+            kernel?: string | null;
+            conda_env?: string | null;
+            cwd?: string | null;
         };
         /** @description An nbformat v4 notebook. The document states the nbformat 4.5 schema (nbformat.notebook); 4.0 to 4.4 are accepted too, each checked against its own official schema, sources and outputs as strings or lists of lines, cells with or without ids. Cell ids must be unique (JSON Schema cannot say so). The kernel must be Python: no kernelspec (python3), or kernelspec.language "python" (a kernelspec without a language whose name contains "py" is taken too); otherwise 400 unsupported_kernel. The first problem is answered as 400 invalid_notebook with its JSON path, e.g. "cells[3].outputs[0]: 'output_type' is required". It is then normalised to 4.5 (lines joined, missing cell ids added) with code cells' outputs and execution counts left out: a run starts from a clean slate. The request may be up to limits.max_request_bytes; the notebook without its outputs at most limits.max_notebook_bytes (413 notebook_too_large names the large part). See docs/protocol.md, "Notebooks in". */
         PythonNotebook: components["schemas"]["nbformat.notebook"] & {

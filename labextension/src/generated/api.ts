@@ -525,8 +525,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @enum {string} */
-                        state: "succeeded" | "failed" | "cancelled";
+                        state: components["schemas"]["FinalState"];
                         reason?: string | null;
                         notebook?: components["schemas"]["nbformat.notebook"] | null;
                     };
@@ -962,6 +961,11 @@ export interface components {
             /** @description How the ETA was estimated, or why it is unknown */
             eta_basis: string | null;
         };
+        /**
+         * @description A state a job ends in: it never changes state again.
+         * @enum {string}
+         */
+        FinalState: "succeeded" | "failed" | "cancelled";
         JobPage: {
             jobs: components["schemas"]["Job"][];
             next_cursor: number | null;
@@ -1253,6 +1257,7 @@ export type CapturedEnvironment = components['schemas']['CapturedEnvironment'];
 export type PythonNotebook = components['schemas']['PythonNotebook'];
 export type JobSubmit = components['schemas']['JobSubmit'];
 export type Job = components['schemas']['Job'];
+export type FinalState = components['schemas']['FinalState'];
 export type JobPage = components['schemas']['JobPage'];
 export type Event = components['schemas']['Event'];
 export type EventPage = components['schemas']['EventPage'];
@@ -2538,10 +2543,10 @@ export const pathsApiJobsIdReorderPostRequestBodyContentApplicationJsonAnyOf0ToV
     to: unknown;
 }>["to"]> = ["front", "back"];
 export const pathsApiJobsIdResultGetParametersQueryDownloadValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/jobs/{id}/result"]["get"]["parameters"]["query"]["download"]> = ["1"];
-export const pathsApiRunnerJobsIdFinishPostRequestBodyContentApplicationJsonStateValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/runner/jobs/{id}/finish"]["post"]["requestBody"]["content"]["application/json"]["state"]> = ["succeeded", "failed", "cancelled"];
 export const pythonNotebookMetadataKernelspecLanguageValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PythonNotebook"]["metadata"]["kernelspec"]["language"]> = ["python", "Python"];
 export const pythonNotebookMetadataLanguage_infoNameValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PythonNotebook"]["metadata"]["language_info"]["name"]> = ["python"];
 export const jobStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Job"]["state"]> = ["queued", "starting", "running", "succeeded", "failed", "cancelled"];
+export const finalStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["FinalState"]> = ["succeeded", "failed", "cancelled"];
 export const metricKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Metric"]["kind"]> = ["user", "system"];
 export const nbformatRaw_cellCell_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["nbformat.raw_cell"]["cell_type"]> = ["raw"];
 export const nbformatMarkdown_cellCell_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["nbformat.markdown_cell"]["cell_type"]> = ["markdown"];

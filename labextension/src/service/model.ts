@@ -10,10 +10,10 @@ import type { PartialJSONValue } from '@lumino/coreutils';
 
 import {
   components,
+  finalStateValues,
   jobStateValues,
   metricKindValues,
-  operations,
-  pathsApiRunnerJobsIdFinishPostRequestBodyContentApplicationJsonStateValues as finishStateValues
+  operations
 } from '../generated/api';
 import type { ICapturedEnvironment } from '../submit/environment';
 
@@ -49,7 +49,7 @@ export type JobState = IJob['state'];
 export const JOB_STATES: readonly JobState[] = jobStateValues;
 
 /** The states a job ends in: those its runner may finish it in. */
-export const FINAL_STATES: readonly JobState[] = finishStateValues;
+export const FINAL_STATES: readonly JobState[] = finalStateValues;
 
 /** The states of a job that has not ended: queued, starting, running. */
 export const ACTIVE_STATES: readonly JobState[] = JOB_STATES.filter(

@@ -3,6 +3,7 @@ import { z } from 'zod/v4';
 import { eventProblem } from '../../events/validate';
 import type { JobEvent } from '../../jobs/types';
 import { resultNotebook } from '../../notebook';
+import { FinalState } from './schemas';
 import {
   checked,
   coded,
@@ -80,13 +81,7 @@ export function runnerOperations() {
       params: JobId,
       body: z.object(
         {
-          state: z.enum(
-            ['succeeded', 'failed', 'cancelled'],
-            refuse(
-              'invalid_request',
-              '"state" must be succeeded, failed or cancelled.'
-            )
-          ),
+          state: FinalState,
           reason: z.string().nullish(),
           // The executed notebook: valid and normalised, outputs kept (notebook/).
           notebook: documented(

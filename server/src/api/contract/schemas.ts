@@ -1,8 +1,8 @@
 /** The shapes the API answers with, and the ones a submit refers to by name. */
 import { z } from 'zod/v4';
-import { coded, configured, documented } from './operation';
+import { coded, configured, documented, refuse } from './operation';
 import type { JobView } from '../../jobs/types';
-import { JOB_STATES } from './states';
+import { FINAL_STATE_LIST, JOB_STATES } from './states';
 
 export const ErrorBody = z.object({
   error: z.object({ code: z.string(), message: z.string() })
@@ -215,6 +215,14 @@ export const Notebook = documented(z.record(z.string(), z.unknown()), {
 });
 
 export const JobState = z.enum(JOB_STATES);
+
+/** The runner's finish names one (FinalState in the document). */
+export const FinalState = z
+  .enum(
+    FINAL_STATE_LIST,
+    refuse('invalid_request', '"state" must be succeeded, failed or cancelled.')
+  )
+  .describe('A state a job ends in: it never changes state again.');
 
 const time = z.string().meta({ format: 'date-time' });
 

@@ -1,23 +1,19 @@
 /**
  * Shapes of the sidecar's REST API (docs/protocol.md): the types generated
- * from its OpenAPI document (src/generated/api.ts, `npm run generate:api -w
- * server`), named as this extension uses them. Only what the document does
- * not describe is written here: the Jupyter server extension's answer, the
- * socket's acknowledgement, and the client's own options.
+ * from its OpenAPI document (`api` of @nbqueue/common, common/src/api.ts:
+ * `npm run generate:api -w server`), named as this extension uses them. Only
+ * what the document does not describe is written here: the Jupyter server
+ * extension's answer, the socket's acknowledgement, and the client's own
+ * options.
  */
 import type * as nbformat from '@jupyterlab/nbformat';
 import type { PartialJSONValue } from '@lumino/coreutils';
 
-import {
-  components,
-  finalStateValues,
-  jobStateValues,
-  metricKindValues,
-  operations
-} from '../generated/api';
+import { api } from '@nbqueue/common';
 import type { ICapturedEnvironment } from '../submit/environment';
 
-type Schemas = components['schemas'];
+type Schemas = api.components['schemas'];
+type operations = api.operations;
 
 /** The JSON body of an operation's answer with this status. */
 type Answer<
@@ -46,10 +42,10 @@ export type IJob = Schemas['Job'];
 export type JobState = IJob['state'];
 
 /** Every state of a job, in the order of its life. */
-export const JOB_STATES: readonly JobState[] = jobStateValues;
+export const JOB_STATES: readonly JobState[] = api.jobStateValues;
 
 /** The states a job ends in: those its runner may finish it in. */
-export const FINAL_STATES: readonly JobState[] = finalStateValues;
+export const FINAL_STATES: readonly JobState[] = api.finalStateValues;
 
 /** The states of a job that has not ended: queued, starting, running. */
 export const ACTIVE_STATES: readonly JobState[] = JOB_STATES.filter(
@@ -108,7 +104,7 @@ export type IMetricRow = Schemas['Metric'];
 /** `user` for the notebook's metrics, `system` for the runner's samples. */
 export type MetricKind = IMetricRow['kind'];
 
-export const METRIC_KINDS: readonly MetricKind[] = metricKindValues;
+export const METRIC_KINDS: readonly MetricKind[] = api.metricKindValues;
 
 /** Body of every 4xx/5xx answer. */
 export type IErrorBody = Schemas['Error'];

@@ -1,7 +1,9 @@
 import * as fs from 'fs';
 import { io, Socket } from 'socket.io-client';
 import { defaultStateFile, readState } from '../statefile';
-import type { paths } from './generated/api';
+import type { api } from '@nbqueue/common';
+
+type paths = api.paths;
 
 type Method = 'get' | 'post';
 /** The operation at `P` with `M`, as the generated types say. */

@@ -1,7 +1,10 @@
-import type { Event, Job } from './generated/api';
+import type { api } from '@nbqueue/common';
 import { FINAL_STATES } from '../api/contract/states';
 import { CliError, Client } from './client';
 import { outputText } from './format';
+
+type Event = api.Event;
+type Job = api.Job;
 
 /** Prints a job's outputs as they arrive; resolves with the job's final state. */
 export function follow(

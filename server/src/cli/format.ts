@@ -1,4 +1,7 @@
-import type { Job, Queue } from './generated/api';
+import type { api } from '@nbqueue/common';
+
+type Job = api.Job;
+type Queue = api.Queue;
 
 /** A plain aligned table for terminals. */
 export function table(rows: string[][]): string {

@@ -5,7 +5,11 @@ import { stripOutputs } from '../notebook/normalize';
 import { CliError, Client, resolveConnection } from './client';
 import { follow } from './follow';
 import { jobsTable, print, queuesTable } from './format';
-import type { Job, JobPage, JobSubmit } from './generated/api';
+import type { api } from '@nbqueue/common';
+
+type Job = api.Job;
+type JobPage = api.JobPage;
+type JobSubmit = api.JobSubmit;
 
 /** `-p name=value`: the value is JSON when it parses as JSON, else a string. */
 function parseParam(

@@ -1,4 +1,5 @@
-import type { CapturedEnvironment } from '../api/contract/schemas';
+import type { z } from 'zod/v4';
+import type { CapturedEnvironment, jobSchema } from '../api/contract/schemas';
 
 // The state list is part of the REST contract: defined once there.
 export {
@@ -63,31 +64,8 @@ export interface JobRecord {
   has_result: boolean;
 }
 
-/** A job as the API shows it. */
-export interface JobView {
-  id: string;
-  name: string;
-  owner: string;
-  profile: string;
-  queue: string;
-  priority: string;
-  parameters: Record<string, unknown>;
-  notebook_path: string | null;
-  state: JobState;
-  reason: string | null;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  position: number | null;
-  last_seq: number;
-  has_result: boolean;
-  cancel_requested: boolean;
-  held: boolean;
-  /** Estimated seconds until a queued job starts; null when unknown. */
-  eta_seconds: number | null;
-  /** How the ETA was estimated, or why it is unknown. */
-  eta_basis: string | null;
-}
+/** A job as the API shows it: the contract's Job (api/contract/schemas.ts), written once there. */
+export type JobView = z.output<ReturnType<typeof jobSchema>>;
 
 export interface JobEvent {
   seq: number;

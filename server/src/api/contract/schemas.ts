@@ -1,7 +1,6 @@
 /** The shapes the API answers with, and the ones a submit refers to by name. */
 import { z } from 'zod/v4';
 import { coded, configured, documented, refuse } from './operation';
-import type { JobView } from '../../jobs/types';
 import { FINAL_STATE_LIST, JOB_STATES } from './states';
 
 export const ErrorBody = z.object({
@@ -258,14 +257,6 @@ export function jobSchema(priorities: string[]) {
       .describe('How the ETA was estimated, or why it is unknown')
   });
 }
-
-/** Whether A and B are the same type (each assignable to the other). */
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-/** The server's JobView is exactly what the document's Job says (checked by the compiler). */
-export const JOB_VIEW_IS_JOB: Same<
-  JobView,
-  z.output<ReturnType<typeof jobSchema>>
-> = true;
 
 export const Event = documented(
   z.looseObject({ seq: z.int(), time: z.number(), type: z.string() }),

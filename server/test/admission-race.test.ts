@@ -4,7 +4,8 @@ import type { Backend, LaunchRequest } from '../src/backends/backend';
 import { parseConfig } from '../src/config/load';
 import { JobService } from '../src/jobs/service';
 import type { JobRecord, JobView } from '../src/jobs/types';
-import { validateSubmission } from '../src/jobs/validate';
+import { submitSchema } from '../src/api/contract/submit';
+import { parse } from '../src/api/validate';
 import { Store } from '../src/store/store';
 import { code, notebook } from './helpers';
 
@@ -160,7 +161,11 @@ async function run(ops: Op[], delays: number[]): Promise<void> {
       ids.push(
         commands.submit(
           alice,
-          validateSubmission({ notebook: nb, profile, queue: op.queue }, config)
+          parse(submitSchema(config), {
+            notebook: nb,
+            profile,
+            queue: op.queue
+          })
         ).id
       );
     } else if (op.kind === 'wait') {

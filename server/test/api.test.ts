@@ -1,6 +1,7 @@
 import { io } from 'socket.io-client';
 import { parseConfig } from '../src/config/load';
-import { validateSubmission } from '../src/jobs/validate';
+import { submitSchema } from '../src/api/contract/submit';
+import { parse } from '../src/api/validate';
 import { code, notebook, startTestSidecar, TestSidecar } from './helpers';
 
 type ErrorBody = { error: { code: string; message: string } };
@@ -189,14 +190,15 @@ describe('REST API: bad input gets a clear 4xx and stores nothing', () => {
   });
 
   test('a deadline of its own is kept in the job spec', () => {
-    const sub = validateSubmission(
-      { profile: 'cpu', deadline_seconds: 600, notebook: nb },
-      parseConfig({})
-    );
+    const sub = parse(submitSchema(parseConfig({})), {
+      profile: 'cpu',
+      deadline_seconds: 600,
+      notebook: nb
+    });
     expect(sub.spec.deadline_seconds).toBe(600);
     expect(
-      validateSubmission({ profile: 'cpu', notebook: nb }, parseConfig({})).spec
-        .deadline_seconds
+      parse(submitSchema(parseConfig({})), { profile: 'cpu', notebook: nb })
+        .spec.deadline_seconds
     ).toBeUndefined();
   });
 

@@ -4,7 +4,7 @@ import * as path from 'path';
 import type { Backend, BackendObserver, LaunchRequest } from './backend';
 import type { JobRecord, JobSpec } from '../jobs/types';
 import { badRequest } from '../errors';
-import { checkConfinement } from '../jobs/validate';
+import { checkConfinement } from '../jobs/confinement';
 import { OsAccount, lookupAccount, systemUsername } from './osAccount';
 import { runnerEnvironment } from './runnerEnv';
 

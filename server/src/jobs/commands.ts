@@ -9,7 +9,7 @@ import type { JobLifecycle } from './lifecycle';
 import type { JobPublisher } from './publisher';
 import type { JobQueries } from './queries';
 import { FINAL_STATES, JobRecord, JobView } from './types';
-import type { Submission } from './validate';
+import type { Submission } from '../api/contract/submit';
 import type {
   MoveBody,
   PriorityBody,

@@ -1,24 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { ApiError, badRequest } from '../errors';
-import type { Config } from '../config/schema';
+import { badRequest } from '../errors';
 import type { JobSpec } from './types';
-import { submitSchema, type Submission } from '../api/contract/submit';
-import { parse } from '../api/validate';
-
-export type { Submission } from '../api/contract/submit';
-
-/** Validates a POST /api/jobs body against the configuration; throws ApiError with what to fix. */
-export function validateSubmission(
-  body: unknown,
-  config: Config,
-  now = new Date()
-): Submission {
-  return parse(
-    submitSchema(config, () => now),
-    body
-  );
-}
 
 /** Where a job of one user may start, when jobs run as their owners' OS accounts. */
 export interface Confinement {
@@ -79,8 +62,4 @@ export function checkConfinement(spec: JobSpec, c: Confinement): void {
       `"kernel.python" ${JSON.stringify(python)} is not inside your home (${c.home}) nor one of the interpreters this sidecar allows (${c.pythons.join(', ')}); use a kernel whose Python is in your home, or ask the operator to add it to backend.local.allowed_pythons.`
     );
   }
-}
-
-export function isApiError(err: unknown): err is ApiError {
-  return err instanceof ApiError;
 }

@@ -1,6 +1,6 @@
 /**
  * The body of POST /api/jobs: what a person submits, checked against this sidecar's
- * configuration and turned into what a job is stored with (jobs/validate.ts).
+ * configuration and turned into what a job is stored with (a Submission, for JobCommands.submit).
  */
 import { z } from 'zod/v4';
 import type { Config } from '../../config/schema';

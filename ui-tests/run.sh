@@ -12,7 +12,7 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 # webServer timeout.
 missing=""
 [ -n "${NBQUEUE_SIDECAR_BIN:-}" ] || [ -f ../server/dist/cli/main.js ] ||
-  missing+=$'\n  the sidecar: npm run build -w server'
+  missing+=$'\n  the sidecar: npm run build -w common -w server'
 [ -f ../labextension/lab-dist/package.json ] ||
   missing+=$'\n  the labextension: npm run build -w labextension'
 [ -x ../.venv/bin/jupyter ] ||

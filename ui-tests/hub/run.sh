@@ -8,7 +8,7 @@ cd "$HERE"
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
 missing=""
-[ -f ../../server/dist/cli/main.js ] || missing+=$'\n  the sidecar: npm run build -w server'
+[ -f ../../server/dist/cli/main.js ] || missing+=$'\n  the sidecar: npm run build -w common -w server'
 [ -f ../../labextension/lab-dist/package.json ] ||
   missing+=$'\n  the labextension: npm run build -w labextension'
 [ -x ../../.venv/bin/jupyterhub ] || missing+=$'\n  JupyterHub in .venv (requirements-dev.lock)'

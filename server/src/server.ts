@@ -15,6 +15,8 @@ import { FileStore } from './files/store';
 import type { Config } from './config/schema';
 import { JobService } from './jobs/service';
 import { LiveHub } from './live/socket';
+import { pipelineBodySchema } from './api/contract/pipelines';
+import { PipelineRoom } from './pipelines/room';
 import { Store } from './store/store';
 import { defaultDataDir } from './statefile';
 
@@ -35,6 +37,7 @@ export interface Sidecar {
   token: string;
   store: Store;
   jobs: JobService;
+  pipelines: PipelineRoom;
   close(): Promise<void>;
 }
 
@@ -133,9 +136,16 @@ export async function startSidecar({
     dbFile,
     config.files.dir ?? path.join(path.dirname(path.resolve(dbFile)), 'files')
   );
+  const pipelines = new PipelineRoom({
+    store,
+    commands: jobs.commands,
+    publisher: jobs.publisher,
+    body: pipelineBodySchema(config)
+  });
   const app = createApp({
     config,
     jobs,
+    pipelines,
     auth,
     backendName: backend.name,
     browserLogin: hubOAuth,
@@ -160,13 +170,17 @@ export async function startSidecar({
 
   await jobs.scheduling.readopt();
   await backend.afterReadopt?.();
+  // Step jobs that ended while the sidecar was down move their pipelines on now.
+  pipelines.resume();
 
   return {
     url,
     token,
     store,
     jobs,
+    pipelines,
     async close() {
+      pipelines.stop();
       await backend.close();
       await live.close();
       await new Promise<void>(resolve => server.close(() => resolve()));

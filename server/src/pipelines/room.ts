@@ -303,7 +303,7 @@ export class PipelineRoom {
     const pipeline = this.store.get(id);
     // Someone else's pipeline does not exist, as for jobs.
     if (!pipeline || (pipeline.owner !== who.user && !who.admin))
-      throw notFound('not_found', `Pipeline '${id}' does not exist.`);
+      throw notFound('unknown_pipeline', `Pipeline '${id}' does not exist.`);
     return pipeline;
   }
 

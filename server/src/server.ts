@@ -15,7 +15,6 @@ import { FileStore } from './files/store';
 import type { Config } from './config/schema';
 import { JobService } from './jobs/service';
 import { LiveHub } from './live/socket';
-import { pipelineBodySchema } from './api/contract/pipelines';
 import { PipelineRoom } from './pipelines/room';
 import { Store } from './store/store';
 import { defaultDataDir } from './statefile';
@@ -136,12 +135,7 @@ export async function startSidecar({
     dbFile,
     config.files.dir ?? path.join(path.dirname(path.resolve(dbFile)), 'files')
   );
-  const pipelines = new PipelineRoom({
-    store,
-    commands: jobs.commands,
-    publisher: jobs.publisher,
-    body: pipelineBodySchema(config)
-  });
+  const pipelines = PipelineRoom.forJobs(config, store, jobs);
   const app = createApp({
     config,
     jobs,

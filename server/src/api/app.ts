@@ -33,8 +33,8 @@ export interface AppDeps {
   browserLogin?: BrowserLogin;
   /** Where job files are kept (server/src/files); without it the files routes answer 503. */
   files?: FileStore;
-  /** The pipeline room (server/src/pipelines); without it the pipeline routes are not served. */
-  pipelines?: PipelineRoom;
+  /** The pipeline room (server/src/pipelines). */
+  pipelines: PipelineRoom;
 }
 
 export function createApp({
@@ -81,8 +81,7 @@ export function createApp({
   user.use(...authenticate(auth, browserLogin));
   mountInfoRoutes(user, contract.info, { config, jobs, backendName, document });
   mountJobRoutes(user, contract.jobs, { jobs, files, bodies });
-  if (pipelines)
-    mountPipelineRoutes(user, contract.pipelines, { pipelines, bodies });
+  mountPipelineRoutes(user, contract.pipelines, { pipelines, bodies });
 
   const runner = express.Router();
   mountRunnerRoutes(runner, contract.runner, { jobs, bodies });

@@ -8,7 +8,9 @@ import { randomBytes } from 'crypto';
 import type { z } from 'zod/v4';
 import type { Identity } from '../auth/auth';
 import type { PipelineView, StepState } from '../api/contract/pipelines';
-import type { pipelineBodySchema } from '../api/contract/pipelines';
+import { pipelineBodySchema } from '../api/contract/pipelines';
+import type { Config } from '../config/schema';
+import type { JobService } from '../jobs/service';
 import { parse } from '../api/validate';
 import { ApiError, notFound } from '../errors';
 import type { JobCommands } from '../jobs/commands';
@@ -51,6 +53,16 @@ export class PipelineRoom {
         if (job.pipeline_id) setImmediate(() => this.jobChanged(job.id));
       },
       eventsAppended: () => undefined
+    });
+  }
+
+  /** The room for these job rooms, parsing bodies with this configuration's contract. */
+  static forJobs(config: Config, store: Store, jobs: JobService): PipelineRoom {
+    return new PipelineRoom({
+      store,
+      commands: jobs.commands,
+      publisher: jobs.publisher,
+      body: pipelineBodySchema(config)
     });
   }
 

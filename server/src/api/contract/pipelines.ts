@@ -138,7 +138,7 @@ export function pipelineBodySchema(
             name: { type: 'string', pattern: STEP_NAME.source },
             after: {
               anyOf: [
-                { type: 'array', items: { type: 'string' } },
+                { type: 'array', items: { type: 'string' }, uniqueItems: true },
                 { type: 'null' }
               ]
             }

@@ -33,7 +33,12 @@ describe('pipelines on kubernetes', () => {
     const res = await sidecar.api('POST', '/api/pipelines', {
       name: 'k8s',
       steps: [
-        { name: 'prepare', notebook: read('prepare'), profile: 'cpu', parameters: { rows: 3 } },
+        {
+          name: 'prepare',
+          notebook: read('prepare'),
+          profile: 'cpu',
+          parameters: { rows: 3 }
+        },
         { name: 'train', notebook: read('train'), profile: 'cpu' },
         { name: 'evaluate', notebook: read('evaluate'), profile: 'cpu' }
       ]
@@ -41,7 +46,8 @@ describe('pipelines on kubernetes', () => {
     expect(res.status).toBe(201);
     const done = await waitFor(
       async () => {
-        const p = (await sidecar.api('GET', `/api/pipelines/${res.body.id}`)).body;
+        const p = (await sidecar.api('GET', `/api/pipelines/${res.body.id}`))
+          .body;
         return p.state !== 'running' ? p : null;
       },
       'the pipeline to end',

@@ -160,22 +160,27 @@ export function pipelineBodySchema(
             )
           )
           .nullish(),
-        steps: z
-          .array(
-            step,
-            refuse('invalid_pipeline', '"steps" must be a list of steps.')
-          )
-          .min(
-            1,
-            refuse('invalid_pipeline', 'A pipeline needs at least one step.')
-          )
-          .max(
-            MAX_STEPS,
-            refuse(
-              'invalid_pipeline',
-              `A pipeline has at most ${MAX_STEPS} steps.`
+        // Two equal steps have the same name: the document says so (the names' uniqueness is
+        // checked in code, pipelines/definition.ts).
+        steps: documented(
+          z
+            .array(
+              step,
+              refuse('invalid_pipeline', '"steps" must be a list of steps.')
             )
-          )
+            .min(
+              1,
+              refuse('invalid_pipeline', 'A pipeline needs at least one step.')
+            )
+            .max(
+              MAX_STEPS,
+              refuse(
+                'invalid_pipeline',
+                `A pipeline has at most ${MAX_STEPS} steps.`
+              )
+            ),
+          { extra: { uniqueItems: true } }
+        )
       },
       refuse(
         'invalid_request',

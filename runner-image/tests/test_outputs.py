@@ -92,6 +92,7 @@ def test_the_event_schema_refuses_a_bad_name(event_validator):
     [
         ("", 1, "is not usable"),
         ("x" * 65, 1, "is not usable"),
+        ("class", 1, "is not usable"),
         (3, 1, "is not usable"),
         ("nan", float("nan"), "is not JSON"),
         ("keys", {1: 2, (1, 2): 3}, "is not JSON"),

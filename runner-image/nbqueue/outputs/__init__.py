@@ -10,6 +10,7 @@ value per name; a pipeline passes them to the steps that wait for this one as pa
 from __future__ import annotations
 
 import json
+import keyword
 import os
 import re
 
@@ -31,11 +32,11 @@ class OutputError(ValueError):
 
 def encode_value(name: object, value: object) -> str:
     """The value as JSON text, or OutputError saying what is wrong with the name or value."""
-    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or keyword.iskeyword(name):
         raise OutputError(
             f"nbqueue.output: the name {name!r} is not usable; it becomes a parameter of the "
             "next steps, so it must be a Python identifier of at most 64 characters "
-            "(letters, digits, _; not starting with a digit)."
+            "(letters, digits, _; not starting with a digit; not a keyword such as 'class')."
         )
     try:
         text = json.dumps(value, allow_nan=False, separators=(",", ":"))

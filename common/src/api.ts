@@ -814,6 +814,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/pipelines": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's pipelines, newest first */
+        get: operations["listPipelines"];
+        put?: never;
+        /**
+         * Start a pipeline: notebooks run as steps in order of "after"
+         * @description 400 invalid_pipeline: a cycle, an unknown or duplicate step name (the steps named); the steps' job fields are refused as POST /api/jobs refuses them, naming the step. 413: over limits.max_request_bytes.
+         */
+        post: operations["submitPipeline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pipelines/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One pipeline */
+        get: operations["getPipeline"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pipelines/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a running pipeline: its running steps are cancelled, the waiting ones skipped */
+        post: operations["cancelPipeline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pipelines/{id}/rerun": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run a failed or cancelled pipeline again from its failed, cancelled and skipped steps (same id, attempt + 1; the succeeded steps and their outputs are kept) */
+        post: operations["rerunPipeline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -960,6 +1032,10 @@ export interface components {
             eta_seconds: number | null;
             /** @description How the ETA was estimated, or why it is unknown */
             eta_basis: string | null;
+            /** @description The pipeline this job is a step of, if any */
+            pipeline_id: string | null;
+            /** @description The name of that step */
+            pipeline_step: string | null;
         };
         /**
          * @description A state a job ends in: it never changes state again.
@@ -969,6 +1045,37 @@ export interface components {
         JobPage: {
             jobs: components["schemas"]["Job"][];
             next_cursor: number | null;
+        };
+        PipelineSubmit: {
+            name?: string | null;
+            steps: (components["schemas"]["JobSubmit"] & {
+                name: string;
+                after?: string[] | null;
+            })[];
+        };
+        Pipeline: {
+            id: string;
+            name: string;
+            owner: string;
+            /** @enum {string} */
+            state: "running" | "succeeded" | "failed" | "cancelled";
+            reason: string | null;
+            attempt: number;
+            created_at: string;
+            finished_at: string | null;
+            schedule_id: string | null;
+            steps: {
+                name: string;
+                after: string[];
+                profile: string;
+                /** @enum {string} */
+                state: "waiting" | "queued" | "starting" | "running" | "succeeded" | "failed" | "cancelled" | "skipped";
+                job_id: string | null;
+                /** @description The step's nbqueue.output values: name -> JSON value */
+                outputs: {
+                    [key: string]: unknown;
+                };
+            }[];
         };
         /** @description See server/schema/events.schema.json */
         Event: {
@@ -1259,6 +1366,8 @@ export type JobSubmit = components['schemas']['JobSubmit'];
 export type Job = components['schemas']['Job'];
 export type FinalState = components['schemas']['FinalState'];
 export type JobPage = components['schemas']['JobPage'];
+export type PipelineSubmit = components['schemas']['PipelineSubmit'];
+export type Pipeline = components['schemas']['Pipeline'];
 export type Event = components['schemas']['Event'];
 export type EventPage = components['schemas']['EventPage'];
 export type Metric = components['schemas']['Metric'];
@@ -2526,6 +2635,292 @@ export interface operations {
             };
         };
     };
+    listPipelines: {
+        parameters: {
+            query?: {
+                /** @description 1: everyone's pipelines (admins; 403 for others) */
+                all?: "0" | "1" | "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        pipelines: components["schemas"]["Pipeline"][];
+                    };
+                };
+            };
+            /** @description An error a person can act on */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    submitPipeline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PipelineSubmit"];
+            };
+        };
+        responses: {
+            /** @description Started */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Pipeline"];
+                };
+            };
+            /** @description An error a person can act on */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getPipeline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Pipeline"];
+                };
+            };
+            /** @description An error a person can act on */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    cancelPipeline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Pipeline"];
+                };
+            };
+            /** @description An error a person can act on */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    rerunPipeline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Pipeline"];
+                };
+            };
+            /** @description An error a person can act on */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
 }
 type FlattenedDeepRequired<T> = {
     [K in keyof T]-?: FlattenedDeepRequired<T[K] extends unknown[] | undefined | null ? Extract<T[K], unknown[]>[number] : T[K]>;
@@ -2543,10 +2938,13 @@ export const pathsApiJobsIdReorderPostRequestBodyContentApplicationJsonAnyOf0ToV
     to: unknown;
 }>["to"]> = ["front", "back"];
 export const pathsApiJobsIdResultGetParametersQueryDownloadValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/jobs/{id}/result"]["get"]["parameters"]["query"]["download"]> = ["1"];
+export const pathsApiPipelinesGetParametersQueryAllValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/pipelines"]["get"]["parameters"]["query"]["all"]> = ["0", "1", "true", "false"];
 export const pythonNotebookMetadataKernelspecLanguageValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PythonNotebook"]["metadata"]["kernelspec"]["language"]> = ["python", "Python"];
 export const pythonNotebookMetadataLanguage_infoNameValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PythonNotebook"]["metadata"]["language_info"]["name"]> = ["python"];
 export const jobStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Job"]["state"]> = ["queued", "starting", "running", "succeeded", "failed", "cancelled"];
 export const finalStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["FinalState"]> = ["succeeded", "failed", "cancelled"];
+export const pipelineStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Pipeline"]["state"]> = ["running", "succeeded", "failed", "cancelled"];
+export const pipelineStepsStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Pipeline"]["steps"]["state"]> = ["waiting", "queued", "starting", "running", "succeeded", "failed", "cancelled", "skipped"];
 export const metricKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Metric"]["kind"]> = ["user", "system"];
 export const nbformatRaw_cellCell_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["nbformat.raw_cell"]["cell_type"]> = ["raw"];
 export const nbformatMarkdown_cellCell_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["nbformat.markdown_cell"]["cell_type"]> = ["markdown"];

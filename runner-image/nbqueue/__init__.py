@@ -2,7 +2,8 @@
 
 This Python package holds the kernel-side runner (`python -m nbqueue.runner`), the Jupyter
 server extension that tells JupyterLab where the nbqueue sidecar listens, and the in-notebook
-metrics API (`nbqueue.log_metric`, `nbqueue.log_metrics`, see `nbqueue.metrics`).
+metrics API (`nbqueue.log_metric`, `nbqueue.log_metrics`, see `nbqueue.metrics`) and the
+pipeline outputs (`nbqueue.output`, see `nbqueue.outputs`).
 """
 
 __version__ = "0.1.0"
@@ -15,6 +16,10 @@ def __getattr__(name: str):
         from . import metrics
 
         return getattr(metrics, name)
+    if name == "output":
+        from .outputs import output
+
+        return output
     raise AttributeError(f"module 'nbqueue' has no attribute {name!r}")
 
 

@@ -15,6 +15,7 @@ import { FileStore } from './files/store';
 import type { Config } from './config/schema';
 import { JobService } from './jobs/service';
 import { LiveHub } from './live/socket';
+import { PipelineRoom } from './pipelines/room';
 import { Store } from './store/store';
 import { defaultDataDir } from './statefile';
 
@@ -35,6 +36,7 @@ export interface Sidecar {
   token: string;
   store: Store;
   jobs: JobService;
+  pipelines: PipelineRoom;
   close(): Promise<void>;
 }
 
@@ -133,9 +135,11 @@ export async function startSidecar({
     dbFile,
     config.files.dir ?? path.join(path.dirname(path.resolve(dbFile)), 'files')
   );
+  const pipelines = PipelineRoom.forJobs(config, store, jobs);
   const app = createApp({
     config,
     jobs,
+    pipelines,
     auth,
     backendName: backend.name,
     browserLogin: hubOAuth,
@@ -160,13 +164,17 @@ export async function startSidecar({
 
   await jobs.scheduling.readopt();
   await backend.afterReadopt?.();
+  // Step jobs that ended while the sidecar was down move their pipelines on now.
+  pipelines.resume();
 
   return {
     url,
     token,
     store,
     jobs,
+    pipelines,
     async close() {
+      pipelines.stop();
       await backend.close();
       await live.close();
       await new Promise<void>(resolve => server.close(() => resolve()));

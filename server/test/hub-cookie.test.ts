@@ -4,6 +4,7 @@
  * hub is on the same origin, so its pages could fetch() the sidecar with the cookie attached;
  * they get 401. The real hub flow is in test/hub/hub.integration.test.ts.
  */
+import { PipelineRoom } from '../src/pipelines/room';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
 import { createApp } from '../src/api/app';
@@ -54,6 +55,7 @@ describe('the hub login cookie', () => {
     const app = createApp({
       config,
       jobs,
+      pipelines: PipelineRoom.forJobs(config, store, jobs),
       auth,
       backendName: 'local',
       browserLogin: new HubOAuth(settings())

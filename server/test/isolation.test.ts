@@ -28,12 +28,16 @@ const BODIES: Record<string, unknown> = {
   '/api/jobs/{id}/move': { queue: 'cpu' },
   '/api/jobs/{id}/priority': { priority: 'normal' },
   '/api/jobs/{id}/reorder': { to: 'front' },
-  '/api/jobs/{id}/rerun': {}
+  '/api/jobs/{id}/rerun': {},
+  '/api/pipelines': {
+    steps: [{ name: 'one', profile: 'cpu', notebook: notebook([code('1')]) }]
+  }
 };
 
 describe('isolation matrix', () => {
   let s: TestSidecar;
   let job: JobView;
+  let pipeline: { id: string };
   const operations: Array<{ method: string; template: string }> = [];
 
   beforeAll(async () => {
@@ -76,6 +80,14 @@ describe('isolation matrix', () => {
       "alice's job to end",
       60000
     );
+    pipeline = (
+      await s.api<{ id: string }>(
+        'POST',
+        '/api/pipelines',
+        BODIES['/api/pipelines'],
+        ALICE
+      )
+    ).body;
   }, 90000);
   afterAll(() => s.close());
 
@@ -86,14 +98,54 @@ describe('isolation matrix', () => {
   ): Promise<{ status: number; body: unknown }> =>
     s.api(
       method,
-      template.replace('{id}', job.id),
+      template.replace(
+        '{id}',
+        template.startsWith('/api/pipelines/') ? pipeline.id : job.id
+      ),
       method === 'GET' ? undefined : (BODIES[template] ?? {}),
       token
     );
   const jobRoutes = () =>
     operations.filter(
-      o => o.template.includes('{id}') && !o.template.startsWith('/api/runner/')
+      o =>
+        o.template.includes('{id}') &&
+        !o.template.startsWith('/api/runner/') &&
+        !o.template.startsWith('/api/pipelines/')
     );
+  const pipelineRoutes = () =>
+    operations.filter(o => o.template.startsWith('/api/pipelines/'));
+
+  test("bob gets 404 unknown_pipeline on every route of alice's pipeline; an admin reaches it", async () => {
+    expect(pipelineRoutes().length).toBeGreaterThanOrEqual(3);
+    for (const { method, template } of pipelineRoutes()) {
+      const res = await call(method, template, BOB);
+      expect([
+        method,
+        template,
+        res.status,
+        (res.body as ErrorBody).error?.code
+      ]).toEqual([method, template, 404, 'unknown_pipeline']);
+    }
+    const bobs = await s.api<{ pipelines: Array<{ id: string }> }>(
+      'GET',
+      '/api/pipelines',
+      undefined,
+      BOB
+    );
+    expect(bobs.body.pipelines).toEqual([]);
+    expect(
+      (await s.api('GET', '/api/pipelines?all=1', undefined, BOB)).status
+    ).toBe(403);
+    for (const { method, template } of pipelineRoutes()) {
+      const res = await call(method, template, ROOT);
+      expect([
+        method,
+        template,
+        (res.body as ErrorBody).error?.code
+      ]).not.toEqual([method, template, 'unknown_pipeline']);
+      expect(res.status).not.toBe(401);
+    }
+  }, 30000);
 
   test('the document has job routes to try', () => {
     expect(jobRoutes().length).toBeGreaterThanOrEqual(15);

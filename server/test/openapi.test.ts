@@ -1,4 +1,5 @@
 import Ajv from 'ajv';
+import { PipelineRoom } from '../src/pipelines/room';
 import type { Express } from 'express';
 import { createApp } from '../src/api/app';
 import { TokenAuthenticator } from '../src/auth/token';
@@ -55,6 +56,7 @@ describe('OpenAPI document', () => {
     const app = createApp({
       config,
       jobs,
+      pipelines: PipelineRoom.forJobs(config, store, jobs),
       auth: new TokenAuthenticator('t'.repeat(20), 'u'),
       backendName: 'local'
     });

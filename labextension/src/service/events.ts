@@ -74,6 +74,13 @@ export interface IMetricEvent extends IEventBase {
   kind?: 'user' | 'system';
 }
 
+/** nbqueue.output in the notebook: a value handed to the next steps of a pipeline. */
+export interface IOutputValueEvent extends IEventBase {
+  type: 'output_value';
+  name: string;
+  value: unknown;
+}
+
 export interface ILogEvent extends IEventBase {
   type: 'log';
   level: 'debug' | 'info' | 'warning' | 'error';
@@ -89,6 +96,7 @@ export type JobEvent =
   | IExecutionCountEvent
   | ICellFinishedEvent
   | IMetricEvent
+  | IOutputValueEvent
   | ILogEvent;
 
 /** Socket.io `events` message. */

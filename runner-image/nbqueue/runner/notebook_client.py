@@ -9,6 +9,7 @@ from nbclient import NotebookClient
 from nbformat import NotebookNode
 
 from ..metrics.mime import POINTS_MIME
+from ..outputs import OUTPUT_MIME, OutputError, encode_value
 from .events import EventLog
 from .parameters import user_cell_number
 
@@ -122,6 +123,10 @@ class StreamingNotebookClient(NotebookClient):
             # nbqueue.log_metric's points: events for the sidecar, never an output.
             self._emit_points(content["data"][POINTS_MIME], cell, cell_index)
             return None
+        if msg_type == "display_data" and OUTPUT_MIME in (content.get("data") or {}):
+            # nbqueue.output's value: an event for the sidecar, never an output.
+            self._emit_output_value(content["data"][OUTPUT_MIME], cell, cell_index)
+            return None
         parent_id = msg.get("parent_header", {}).get("msg_id")
         to_widget = bool(self.output_hook_stack.get(parent_id))
         if msg_type == "clear_output" and not to_widget:
@@ -198,6 +203,25 @@ class StreamingNotebookClient(NotebookClient):
                 cell_id=cell["id"],
                 cell_index=cell_index,
             )
+
+    def _emit_output_value(self, data: object, cell: NotebookNode, cell_index: int) -> None:
+        if not isinstance(data, dict):
+            return
+        name, value = data.get("name"), data.get("value")
+        try:
+            encode_value(name, value)  # checked in the kernel too; the notebook could forge one
+        except OutputError as error:
+            self.events.emit(
+                "log",
+                level="warning",
+                message=str(error),
+                cell_id=cell["id"],
+                cell_index=cell_index,
+            )
+            return
+        self.events.emit(
+            "output_value", name=name, value=value, cell_id=cell["id"], cell_index=cell_index
+        )
 
     def _emit_execution_count(self, cell: NotebookNode, cell_index: int) -> None:
         count = cell.get("execution_count")

@@ -17,7 +17,7 @@ event. The live writer in the labextension and the CLI are meant to follow the s
   id (in any cell) since that cell was last cleared; unknown display ids are ignored, and so is
   one with no `output` (the sidecar's marker for an update superseded by a later one).
 * `execution_count`: sets the cell's execution count.
-* `cell_finished`, `metric`, `log`: no change to cells.
+* `cell_finished`, `metric`, `output_value`, `log`: no change to cells.
 
 Events are applied in `seq` order; one already applied (same seq) is ignored.
 """

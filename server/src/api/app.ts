@@ -18,6 +18,8 @@ import { errorAnswers, notFoundAnswer } from './errorAnswers';
 import { methodNotAllowed } from './methods';
 import { mountInfoRoutes } from './routes/info';
 import { mountJobRoutes } from './routes/jobs';
+import { mountPipelineRoutes } from './routes/pipelines';
+import type { PipelineRoom } from '../pipelines/room';
 import { mountRunnerRoutes } from './routes/runner';
 
 export { CONTROL_BODY_BYTES } from './bodies';
@@ -31,6 +33,8 @@ export interface AppDeps {
   browserLogin?: BrowserLogin;
   /** Where job files are kept (server/src/files); without it the files routes answer 503. */
   files?: FileStore;
+  /** The pipeline room (server/src/pipelines). */
+  pipelines: PipelineRoom;
 }
 
 export function createApp({
@@ -39,7 +43,8 @@ export function createApp({
   auth,
   backendName,
   browserLogin,
-  files
+  files,
+  pipelines
 }: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -76,6 +81,7 @@ export function createApp({
   user.use(...authenticate(auth, browserLogin));
   mountInfoRoutes(user, contract.info, { config, jobs, backendName, document });
   mountJobRoutes(user, contract.jobs, { jobs, files, bodies });
+  mountPipelineRoutes(user, contract.pipelines, { pipelines, bodies });
 
   const runner = express.Router();
   mountRunnerRoutes(runner, contract.runner, { jobs, bodies });

@@ -126,13 +126,16 @@ export class JobCommands {
       this.store.getNotebook(id),
       this.config.limits.max_notebook_bytes
     );
+    // A job re-run by hand is not a step of the pipeline its original ran in.
+    const { pipeline: _pipeline, ...spec } = job.spec;
+    void _pipeline;
     const newId = this.options.lifecycle.enqueue({
       owner: who.user,
       name: job.name,
       profile,
       queue,
       priority,
-      spec: job.spec,
+      spec,
       notebook
     });
     return this.options.queries.fresh(newId);

@@ -1,3 +1,4 @@
+import type { PipelineView } from '../api/contract/pipelines';
 import type { Store } from '../store/store';
 import type { JobQueries } from './queries';
 import type { JobEvent, JobRecord, JobView } from './types';
@@ -6,6 +7,8 @@ import type { JobEvent, JobRecord, JobView } from './types';
 export interface JobListener {
   jobChanged(job: JobView): void;
   eventsAppended(job: JobRecord, events: JobEvent[]): void;
+  /** A pipeline (server/src/pipelines) changed: its new view. */
+  pipelineChanged?(pipeline: PipelineView): void;
 }
 
 export interface JobPublisherOptions {
@@ -42,6 +45,10 @@ export class JobPublisher {
     if (!job) return;
     const view = this.options.queries.view(job);
     for (const listener of this.listeners) listener.jobChanged(view);
+  }
+
+  pipelineChanged(pipeline: PipelineView): void {
+    for (const listener of this.listeners) listener.pipelineChanged?.(pipeline);
   }
 
   eventsAppended(job: JobRecord, events: JobEvent[]): void {

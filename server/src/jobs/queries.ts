@@ -109,7 +109,9 @@ export class JobQueries {
         ? job.held
           ? 'held: starts only after it is released'
           : (eta?.basis ?? null)
-        : null
+        : null,
+      pipeline_id: job.spec.pipeline?.id ?? null,
+      pipeline_step: job.spec.pipeline?.step ?? null
     };
   }
 

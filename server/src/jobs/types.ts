@@ -37,6 +37,8 @@ export interface JobSpec {
   input_bundle?: string;
   /** The submitter's limit on the run time, in seconds (else the profile's). */
   deadline_seconds?: number;
+  /** The pipeline and step this job runs (server/src/pipelines), if any. */
+  pipeline?: { id: string; step: string };
 }
 
 /** A job as stored (the notebook and the token hash live in their own columns). */

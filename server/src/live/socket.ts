@@ -6,6 +6,7 @@ import { ApiError } from '../errors';
 import type { JobListener, JobPublisher } from '../jobs/publisher';
 import type { JobQueries } from '../jobs/queries';
 import type { JobEvent, JobRecord, JobView } from '../jobs/types';
+import type { PipelineView } from '../api/contract/pipelines';
 
 const BACKLOG_BATCH = 1000;
 const jobRoom = (id: string) => `job:${id}`;
@@ -99,6 +100,13 @@ export class LiveHub implements JobListener {
     socket.on('unsubscribe', (req: SubscribeRequest) => {
       void socket.leave(jobRoom(String(req?.job_id ?? '')));
     });
+  }
+
+  pipelineChanged(pipeline: PipelineView): void {
+    this.io
+      .to(userRoom(pipeline.owner))
+      .to('admins')
+      .emit('pipeline', pipeline);
   }
 
   jobChanged(job: JobView): void {

@@ -61,6 +61,8 @@ export function openApiDocument(config: Config = parseConfig({})): Json {
     Job: contract.jobs.Job,
     FinalState,
     JobPage: contract.jobs.JobPage,
+    PipelineSubmit: contract.pipelines.submitPipeline.body,
+    Pipeline: contract.pipelines.Pipeline,
     Event,
     EventPage,
     Metric,

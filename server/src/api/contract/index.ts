@@ -9,6 +9,7 @@ import type { Operation } from './operation';
 import { fileOperations } from './files';
 import { infoOperations } from './info';
 import { jobOperations } from './jobs';
+import { pipelineOperations } from './pipelines';
 import { runnerOperations } from './runner';
 
 export function apiContract(config: Config, now?: () => Date) {
@@ -17,7 +18,8 @@ export function apiContract(config: Config, now?: () => Date) {
     info: infoOperations(config),
     jobs,
     runner: runnerOperations(),
-    files: fileOperations()
+    files: fileOperations(),
+    pipelines: pipelineOperations(config, now)
   };
 }
 

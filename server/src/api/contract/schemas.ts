@@ -254,7 +254,12 @@ export function jobSchema(priorities: string[]) {
     eta_basis: z
       .string()
       .nullable()
-      .describe('How the ETA was estimated, or why it is unknown')
+      .describe('How the ETA was estimated, or why it is unknown'),
+    pipeline_id: z
+      .string()
+      .nullable()
+      .describe('The pipeline this job is a step of, if any'),
+    pipeline_step: z.string().nullable().describe('The name of that step')
   });
 }
 

@@ -15,6 +15,8 @@ import { FileStore } from './files/store';
 import type { Config } from './config/schema';
 import { JobService } from './jobs/service';
 import { LiveHub } from './live/socket';
+import { ScheduleLoop } from './schedules/loop';
+import { ScheduleService, type SchedulePipelines } from './schedules/service';
 import { Store } from './store/store';
 import { defaultDataDir } from './statefile';
 
@@ -26,6 +28,8 @@ export interface SidecarOptions {
   runnerEnv?: Record<string, string>;
   /** Environment to read JUPYTERHUB_* from in hub mode (tests pass their own). */
   env?: NodeJS.ProcessEnv;
+  /** The pipelines room as schedules use it; without it, pipeline schedules are refused. */
+  pipelines?: SchedulePipelines;
 }
 
 export interface Sidecar {
@@ -35,6 +39,7 @@ export interface Sidecar {
   token: string;
   store: Store;
   jobs: JobService;
+  schedules: ScheduleService;
   close(): Promise<void>;
 }
 
@@ -43,7 +48,8 @@ export async function startSidecar({
   config,
   dbPath,
   runnerEnv,
-  env = process.env
+  env = process.env,
+  pipelines
 }: SidecarOptions): Promise<Sidecar> {
   // Before anything is created: several users on the local backend need their own accounts.
   checkLocalAccounts(config);
@@ -133,13 +139,23 @@ export async function startSidecar({
     dbFile,
     config.files.dir ?? path.join(path.dirname(path.resolve(dbFile)), 'files')
   );
+  const now = () => new Date();
+  const schedules = new ScheduleService({ store, jobs, pipelines, now });
+  const scheduleLoop = new ScheduleLoop({
+    table: store.schedules,
+    service: schedules,
+    now,
+    log: message => console.error(message)
+  });
+  schedules.changed = () => scheduleLoop.wake();
   const app = createApp({
     config,
     jobs,
     auth,
     backendName: backend.name,
     browserLogin: hubOAuth,
-    files
+    files,
+    schedules
   });
   let handler: express.Express = app;
   if (prefix) {
@@ -160,13 +176,17 @@ export async function startSidecar({
 
   await jobs.scheduling.readopt();
   await backend.afterReadopt?.();
+  // After the jobs are readopted: a schedule's previous job is known before anything fires.
+  await scheduleLoop.start();
 
   return {
     url,
     token,
     store,
     jobs,
+    schedules,
     async close() {
+      scheduleLoop.stop();
       await backend.close();
       await live.close();
       await new Promise<void>(resolve => server.close(() => resolve()));

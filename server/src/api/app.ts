@@ -19,6 +19,8 @@ import { methodNotAllowed } from './methods';
 import { mountInfoRoutes } from './routes/info';
 import { mountJobRoutes } from './routes/jobs';
 import { mountRunnerRoutes } from './routes/runner';
+import { mountScheduleRoutes } from './routes/schedules';
+import type { ScheduleService } from '../schedules/service';
 
 export { CONTROL_BODY_BYTES } from './bodies';
 
@@ -31,6 +33,8 @@ export interface AppDeps {
   browserLogin?: BrowserLogin;
   /** Where job files are kept (server/src/files); without it the files routes answer 503. */
   files?: FileStore;
+  /** Schedules (server/src/schedules); without it the schedules routes answer 404. */
+  schedules?: ScheduleService;
 }
 
 export function createApp({
@@ -39,7 +43,8 @@ export function createApp({
   auth,
   backendName,
   browserLogin,
-  files
+  files,
+  schedules
 }: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -53,7 +58,7 @@ export function createApp({
       'Access-Control-Allow-Headers',
       'Authorization, Content-Type'
     );
-    res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
+    res.setHeader('Access-Control-Allow-Methods', 'GET, POST, DELETE, OPTIONS');
     if (req.method === 'OPTIONS') {
       res.status(204).end();
       return;
@@ -76,6 +81,8 @@ export function createApp({
   user.use(...authenticate(auth, browserLogin));
   mountInfoRoutes(user, contract.info, { config, jobs, backendName, document });
   mountJobRoutes(user, contract.jobs, { jobs, files, bodies });
+  if (schedules)
+    mountScheduleRoutes(user, contract.schedules, { schedules, bodies });
 
   const runner = express.Router();
   mountRunnerRoutes(runner, contract.runner, { jobs, bodies });

@@ -109,7 +109,9 @@ export class JobQueries {
         ? job.held
           ? 'held: starts only after it is released'
           : (eta?.basis ?? null)
-        : null
+        : null,
+      schedule_id: job.spec.schedule_id ?? null,
+      scheduled_for: job.spec.scheduled_for ?? null
     };
   }
 

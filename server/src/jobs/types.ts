@@ -37,6 +37,9 @@ export interface JobSpec {
   input_bundle?: string;
   /** The submitter's limit on the run time, in seconds (else the profile's). */
   deadline_seconds?: number;
+  /** The schedule that submitted it, and for which firing time (server/src/schedules). */
+  schedule_id?: string;
+  scheduled_for?: string;
 }
 
 /** A job as stored (the notebook and the token hash live in their own columns). */

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import * as fs from 'fs';
 import * as path from 'path';
 import { MetricStore } from '../metrics/store';
+import { ScheduleTable } from '../schedules/table';
 import type {
   JobEvent,
   JobRecord,
@@ -149,6 +150,8 @@ export class Store {
   private readonly db: Database.Database;
   /** Metric points, in their own table of the same database (server/src/metrics). */
   readonly metrics: MetricStore;
+  /** Schedules, in their own table of the same database (server/src/schedules). */
+  readonly schedules: ScheduleTable;
 
   constructor(file: string) {
     if (file !== ':memory:') privateFile(file);
@@ -161,6 +164,7 @@ export class Store {
     this.db.exec(SCHEMA);
     this.migrate();
     this.metrics = new MetricStore(this.db);
+    this.schedules = new ScheduleTable(this.db);
   }
 
   /** Brings a store written by an older version up to this schema. */

@@ -10,6 +10,7 @@ import { fileOperations } from './files';
 import { infoOperations } from './info';
 import { jobOperations } from './jobs';
 import { runnerOperations } from './runner';
+import { scheduleOperations } from './schedules';
 
 export function apiContract(config: Config, now?: () => Date) {
   const jobs = jobOperations(config, now);
@@ -17,7 +18,8 @@ export function apiContract(config: Config, now?: () => Date) {
     info: infoOperations(config),
     jobs,
     runner: runnerOperations(),
-    files: fileOperations()
+    files: fileOperations(),
+    schedules: scheduleOperations(config, now)
   };
 }
 

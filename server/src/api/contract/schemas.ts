@@ -254,7 +254,14 @@ export function jobSchema(priorities: string[]) {
     eta_basis: z
       .string()
       .nullable()
-      .describe('How the ETA was estimated, or why it is unknown')
+      .describe('How the ETA was estimated, or why it is unknown'),
+    schedule_id: z
+      .string()
+      .nullable()
+      .describe('The schedule that submitted it (docs/schedules.md)'),
+    scheduled_for: time
+      .nullable()
+      .describe('The firing time it was submitted for')
   });
 }
 

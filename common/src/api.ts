@@ -1128,6 +1128,35 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         } | null;
+        Schedule: {
+            id: string;
+            name: string;
+            owner: string;
+            cron: string;
+            timezone: string;
+            /** @enum {string} */
+            overlap: "skip" | "queue" | "cancel_previous";
+            /** @enum {string} */
+            missed: "skip" | "run_once";
+            end_at: string | null;
+            paused: boolean;
+            /** @enum {string} */
+            kind: "job" | "pipeline";
+            /** @description The job's profile; null for a pipeline */
+            profile: string | null;
+            /** @description In words: "every day at 03:00 Europe/Berlin" */
+            description: string;
+            /** @description null when paused or ended */
+            next_run_at: string | null;
+            /** @description The latest firing time passed */
+            last_run_at: string | null;
+            last_job_id: string | null;
+            last_pipeline_id: string | null;
+            /** @description What the latest firing did, when it submitted nothing: skipped (overlap, missed) or refused */
+            last_outcome: string | null;
+            /** Format: date-time */
+            created_at: string;
+        };
         /** @description Jupyter Notebook v4.5 JSON schema. */
         "nbformat.notebook": {
             /** @description Notebook root-level metadata. */
@@ -1376,6 +1405,7 @@ export type Metric = components['schemas']['Metric'];
 export type MetricPage = components['schemas']['MetricPage'];
 export type FileEntry = components['schemas']['FileEntry'];
 export type StoredFiles = components['schemas']['StoredFiles'];
+export type Schedule = components['schemas']['Schedule'];
 export type NbformatNotebook = components['schemas']['nbformat.notebook'];
 export type NbformatCellId = components['schemas']['nbformat.cell_id'];
 export type NbformatCell = components['schemas']['nbformat.cell'];
@@ -2656,35 +2686,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        schedules: {
-                            id: string;
-                            name: string;
-                            owner: string;
-                            cron: string;
-                            timezone: string;
-                            /** @enum {string} */
-                            overlap: "skip" | "queue" | "cancel_previous";
-                            /** @enum {string} */
-                            missed: "skip" | "run_once";
-                            end_at: string | null;
-                            paused: boolean;
-                            /** @enum {string} */
-                            kind: "job" | "pipeline";
-                            /** @description The job's profile; null for a pipeline */
-                            profile: string | null;
-                            /** @description In words: "every day at 03:00 Europe/Berlin" */
-                            description: string;
-                            /** @description null when paused or ended */
-                            next_run_at: string | null;
-                            /** @description The latest firing time passed */
-                            last_run_at: string | null;
-                            last_job_id: string | null;
-                            last_pipeline_id: string | null;
-                            /** @description What the latest firing did, when it submitted nothing: skipped (overlap, missed) or refused */
-                            last_outcome: string | null;
-                            /** Format: date-time */
-                            created_at: string;
-                        }[];
+                        schedules: components["schemas"]["Schedule"][];
                     };
                 };
             };
@@ -2785,35 +2787,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        id: string;
-                        name: string;
-                        owner: string;
-                        cron: string;
-                        timezone: string;
-                        /** @enum {string} */
-                        overlap: "skip" | "queue" | "cancel_previous";
-                        /** @enum {string} */
-                        missed: "skip" | "run_once";
-                        end_at: string | null;
-                        paused: boolean;
-                        /** @enum {string} */
-                        kind: "job" | "pipeline";
-                        /** @description The job's profile; null for a pipeline */
-                        profile: string | null;
-                        /** @description In words: "every day at 03:00 Europe/Berlin" */
-                        description: string;
-                        /** @description null when paused or ended */
-                        next_run_at: string | null;
-                        /** @description The latest firing time passed */
-                        last_run_at: string | null;
-                        last_job_id: string | null;
-                        last_pipeline_id: string | null;
-                        /** @description What the latest firing did, when it submitted nothing: skipped (overlap, missed) or refused */
-                        last_outcome: string | null;
-                        /** Format: date-time */
-                        created_at: string;
-                    };
+                    "application/json": components["schemas"]["Schedule"];
                 };
             };
             /** @description An error a person can act on */
@@ -2926,35 +2900,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        id: string;
-                        name: string;
-                        owner: string;
-                        cron: string;
-                        timezone: string;
-                        /** @enum {string} */
-                        overlap: "skip" | "queue" | "cancel_previous";
-                        /** @enum {string} */
-                        missed: "skip" | "run_once";
-                        end_at: string | null;
-                        paused: boolean;
-                        /** @enum {string} */
-                        kind: "job" | "pipeline";
-                        /** @description The job's profile; null for a pipeline */
-                        profile: string | null;
-                        /** @description In words: "every day at 03:00 Europe/Berlin" */
-                        description: string;
-                        /** @description null when paused or ended */
-                        next_run_at: string | null;
-                        /** @description The latest firing time passed */
-                        last_run_at: string | null;
-                        last_job_id: string | null;
-                        last_pipeline_id: string | null;
-                        /** @description What the latest firing did, when it submitted nothing: skipped (overlap, missed) or refused */
-                        last_outcome: string | null;
-                        /** Format: date-time */
-                        created_at: string;
-                    };
+                    "application/json": components["schemas"]["Schedule"];
                 };
             };
             /** @description An error a person can act on */
@@ -3032,35 +2978,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        id: string;
-                        name: string;
-                        owner: string;
-                        cron: string;
-                        timezone: string;
-                        /** @enum {string} */
-                        overlap: "skip" | "queue" | "cancel_previous";
-                        /** @enum {string} */
-                        missed: "skip" | "run_once";
-                        end_at: string | null;
-                        paused: boolean;
-                        /** @enum {string} */
-                        kind: "job" | "pipeline";
-                        /** @description The job's profile; null for a pipeline */
-                        profile: string | null;
-                        /** @description In words: "every day at 03:00 Europe/Berlin" */
-                        description: string;
-                        /** @description null when paused or ended */
-                        next_run_at: string | null;
-                        /** @description The latest firing time passed */
-                        last_run_at: string | null;
-                        last_job_id: string | null;
-                        last_pipeline_id: string | null;
-                        /** @description What the latest firing did, when it submitted nothing: skipped (overlap, missed) or refused */
-                        last_outcome: string | null;
-                        /** Format: date-time */
-                        created_at: string;
-                    };
+                    "application/json": components["schemas"]["Schedule"];
                 };
             };
             /** @description An error a person can act on */
@@ -3100,35 +3018,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        id: string;
-                        name: string;
-                        owner: string;
-                        cron: string;
-                        timezone: string;
-                        /** @enum {string} */
-                        overlap: "skip" | "queue" | "cancel_previous";
-                        /** @enum {string} */
-                        missed: "skip" | "run_once";
-                        end_at: string | null;
-                        paused: boolean;
-                        /** @enum {string} */
-                        kind: "job" | "pipeline";
-                        /** @description The job's profile; null for a pipeline */
-                        profile: string | null;
-                        /** @description In words: "every day at 03:00 Europe/Berlin" */
-                        description: string;
-                        /** @description null when paused or ended */
-                        next_run_at: string | null;
-                        /** @description The latest firing time passed */
-                        last_run_at: string | null;
-                        last_job_id: string | null;
-                        last_pipeline_id: string | null;
-                        /** @description What the latest firing did, when it submitted nothing: skipped (overlap, missed) or refused */
-                        last_outcome: string | null;
-                        /** Format: date-time */
-                        created_at: string;
-                    };
+                    "application/json": components["schemas"]["Schedule"];
                 };
             };
             /** @description An error a person can act on */
@@ -3291,29 +3181,17 @@ export const pathsApiJobsIdReorderPostRequestBodyContentApplicationJsonAnyOf0ToV
 }>["to"]> = ["front", "back"];
 export const pathsApiJobsIdResultGetParametersQueryDownloadValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/jobs/{id}/result"]["get"]["parameters"]["query"]["download"]> = ["1"];
 export const pathsApiSchedulesGetParametersQueryAllValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/schedules"]["get"]["parameters"]["query"]["all"]> = ["0", "1", "true", "false"];
-export const pathsApiSchedulesGetResponses200ContentApplicationJsonSchedulesOverlapValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/schedules"]["get"]["responses"]["200"]["content"]["application/json"]["schedules"]["overlap"]> = ["skip", "queue", "cancel_previous"];
-export const pathsApiSchedulesGetResponses200ContentApplicationJsonSchedulesMissedValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/schedules"]["get"]["responses"]["200"]["content"]["application/json"]["schedules"]["missed"]> = ["skip", "run_once"];
-export const pathsApiSchedulesGetResponses200ContentApplicationJsonSchedulesKindValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/schedules"]["get"]["responses"]["200"]["content"]["application/json"]["schedules"]["kind"]> = ["job", "pipeline"];
 export const pathsApiSchedulesPostRequestBodyContentApplicationJsonOverlapValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/schedules"]["post"]["requestBody"]["content"]["application/json"]["overlap"]> = ["skip", "queue", "cancel_previous"];
 export const pathsApiSchedulesPostRequestBodyContentApplicationJsonMissedValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/schedules"]["post"]["requestBody"]["content"]["application/json"]["missed"]> = ["skip", "run_once"];
-export const pathsApiSchedulesPostResponses201ContentApplicationJsonOverlapValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/schedules"]["post"]["responses"]["201"]["content"]["application/json"]["overlap"]> = ["skip", "queue", "cancel_previous"];
-export const pathsApiSchedulesPostResponses201ContentApplicationJsonMissedValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/schedules"]["post"]["responses"]["201"]["content"]["application/json"]["missed"]> = ["skip", "run_once"];
-export const pathsApiSchedulesPostResponses201ContentApplicationJsonKindValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/schedules"]["post"]["responses"]["201"]["content"]["application/json"]["kind"]> = ["job", "pipeline"];
-export const pathsApiSchedulesIdGetResponses200ContentApplicationJsonOverlapValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/schedules/{id}"]["get"]["responses"]["200"]["content"]["application/json"]["overlap"]> = ["skip", "queue", "cancel_previous"];
-export const pathsApiSchedulesIdGetResponses200ContentApplicationJsonMissedValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/schedules/{id}"]["get"]["responses"]["200"]["content"]["application/json"]["missed"]> = ["skip", "run_once"];
-export const pathsApiSchedulesIdGetResponses200ContentApplicationJsonKindValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/schedules/{id}"]["get"]["responses"]["200"]["content"]["application/json"]["kind"]> = ["job", "pipeline"];
-export const pathsApiSchedulesIdPausePostResponses200ContentApplicationJsonOverlapValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/schedules/{id}/pause"]["post"]["responses"]["200"]["content"]["application/json"]["overlap"]> = ["skip", "queue", "cancel_previous"];
-export const pathsApiSchedulesIdPausePostResponses200ContentApplicationJsonMissedValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/schedules/{id}/pause"]["post"]["responses"]["200"]["content"]["application/json"]["missed"]> = ["skip", "run_once"];
-export const pathsApiSchedulesIdPausePostResponses200ContentApplicationJsonKindValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/schedules/{id}/pause"]["post"]["responses"]["200"]["content"]["application/json"]["kind"]> = ["job", "pipeline"];
-export const pathsApiSchedulesIdResumePostResponses200ContentApplicationJsonOverlapValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/schedules/{id}/resume"]["post"]["responses"]["200"]["content"]["application/json"]["overlap"]> = ["skip", "queue", "cancel_previous"];
-export const pathsApiSchedulesIdResumePostResponses200ContentApplicationJsonMissedValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/schedules/{id}/resume"]["post"]["responses"]["200"]["content"]["application/json"]["missed"]> = ["skip", "run_once"];
-export const pathsApiSchedulesIdResumePostResponses200ContentApplicationJsonKindValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/schedules/{id}/resume"]["post"]["responses"]["200"]["content"]["application/json"]["kind"]> = ["job", "pipeline"];
 export const pathsApiSchedulesIdRunNowPostResponses201ContentApplicationJsonJobStateValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/schedules/{id}/run-now"]["post"]["responses"]["201"]["content"]["application/json"]["job"]["state"]> = ["queued", "starting", "running", "succeeded", "failed", "cancelled"];
 export const pythonNotebookMetadataKernelspecLanguageValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PythonNotebook"]["metadata"]["kernelspec"]["language"]> = ["python", "Python"];
 export const pythonNotebookMetadataLanguage_infoNameValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PythonNotebook"]["metadata"]["language_info"]["name"]> = ["python"];
 export const jobStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Job"]["state"]> = ["queued", "starting", "running", "succeeded", "failed", "cancelled"];
 export const finalStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["FinalState"]> = ["succeeded", "failed", "cancelled"];
 export const metricKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Metric"]["kind"]> = ["user", "system"];
+export const scheduleOverlapValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Schedule"]["overlap"]> = ["skip", "queue", "cancel_previous"];
+export const scheduleMissedValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Schedule"]["missed"]> = ["skip", "run_once"];
+export const scheduleKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Schedule"]["kind"]> = ["job", "pipeline"];
 export const nbformatRaw_cellCell_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["nbformat.raw_cell"]["cell_type"]> = ["raw"];
 export const nbformatMarkdown_cellCell_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["nbformat.markdown_cell"]["cell_type"]> = ["markdown"];
 export const nbformatCode_cellCell_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["nbformat.code_cell"]["cell_type"]> = ["code"];

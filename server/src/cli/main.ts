@@ -3,6 +3,7 @@ import { VERSION } from '../version';
 import { CliError } from './client';
 import { addJobCommands } from './jobCommands';
 import { addOutputCommands } from './outputCommands';
+import { addScheduleCommands } from './scheduleCommands';
 import { addServe } from './serve';
 
 export { follow } from './follow';
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   addServe(program);
   addJobCommands(program);
   addOutputCommands(program);
+  addScheduleCommands(program);
   return program;
 }
 export async function main(argv: string[]): Promise<void> {

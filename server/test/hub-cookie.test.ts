@@ -7,6 +7,7 @@
 import * as http from 'http';
 import type { AddressInfo } from 'net';
 import { createApp } from '../src/api/app';
+import { ScheduleService } from '../src/schedules/service';
 import type { Authenticator } from '../src/auth/auth';
 import type { HubSettings } from '../src/auth/hub';
 import { HubOAuth, TOKEN_COOKIE } from '../src/auth/hubOAuth';
@@ -56,6 +57,7 @@ describe('the hub login cookie', () => {
       jobs,
       auth,
       backendName: 'local',
+      schedules: new ScheduleService({ store, jobs }),
       browserLogin: new HubOAuth(settings())
     });
     const server = app.listen(0, '127.0.0.1');

@@ -1,6 +1,7 @@
 import Ajv from 'ajv';
 import type { Express } from 'express';
 import { createApp } from '../src/api/app';
+import { ScheduleService } from '../src/schedules/service';
 import { TokenAuthenticator } from '../src/auth/token';
 import { parseConfig } from '../src/config/load';
 import { JobService } from '../src/jobs/service';
@@ -56,7 +57,8 @@ describe('OpenAPI document', () => {
       config,
       jobs,
       auth: new TokenAuthenticator('t'.repeat(20), 'u'),
-      backendName: 'local'
+      backendName: 'local',
+      schedules: new ScheduleService({ store, jobs })
     });
     const doc = openApiDocument() as {
       paths: Record<string, Record<string, unknown>>;

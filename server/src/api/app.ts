@@ -33,8 +33,8 @@ export interface AppDeps {
   browserLogin?: BrowserLogin;
   /** Where job files are kept (server/src/files); without it the files routes answer 503. */
   files?: FileStore;
-  /** Schedules (server/src/schedules); without it the schedules routes answer 404. */
-  schedules?: ScheduleService;
+  /** Schedules (server/src/schedules). */
+  schedules: ScheduleService;
 }
 
 export function createApp({
@@ -81,8 +81,7 @@ export function createApp({
   user.use(...authenticate(auth, browserLogin));
   mountInfoRoutes(user, contract.info, { config, jobs, backendName, document });
   mountJobRoutes(user, contract.jobs, { jobs, files, bodies });
-  if (schedules)
-    mountScheduleRoutes(user, contract.schedules, { schedules, bodies });
+  mountScheduleRoutes(user, contract.schedules, { schedules, bodies });
 
   const runner = express.Router();
   mountRunnerRoutes(runner, contract.runner, { jobs, bodies });

@@ -63,7 +63,9 @@ function job(id: string, state: IJob['state'], lastSeq = 0): IJob {
     cancel_requested: false,
     held: false,
     eta_seconds: null,
-    eta_basis: null
+    eta_basis: null,
+    schedule_id: null,
+    scheduled_for: null
   };
 }
 

@@ -29,7 +29,9 @@ function job(id: string, state: IJob['state']): IJob {
     cancel_requested: false,
     held: false,
     eta_seconds: null,
-    eta_basis: null
+    eta_basis: null,
+    schedule_id: null,
+    scheduled_for: null
   };
 }
 

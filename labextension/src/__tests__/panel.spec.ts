@@ -54,6 +54,8 @@ function job(overrides: Partial<IJob> = {}): IJob {
     held: false,
     eta_seconds: null,
     eta_basis: 'unknown: no finished jobs on profile gpu-2 yet',
+    schedule_id: null,
+    scheduled_for: null,
     ...overrides
   };
 }

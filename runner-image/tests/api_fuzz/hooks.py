@@ -20,3 +20,43 @@ def _unique_cell_ids(body) -> bool:
 @schemathesis.hook("filter_body").apply_to(path="/api/jobs", method="POST")
 def submits_with_unique_cells(ctx, body):
     return isinstance(body, dict) and "input_bundle" not in body and _unique_cell_ids(body)
+
+
+# Schedules. A cron's shape is in the document (five fields); the rest of its syntax (values
+# within each field, ranges in order, steps within the field, a date that exists) is checked in
+# code, 400 invalid_cron, with its own tests (server/test/schedules-*.test.ts), as is the time
+# zone (any IANA name the runtime knows). Generated ones are mapped onto real ones.
+CRONS = ["0 3 * * *", "*/15 * * * *", "30 8 * * 1-5", "0 9 * * mon", "0 6 1 * *", "0 3 1 1 *"]
+ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo"]
+
+
+def _real_schedule(values: dict) -> dict:
+    values = dict(values)
+    if "cron" in values:
+        values["cron"] = CRONS[len(str(values["cron"])) % len(CRONS)]
+    if "timezone" in values:
+        values["timezone"] = ZONES[len(str(values["timezone"])) % len(ZONES)]
+    return values
+
+
+@schemathesis.hook("map_body").apply_to(path="/api/schedules", method="POST")
+def real_cron_in_schedules(ctx, body):
+    return _real_schedule(body) if isinstance(body, dict) else body
+
+
+@schemathesis.hook("map_query").apply_to(path="/api/schedules/preview", method="GET")
+def real_cron_in_previews(ctx, query):
+    return _real_schedule(query) if isinstance(query, dict) else query
+
+
+# A schedule's job is a submit (as above); a pipeline schedule needs the pipelines room, which
+# this sidecar may not have (400 pipelines_unavailable): generated schedules carry a job.
+@schemathesis.hook("filter_body").apply_to(path="/api/schedules", method="POST")
+def schedules_of_jobs(ctx, body):
+    job = body.get("job") if isinstance(body, dict) else None
+    return (
+        isinstance(job, dict)
+        and "pipeline" not in body
+        and "input_bundle" not in job
+        and _unique_cell_ids(job)
+    )

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'crypto';
 import type { Identity } from '../auth/auth';
+import type { Backend } from '../backends/backend';
 import { ApiError, badRequest, notFound } from '../errors';
 import type { Submission } from '../api/contract/submit';
 import type { ScheduleBody, ScheduleView } from '../api/contract/schedules';
@@ -31,7 +32,7 @@ export interface SchedulePipelines {
 
 export interface ScheduleServiceOptions {
   store: Store;
-  jobs: { commands: JobCommands; queries: JobQueries };
+  jobs: { commands: JobCommands; queries: JobQueries; backend?: Backend };
   pipelines?: SchedulePipelines;
   now?: () => Date;
   /** Told when a schedule's next firing may have changed (the loop re-arms its timer). */
@@ -84,6 +85,7 @@ export class ScheduleService {
       );
     const timezone = body.timezone ?? 'UTC';
     const job = body.job as Submission | undefined;
+    if (job) this.checkJob(who, job);
     const base = job?.spec.notebook_path?.split('/').pop();
     const pipelineName = (body.pipeline as { name?: unknown } | undefined)
       ?.name;
@@ -119,6 +121,27 @@ export class ScheduleService {
     this.table.insert(record);
     this.changed();
     return this.view(record);
+  }
+
+  /**
+   * What a firing's submit would refuse for reasons that do not change between firings, refused
+   * now: the job runs with its owner's rights (never an admin's), from its own working folder.
+   */
+  private checkJob(who: Identity, job: Submission): void {
+    const owner = { user: who.user, admin: false };
+    const allowed = this.options.jobs.queries.allowedPriorities(owner);
+    if (!allowed.includes(job.priority))
+      throw new ApiError(
+        403,
+        'forbidden',
+        `A schedule submits with its owner's rights: priority '${job.priority}' is not allowed; choose up to '${allowed[allowed.length - 1]}'.`
+      );
+    if (job.spec.input_bundle)
+      throw badRequest(
+        'invalid_request',
+        '"job.input_bundle": a schedule cannot carry an uploaded bundle (it is used by one job); schedule a notebook whose files are where it runs (cwd).'
+      );
+    this.options.jobs.backend?.check?.(who.user, job.spec);
   }
 
   list(who: Identity, all: boolean): ScheduleView[] {

@@ -5,7 +5,7 @@
 import { z } from 'zod/v4';
 import type { Config } from '../../config/schema';
 import { checkTimezone, parseCron } from '../../schedules/cron';
-import { checked, operation, refuse } from './operation';
+import { checked, documented, operation, refuse } from './operation';
 import { jobSchema } from './schemas';
 import { submitSchema } from './submit';
 
@@ -19,13 +19,25 @@ const ScheduleId = z.object({ id: z.string().min(1) });
 const timezone = z
   .string(refuse('invalid_timezone', '"timezone" must be a string.'))
   .transform(checked(v => checkTimezone(v as string)))
-  .describe('IANA time zone, e.g. Europe/Berlin');
-
-const cron = z
-  .string(refuse('invalid_cron', '"cron" must be a string.'))
   .describe(
-    '5 fields: minute hour day-of-month month day-of-week (no seconds), read in `timezone`'
+    'IANA time zone, e.g. Europe/Berlin (400 invalid_timezone otherwise)'
   );
+
+// The pattern says the shape; what else a cron must be (values within each field, ranges in
+// order, a date that exists) is checked in code (400 invalid_cron, schedules/cron.ts).
+const cron = documented(
+  z
+    .string(refuse('invalid_cron', '"cron" must be a string.'))
+    .describe(
+      '5 fields: minute hour day-of-month month day-of-week (no seconds), read in `timezone`'
+    ),
+  {
+    extra: {
+      pattern: String.raw`^\s*[0-9A-Za-z*,/-]+(\s+[0-9A-Za-z*,/-]+){4}\s*$`,
+      examples: ['0 3 * * *', '*/15 * * * *', '30 8 * * 1-5']
+    }
+  }
+);
 
 /** The `all` flag of the list: admins see everyone's. */
 const all = z

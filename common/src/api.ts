@@ -2730,9 +2730,14 @@ export interface operations {
             content: {
                 "application/json": {
                     name?: string;
-                    /** @description 5 fields: minute hour day-of-month month day-of-week (no seconds), read in `timezone` */
+                    /**
+                     * @description 5 fields: minute hour day-of-month month day-of-week (no seconds), read in `timezone`
+                     * @example 0 3 * * *
+                     * @example *\/15 * * * *
+                     * @example 30 8 * * 1-5
+                     */
                     cron: string;
-                    /** @description IANA time zone, e.g. Europe/Berlin */
+                    /** @description IANA time zone, e.g. Europe/Berlin (400 invalid_timezone otherwise) */
                     timezone?: string;
                     /**
                      * @description When the previous job is still queued or running: skip (default), queue, cancel_previous
@@ -2842,7 +2847,7 @@ export interface operations {
             query: {
                 /** @description 5 fields: minute hour day-of-month month day-of-week (no seconds), read in `timezone` */
                 cron: string;
-                /** @description IANA time zone, e.g. Europe/Berlin */
+                /** @description IANA time zone, e.g. Europe/Berlin (400 invalid_timezone otherwise) */
                 timezone?: string;
             };
             header?: never;

@@ -2737,7 +2737,11 @@ export interface operations {
                      * @example 30 8 * * 1-5
                      */
                     cron: string;
-                    /** @description IANA time zone, e.g. Europe/Berlin (400 invalid_timezone otherwise) */
+                    /**
+                     * @description IANA time zone, e.g. Europe/Berlin; "" or absent: UTC (400 invalid_timezone otherwise)
+                     * @example UTC
+                     * @example Europe/Berlin
+                     */
                     timezone?: string;
                     /**
                      * @description When the previous job is still queued or running: skip (default), queue, cancel_previous
@@ -2753,7 +2757,7 @@ export interface operations {
                     end_at?: string | null;
                     paused?: boolean;
                     /** @description What each firing submits: the body of POST /api/jobs */
-                    job?: {
+                    job: {
                         notebook: components["schemas"]["PythonNotebook"];
                         name?: string | null;
                         profile: string;
@@ -2778,10 +2782,8 @@ export interface operations {
                         } | null;
                         environment?: components["schemas"]["CapturedEnvironment"];
                     };
-                    /** @description What each firing starts: the body of POST /api/pipelines */
-                    pipeline?: {
-                        [key: string]: unknown;
-                    };
+                    /** @description What each firing starts: the body of POST /api/pipelines (not on this sidecar yet) */
+                    pipeline?: unknown;
                 };
             };
         };
@@ -2847,7 +2849,7 @@ export interface operations {
             query: {
                 /** @description 5 fields: minute hour day-of-month month day-of-week (no seconds), read in `timezone` */
                 cron: string;
-                /** @description IANA time zone, e.g. Europe/Berlin (400 invalid_timezone otherwise) */
+                /** @description IANA time zone, e.g. Europe/Berlin; "" or absent: UTC (400 invalid_timezone otherwise) */
                 timezone?: string;
             };
             header?: never;

@@ -234,6 +234,38 @@ describe('schedules over REST', () => {
     ]);
   });
 
+  test("what every firing would refuse is refused at creation: a priority above a user's (admins too: a schedule runs with its owner's rights), an input bundle", async () => {
+    const job = yearly().job;
+    for (const token of [BOB, s.token]) {
+      const urgent = await s.api<ErrorBody>(
+        'POST',
+        '/api/schedules',
+        yearly({ job: { ...job, priority: 'urgent' } }),
+        token
+      );
+      expect([urgent.status, urgent.body.error.code]).toEqual([
+        403,
+        'forbidden'
+      ]);
+      expect(urgent.body.error.message).toMatch(
+        /owner's rights: priority 'urgent'/
+      );
+    }
+    const bundle = await s.api<ErrorBody>(
+      'POST',
+      '/api/schedules',
+      yearly({ job: { ...job, input_bundle: 'b-123' } }),
+      BOB
+    );
+    expect([bundle.status, bundle.body.error.code]).toEqual([
+      400,
+      'invalid_request'
+    ]);
+    expect(bundle.body.error.message).toMatch(
+      /^"job.input_bundle": a schedule cannot carry/
+    );
+  });
+
   test('preview: the cron in words and the next five times', async () => {
     const res = await s.api<{ description: string; next: string[] }>(
       'GET',

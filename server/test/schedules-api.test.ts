@@ -128,6 +128,17 @@ describe('schedules over REST', () => {
       60000
     );
     expect(ended.state).toBe('succeeded');
+    const rerun = await s.api<JobView>(
+      'POST',
+      `/api/jobs/${job.id}/rerun`,
+      {},
+      BOB
+    );
+    expect(rerun.body).toMatchObject({
+      schedule_id: null,
+      scheduled_for: null
+    });
+    await s.api('POST', `/api/jobs/${rerun.body.id}/cancel`, undefined, BOB);
     expect(
       (
         await s.api<ScheduleView>(

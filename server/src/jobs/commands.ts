@@ -126,13 +126,17 @@ export class JobCommands {
       this.store.getNotebook(id),
       this.config.limits.max_notebook_bytes
     );
+    // A re-run is the user's, not its schedule's firing.
+    const spec = { ...job.spec };
+    delete spec.schedule_id;
+    delete spec.scheduled_for;
     const newId = this.options.lifecycle.enqueue({
       owner: who.user,
       name: job.name,
       profile,
       queue,
       priority,
-      spec: job.spec,
+      spec,
       notebook
     });
     return this.options.queries.fresh(newId);

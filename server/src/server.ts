@@ -186,7 +186,7 @@ export async function startSidecar({
     jobs,
     schedules,
     async close() {
-      scheduleLoop.stop();
+      await scheduleLoop.stop();
       await backend.close();
       await live.close();
       await new Promise<void>(resolve => server.close(() => resolve()));

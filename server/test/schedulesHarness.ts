@@ -90,7 +90,7 @@ export function harness(file: string, startAt: string): Harness {
     at: iso => (t = Date.parse(iso)),
     now,
     close: () => {
-      loop.stop();
+      void loop.stop();
       store.close();
     }
   };

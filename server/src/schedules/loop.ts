@@ -59,10 +59,12 @@ export class ScheduleLoop {
     return this.tick();
   }
 
-  stop(): void {
+  /** No more wake-ups; resolves when a firing under way has ended (before the store closes). */
+  stop(): Promise<void> {
     this.stopped = true;
     if (this.handle !== undefined) this.timer.clear(this.handle);
     this.handle = undefined;
+    return this.running ?? Promise.resolve();
   }
 
   /** A schedule changed: look again (a tick already running looks again when it ends). */

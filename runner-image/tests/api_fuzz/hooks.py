@@ -49,8 +49,8 @@ def real_cron_in_previews(ctx, query):
     return _real_schedule(query) if isinstance(query, dict) else query
 
 
-# A schedule's job is a submit (as above); a pipeline schedule needs the pipelines room, which
-# this sidecar may not have (400 pipelines_unavailable): generated schedules carry a job.
+# A schedule's job is a submit (as above). The document requires `job` and forbids `pipeline`
+# until the pipelines room is wired; the explorative phases may still send one.
 @schemathesis.hook("filter_body").apply_to(path="/api/schedules", method="POST")
 def schedules_of_jobs(ctx, body):
     job = body.get("job") if isinstance(body, dict) else None

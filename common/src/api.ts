@@ -886,6 +886,113 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's schedules (everyone's with all=1, admins) */
+        get: operations["listSchedules"];
+        put?: never;
+        /**
+         * Schedule a job or a pipeline by cron
+         * @description 400: invalid_cron (the field and what is wrong), invalid_timezone, invalid_request (exactly one of job and pipeline), and those of POST /api/jobs for `job` and of POST /api/pipelines for `pipeline`.
+         */
+        post: operations["createSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/schedules/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A cron in words and its next five firing times */
+        get: operations["previewSchedule"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/schedules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One schedule */
+        get: operations["getSchedule"];
+        put?: never;
+        post?: never;
+        /** Delete a schedule (its jobs stay) */
+        delete: operations["deleteSchedule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/schedules/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pause: no firing until resumed */
+        post: operations["pauseSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/schedules/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resume: fires from the next time after now (the paused ones are not made up) */
+        post: operations["resumeSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/schedules/{id}/run-now": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Submit its job (or start its pipeline) now, as its owner */
+        post: operations["runSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1036,6 +1143,10 @@ export interface components {
             pipeline_id: string | null;
             /** @description The name of that step */
             pipeline_step: string | null;
+            /** @description The schedule that submitted it (docs/schedules.md) */
+            schedule_id: string | null;
+            /** @description The firing time it was submitted for */
+            scheduled_for: string | null;
         };
         /**
          * @description A state a job ends in: it never changes state again.
@@ -1124,6 +1235,35 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         } | null;
+        Schedule: {
+            id: string;
+            name: string;
+            owner: string;
+            cron: string;
+            timezone: string;
+            /** @enum {string} */
+            overlap: "skip" | "queue" | "cancel_previous";
+            /** @enum {string} */
+            missed: "skip" | "run_once";
+            end_at: string | null;
+            paused: boolean;
+            /** @enum {string} */
+            kind: "job" | "pipeline";
+            /** @description The job's profile; null for a pipeline */
+            profile: string | null;
+            /** @description In words: "every day at 03:00 Europe/Berlin" */
+            description: string;
+            /** @description null when paused or ended */
+            next_run_at: string | null;
+            /** @description The latest firing time passed */
+            last_run_at: string | null;
+            last_job_id: string | null;
+            last_pipeline_id: string | null;
+            /** @description What the latest firing did, when it submitted nothing: skipped (overlap, missed) or refused */
+            last_outcome: string | null;
+            /** Format: date-time */
+            created_at: string;
+        };
         /** @description Jupyter Notebook v4.5 JSON schema. */
         "nbformat.notebook": {
             /** @description Notebook root-level metadata. */
@@ -1374,6 +1514,7 @@ export type Metric = components['schemas']['Metric'];
 export type MetricPage = components['schemas']['MetricPage'];
 export type FileEntry = components['schemas']['FileEntry'];
 export type StoredFiles = components['schemas']['StoredFiles'];
+export type Schedule = components['schemas']['Schedule'];
 export type NbformatNotebook = components['schemas']['nbformat.notebook'];
 export type NbformatCellId = components['schemas']['nbformat.cell_id'];
 export type NbformatCell = components['schemas']['nbformat.cell'];
@@ -2921,6 +3062,510 @@ export interface operations {
             };
         };
     };
+    listSchedules: {
+        parameters: {
+            query?: {
+                /** @description 1: everyone's schedules (admins; 403 for others) */
+                all?: "0" | "1" | "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        schedules: components["schemas"]["Schedule"][];
+                    };
+                };
+            };
+            /** @description An error a person can act on */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name?: string;
+                    /**
+                     * @description 5 fields: minute hour day-of-month month day-of-week (no seconds), read in `timezone`
+                     * @example 0 3 * * *
+                     * @example *\/15 * * * *
+                     * @example 30 8 * * 1-5
+                     */
+                    cron: string;
+                    /**
+                     * @description IANA time zone, e.g. Europe/Berlin; "" or absent: UTC (400 invalid_timezone otherwise)
+                     * @example UTC
+                     * @example Europe/Berlin
+                     */
+                    timezone?: string;
+                    /**
+                     * @description When the previous job is still queued or running: skip (default), queue, cancel_previous
+                     * @enum {string}
+                     */
+                    overlap?: "skip" | "queue" | "cancel_previous";
+                    /**
+                     * @description Firing times passed while the sidecar was down: skip (default) or run_once
+                     * @enum {string}
+                     */
+                    missed?: "skip" | "run_once";
+                    /** @description No firing after this time */
+                    end_at?: string | null;
+                    paused?: boolean;
+                    /** @description What each firing submits: the body of POST /api/jobs */
+                    job?: {
+                        notebook: components["schemas"]["PythonNotebook"];
+                        name?: string | null;
+                        profile: string;
+                        /** @description Default: the profile's queue */
+                        queue?: string | null;
+                        /** @description Default normal; classes above high are for admins (403 forbidden for others) */
+                        priority?: string | null;
+                        /** @description Values for the notebook's "parameters" cell: Python names, JSON values */
+                        parameters?: {
+                            [key: string]: unknown;
+                        } | null;
+                        /** @description Relative to the Jupyter server root; no ".." and not absolute */
+                        notebook_path?: string | null;
+                        cwd?: string | null;
+                        /** @description Id answered by POST /api/files/bundles (yours; 400 unknown_bundle otherwise) */
+                        input_bundle?: string | null;
+                        /** @description Longest run time; default the profile's (Kubernetes activeDeadlineSeconds) */
+                        deadline_seconds?: number | null;
+                        kernel?: {
+                            name?: string | null;
+                            python?: string | null;
+                        } | null;
+                        environment?: components["schemas"]["CapturedEnvironment"];
+                    };
+                    /** @description What each firing starts: the body of POST /api/pipelines */
+                    pipeline?: components["schemas"]["PipelineSubmit"];
+                } & (unknown | unknown);
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            /** @description An error a person can act on */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    previewSchedule: {
+        parameters: {
+            query: {
+                /** @description 5 fields: minute hour day-of-month month day-of-week (no seconds), read in `timezone` */
+                cron: string;
+                /** @description IANA time zone, e.g. Europe/Berlin; "" or absent: UTC (400 invalid_timezone otherwise) */
+                timezone?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        description: string;
+                        next: string[];
+                    };
+                };
+            };
+            /** @description An error a person can act on */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            /** @description An error a person can act on */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error a person can act on */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    pauseSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            /** @description An error a person can act on */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    resumeSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            /** @description An error a person can act on */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    runSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        job?: {
+                            id: string;
+                            name: string;
+                            owner: string;
+                            profile: string;
+                            queue: string;
+                            priority: string;
+                            parameters: {
+                                [key: string]: unknown;
+                            };
+                            notebook_path: string | null;
+                            /** @enum {string} */
+                            state: "queued" | "starting" | "running" | "succeeded" | "failed" | "cancelled";
+                            reason: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            started_at: string | null;
+                            finished_at: string | null;
+                            position: number | null;
+                            last_seq: number;
+                            has_result: boolean;
+                            cancel_requested: boolean;
+                            held: boolean;
+                            /** @description Estimated seconds until a queued job starts; null when unknown */
+                            eta_seconds: number | null;
+                            /** @description How the ETA was estimated, or why it is unknown */
+                            eta_basis: string | null;
+                            /** @description The pipeline this job is a step of, if any */
+                            pipeline_id: string | null;
+                            /** @description The name of that step */
+                            pipeline_step: string | null;
+                            /** @description The schedule that submitted it (docs/schedules.md) */
+                            schedule_id: string | null;
+                            /** @description The firing time it was submitted for */
+                            scheduled_for: string | null;
+                        };
+                        pipeline?: components["schemas"]["Pipeline"];
+                    };
+                };
+            };
+            /** @description An error a person can act on */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
 }
 type FlattenedDeepRequired<T> = {
     [K in keyof T]-?: FlattenedDeepRequired<T[K] extends unknown[] | undefined | null ? Extract<T[K], unknown[]>[number] : T[K]>;
@@ -2939,6 +3584,10 @@ export const pathsApiJobsIdReorderPostRequestBodyContentApplicationJsonAnyOf0ToV
 }>["to"]> = ["front", "back"];
 export const pathsApiJobsIdResultGetParametersQueryDownloadValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/jobs/{id}/result"]["get"]["parameters"]["query"]["download"]> = ["1"];
 export const pathsApiPipelinesGetParametersQueryAllValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/pipelines"]["get"]["parameters"]["query"]["all"]> = ["0", "1", "true", "false"];
+export const pathsApiSchedulesGetParametersQueryAllValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/schedules"]["get"]["parameters"]["query"]["all"]> = ["0", "1", "true", "false"];
+export const pathsApiSchedulesPostRequestBodyContentApplicationJsonOverlapValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/schedules"]["post"]["requestBody"]["content"]["application/json"]["overlap"]> = ["skip", "queue", "cancel_previous"];
+export const pathsApiSchedulesPostRequestBodyContentApplicationJsonMissedValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/schedules"]["post"]["requestBody"]["content"]["application/json"]["missed"]> = ["skip", "run_once"];
+export const pathsApiSchedulesIdRunNowPostResponses201ContentApplicationJsonJobStateValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/schedules/{id}/run-now"]["post"]["responses"]["201"]["content"]["application/json"]["job"]["state"]> = ["queued", "starting", "running", "succeeded", "failed", "cancelled"];
 export const pythonNotebookMetadataKernelspecLanguageValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PythonNotebook"]["metadata"]["kernelspec"]["language"]> = ["python", "Python"];
 export const pythonNotebookMetadataLanguage_infoNameValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PythonNotebook"]["metadata"]["language_info"]["name"]> = ["python"];
 export const jobStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Job"]["state"]> = ["queued", "starting", "running", "succeeded", "failed", "cancelled"];
@@ -2946,6 +3595,9 @@ export const finalStateValues: ReadonlyArray<FlattenedDeepRequired<components>["
 export const pipelineStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Pipeline"]["state"]> = ["running", "succeeded", "failed", "cancelled"];
 export const pipelineStepsStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Pipeline"]["steps"]["state"]> = ["waiting", "queued", "starting", "running", "succeeded", "failed", "cancelled", "skipped"];
 export const metricKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Metric"]["kind"]> = ["user", "system"];
+export const scheduleOverlapValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Schedule"]["overlap"]> = ["skip", "queue", "cancel_previous"];
+export const scheduleMissedValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Schedule"]["missed"]> = ["skip", "run_once"];
+export const scheduleKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Schedule"]["kind"]> = ["job", "pipeline"];
 export const nbformatRaw_cellCell_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["nbformat.raw_cell"]["cell_type"]> = ["raw"];
 export const nbformatMarkdown_cellCell_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["nbformat.markdown_cell"]["cell_type"]> = ["markdown"];
 export const nbformatCode_cellCell_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["nbformat.code_cell"]["cell_type"]> = ["code"];

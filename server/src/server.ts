@@ -16,6 +16,8 @@ import type { Config } from './config/schema';
 import { JobService } from './jobs/service';
 import { LiveHub } from './live/socket';
 import { PipelineRoom } from './pipelines/room';
+import { ScheduleLoop } from './schedules/loop';
+import { ScheduleService } from './schedules/service';
 import { Store } from './store/store';
 import { defaultDataDir } from './statefile';
 
@@ -37,6 +39,7 @@ export interface Sidecar {
   store: Store;
   jobs: JobService;
   pipelines: PipelineRoom;
+  schedules: ScheduleService;
   close(): Promise<void>;
 }
 
@@ -136,6 +139,20 @@ export async function startSidecar({
     config.files.dir ?? path.join(path.dirname(path.resolve(dbFile)), 'files')
   );
   const pipelines = PipelineRoom.forJobs(config, store, jobs);
+  const now = () => new Date();
+  const schedules = new ScheduleService({
+    store,
+    jobs,
+    pipelines: pipelines.forSchedules(),
+    now
+  });
+  const scheduleLoop = new ScheduleLoop({
+    table: store.schedules,
+    service: schedules,
+    now,
+    log: message => console.error(message)
+  });
+  schedules.changed = () => scheduleLoop.wake();
   const app = createApp({
     config,
     jobs,
@@ -143,7 +160,8 @@ export async function startSidecar({
     auth,
     backendName: backend.name,
     browserLogin: hubOAuth,
-    files
+    files,
+    schedules
   });
   let handler: express.Express = app;
   if (prefix) {
@@ -166,6 +184,9 @@ export async function startSidecar({
   await backend.afterReadopt?.();
   // Step jobs that ended while the sidecar was down move their pipelines on now.
   pipelines.resume();
+  // After the jobs and pipelines are readopted: a schedule's previous run is known before
+  // anything fires.
+  await scheduleLoop.start();
 
   return {
     url,
@@ -173,7 +194,9 @@ export async function startSidecar({
     store,
     jobs,
     pipelines,
+    schedules,
     async close() {
+      await scheduleLoop.stop();
       pipelines.stop();
       await backend.close();
       await live.close();

@@ -8,6 +8,7 @@ import { PipelineRoom } from '../src/pipelines/room';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
 import { createApp } from '../src/api/app';
+import { ScheduleService } from '../src/schedules/service';
 import type { Authenticator } from '../src/auth/auth';
 import type { HubSettings } from '../src/auth/hub';
 import { HubOAuth, TOKEN_COOKIE } from '../src/auth/hubOAuth';
@@ -44,6 +45,7 @@ describe('the hub login cookie', () => {
     sidecarUrl: () => '',
     backend: localBackend
   });
+  const pipelines = PipelineRoom.forJobs(config, store, jobs);
   const auth: Authenticator = {
     mode: 'hub',
     authenticate: async token =>
@@ -55,9 +57,14 @@ describe('the hub login cookie', () => {
     const app = createApp({
       config,
       jobs,
-      pipelines: PipelineRoom.forJobs(config, store, jobs),
+      pipelines,
       auth,
       backendName: 'local',
+      schedules: new ScheduleService({
+        store,
+        jobs,
+        pipelines: pipelines.forSchedules()
+      }),
       browserLogin: new HubOAuth(settings())
     });
     const server = app.listen(0, '127.0.0.1');

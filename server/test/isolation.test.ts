@@ -31,6 +31,10 @@ const BODIES: Record<string, unknown> = {
   '/api/jobs/{id}/rerun': {},
   '/api/pipelines': {
     steps: [{ name: 'one', profile: 'cpu', notebook: notebook([code('1')]) }]
+  },
+  '/api/schedules': {
+    cron: '0 3 1 1 *',
+    job: { profile: 'cpu', notebook: notebook([code('1')]) }
   }
 };
 
@@ -38,6 +42,7 @@ describe('isolation matrix', () => {
   let s: TestSidecar;
   let job: JobView;
   let pipeline: { id: string };
+  let schedule: { id: string };
   const operations: Array<{ method: string; template: string }> = [];
 
   beforeAll(async () => {
@@ -88,6 +93,14 @@ describe('isolation matrix', () => {
         ALICE
       )
     ).body;
+    schedule = (
+      await s.api<{ id: string }>(
+        'POST',
+        '/api/schedules',
+        BODIES['/api/schedules'],
+        ALICE
+      )
+    ).body;
   }, 90000);
   afterAll(() => s.close());
 
@@ -100,7 +113,11 @@ describe('isolation matrix', () => {
       method,
       template.replace(
         '{id}',
-        template.startsWith('/api/pipelines/') ? pipeline.id : job.id
+        template.startsWith('/api/pipelines/')
+          ? pipeline.id
+          : template.startsWith('/api/schedules/')
+            ? schedule.id
+            : job.id
       ),
       method === 'GET' ? undefined : (BODIES[template] ?? {}),
       token
@@ -110,8 +127,16 @@ describe('isolation matrix', () => {
       o =>
         o.template.includes('{id}') &&
         !o.template.startsWith('/api/runner/') &&
-        !o.template.startsWith('/api/pipelines/')
+        !o.template.startsWith('/api/pipelines/') &&
+        !o.template.startsWith('/api/schedules/')
     );
+  const scheduleRoutes = () =>
+    operations
+      .filter(o => o.template.startsWith('/api/schedules/{id}'))
+      // Deleting last: the admin's tour would end the schedule for the routes after it.
+      .sort(
+        (a, b) => Number(a.method === 'DELETE') - Number(b.method === 'DELETE')
+      );
   const pipelineRoutes = () =>
     operations.filter(o => o.template.startsWith('/api/pipelines/'));
 
@@ -181,6 +206,51 @@ describe('isolation matrix', () => {
     expect((await s.api('GET', '/api/jobs?all=1', undefined, BOB)).status).toBe(
       403
     );
+  });
+
+  test("bob gets 404 unknown_schedule on every route of alice's schedule; an admin reaches it", async () => {
+    expect(scheduleRoutes().length).toBeGreaterThanOrEqual(5);
+    const before = (
+      await s.api('GET', `/api/schedules/${schedule.id}`, undefined, ALICE)
+    ).body;
+    for (const { method, template } of scheduleRoutes()) {
+      const res = await call(method, template, BOB);
+      expect([
+        method,
+        template,
+        res.status,
+        (res.body as ErrorBody).error?.code
+      ]).toEqual([method, template, 404, 'unknown_schedule']);
+    }
+    expect(
+      (await s.api('GET', `/api/schedules/${schedule.id}`, undefined, ALICE))
+        .body
+    ).toEqual(before);
+    const bobs = await s.api<{ schedules: { id: string }[] }>(
+      'GET',
+      '/api/schedules',
+      undefined,
+      BOB
+    );
+    expect(bobs.body.schedules).toEqual([]);
+    expect(
+      (await s.api('GET', '/api/schedules?all=1', undefined, BOB)).status
+    ).toBe(403);
+    const all = await s.api<{ schedules: { id: string }[] }>(
+      'GET',
+      '/api/schedules?all=1',
+      undefined,
+      ROOT
+    );
+    expect(all.body.schedules.map(x => x.id)).toContain(schedule.id);
+    for (const { method, template } of scheduleRoutes()) {
+      const res = await call(method, template, ROOT);
+      expect([method, template, res.status]).toEqual([
+        method,
+        template,
+        method === 'DELETE' ? 204 : template.endsWith('run-now') ? 201 : 200
+      ]);
+    }
   });
 
   test('nobody (no token, a wrong token) gets 401 on every route but health', async () => {

@@ -2,6 +2,7 @@ import Ajv from 'ajv';
 import { PipelineRoom } from '../src/pipelines/room';
 import type { Express } from 'express';
 import { createApp } from '../src/api/app';
+import { ScheduleService } from '../src/schedules/service';
 import { TokenAuthenticator } from '../src/auth/token';
 import { parseConfig } from '../src/config/load';
 import { JobService } from '../src/jobs/service';
@@ -53,12 +54,18 @@ describe('OpenAPI document', () => {
       sidecarUrl: () => '',
       backend: localBackend
     });
+    const pipelines = PipelineRoom.forJobs(config, store, jobs);
     const app = createApp({
       config,
       jobs,
-      pipelines: PipelineRoom.forJobs(config, store, jobs),
+      pipelines,
       auth: new TokenAuthenticator('t'.repeat(20), 'u'),
-      backendName: 'local'
+      backendName: 'local',
+      schedules: new ScheduleService({
+        store,
+        jobs,
+        pipelines: pipelines.forSchedules()
+      })
     });
     const doc = openApiDocument() as {
       paths: Record<string, Record<string, unknown>>;

@@ -65,7 +65,9 @@ function job(id: string, state: IJob['state'], lastSeq = 0): IJob {
     eta_seconds: null,
     eta_basis: null,
     pipeline_id: null,
-    pipeline_step: null
+    pipeline_step: null,
+    schedule_id: null,
+    scheduled_for: null
   };
 }
 

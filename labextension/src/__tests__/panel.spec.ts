@@ -56,6 +56,8 @@ function job(overrides: Partial<IJob> = {}): IJob {
     eta_basis: 'unknown: no finished jobs on profile gpu-2 yet',
     pipeline_id: null,
     pipeline_step: null,
+    schedule_id: null,
+    scheduled_for: null,
     ...overrides
   };
 }

@@ -21,6 +21,8 @@ import { mountJobRoutes } from './routes/jobs';
 import { mountPipelineRoutes } from './routes/pipelines';
 import type { PipelineRoom } from '../pipelines/room';
 import { mountRunnerRoutes } from './routes/runner';
+import { mountScheduleRoutes } from './routes/schedules';
+import type { ScheduleService } from '../schedules/service';
 
 export { CONTROL_BODY_BYTES } from './bodies';
 
@@ -35,6 +37,8 @@ export interface AppDeps {
   files?: FileStore;
   /** The pipeline room (server/src/pipelines). */
   pipelines: PipelineRoom;
+  /** Schedules (server/src/schedules). */
+  schedules: ScheduleService;
 }
 
 export function createApp({
@@ -44,7 +48,8 @@ export function createApp({
   backendName,
   browserLogin,
   files,
-  pipelines
+  pipelines,
+  schedules
 }: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -58,7 +63,7 @@ export function createApp({
       'Access-Control-Allow-Headers',
       'Authorization, Content-Type'
     );
-    res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
+    res.setHeader('Access-Control-Allow-Methods', 'GET, POST, DELETE, OPTIONS');
     if (req.method === 'OPTIONS') {
       res.status(204).end();
       return;
@@ -82,6 +87,7 @@ export function createApp({
   mountInfoRoutes(user, contract.info, { config, jobs, backendName, document });
   mountJobRoutes(user, contract.jobs, { jobs, files, bodies });
   mountPipelineRoutes(user, contract.pipelines, { pipelines, bodies });
+  mountScheduleRoutes(user, contract.schedules, { schedules, bodies });
 
   const runner = express.Router();
   mountRunnerRoutes(runner, contract.runner, { jobs, bodies });

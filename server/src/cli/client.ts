@@ -5,7 +5,7 @@ import type { api } from '@nbqueue/common';
 
 type paths = api.paths;
 
-type Method = 'get' | 'post';
+type Method = 'get' | 'post' | 'delete';
 /** The operation at `P` with `M`, as the generated types say. */
 type Op<P extends keyof paths, M extends Method> = paths[P][M];
 type Json<A> = A extends { content: { 'application/json': infer T } }
@@ -89,7 +89,8 @@ export class Client {
       url,
       method === 'post' ? (args.body ?? {}) : undefined
     );
-    return JSON.parse(text) as Answer<Op<P, M & Method>>;
+    // 204 (a delete) has no body.
+    return (text ? JSON.parse(text) : undefined) as Answer<Op<P, M & Method>>;
   }
 
   /** A text answer (a runner log) as it is, never parsed as JSON. */

@@ -12,7 +12,7 @@ type JobPage = api.JobPage;
 type JobSubmit = api.JobSubmit;
 
 /** `-p name=value`: the value is JSON when it parses as JSON, else a string. */
-function parseParam(
+export function parseParam(
   raw: string,
   acc: Record<string, unknown>
 ): Record<string, unknown> {

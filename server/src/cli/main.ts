@@ -4,6 +4,7 @@ import { CliError } from './client';
 import { addJobCommands } from './jobCommands';
 import { addOutputCommands } from './outputCommands';
 import { addPipelineCommands } from './pipelineCommands';
+import { addScheduleCommands } from './scheduleCommands';
 import { addServe } from './serve';
 
 export { follow } from './follow';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   addJobCommands(program);
   addOutputCommands(program);
   addPipelineCommands(program);
+  addScheduleCommands(program);
   return program;
 }
 export async function main(argv: string[]): Promise<void> {

@@ -126,9 +126,11 @@ export class JobCommands {
       this.store.getNotebook(id),
       this.config.limits.max_notebook_bytes
     );
-    // A job re-run by hand is not a step of the pipeline its original ran in.
+    // A re-run by hand is the user's: not a step of the original's pipeline, not a schedule's firing.
     const { pipeline: _pipeline, ...spec } = job.spec;
     void _pipeline;
+    delete spec.schedule_id;
+    delete spec.scheduled_for;
     const newId = this.options.lifecycle.enqueue({
       owner: who.user,
       name: job.name,

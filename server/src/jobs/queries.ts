@@ -111,7 +111,9 @@ export class JobQueries {
           : (eta?.basis ?? null)
         : null,
       pipeline_id: job.spec.pipeline?.id ?? null,
-      pipeline_step: job.spec.pipeline?.step ?? null
+      pipeline_step: job.spec.pipeline?.step ?? null,
+      schedule_id: job.spec.schedule_id ?? null,
+      scheduled_for: job.spec.scheduled_for ?? null
     };
   }
 

@@ -39,6 +39,9 @@ export interface JobSpec {
   deadline_seconds?: number;
   /** The pipeline and step this job runs (server/src/pipelines), if any. */
   pipeline?: { id: string; step: string };
+  /** The schedule that submitted it, and for which firing time (server/src/schedules). */
+  schedule_id?: string;
+  scheduled_for?: string;
 }
 
 /** A job as stored (the notebook and the token hash live in their own columns). */

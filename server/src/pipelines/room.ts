@@ -16,6 +16,7 @@ import { ApiError, notFound } from '../errors';
 import type { JobCommands } from '../jobs/commands';
 import type { JobPublisher } from '../jobs/publisher';
 import type { JobRecord, JobState } from '../jobs/types';
+import type { SchedulePipelines } from '../schedules/service';
 import type { Store } from '../store/store';
 import { descendants } from './definition';
 import type { PipelineRecord, StepRecord } from './store';
@@ -72,6 +73,15 @@ export class PipelineRoom {
 
   stop(): void {
     this.stopListening();
+  }
+
+  /** What schedules need of pipelines (schedules/service.ts): bodies the contract parsed. */
+  forSchedules(): SchedulePipelines {
+    return {
+      start: (who, body, origin) => this.start(who, body, origin.schedule_id),
+      isActive: id => this.store.get(id)?.state === 'running',
+      cancel: (who, id) => this.cancel(who, id)
+    };
   }
 
   /** POST /api/pipelines: the body as a client sent it. */

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { MetricStore } from '../metrics/store';
 import { PipelineStore } from '../pipelines/store';
+import { ScheduleTable } from '../schedules/table';
 import type {
   JobEvent,
   JobRecord,
@@ -152,6 +153,8 @@ export class Store {
   readonly metrics: MetricStore;
   /** Pipelines and their steps, in their own tables (server/src/pipelines). */
   readonly pipelines: PipelineStore;
+  /** Schedules, in their own table of the same database (server/src/schedules). */
+  readonly schedules: ScheduleTable;
 
   constructor(file: string) {
     if (file !== ':memory:') privateFile(file);
@@ -165,6 +168,7 @@ export class Store {
     this.migrate();
     this.metrics = new MetricStore(this.db);
     this.pipelines = new PipelineStore(this.db);
+    this.schedules = new ScheduleTable(this.db);
   }
 
   /** Brings a store written by an older version up to this schema. */

@@ -68,7 +68,8 @@ export function openApiDocument(config: Config = parseConfig({})): Json {
     Metric,
     MetricPage,
     FileEntry,
-    StoredFiles
+    StoredFiles,
+    Schedule: contract.schedules.Schedule
   };
   for (const [id, schema] of Object.entries(named))
     registry.add(schema, { id });

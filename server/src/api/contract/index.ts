@@ -11,15 +11,19 @@ import { infoOperations } from './info';
 import { jobOperations } from './jobs';
 import { pipelineOperations } from './pipelines';
 import { runnerOperations } from './runner';
+import { scheduleOperations } from './schedules';
 
 export function apiContract(config: Config, now?: () => Date) {
   const jobs = jobOperations(config, now);
+  const pipelines = pipelineOperations(config, now);
   return {
     info: infoOperations(config),
     jobs,
     runner: runnerOperations(),
     files: fileOperations(),
-    pipelines: pipelineOperations(config, now)
+    pipelines,
+    // A schedule fires a job or a pipeline: the same bodies as POST /api/jobs and /api/pipelines.
+    schedules: scheduleOperations(config, now, pipelines)
   };
 }
 

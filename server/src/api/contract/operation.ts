@@ -7,7 +7,7 @@
 import { z } from 'zod/v4';
 import { ApiError } from '../../errors';
 
-export type Method = 'get' | 'post' | 'put';
+export type Method = 'get' | 'post' | 'put' | 'delete';
 
 /** One answer of an operation: JSON with a schema, another media type, or no body said. */
 export interface Answer {

@@ -259,7 +259,14 @@ export function jobSchema(priorities: string[]) {
       .string()
       .nullable()
       .describe('The pipeline this job is a step of, if any'),
-    pipeline_step: z.string().nullable().describe('The name of that step')
+    pipeline_step: z.string().nullable().describe('The name of that step'),
+    schedule_id: z
+      .string()
+      .nullable()
+      .describe('The schedule that submitted it (docs/schedules.md)'),
+    scheduled_for: time
+      .nullable()
+      .describe('The firing time it was submitted for')
   });
 }
 

@@ -328,13 +328,13 @@ describe('the Schedules tab', () => {
       getQueues: async () => [],
       getProfiles: async () => [],
       listJobsPage: async () => ({ jobs: [], next_cursor: null }),
-      jobChanged: new Signal(null),
-      connected: new Signal(null)
+      jobChanged: new Signal({}),
+      connected: new Signal({})
     } as unknown as JobsSource;
     const pipelineSource = {
       pipelines: { list: async () => [] },
-      pipelineChanged: new Signal(null),
-      connected: new Signal(null)
+      pipelineChanged: new Signal({}),
+      connected: new Signal({})
     } as unknown as PipelinesSource;
     const schedules = new SchedulesModel({ schedules: api });
     const confirmed: string[] = [];

@@ -270,7 +270,8 @@ export class SubmitForm extends ReactWidget {
             values={values.schedule}
             preview={this._preview.state}
             onChange={change => {
-              const schedule = { ...values.schedule!, ...change };
+              // The current values: several changes may come before a render.
+              const schedule = { ...this._values.schedule!, ...change };
               set({ schedule });
               this._preview!.request(schedule.cron, schedule.timezone);
             }}

@@ -13,11 +13,7 @@ import { PipelinesModel, PipelinesSource } from '../panel/pipelines';
 import { SchedulesModel } from '../panel/schedules';
 import { NbqueueError } from '../service/errors';
 import type { IJobSubmit, IProfile } from '../service/model';
-import type {
-  ISchedule,
-  ISchedulePreview,
-  IScheduleSubmit
-} from '../service/scheduleModel';
+import type { ISchedule, ISchedulePreview } from '../service/scheduleModel';
 import { SchedulesClient } from '../service/schedules';
 import {
   formatFiring,
@@ -290,7 +286,7 @@ function fakeSchedules(initial: ISchedule[]) {
   const api: ISchedulesApi = {
     list: async () => [...store.values()],
     get: async id => store.get(id)!,
-    create: async (_: IScheduleSubmit) => {
+    create: async () => {
       throw new Error('unused');
     },
     remove: async id => {

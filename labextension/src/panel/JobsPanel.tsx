@@ -393,7 +393,10 @@ function JobsView(props: {
               type="checkbox"
               name="all-users"
               checked={model.showAll}
-              onChange={e => (model.showAll = e.currentTarget.checked)}
+              onChange={e => {
+                model.showAll = e.currentTarget.checked;
+                void extras?.pipelines.refresh(model.showAll);
+              }}
             />{' '}
             {trans.__('all users')}
           </label>

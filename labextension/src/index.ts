@@ -6,6 +6,7 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette, Notification } from '@jupyterlab/apputils';
+import type * as nbformat from '@jupyterlab/nbformat';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator } from '@jupyterlab/translation';
@@ -91,6 +92,9 @@ const plugin: JupyterFrontEndPlugin<INbqueue> = {
             settings,
             follow: (job, target) => follower.follow(job, target),
             watch: job => notifier.watch(job),
+            readNotebook: async path =>
+              (await app.serviceManager.contents.get(path, { content: true }))
+                .content as nbformat.INotebookContent,
             trans
           });
         } catch (error) {

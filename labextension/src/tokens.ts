@@ -27,6 +27,14 @@ import type {
   Priority,
   ReorderTarget
 } from './service/model';
+import type {
+  IPipeline,
+  IPipelineSubmit,
+  IRunNow,
+  ISchedule,
+  ISchedulePreview,
+  IScheduleSubmit
+} from './service/scheduleModel';
 
 export type { Priority };
 
@@ -41,6 +49,28 @@ export namespace CommandIDs {
   export const moveJob = 'nbqueue:job-move';
 }
 
+/** `/api/schedules`: the user's schedules (admins: `all` for everyone's). */
+export interface ISchedulesApi {
+  list(options?: { all?: boolean }): Promise<ISchedule[]>;
+  get(id: string): Promise<ISchedule>;
+  create(submit: IScheduleSubmit): Promise<ISchedule>;
+  remove(id: string): Promise<void>;
+  pause(id: string): Promise<ISchedule>;
+  resume(id: string): Promise<ISchedule>;
+  runNow(id: string): Promise<IRunNow>;
+  /** The human description and next firings of a cron expression. */
+  preview(cron: string, timezone: string): Promise<ISchedulePreview>;
+}
+
+/** `/api/pipelines`: the user's pipelines (admins: `all` for everyone's). */
+export interface IPipelinesApi {
+  list(options?: { all?: boolean }): Promise<IPipeline[]>;
+  get(id: string): Promise<IPipeline>;
+  submit(submit: IPipelineSubmit): Promise<IPipeline>;
+  cancel(id: string): Promise<IPipeline>;
+  rerun(id: string): Promise<IPipeline>;
+}
+
 /**
  * The client of the nbqueue sidecar: its REST API (docs/protocol.md) and its
  * socket.io stream of job changes and events.
@@ -50,12 +80,17 @@ export interface INbqueueService {
   readonly serverSettings: ServerConnection.ISettings;
   /** Every change of a job of this user, from the socket. */
   readonly jobChanged: ISignal<INbqueueService, IJob>;
+  /** Every change of a pipeline of this user, from the socket. */
+  readonly pipelineChanged: ISignal<INbqueueService, IPipeline>;
   /** Batches of events of subscribed jobs, from the socket. */
   readonly eventsReceived: ISignal<INbqueueService, IEventsMessage>;
   /** Emitted on every (re)connection of the socket: time to re-subscribe. */
   readonly connected: ISignal<INbqueueService, void>;
   /** Emitted when the socket cannot connect, with a sentence for a person. */
   readonly connectionFailed: ISignal<INbqueueService, Error>;
+
+  readonly schedules: ISchedulesApi;
+  readonly pipelines: IPipelinesApi;
 
   /** The sidecar's URL and token (from the Jupyter server extension). */
   connection(): Promise<IConnection>;

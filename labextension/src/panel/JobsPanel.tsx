@@ -5,14 +5,22 @@
  * one's own queued jobs; ticks to compare metrics.
  */
 import { ReactWidget } from '@jupyterlab/apputils';
+import type { ISignal } from '@lumino/signaling';
 import * as React from 'react';
 
 import { queueIcon } from '../icons';
 import type { IJob } from '../service/model';
+import type { IPipeline } from '../service/scheduleModel';
 import { nbqueueBundle, TranslationBundle } from '../translation';
 import type { JobActions } from './actions';
 import type { JobsModel } from './model';
+import { PanelTabs } from './PanelTabs';
+import { PipelineGroup } from './PipelineGroup';
+import { groupRows, ListItem, PipelinesModel } from './pipelines';
+import type { SchedulesModel } from './schedules';
+import { SchedulesView } from './SchedulesView';
 import { dropPlacement } from './reorder';
+import { actionLabels, titleOf } from './actionTexts';
 import {
   IJobRow,
   JobAction,
@@ -25,36 +33,27 @@ import {
 
 const DRAG_TYPE = 'application/x-nbqueue-job';
 
-/** The text of each action's button. */
-function actionLabels(trans: TranslationBundle): Record<JobAction, string> {
-  return {
-    cancel: trans.__('Cancel'),
-    hold: trans.__('Hold'),
-    release: trans.__('Release'),
-    front: trans.__('To front'),
-    back: trans.__('To back'),
-    priority: trans.__('Priority ▾'),
-    move: trans.__('Move ▾'),
-    rerun: trans.__('Re-run ▾'),
-    live: trans.__('Live view'),
-    result: trans.__('Result'),
-    files: trans.__('Save files'),
-    error: trans.__('Error'),
-    log: trans.__('Log'),
-    metrics: trans.__('Metrics')
-  };
+/** Pipelines and schedules: given, the panel groups jobs and has a Schedules tab. */
+export interface IPanelExtras {
+  pipelines: PipelinesModel;
+  schedules: SchedulesModel;
+  /** Opens the live view of the running step's job. */
+  openPipelineLive: (pipeline: IPipeline) => void;
+  confirm: (message: string) => Promise<boolean>;
 }
 
 export class JobsPanel extends ReactWidget {
   constructor(
     model: JobsModel,
     actions: JobActions,
-    trans: TranslationBundle = nbqueueBundle()
+    trans: TranslationBundle = nbqueueBundle(),
+    extras: IPanelExtras | null = null
   ) {
     super();
     this._model = model;
     this._actions = actions;
     this._trans = trans;
+    this._extras = extras;
     this.id = 'nbqueue-jobs';
     this.addClass('nbq-JobsPanel');
     this.title.icon = queueIcon;
@@ -62,10 +61,40 @@ export class JobsPanel extends ReactWidget {
   }
 
   render(): JSX.Element {
-    return (
+    const extras = this._extras;
+    const jobs = (
       <JobsView
         model={this._model}
         actions={this._actions}
+        extras={extras}
+        trans={this._trans}
+      />
+    );
+    if (!extras) {
+      return jobs;
+    }
+    const model = this._model;
+    return (
+      <PanelTabs
+        jobs={jobs}
+        schedules={
+          <SchedulesView
+            model={extras.schedules}
+            openJob={id => {
+              const job = model.get(id);
+              if (job) {
+                void this._actions.openLive(job);
+              }
+            }}
+            confirm={extras.confirm}
+            trans={this._trans}
+          />
+        }
+        onOpen={tab => {
+          if (tab === 'schedules') {
+            void extras.schedules.refresh(model.showAll && model.isAdmin);
+          }
+        }}
         trans={this._trans}
       />
     );
@@ -74,15 +103,16 @@ export class JobsPanel extends ReactWidget {
   private _model: JobsModel;
   private _actions: JobActions;
   private _trans: TranslationBundle;
+  private _extras: IPanelExtras | null;
 }
 
-function useModel(model: JobsModel): number {
+function useModel<T>(model: { changed: ISignal<T, void> } | null): number {
   const [version, setVersion] = React.useState(0);
   React.useEffect(() => {
     const bump = () => setVersion(v => v + 1);
-    model.changed.connect(bump);
+    model?.changed.connect(bump);
     return () => {
-      model.changed.disconnect(bump);
+      model?.changed.disconnect(bump);
     };
   }, [model]);
   return version;
@@ -104,18 +134,27 @@ function useNow(ticking: boolean): number {
 function JobsView(props: {
   model: JobsModel;
   actions: JobActions;
+  extras: IPanelExtras | null;
   trans: TranslationBundle;
 }): JSX.Element {
-  const { model, actions, trans } = props;
+  const { model, actions, extras, trans } = props;
   const labels = React.useMemo(() => actionLabels(trans), [trans]);
   const states = React.useMemo(() => stateLabels(trans), [trans]);
   const filters = React.useMemo(() => stateFilterLabels(trans), [trans]);
   useModel(model);
+  useModel(extras?.pipelines ?? null);
   const anyRunning = model.jobs.some(
     job => job.state === 'running' || job.state === 'starting'
   );
   const now = useNow(anyRunning);
   const rows = model.rows(now);
+  const items: ListItem[] = extras
+    ? groupRows(
+        rows,
+        id => model.get(id),
+        id => extras.pipelines.get(id)
+      )
+    : rows.map(row => ({ kind: 'job', row }));
   const [drag, setDrag] = React.useState<{
     id: string;
     over: string | null;
@@ -177,6 +216,126 @@ function JobsView(props: {
     }
   };
 
+  const renderRow = (row: IJobRow): JSX.Element => {
+    const job = model.get(row.id)!;
+    const draggable = row.own && row.state === 'queued';
+    const dropClass =
+      drag && drag.over === row.id && drag.id !== row.id
+        ? ` nbq-mod-drop-${drag.placement}`
+        : '';
+    return (
+      <li
+        key={row.id}
+        className={`nbq-JobRow${dropClass}`}
+        data-job-id={row.id}
+        data-state={row.state}
+        data-label={row.label}
+        data-queue={row.queue}
+        draggable={draggable}
+        onDragStart={event => {
+          event.dataTransfer.setData(DRAG_TYPE, row.id);
+          event.dataTransfer.effectAllowed = 'move';
+          setDrag({ id: row.id, over: null, placement: 'before' });
+        }}
+        onDragEnd={() => setDrag(null)}
+        onDragOver={event => {
+          if (!drag) {
+            return;
+          }
+          const placement = dropPlacement(
+            event.clientY,
+            event.currentTarget.getBoundingClientRect()
+          );
+          if (model.reorderIntent(drag.id, row.id, placement)) {
+            event.preventDefault();
+            event.dataTransfer.dropEffect = 'move';
+          }
+          if (drag.over !== row.id || drag.placement !== placement) {
+            setDrag({ ...drag, over: row.id, placement });
+          }
+        }}
+        onDrop={event => onDrop(row, event)}
+      >
+        <div className="nbq-JobRow-line">
+          <input
+            type="checkbox"
+            className="nbq-JobRow-select"
+            title={trans.__('Tick to compare metrics')}
+            checked={model.selected.has(row.id)}
+            onChange={e => model.setSelected(row.id, e.currentTarget.checked)}
+          />
+          <span className="nbq-JobRow-name" title={row.id}>
+            {row.name}
+          </span>
+          <span
+            className={`nbq-JobRow-state nbq-mod-${row.label}`}
+            title={row.reason ?? ''}
+          >
+            {states[row.label]}
+          </span>
+        </div>
+        <div className="nbq-JobRow-details">
+          <span className="nbq-JobRow-queue" title={trans.__('queue')}>
+            {row.queue}
+          </span>
+          <span className="nbq-JobRow-profile" title={trans.__('profile')}>
+            {row.profile}
+          </span>
+          <span className="nbq-JobRow-priority" title={trans.__('priority')}>
+            {row.priority}
+          </span>
+          {row.position !== null && (
+            <span
+              className="nbq-JobRow-position"
+              title={trans.__('position in the queue')}
+            >
+              #{row.position}
+            </span>
+          )}
+          {row.eta && (
+            <span
+              className="nbq-JobRow-eta"
+              title={
+                row.etaTitle || trans.__('estimated wait before it starts')
+              }
+            >
+              {trans.__('ETA %1', row.eta)}
+            </span>
+          )}
+          {row.elapsed && (
+            <span
+              className="nbq-JobRow-elapsed"
+              title={
+                row.ticking ? trans.__('running for') : trans.__('ran for')
+              }
+            >
+              {row.elapsed}
+            </span>
+          )}
+          <span className="nbq-JobRow-owner" title={trans.__('owner')}>
+            {row.owner}
+          </span>
+        </div>
+        <div className="nbq-JobRow-actions">
+          {row.actions.map(action => (
+            <button
+              key={action}
+              type="button"
+              className="nbq-JobRow-action"
+              data-action={action}
+              title={titleOf(action, job, trans)}
+              onClick={event => run(action, job, event)}
+            >
+              {action === 'cancel' && row.state !== 'queued'
+                ? trans.__('Abort')
+                : labels[action]}
+            </button>
+          ))}
+        </div>
+      </li>
+    );
+  };
+
   return (
     <div className="nbq-JobsPanel-content">
       <div className="nbq-JobsPanel-header">
@@ -188,7 +347,10 @@ function JobsView(props: {
           type="button"
           className="jp-mod-styled jp-mod-reject nbq-JobsPanel-refresh"
           title={trans.__('Read the jobs again from the sidecar')}
-          onClick={() => void model.refresh()}
+          onClick={() => {
+            void model.refresh();
+            void extras?.pipelines.refresh(model.showAll && model.isAdmin);
+          }}
         >
           {trans.__('Refresh')}
         </button>
@@ -231,7 +393,10 @@ function JobsView(props: {
               type="checkbox"
               name="all-users"
               checked={model.showAll}
-              onChange={e => (model.showAll = e.currentTarget.checked)}
+              onChange={e => {
+                model.showAll = e.currentTarget.checked;
+                void extras?.pipelines.refresh(model.showAll);
+              }}
             />{' '}
             {trans.__('all users')}
           </label>
@@ -257,136 +422,20 @@ function JobsView(props: {
         </div>
       )}
       <ul className="nbq-JobsPanel-list">
-        {rows.map(row => {
-          const job = model.get(row.id)!;
-          const draggable = row.own && row.state === 'queued';
-          const dropClass =
-            drag && drag.over === row.id && drag.id !== row.id
-              ? ` nbq-mod-drop-${drag.placement}`
-              : '';
-          return (
-            <li
-              key={row.id}
-              className={`nbq-JobRow${dropClass}`}
-              data-job-id={row.id}
-              data-state={row.state}
-              data-label={row.label}
-              data-queue={row.queue}
-              draggable={draggable}
-              onDragStart={event => {
-                event.dataTransfer.setData(DRAG_TYPE, row.id);
-                event.dataTransfer.effectAllowed = 'move';
-                setDrag({ id: row.id, over: null, placement: 'before' });
-              }}
-              onDragEnd={() => setDrag(null)}
-              onDragOver={event => {
-                if (!drag) {
-                  return;
-                }
-                const placement = dropPlacement(
-                  event.clientY,
-                  event.currentTarget.getBoundingClientRect()
-                );
-                if (model.reorderIntent(drag.id, row.id, placement)) {
-                  event.preventDefault();
-                  event.dataTransfer.dropEffect = 'move';
-                }
-                if (drag.over !== row.id || drag.placement !== placement) {
-                  setDrag({ ...drag, over: row.id, placement });
-                }
-              }}
-              onDrop={event => onDrop(row, event)}
-            >
-              <div className="nbq-JobRow-line">
-                <input
-                  type="checkbox"
-                  className="nbq-JobRow-select"
-                  title={trans.__('Tick to compare metrics')}
-                  checked={model.selected.has(row.id)}
-                  onChange={e =>
-                    model.setSelected(row.id, e.currentTarget.checked)
-                  }
-                />
-                <span className="nbq-JobRow-name" title={row.id}>
-                  {row.name}
-                </span>
-                <span
-                  className={`nbq-JobRow-state nbq-mod-${row.label}`}
-                  title={row.reason ?? ''}
-                >
-                  {states[row.label]}
-                </span>
-              </div>
-              <div className="nbq-JobRow-details">
-                <span className="nbq-JobRow-queue" title={trans.__('queue')}>
-                  {row.queue}
-                </span>
-                <span
-                  className="nbq-JobRow-profile"
-                  title={trans.__('profile')}
-                >
-                  {row.profile}
-                </span>
-                <span
-                  className="nbq-JobRow-priority"
-                  title={trans.__('priority')}
-                >
-                  {row.priority}
-                </span>
-                {row.position !== null && (
-                  <span
-                    className="nbq-JobRow-position"
-                    title={trans.__('position in the queue')}
-                  >
-                    #{row.position}
-                  </span>
-                )}
-                {row.eta && (
-                  <span
-                    className="nbq-JobRow-eta"
-                    title={
-                      row.etaTitle ||
-                      trans.__('estimated wait before it starts')
-                    }
-                  >
-                    {trans.__('ETA %1', row.eta)}
-                  </span>
-                )}
-                {row.elapsed && (
-                  <span
-                    className="nbq-JobRow-elapsed"
-                    title={
-                      row.ticking
-                        ? trans.__('running for')
-                        : trans.__('ran for')
-                    }
-                  >
-                    {row.elapsed}
-                  </span>
-                )}
-                <span className="nbq-JobRow-owner" title={trans.__('owner')}>
-                  {row.owner}
-                </span>
-              </div>
-              <div className="nbq-JobRow-actions">
-                {row.actions.map(action => (
-                  <button
-                    key={action}
-                    type="button"
-                    className="nbq-JobRow-action"
-                    data-action={action}
-                    title={titleOf(action, job, trans)}
-                    onClick={event => run(action, job, event)}
-                  >
-                    {action === 'cancel' && row.state !== 'queued'
-                      ? trans.__('Abort')
-                      : labels[action]}
-                  </button>
-                ))}
-              </div>
-            </li>
-          );
-        })}
+        {items.map(item =>
+          item.kind === 'job' ? (
+            renderRow(item.row)
+          ) : (
+            <PipelineGroup
+              key={item.pipeline.id}
+              pipeline={item.pipeline}
+              steps={item.steps}
+              renderRow={renderRow}
+              onLive={pipeline => extras?.openPipelineLive(pipeline)}
+              trans={trans}
+            />
+          )
+        )}
       </ul>
       {model.hasMore && (
         <button
@@ -399,49 +448,4 @@ function JobsView(props: {
       )}
     </div>
   );
-}
-
-function titleOf(
-  action: JobAction,
-  job: IJob,
-  trans: TranslationBundle
-): string {
-  switch (action) {
-    case 'cancel':
-      return job.state === 'queued'
-        ? trans.__('Remove this job from the queue')
-        : trans.__('Stop this job: interrupt the kernel, then stop it');
-    case 'hold':
-      return trans.__('Keep this job queued without starting it');
-    case 'release':
-      return trans.__('Let this job start again when its turn comes');
-    case 'front':
-      return trans.__('Move before your other queued jobs in this queue');
-    case 'back':
-      return trans.__('Move after your other queued jobs in this queue');
-    case 'priority':
-      return trans.__('Change the priority');
-    case 'move':
-      return trans.__('Move to another queue');
-    case 'rerun':
-      return trans.__('Queue a new job with the same notebook and parameters');
-    case 'live':
-      return job.notebook_path
-        ? trans.__("Open %1 with this job's live outputs", job.notebook_path)
-        : trans.__("Open the notebook with this job's live outputs");
-    case 'result':
-      return trans.__(
-        'Save the executed notebook next to the original and open it'
-      );
-    case 'files':
-      return trans.__(
-        'Save the files the job wrote in a folder next to the notebook'
-      );
-    case 'error':
-      return job.reason ?? '';
-    case 'log':
-      return trans.__("Show the runner's log");
-    case 'metrics':
-      return trans.__("Show this job's metrics");
-  }
 }

@@ -6,7 +6,7 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
+import { Dialog, ICommandPalette, showDialog } from '@jupyterlab/apputils';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { ITranslator } from '@jupyterlab/translation';
 
@@ -15,6 +15,8 @@ import { nbqueueBundle } from '../translation';
 import { JobActions } from './actions';
 import { JobsPanel } from './JobsPanel';
 import { JobsModel } from './model';
+import { liveStepJobId, PipelinesModel } from './pipelines';
+import { SchedulesModel } from './schedules';
 import { JobsStatusItem } from './StatusItem';
 
 export const jobsPanelPlugin: JupyterFrontEndPlugin<void> = {
@@ -36,7 +38,29 @@ export const jobsPanelPlugin: JupyterFrontEndPlugin<void> = {
     const { service } = nbqueue;
     const model = new JobsModel(service, trans);
     const actions = new JobActions(app, nbqueue, model, trans);
-    const panel = new JobsPanel(model, actions, trans);
+    const pipelines = new PipelinesModel(service, trans);
+    const schedules = new SchedulesModel(service, trans);
+    const panel = new JobsPanel(model, actions, trans, {
+      pipelines,
+      schedules,
+      openPipelineLive: async pipeline => {
+        const id = liveStepJobId(pipeline);
+        if (id) {
+          await actions.openLive(model.get(id) ?? (await service.getJob(id)));
+        }
+      },
+      confirm: async message =>
+        (
+          await showDialog({
+            title: trans.__('nbqueue'),
+            body: message,
+            buttons: [
+              Dialog.cancelButton(),
+              Dialog.warnButton({ label: trans.__('Delete') })
+            ]
+          })
+        ).button.accept
+    });
     app.shell.add(panel, 'left', { rank: 900 });
     restorer?.add(panel, panel.id);
 
@@ -94,6 +118,7 @@ export const jobsPanelPlugin: JupyterFrontEndPlugin<void> = {
     });
 
     // Live updates need the socket; open it once the sidecar answered.
+    void pipelines.refresh();
     void model.refresh().then(() => {
       if (!model.error) {
         service.socket().catch(() => {

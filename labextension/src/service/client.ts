@@ -36,6 +36,9 @@ import type {
   MetricKind,
   ReorderTarget
 } from './model';
+import { PipelinesClient } from './pipelines';
+import type { IPipeline } from './scheduleModel';
+import { SchedulesClient } from './schedules';
 
 export type SocketFactory = (
   url: string,
@@ -73,6 +76,21 @@ export class NbqueueService implements INbqueueService {
   get jobChanged(): ISignal<this, IJob> {
     return this._jobChanged;
   }
+
+  /** Every change of a pipeline of this user, from the socket. */
+  get pipelineChanged(): ISignal<this, IPipeline> {
+    return this._pipelineChanged;
+  }
+
+  /** `/api/schedules`. */
+  readonly schedules = new SchedulesClient((path, init) =>
+    this._request(path, init)
+  );
+
+  /** `/api/pipelines`. */
+  readonly pipelines = new PipelinesClient((path, init) =>
+    this._request(path, init)
+  );
 
   /** Batches of events of subscribed jobs, from the socket. */
   get eventsReceived(): ISignal<this, IEventsMessage> {
@@ -322,6 +340,9 @@ export class NbqueueService implements INbqueueService {
       );
     });
     socket.on('job', (job: IJob) => this._jobChanged.emit(job));
+    socket.on('pipeline', (pipeline: IPipeline) =>
+      this._pipelineChanged.emit(pipeline)
+    );
     socket.on('events', (message: IEventsMessage) =>
       this._eventsReceived.emit(message)
     );
@@ -401,6 +422,7 @@ export class NbqueueService implements INbqueueService {
   private _socket: Socket | null = null;
   private _reportedFailure = false;
   private _jobChanged = new Signal<this, IJob>(this);
+  private _pipelineChanged = new Signal<this, IPipeline>(this);
   private _eventsReceived = new Signal<this, IEventsMessage>(this);
   private _connected = new Signal<this, void>(this);
   private _connectionFailed = new Signal<this, NbqueueError>(this);

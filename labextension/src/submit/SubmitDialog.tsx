@@ -8,12 +8,21 @@ import * as React from 'react';
 
 import { describe } from '../service/errors';
 import type { IJob, IPriorities, IProfile, Priority } from '../service/model';
+import type { IPipeline, ISchedule } from '../service/scheduleModel';
 import { nbqueueBundle, TranslationBundle } from '../translation';
 import { EnvironmentProbe, EnvironmentSection } from './EnvironmentSection';
 import type { FilesProbe } from './files';
 import { FilesSection } from './FilesSection';
 import { profileLabel } from './format';
 import type { IParameterRow } from './parameters';
+import {
+  defaultSchedule,
+  IScheduleValues,
+  IStepValues,
+  SchedulePreview
+} from './schedule';
+import { ScheduleSection } from './ScheduleSection';
+import { StepsSection } from './StepsSection';
 
 export interface ISubmitValues {
   profile: string;
@@ -21,6 +30,10 @@ export interface ISubmitValues {
   name: string;
   parameters: IParameterRow[];
   stream: boolean;
+  /** Set once "Schedule…" revealed the schedule section. */
+  schedule?: IScheduleValues | null;
+  /** The steps after this notebook's ("Add step"): a pipeline when any. */
+  steps?: IStepValues[];
 }
 
 export namespace SubmitForm {
@@ -36,6 +49,10 @@ export namespace SubmitForm {
     files?: FilesProbe;
     /** The texts of the form. */
     trans?: TranslationBundle;
+    /** Describes cron expressions: given, the form can show a schedule section. */
+    preview?: SchedulePreview;
+    /** Whether "Add step" builds a pipeline. */
+    steps?: boolean;
   }
 }
 
@@ -50,6 +67,9 @@ export class SubmitForm extends ReactWidget {
     this._environment?.changed.connect(() => this.update());
     this._files = options.files ?? null;
     this._files?.changed.connect(() => this.update());
+    this._preview = options.preview ?? null;
+    this._preview?.changed.connect(() => this.update());
+    this._stepsEnabled = options.steps ?? false;
     options.loadPriorities().then(
       priorities => {
         this._priorities = priorities.allowed;
@@ -85,9 +105,26 @@ export class SubmitForm extends ReactWidget {
   getValue(): ISubmitValues {
     return {
       ...this._values,
-      parameters: this._values.parameters.map(row => ({ ...row }))
+      parameters: this._values.parameters.map(row => ({ ...row })),
+      ...(this._values.schedule
+        ? { schedule: { ...this._values.schedule } }
+        : {}),
+      ...(this._values.steps
+        ? { steps: this._values.steps.map(step => ({ ...step })) }
+        : {})
     };
   }
+
+  /** Reveal the schedule section ("Schedule…"). */
+  showSchedule(): void {
+    if (this._preview && !this._values.schedule) {
+      this._values = { ...this._values, schedule: defaultSchedule() };
+      this.update();
+    }
+  }
+
+  /** Called by the schedule section's "Create schedule". */
+  onCreateSchedule: (() => void) | null = null;
 
   /** Why submitting cannot start yet, or null when it can. */
   get notReady(): string | null {
@@ -219,6 +256,29 @@ export class SubmitForm extends ReactWidget {
             {trans.__('Add parameter')}
           </button>
         </fieldset>
+        {this._stepsEnabled && (
+          <StepsSection
+            steps={values.steps ?? []}
+            profiles={this._profiles ?? []}
+            defaultProfile={values.profile}
+            onChange={steps => set({ steps })}
+            trans={trans}
+          />
+        )}
+        {this._preview && values.schedule && (
+          <ScheduleSection
+            values={values.schedule}
+            preview={this._preview.state}
+            onChange={change => {
+              // The current values: several changes may come before a render.
+              const schedule = { ...this._values.schedule!, ...change };
+              set({ schedule });
+              this._preview!.request(schedule.cron, schedule.timezone);
+            }}
+            onCreate={() => this.onCreateSchedule?.()}
+            trans={trans}
+          />
+        )}
         {this._environment && (
           <EnvironmentSection probe={this._environment} trans={trans} />
         )}
@@ -298,6 +358,8 @@ export class SubmitForm extends ReactWidget {
   private _values: ISubmitValues;
   private _environment: EnvironmentProbe | null;
   private _files: FilesProbe | null;
+  private _preview: SchedulePreview | null;
+  private _stepsEnabled: boolean;
   private _profiles: IProfile[] | null = null;
   private _priorities: string[] | null = null;
   private _loadError: string | null = null;
@@ -306,6 +368,7 @@ export class SubmitForm extends ReactWidget {
 }
 
 const SUBMIT_INDEX = 1;
+const SCHEDULE_INDEX = 2;
 
 /**
  * The dialog; `submit` runs on Submit and the dialog closes only when it
@@ -314,8 +377,13 @@ const SUBMIT_INDEX = 1;
 export class SubmitDialog extends Dialog<ISubmitValues> {
   constructor(
     private readonly _form: SubmitForm,
-    private readonly _submit: (values: ISubmitValues) => Promise<IJob>,
-    trans: TranslationBundle = nbqueueBundle()
+    private readonly _submit: (
+      values: ISubmitValues
+    ) => Promise<IJob | IPipeline>,
+    trans: TranslationBundle = nbqueueBundle(),
+    private readonly _createSchedule?: (
+      values: ISubmitValues
+    ) => Promise<ISchedule>
   ) {
     super({
       title: trans.__('Submit to GPU queue'),
@@ -325,21 +393,62 @@ export class SubmitDialog extends Dialog<ISubmitValues> {
         Dialog.okButton({
           label: trans.__('Submit'),
           ariaLabel: trans.__('Submit')
-        })
+        }),
+        ...(_createSchedule
+          ? [
+              Dialog.createButton({
+                label: trans.__('Schedule…'),
+                ariaLabel: trans.__('Schedule…'),
+                caption: trans.__('Run this on a schedule instead of now'),
+                className: 'nbq-SubmitDialog-schedule'
+              })
+            ]
+          : [])
       ],
       defaultButton: SUBMIT_INDEX,
       hasClose: true
     });
     this.addClass('nbq-SubmitDialogHost');
+    _form.onCreateSchedule = () => {
+      const create = this._createSchedule;
+      if (create) {
+        this._run(values =>
+          create(values).then(schedule => {
+            this.schedule = schedule;
+          })
+        );
+      }
+    };
   }
 
   job: IJob | null = null;
+  /** The pipeline Submit started, when the dialog had steps. */
+  pipeline: IPipeline | null = null;
+  /** The schedule "Create schedule" made. */
+  schedule: ISchedule | null = null;
 
   resolve(index?: number): void {
+    if (index === SCHEDULE_INDEX && this._createSchedule) {
+      this._form.showSchedule();
+      return;
+    }
     if ((index ?? SUBMIT_INDEX) !== SUBMIT_INDEX) {
       super.resolve(index);
       return;
     }
+    this._run(values =>
+      this._submit(values).then(submitted => {
+        if ('steps' in submitted) {
+          this.pipeline = submitted;
+        } else {
+          this.job = submitted;
+        }
+      })
+    );
+  }
+
+  /** Runs one request; closes the dialog when it works, shows why when not. */
+  private _run(request: (values: ISubmitValues) => Promise<void>): void {
     if (this._busy) {
       return;
     }
@@ -350,10 +459,9 @@ export class SubmitDialog extends Dialog<ISubmitValues> {
     }
     this._busy = true;
     this._form.setStatus(null, true);
-    this._submit(this._form.getValue()).then(
-      job => {
+    request(this._form.getValue()).then(
+      () => {
         this._busy = false;
-        this.job = job;
         super.resolve(SUBMIT_INDEX);
       },
       error => {

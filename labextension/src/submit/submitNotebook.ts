@@ -7,12 +7,14 @@ import type { NotebookPanel } from '@jupyterlab/notebook';
 import { defaultJobName } from '@nbqueue/common';
 
 import type { IJob, IJobSubmit } from '../service/model';
+import type { IPipelineSubmit } from '../service/scheduleModel';
 import type { INbqueueService, ISettings } from '../tokens';
 import { nbqueueBundle, TranslationBundle } from '../translation';
 import { EnvironmentProbe } from './EnvironmentSection';
 import { fetchManifest, FilesProbe, uploadBundle } from './files';
 import { jobNotebook } from './jobNotebook';
 import { parametersFromNotebook, parametersFromRows } from './parameters';
+import { pipelineSubmit, SchedulePreview, scheduleSubmit } from './schedule';
 import { ISubmitValues, SubmitDialog, SubmitForm } from './SubmitDialog';
 
 export interface ISubmitDeps {
@@ -22,6 +24,8 @@ export interface ISubmitDeps {
   follow: (job: IJob, panel: NotebookPanel) => Promise<void>;
   /** Called for every queued job, to notify its end. */
   watch: (job: IJob) => void;
+  /** A notebook of the Jupyter contents, for the steps of a pipeline. */
+  readNotebook?: (path: string) => Promise<nbformat.INotebookContent>;
   /** The texts of the dialog and notifications. */
   trans?: TranslationBundle;
 }
@@ -45,6 +49,10 @@ export async function submitNotebook(
     fetchManifest(service.serverSettings, panel.context.path, trans)
   );
   void files.load();
+  const preview = new SchedulePreview((cron, timezone) =>
+    service.schedules.preview(cron, timezone)
+  );
+  const readNotebook = deps.readNotebook;
   const form = new SubmitForm({
     initial: {
       profile: settings.defaultProfile,
@@ -59,33 +67,73 @@ export async function submitNotebook(
     loadPriorities: async () => (await service.getInfo()).priorities,
     environment,
     files,
+    preview,
+    steps: readNotebook !== undefined,
     trans
   });
   const capture: { warning: string | null } = { warning: null };
+  /** The body Submit sends: a job, or a pipeline when the dialog has steps. */
+  const body = async (
+    values: ISubmitValues
+  ): Promise<{ job: IJobSubmit } | { pipeline: IPipelineSubmit }> => {
+    const { submit, envError } = await buildSubmit(panel, values, environment);
+    capture.warning = envError;
+    await files.settled();
+    if (files.bundles) {
+      const bundle = await uploadBundle(
+        service.serverSettings,
+        panel.context.path,
+        service,
+        trans
+      );
+      submit.input_bundle = bundle.id;
+    }
+    if (readNotebook && values.steps?.length) {
+      const pipeline = await pipelineSubmit(
+        submit,
+        values.steps,
+        readNotebook,
+        trans
+      );
+      return { pipeline };
+    }
+    return { job: submit };
+  };
   const dialog = new SubmitDialog(
     form,
     async values => {
-      const { submit, envError } = await buildSubmit(
-        panel,
-        values,
-        environment
-      );
-      capture.warning = envError;
-      await files.settled();
-      if (files.bundles) {
-        const bundle = await uploadBundle(
-          service.serverSettings,
-          panel.context.path,
-          service,
-          trans
-        );
-        submit.input_bundle = bundle.id;
-      }
-      return service.submitJob(submit);
+      const target = await body(values);
+      return 'pipeline' in target
+        ? service.pipelines.submit(target.pipeline)
+        : service.submitJob(target.job);
     },
-    trans
+    trans,
+    async values =>
+      service.schedules.create(
+        scheduleSubmit(
+          values.schedule!,
+          values.name.trim() || undefined,
+          await body(values)
+        )
+      )
   );
   const result = await dialog.launch();
+  preview.dispose();
+  if (result.button.accept && dialog.schedule) {
+    const schedule = dialog.schedule;
+    Notification.success(
+      trans.__('Schedule %1 created: %2', schedule.name, schedule.description),
+      { autoClose: 5000 }
+    );
+    return null;
+  }
+  if (result.button.accept && dialog.pipeline) {
+    Notification.success(
+      trans.__('Pipeline %1 started', dialog.pipeline.name),
+      { autoClose: 5000 }
+    );
+    return null;
+  }
   const job = dialog.job;
   if (!result.button.accept || !job) {
     return null;

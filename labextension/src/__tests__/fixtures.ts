@@ -123,6 +123,10 @@ export class EventLog {
   log(message: string): JobEvent {
     return this._push({ type: 'log', level: 'info', message });
   }
+
+  outputValue(name: string, value: unknown): JobEvent {
+    return this._push({ type: 'output_value', name, value });
+  }
 }
 
 export interface ITrace {

@@ -64,6 +64,7 @@ function schedule(overrides: Partial<ISchedule> = {}): ISchedule {
     cron: '0 3 * * *',
     timezone: 'Europe/Berlin',
     overlap: 'skip',
+    last_outcome: null,
     missed: 'skip',
     end_at: null,
     paused: false,

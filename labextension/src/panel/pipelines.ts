@@ -8,7 +8,6 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { describe } from '../service/errors';
 import type { IJob } from '../service/model';
 import type {
-  IJobOrigin,
   IPipeline,
   IPipelineStep,
   PipelineStepState
@@ -82,7 +81,7 @@ export class PipelinesModel {
 
 /** The pipeline a job belongs to, if any. */
 export function pipelineIdOf(job: IJob): string | null {
-  return (job as IJob & IJobOrigin).pipeline_id ?? null;
+  return job.pipeline_id;
 }
 
 /** One step of a pipeline group: its job's row, or none yet (waiting, skipped). */

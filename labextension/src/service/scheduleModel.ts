@@ -1,133 +1,58 @@
 /**
- * Shapes of the schedules and pipelines REST API (issue 15's contract).
- *
- * To be replaced by the generated types (common/src/api.ts) at the merge:
- * written by hand here because the server side was built in parallel. Each
- * type is named as the rest of the extension will use it, so that the swap
- * touches this file only (`Schemas['Schedule']`, `Schemas['Pipeline']`, …).
+ * Shapes of the schedules and pipelines REST API, from the generated types
+ * (`api` of @nbqueue/common, generated from the sidecar's contract: see
+ * docs/architecture.md), under the names the extension uses.
  */
-import type { IJob, IJobSubmit, ParameterValue } from './model';
+import { api } from '@nbqueue/common';
+import type { IJobSubmit } from './model';
+
+type Schemas = api.components['schemas'];
+type operations = api.operations;
 
 /** What a schedule does when its previous run has not ended at the next firing. */
-export type ScheduleOverlap = 'skip' | 'queue' | 'cancel_previous';
+export type ScheduleOverlap = Schemas['Schedule']['overlap'];
 
 /** What a schedule does about firings missed while the sidecar was down. */
-export type ScheduleMissed = 'skip' | 'run_once';
+export type ScheduleMissed = Schemas['Schedule']['missed'];
 
-export const OVERLAP_VALUES: readonly ScheduleOverlap[] = [
-  'skip',
-  'queue',
-  'cancel_previous'
-];
+export const OVERLAP_VALUES: readonly ScheduleOverlap[] =
+  api.scheduleOverlapValues;
 
-export const MISSED_VALUES: readonly ScheduleMissed[] = ['skip', 'run_once'];
+export const MISSED_VALUES: readonly ScheduleMissed[] =
+  api.scheduleMissedValues;
 
-/** One step of `POST /api/pipelines`. */
-export interface IPipelineStepSubmit {
-  name: string;
-  notebook: IJobSubmit['notebook'];
-  notebook_path?: string;
-  profile: string;
-  queue?: string;
-  priority?: string;
-  parameters?: Record<string, ParameterValue>;
-  environment?: IJobSubmit['environment'];
-  /** Steps it waits for; absent: the previous step; []: none. */
-  after?: string[];
-}
+/** One step of `POST /api/pipelines`: a job's body as this extension builds it, named. */
+export type IPipelineStepSubmit = IJobSubmit &
+  Pick<Schemas['PipelineSubmit']['steps'][number], 'name' | 'after'>;
 
 /** `POST /api/pipelines`. */
-export interface IPipelineSubmit {
-  name?: string;
+export type IPipelineSubmit = Omit<Schemas['PipelineSubmit'], 'steps'> & {
   steps: IPipelineStepSubmit[];
-}
+};
+
+type ScheduleBody =
+  operations['createSchedule']['requestBody']['content']['application/json'];
 
 /** `POST /api/schedules`: exactly one of `job` and `pipeline`. */
-export interface IScheduleSubmit {
-  name?: string;
-  cron: string;
-  timezone?: string;
-  overlap?: ScheduleOverlap;
-  missed?: ScheduleMissed;
-  end_at?: string | null;
-  paused?: boolean;
+export type IScheduleSubmit = Omit<ScheduleBody, 'job' | 'pipeline'> & {
   job?: IJobSubmit;
   pipeline?: IPipelineSubmit;
-}
+};
 
-export interface ISchedule {
-  id: string;
-  name: string;
-  owner: string;
-  cron: string;
-  timezone: string;
-  overlap: ScheduleOverlap;
-  missed: ScheduleMissed;
-  end_at: string | null;
-  paused: boolean;
-  kind: 'job' | 'pipeline';
-  /** The job's profile; null for a pipeline. */
-  profile: string | null;
-  /** For a person: "every day at 03:00 Europe/Berlin". */
-  description: string;
-  next_run_at: string | null;
-  last_run_at: string | null;
-  last_job_id: string | null;
-  last_pipeline_id: string | null;
-  created_at: string;
-}
+export type ISchedule = Schemas['Schedule'];
 
 /** `GET /api/schedules/preview`. */
-export interface ISchedulePreview {
-  description: string;
-  /** The next five firings. */
-  next: string[];
-}
+export type ISchedulePreview =
+  operations['previewSchedule']['responses'][200]['content']['application/json'];
 
-export type PipelineState = 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type IPipeline = Schemas['Pipeline'];
 
-export type PipelineStepState =
-  | 'waiting'
-  | 'queued'
-  | 'starting'
-  | 'running'
-  | 'succeeded'
-  | 'failed'
-  | 'cancelled'
-  | 'skipped';
+export type PipelineState = IPipeline['state'];
 
-export interface IPipelineStep {
-  name: string;
-  after: string[];
-  profile: string;
-  state: PipelineStepState;
-  job_id: string | null;
-  outputs: Record<string, ParameterValue>;
-}
+export type IPipelineStep = IPipeline['steps'][number];
 
-export interface IPipeline {
-  id: string;
-  name: string;
-  owner: string;
-  state: PipelineState;
-  reason: string | null;
-  attempt: number;
-  created_at: string;
-  finished_at: string | null;
-  schedule_id: string | null;
-  steps: IPipelineStep[];
-}
+export type PipelineStepState = IPipelineStep['state'];
 
 /** `POST /api/schedules/{id}/run-now`. */
-export interface IRunNow {
-  job?: IJob;
-  pipeline?: IPipeline;
-}
-
-/** The fields jobs gain with schedules and pipelines (all null for others). */
-export interface IJobOrigin {
-  schedule_id?: string | null;
-  scheduled_for?: string | null;
-  pipeline_id?: string | null;
-  pipeline_step?: string | null;
-}
+export type IRunNow =
+  operations['runSchedule']['responses'][201]['content']['application/json'];

@@ -323,8 +323,19 @@ describe('the Jobs panel with pipelines', () => {
       connected: new Signal({})
     } as unknown as JobsSource;
     const pipelineChanged = new Signal<object, IPipeline>({});
+    const acted: string[] = [];
     const pipelinesSource = {
-      pipelines: { list: async () => [pipeline()] },
+      pipelines: {
+        list: async () => [pipeline()],
+        cancel: async (id: string) => {
+          acted.push(`cancel ${id}`);
+          return pipeline({ state: 'cancelled' });
+        },
+        rerun: async (id: string) => {
+          acted.push(`rerun ${id}`);
+          throw new Error('Pipeline p-1 is still running');
+        }
+      },
       pipelineChanged,
       connected: new Signal({})
     } as unknown as PipelinesSource;
@@ -381,6 +392,15 @@ describe('the Jobs panel with pipelines', () => {
       .querySelector<HTMLButtonElement>('[data-action="pipeline-live"]')!
       .click();
     expect(followed).toEqual(['j-2']);
+    expect(group.querySelector('[data-action="pipeline-rerun"]')).toBeNull();
+    group
+      .querySelector<HTMLButtonElement>('[data-action="pipeline-cancel"]')!
+      .click();
+    await until(() => (acted.length ? true : null));
+    expect(acted).toEqual(['cancel p-1']);
+    await until(() =>
+      group.getAttribute('data-state') === 'cancelled' ? true : null
+    );
 
     // The socket says the training failed: the rest is skipped.
     pipelineChanged.emit(
@@ -405,6 +425,19 @@ describe('the Jobs panel with pipelines', () => {
       'report: skipped'
     ]);
     expect(group.querySelector('[data-action="pipeline-live"]')).toBeNull();
+    expect(group.querySelector('[data-action="pipeline-cancel"]')).toBeNull();
+
+    // A failed pipeline offers a re-run; a refusal shows in the panel.
+    group
+      .querySelector<HTMLButtonElement>('[data-action="pipeline-rerun"]')!
+      .click();
+    const alert = await until(() =>
+      document.querySelector('.nbq-JobsPanel-error')
+    );
+    expect(alert.textContent).toBe(
+      'Could not re-run pipeline p-1: Pipeline p-1 is still running'
+    );
+    expect(acted).toEqual(['cancel p-1', 'rerun p-1']);
     Widget.detach(panel);
   });
 });

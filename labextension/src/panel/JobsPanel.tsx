@@ -416,6 +416,11 @@ function JobsView(props: {
           {model.error}
         </div>
       )}
+      {extras?.pipelines.error && (
+        <div className="nbq-JobsPanel-error" role="alert">
+          {extras.pipelines.error}
+        </div>
+      )}
       {model.loaded && rows.length === 0 && (
         <div className="nbq-JobsPanel-empty">
           {trans.__('No jobs here. Press “Submit to GPU queue” in a notebook.')}
@@ -432,6 +437,9 @@ function JobsView(props: {
               steps={item.steps}
               renderRow={renderRow}
               onLive={pipeline => extras?.openPipelineLive(pipeline)}
+              onAction={(pipeline, action) =>
+                void extras?.pipelines.act(pipeline.id, action)
+              }
               trans={trans}
             />
           )

@@ -32,6 +32,8 @@ export function PipelineGroup(props: {
   renderRow: (row: IJobRow) => JSX.Element;
   /** Opens the live view of the running step's job. */
   onLive: (pipeline: IPipeline) => void;
+  /** Cancels it (running) or re-runs it from its failed steps (failed, cancelled). */
+  onAction: (pipeline: IPipeline, action: 'cancel' | 'rerun') => void;
   trans: TranslationBundle;
 }): JSX.Element {
   const { pipeline, steps, trans } = props;
@@ -64,6 +66,29 @@ export function PipelineGroup(props: {
             {trans.__('Live view')}
           </button>
         )}
+        {pipeline.state === 'running' ? (
+          <button
+            type="button"
+            className="nbq-JobRow-action"
+            data-action="pipeline-cancel"
+            title={trans.__('Cancel its running steps and skip the rest')}
+            onClick={() => props.onAction(pipeline, 'cancel')}
+          >
+            {trans.__('Cancel')}
+          </button>
+        ) : pipeline.state !== 'succeeded' ? (
+          <button
+            type="button"
+            className="nbq-JobRow-action"
+            data-action="pipeline-rerun"
+            title={trans.__(
+              'Run it again from the steps that did not succeed, keeping the outputs of those that did'
+            )}
+            onClick={() => props.onAction(pipeline, 'rerun')}
+          >
+            {trans.__('Re-run')}
+          </button>
+        ) : null}
       </div>
       <div className="nbq-PipelineGroup-steps">
         {pipeline.steps.map(step => (

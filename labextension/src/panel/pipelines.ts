@@ -61,6 +61,32 @@ export class PipelinesModel {
     this._changed.emit();
   }
 
+  /**
+   * Cancel a running pipeline, or re-run a failed or cancelled one from the
+   * steps that did not succeed; a refusal shows as the model's error.
+   */
+  async act(id: string, action: 'cancel' | 'rerun'): Promise<void> {
+    try {
+      const pipeline = await this._source.pipelines[action](id);
+      this._error = null;
+      this.update(pipeline);
+    } catch (error) {
+      this._error =
+        action === 'cancel'
+          ? this._trans.__(
+              'Could not cancel pipeline %1: %2',
+              id,
+              describe(error)
+            )
+          : this._trans.__(
+              'Could not re-run pipeline %1: %2',
+              id,
+              describe(error)
+            );
+      this._changed.emit();
+    }
+  }
+
   /** A pipeline the socket or an action reported. */
   update(pipeline: IPipeline): void {
     this._pipelines.set(pipeline.id, pipeline);

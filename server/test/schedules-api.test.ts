@@ -222,7 +222,7 @@ describe('schedules over REST', () => {
     ]);
   });
 
-  test('exactly one of job and pipeline; pipelines are refused until the pipelines room is wired', async () => {
+  test('exactly one of job and pipeline; a pipeline is checked as POST /api/pipelines checks it', async () => {
     const neither = await s.api<ErrorBody>(
       'POST',
       '/api/schedules',
@@ -502,4 +502,67 @@ describe('schedules over REST', () => {
     const deleted = await cli(['schedule', 'delete', sched.id], env);
     expect(deleted.stdout).toBe(`${sched.id} deleted\n`);
   });
+
+  test('the CLI schedules a pipeline file; run-now starts it with the firing date in each step', async () => {
+    const dir = tmpDir();
+    const step = notebook([
+      code('day = "?"', { metadata: { tags: ['parameters'] } }),
+      code('print(day)')
+    ]);
+    fs.writeFileSync(path.join(dir, 'a.ipynb'), JSON.stringify(step));
+    fs.writeFileSync(path.join(dir, 'b.ipynb'), JSON.stringify(step));
+    const file = path.join(dir, 'nightly.yaml');
+    fs.writeFileSync(
+      file,
+      [
+        'name: nightly',
+        'steps:',
+        '  - {name: a, notebook: a.ipynb, profile: cpu}',
+        '  - {name: b, notebook: b.ipynb, profile: cpu}',
+        ''
+      ].join('\n')
+    );
+    const env = { NBQUEUE_URL: s.url, NBQUEUE_TOKEN: BOB };
+    const created = await cli(
+      [
+        'schedule',
+        'create',
+        file,
+        '--cron',
+        '30 2 * * *',
+        '-p',
+        'day={{ date }}',
+        '--json'
+      ],
+      env
+    );
+    expect(created.stderr).toBe('');
+    const sched = JSON.parse(created.stdout) as ScheduleView;
+    expect(sched).toMatchObject({ kind: 'pipeline', name: 'nightly' });
+    const fired = await cli(['schedule', 'run-now', sched.id], env);
+    expect(fired.code).toBe(0);
+    const id = /pipeline (p-\w+) started/.exec(fired.stdout)?.[1];
+    expect(id).toBeDefined();
+    const done = await waitFor(
+      async () => {
+        const p = await s.api<{
+          state: string;
+          steps: Array<{ job_id: string }>;
+        }>('GET', `/api/pipelines/${id}`, undefined, BOB);
+        return p.body.state === 'succeeded' ? p.body : null;
+      },
+      'the pipeline to succeed',
+      90000
+    );
+    const today = new Date().toISOString().slice(0, 10);
+    for (const { job_id } of done.steps) {
+      const job = await s.api<JobView>(
+        'GET',
+        `/api/jobs/${job_id}`,
+        undefined,
+        BOB
+      );
+      expect(job.body.parameters).toEqual({ day: today });
+    }
+  }, 120000);
 });

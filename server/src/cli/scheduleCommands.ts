@@ -7,9 +7,11 @@ import { stripOutputs } from '../notebook/normalize';
 import { CliError, Client, resolveConnection } from './client';
 import { print, table } from './format';
 import { parseParam } from './jobCommands';
+import { readPipelineFile } from './pipelineCommands';
 
 type Schedule = api.Schedule;
 type JobSubmit = api.JobSubmit;
+type PipelineSubmit = api.PipelineSubmit;
 
 const choice =
   (name: string, values: string[]) =>
@@ -37,15 +39,62 @@ function schedulesTable(schedules: Schedule[]): string {
   ]);
 }
 
+/** The job a notebook file schedules, as `nbqueue submit` would send it. */
+function jobOf(
+  full: string,
+  file: string,
+  opts: {
+    profile: string;
+    queue?: string;
+    priority?: string;
+    param: Record<string, unknown>;
+  }
+): JobSubmit {
+  let notebook: JobSubmit['notebook'];
+  try {
+    notebook = stripOutputs(
+      JSON.parse(fs.readFileSync(full, 'utf8')) as JobSubmit['notebook']
+    );
+  } catch (e) {
+    throw new CliError(
+      `Cannot read ${file} as a notebook: ${(e as Error).message}`
+    );
+  }
+  return {
+    notebook,
+    profile: opts.profile,
+    queue: opts.queue,
+    priority: opts.priority,
+    parameters: opts.param,
+    notebook_path: path.basename(full),
+    cwd: path.dirname(full)
+  };
+}
+
+/** A pipeline file's body, with the command line's parameters over every step's own. */
+function pipelineWith(
+  pipeline: PipelineSubmit,
+  params: Record<string, unknown>
+): PipelineSubmit {
+  if (!Object.keys(params).length) return pipeline;
+  return {
+    ...pipeline,
+    steps: pipeline.steps.map(step => ({
+      ...step,
+      parameters: { ...(step.parameters ?? {}), ...params }
+    }))
+  };
+}
+
 export function addScheduleCommands(program: Command): void {
   const schedule = program
     .command('schedule')
-    .description('Run a notebook on a cron schedule, as you');
+    .description('Run a notebook or a pipeline on a cron schedule, as you');
 
   schedule
-    .command('create <notebook>')
+    .command('create <file>')
     .description(
-      'Schedule a notebook file (its job is submitted at each firing time)'
+      'Schedule a notebook (its job is submitted at each firing time) or a pipeline file (.yaml, .yml or .json: the pipeline starts at each firing time)'
     )
     .requiredOption(
       '--cron <expr>',
@@ -53,12 +102,12 @@ export function addScheduleCommands(program: Command): void {
     )
     .option('--tz <zone>', 'IANA time zone the cron is read in', 'UTC')
     .option('--name <name>', 'schedule name (default: the file name)')
-    .option('--profile <name>', 'resource profile', 'cpu')
+    .option('--profile <name>', 'resource profile (a notebook)', 'cpu')
     .option('--queue <name>', "queue (default: the profile's)")
     .option('--priority <p>', 'low, normal, high or urgent')
     .option(
       '-p, --param <name=value>',
-      'parameter (JSON value or string; "{{ date }}" and "{{ datetime }}" become the firing time); repeat for more',
+      'parameter (JSON value or string; "{{ date }}" and "{{ datetime }}" become the firing time), for every step of a pipeline; repeat for more',
       parseParam,
       {}
     )
@@ -79,16 +128,6 @@ export function addScheduleCommands(program: Command): void {
     .option('--json', 'print the schedule as JSON')
     .action(async (file: string, opts) => {
       const full = path.resolve(file);
-      let notebook: JobSubmit['notebook'];
-      try {
-        notebook = stripOutputs(
-          JSON.parse(fs.readFileSync(full, 'utf8')) as JobSubmit['notebook']
-        );
-      } catch (e) {
-        throw new CliError(
-          `Cannot read ${file} as a notebook: ${(e as Error).message}`
-        );
-      }
       const client = new Client(resolveConnection());
       const s = await client.call('post', '/api/schedules', {
         body: {
@@ -99,15 +138,9 @@ export function addScheduleCommands(program: Command): void {
           missed: opts.missed,
           end_at: opts.end,
           paused: opts.paused ? true : undefined,
-          job: {
-            notebook,
-            profile: opts.profile,
-            queue: opts.queue,
-            priority: opts.priority,
-            parameters: opts.param,
-            notebook_path: path.basename(full),
-            cwd: path.dirname(full)
-          }
+          ...(/\.(ya?ml|json)$/i.test(file)
+            ? { pipeline: pipelineWith(readPipelineFile(full), opts.param) }
+            : { job: jobOf(full, file, opts) })
         }
       });
       print(
@@ -167,7 +200,9 @@ export function addScheduleCommands(program: Command): void {
 
   schedule
     .command('run-now <id>')
-    .description('Submit the schedule’s job now, as its owner')
+    .description(
+      'Submit the schedule’s job (or start its pipeline) now, as its owner'
+    )
     .option('--json', 'print the answer as JSON')
     .action(async (id: string, opts) => {
       const fired = await new Client(resolveConnection()).call(

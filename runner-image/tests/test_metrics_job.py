@@ -86,7 +86,10 @@ def test_system_metrics_sampled_without_gpu_series_here(job, event_validator):
     names = {e["name"] for e in system}
     assert {"system/cpu_percent", "system/memory_bytes"} <= names
     memory = [e["value"] for e in system if e["name"] == "system/memory_bytes"]
-    assert all(10_000_000 < m < 10_000_000_000 for m in memory)  # a kernel's RSS
+    # Resident memory of the kernel's process tree: never nothing, and once the kernel has
+    # imported what it runs, a kernel's size (a sample may catch it just after its start).
+    assert memory and all(m > 0 for m in memory)
+    assert 10_000_000 < max(memory) < 10_000_000_000
     for event in system:
         assert not list(event_validator.iter_errors(event)), event
         assert "cell_id" not in event

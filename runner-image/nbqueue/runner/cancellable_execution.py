@@ -135,6 +135,7 @@ class NotebookExecution:
             events=self.events,
             is_cancelled=self._cancelled.is_set,
             km=km,
+            new_kernel_manager=lambda: own_interpreter_kernel_manager(self.python, self.kernel_env),
             kernel_name=KERNEL_NAME,
             resources={"metadata": {"path": self.cwd}},
             record_timing=False,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
-from typing import Callable
+from typing import Any, Callable
 
 from nbclient import NotebookClient
 from nbformat import NotebookNode
@@ -12,6 +13,12 @@ from ..metrics.mime import POINTS_MIME
 from ..outputs import OUTPUT_MIME, OutputError, encode_value
 from .events import EventLog
 from .parameters import user_cell_number
+
+log = logging.getLogger("nbqueue-runner")
+
+# What jupyter_client says when the kernel process ended before it answered: a start that lost
+# a race for its ports (chosen by the client, then bound by the kernel) ends like this.
+KERNEL_DIED_AT_START = "died before replying to kernel_info"
 
 DISPLAY_OUTPUT_TYPES = ("display_data", "execute_result")
 MAX_METRIC_NAME = 200
@@ -54,6 +61,7 @@ class StreamingNotebookClient(NotebookClient):
         nb: NotebookNode,
         events: EventLog,
         is_cancelled: Callable[[], bool],
+        new_kernel_manager: Callable[[], Any] | None = None,
         **kw: object,
     ):
         super().__init__(
@@ -71,6 +79,34 @@ class StreamingNotebookClient(NotebookClient):
         self._sent_counts: dict[str, int | None] = {}
         # index of the last cell whose execution raised (allowed or not)
         self.error_cell_index: int | None = None
+        self._start_kwargs: dict[str, Any] = {}
+        self.start_attempts = 0
+        # Makes a manager like the one given, for a second start (the first one's is closed).
+        self.new_kernel_manager = new_kernel_manager
+
+    # -- kernel start: once more when the kernel died before it answered --------------------
+
+    async def async_start_new_kernel(self, **kwargs: Any) -> None:
+        self._start_kwargs = kwargs
+        self.start_attempts += 1
+        await super().async_start_new_kernel(**kwargs)
+
+    async def async_start_new_kernel_client(self):
+        try:
+            return await super().async_start_new_kernel_client()
+        except RuntimeError as error:
+            # Nothing of the notebook has run yet, so a second start is safe; only once.
+            if (
+                KERNEL_DIED_AT_START not in str(error)
+                or self.start_attempts > 1
+                or self.new_kernel_manager is None
+            ):
+                raise
+            log.warning("the kernel died while starting (%s); starting it once more", error)
+            # A new manager (nbclient's clean-up closed the first), so new ports are chosen.
+            self.km = self.new_kernel_manager()
+            await self.async_start_new_kernel(**self._start_kwargs)
+            return await super().async_start_new_kernel_client()
 
     # -- nbclient hooks --------------------------------------------------------------------
 

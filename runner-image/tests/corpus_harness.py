@@ -29,6 +29,7 @@ TOKEN = "corpus-token-0123456789abcdef"
 KERNEL = "python3"
 # Papermill's own cells: the error banner at the top and the anchor before the failing cell.
 PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"
+KERNEL_DIED_AT_START = "died before replying to kernel_info"
 INJECTED_TAG = "injected-parameters"
 
 
@@ -69,19 +70,25 @@ def _papermill_one(folder: str, entry: dict, results: str) -> tuple[str, str | N
     path = os.path.join(folder, entry["name"])
     output = os.path.join(results, "papermill-" + entry["name"])
     start = time.monotonic()
-    try:
-        papermill.execute_notebook(
-            path,
-            output,
-            parameters=entry.get("parameters") or {},
-            kernel_name=KERNEL,
-            cwd=folder,
-            execution_timeout=entry.get("deadline"),
-            progress_bar=False,
-        )
-    except Exception as error:  # PapermillExecutionError, DeadKernelError, CellTimeoutError
-        return "failed", f"{type(error).__name__}: {error}"[:500], time.monotonic() - start
-    return "succeeded", None, time.monotonic() - start
+    for attempt in (1, 2):
+        try:
+            papermill.execute_notebook(
+                path,
+                output,
+                parameters=entry.get("parameters") or {},
+                kernel_name=KERNEL,
+                cwd=folder,
+                execution_timeout=entry.get("deadline"),
+                progress_bar=False,
+            )
+        except Exception as error:  # PapermillExecutionError, DeadKernelError, CellTimeoutError
+            # A kernel that died before it answered ran nothing: started once more, as the
+            # runner does (notebook_client.py), so both sides follow the same rule.
+            if attempt == 1 and KERNEL_DIED_AT_START in str(error):
+                continue
+            return "failed", f"{type(error).__name__}: {error}"[:500], time.monotonic() - start
+        return "succeeded", None, time.monotonic() - start
+    raise AssertionError("unreachable")
 
 
 def run_papermill(

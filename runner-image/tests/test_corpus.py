@@ -71,7 +71,8 @@ def test_parity_with_papermill(corpus, entry):
     got = (comparison.papermill.state, comparison.nbqueue.state)
     assert got == (row["papermill"], row["nbqueue"]), (
         f"states (papermill, nbqueue) {got}; docs/protocol.md says "
-        f"{(row['papermill'], row['nbqueue'])}; nbqueue's reason: {comparison.nbqueue.reason}"
+        f"{(row['papermill'], row['nbqueue'])}; papermill's reason: {comparison.papermill.reason}; "
+        f"nbqueue's reason: {comparison.nbqueue.reason}"
     )
     if row["outputs"].startswith("equal"):
         assert comparison.difference is None, comparison.difference

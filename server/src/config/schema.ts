@@ -90,7 +90,16 @@ export const configSchema = z
           .number()
           .int()
           .positive()
-          .default(2 * 1024 * 1024)
+          .default(2 * 1024 * 1024),
+        /** Most events stored per job (metric points included); past it one truncation
+         * marker is stored and the rest is only in the result notebook. */
+        events_per_job: z.number().int().positive().default(10_000_000),
+        /** Most bytes of events (their JSON) stored per job; past it, as events_per_job. */
+        event_bytes_per_job: z
+          .number()
+          .int()
+          .positive()
+          .default(2 * 1024 * 1024 * 1024)
       })
       .strict()
       .default({}),

@@ -2,6 +2,7 @@ import { hashToken, sameSecret } from '../auth/token';
 import type { Config } from '../config/schema';
 import type { EventsBody, FinishBody } from '../api/contract/runner';
 import { ApiError } from '../errors';
+import { fitEvent } from '../events/fit';
 import type { Store } from '../store/store';
 import { runnerEnvironment } from './environment';
 import type { JobLifecycle } from './lifecycle';
@@ -72,14 +73,22 @@ export class RunnerIntake {
     { events }: EventsBody
   ): { accepted: number; last_seq: number; cancel: boolean } {
     if (FINAL_STATES.has(job.state)) {
-      // A late retry after the job ended: everything it carries is already stored or moot.
+      // A late retry after the job ended: everything it carries is already stored or moot,
+      // so the mark covers it (the runner sends nothing again).
       return {
         accepted: 0,
-        last_seq: job.last_seq,
+        last_seq: events.reduce((m, e) => Math.max(m, e.seq), job.last_seq),
         cancel: job.state === 'cancelled'
       };
     }
-    const { before, after, inserted } = this.store.appendEvents(job.id, events);
+    // An event over the limit on one event is cut with a note, not refused (events/fit.ts).
+    const fitted = events.map(e => fitEvent(e, MAX_EVENT_BYTES));
+    const { limits } = this.options.config;
+    const { before, after, inserted } = this.store.appendEvents(
+      job.id,
+      fitted,
+      { events: limits.events_per_job, bytes: limits.event_bytes_per_job }
+    );
     if (job.state === 'starting') {
       this.store.updateJob(job.id, { state: 'running' });
     }

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import * as fs from 'fs';
 import * as path from 'path';
 import { MetricStore } from '../metrics/store';
+import { EventCaps, EventTable } from './events';
 import { PipelineStore } from '../pipelines/store';
 import { ScheduleTable } from '../schedules/table';
 import type {
@@ -81,8 +82,10 @@ interface JobRow {
   has_result: number;
 }
 
+// A job's last_seq, as clients see it, is its last stored event: past a cap (store/events.ts)
+// that is the truncation marker, though the runner's mark goes on.
 const JOB_COLUMNS = `id, owner, name, profile, queue, priority, state, reason, created_at, started_at, finished_at,
-  position_key, spec, cancel_requested, backend_ref, last_seq, held,
+  position_key, spec, cancel_requested, backend_ref, MIN(last_seq, COALESCE(events_capped_seq, last_seq)) AS last_seq, held,
   EXISTS(SELECT 1 FROM results r WHERE r.job_id = jobs.id) AS has_result`;
 
 function toRecord(row: JobRow): JobRecord {
@@ -151,6 +154,8 @@ export class Store {
   private readonly db: Database.Database;
   /** Metric points, in their own table of the same database (server/src/metrics). */
   readonly metrics: MetricStore;
+  /** A job's events; metric points are read from `metrics` (store/events.ts). */
+  private readonly events: EventTable;
   /** Pipelines and their steps, in their own tables (server/src/pipelines). */
   readonly pipelines: PipelineStore;
   /** Schedules, in their own table of the same database (server/src/schedules). */
@@ -167,6 +172,7 @@ export class Store {
     this.db.exec(SCHEMA);
     this.migrate();
     this.metrics = new MetricStore(this.db);
+    this.events = new EventTable(this.db, this.metrics);
     this.pipelines = new PipelineStore(this.db);
     this.schedules = new ScheduleTable(this.db);
   }
@@ -368,70 +374,17 @@ export class Store {
   }
 
   /**
-   * Stores the events not stored yet (idempotent per seq) and advances the job's gap-free
-   * high-water mark. Returns the mark before and after, so the caller can fan out exactly
+   * Stores the events not stored yet (idempotent per seq; metric points in the metrics table
+   * only) and advances the job's gap-free high-water mark, within the job's `caps`
+   * (store/events.ts). Returns the mark before and after, so the caller can fan out exactly
    * the events that became deliverable.
    */
   appendEvents(
     jobId: string,
-    events: JobEvent[]
+    events: JobEvent[],
+    caps?: EventCaps
   ): { before: number; after: number; inserted: number } {
-    const insert = this.sql(
-      'INSERT OR IGNORE INTO events (job_id, seq, body) VALUES (?, ?, ?)'
-    );
-    const getLast = this.sql('SELECT last_seq FROM jobs WHERE id = ?');
-    const hasSeq = this.sql(
-      'SELECT 1 FROM events WHERE job_id = ? AND seq = ?'
-    );
-    const setLast = this.sql('UPDATE jobs SET last_seq = ? WHERE id = ?');
-    return this.db.transaction(() => {
-      let inserted = 0;
-      for (const ev of events) {
-        const added = insert.run(jobId, ev.seq, JSON.stringify(ev)).changes;
-        inserted += added;
-        if (added && ev.type === 'update_display_data')
-          this.supersedeDisplayUpdate(jobId, ev);
-      }
-      this.metrics.append(jobId, events);
-      const before = (getLast.get(jobId) as { last_seq: number }).last_seq;
-      let after = before;
-      while (hasSeq.get(jobId, after + 1)) after += 1;
-      if (after !== before) setLast.run(after, jobId);
-      return { before, after, inserted };
-    })();
-  }
-
-  /**
-   * A chart updated live sends its whole data on every update, so keeping each one would grow
-   * a job's events quadratically. Only the latest update of a display id matters for anyone
-   * replaying the events (a later update replaces what an earlier one set), so the earlier one
-   * is replaced by a small marker that keeps its seq: replay stays gap-free.
-   */
-  private supersedeDisplayUpdate(jobId: string, ev: JobEvent): void {
-    const displayId = (ev as { display_id?: unknown }).display_id;
-    if (typeof displayId !== 'string') return;
-    const latest = this.sql(
-      'SELECT seq FROM display_updates WHERE job_id = ? AND display_id = ?'
-    ).get(jobId, displayId) as { seq: number } | undefined;
-    const [older, newer] =
-      latest === undefined || latest.seq < ev.seq
-        ? [latest?.seq, ev.seq]
-        : [ev.seq, latest.seq];
-    if (newer === ev.seq)
-      this.sql(
-        'INSERT OR REPLACE INTO display_updates (job_id, display_id, seq) VALUES (?, ?, ?)'
-      ).run(jobId, displayId, ev.seq);
-    if (older !== undefined)
-      this.sql('UPDATE events SET body = ? WHERE job_id = ? AND seq = ?').run(
-        JSON.stringify({
-          seq: older,
-          type: 'update_display_data',
-          display_id: displayId,
-          superseded_by: newer
-        }),
-        jobId,
-        older
-      );
+    return this.events.append(jobId, events, caps);
   }
 
   /** Events with after < seq <= upTo (upTo defaults to the gap-free mark), in order. */
@@ -448,10 +401,7 @@ export class Store {
           { last_seq: number } | undefined
       )?.last_seq ??
       0;
-    const rows = this.sql(
-      'SELECT body FROM events WHERE job_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?'
-    ).all(jobId, after, max, limit) as { body: string }[];
-    return rows.map(r => JSON.parse(r.body) as JobEvent);
+    return this.events.list(jobId, after, limit, max);
   }
 
   /** Seconds from start to finish of the latest succeeded jobs of a profile, newest first. */

@@ -68,8 +68,10 @@ def make_notebook(*cells) -> dict:
 
 
 class FakeSidecar:
-    """Serves one job. `failures` is a list of modes ("503", "close", "400") applied in order to
-    the first event POSTs; `cancel_when(events)` decides when an events answer says cancel."""
+    """Serves one job. `failures` is a list of modes ("503", "close", "400", "drop": answered 200
+    with nothing stored, as a lost commit) applied in order to the first event POSTs;
+    `cancel_when(events)` decides when an events answer says cancel; an events body over
+    `max_body` bytes is answered 413, as the sidecar's body limit does."""
 
     def __init__(self, notebook, parameters=None, grace=10, failures=(), cancel_when=None):
         self.payload = {
@@ -80,6 +82,8 @@ class FakeSidecar:
             "cancel_grace_seconds": grace,
         }
         self.failures = list(failures)
+        self.max_body: int | None = None
+        self.dropped: list[list[int]] = []  # seqs of the batches answered without storing
         self.cancel_when = cancel_when
         self.lock = threading.RLock()
         self.events: dict[int, dict] = {}
@@ -188,7 +192,19 @@ class FakeSidecar:
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
                     return
+                length = int(self.headers.get("Content-Length") or 0)
+                if sidecar.max_body is not None and length > sidecar.max_body:
+                    self.rfile.read(length)
+                    error = {"code": "request_too_large", "message": "Too large."}
+                    self._answer(413, {"error": error})
+                    return
                 batch = self._body()["events"]
+                if failure == "drop":
+                    with sidecar.lock:
+                        sidecar.dropped.append([e["seq"] for e in batch])
+                        last = sidecar.last_seq()
+                    self._answer(200, {"accepted": len(batch), "last_seq": last, "cancel": False})
+                    return
                 with sidecar.lock:
                     now = time.time()
                     for event in batch:

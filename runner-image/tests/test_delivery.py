@@ -8,9 +8,14 @@ import time
 
 import pytest
 
-from nbqueue.runner.event_sender import EventSender
+from nbqueue.runner.event_sender import MAX_RESENDS, REFUSED_EVENT_BYTES, EventSender
 from nbqueue.runner.events import EventLog
-from nbqueue.runner.sidecar_client import SidecarClient, SidecarError, SidecarUnreachable
+from nbqueue.runner.sidecar_client import (
+    SidecarClient,
+    SidecarError,
+    SidecarRejected,
+    SidecarUnreachable,
+)
 
 from conftest import FakeSidecar, make_notebook, run_runner, start_runner, wait_for
 
@@ -186,3 +191,76 @@ def test_wrong_job_token_exits_2_without_starting_a_kernel(tmp_path):
         assert code == 2, log
         assert sidecar.bad_auth == 1 and sidecar.attempts == 0
         assert "unauthorized" in log and "Executing notebook" not in log
+
+
+def test_sender_sends_again_what_the_sidecar_did_not_keep():
+    client = ScriptedClient(answers=[{"last_seq": 2}, {"last_seq": 5}])
+    sender = EventSender(client, on_cancel=lambda: None, on_failure=lambda e: None)
+    log = EventLog(sender.send)
+    for i in range(5):
+        log.emit("log", level="info", message=str(i))
+    sender.start()
+    assert sender.close(timeout=10)
+    assert [decode(b) for b in client.batches] == [[1, 2, 3, 4, 5], [3, 4, 5]]
+    assert sender.resent == 3
+
+
+def test_sender_stops_sending_again_when_the_sidecar_never_keeps_it():
+    failures: list = []
+    waits: list[float] = []
+    client = ScriptedClient(answers=[{"last_seq": 0}] * 20)
+    sender = EventSender(
+        client, on_cancel=lambda: None, on_failure=failures.append, sleep=waits.append
+    )
+    EventLog(sender.send).emit("log", level="info", message="x")
+    sender.start()
+    assert sender.close(timeout=10)  # nothing left to send, and the job goes on
+    assert [decode(b) for b in client.batches] == [[1]] * (1 + MAX_RESENDS)
+    assert failures == [] and waits == pytest.approx([0.1, 0.2, 0.4, 0.8, 1.6, 2, 2, 2])
+
+
+def test_a_lost_commit_is_sent_again_and_the_stream_completes(tmp_path):
+    # The third events POST is answered 200 with nothing stored: the sidecar's mark stays behind.
+    with FakeSidecar(PRINTS, failures=[None, None, "drop"]) as sidecar:
+        code, log = run_runner(sidecar.url, tmp_path)
+        assert code == 0, log
+        assert len(sidecar.dropped) == 1
+        assert_complete(sidecar)
+        assert set(sidecar.dropped[0]) <= set(sidecar.events)  # each dropped seq came again
+        assert "sending" in log and "again" in log
+        assert sidecar.finishes[0]["state"] == "succeeded"
+
+
+def test_an_event_refused_as_too_large_goes_cut_and_the_job_goes_on():
+    failures: list = []
+    client = ScriptedClient(
+        answers=[SidecarRejected(413, "request_too_large", "Too large."), {"last_seq": 1}]
+    )
+    sender = EventSender(client, on_cancel=lambda: None, on_failure=failures.append)
+    log = EventLog(sender.send)
+    log.emit("log", level="info", message="m" * 50_000)
+    sender.start()
+    assert sender.close(timeout=10)
+    assert failures == []
+    import json
+
+    sent = json.loads(client.batches[-1])["events"]
+    assert len(client.batches[-1]) <= REFUSED_EVENT_BYTES + 20
+    assert sent[0]["seq"] == 1 and sent[0]["message"].endswith(" bytes]\n")
+
+
+def test_an_output_over_the_sidecars_body_limit_goes_cut_and_the_job_succeeds(tmp_path):
+    nb = make_notebook("print('x' * 600_000)", "print('after')")
+    with FakeSidecar(nb) as sidecar:
+        sidecar.payload["max_event_bytes"] = 2_000_000  # it says more than its route takes
+        sidecar.max_body = 300_000
+        code, log = run_runner(sidecar.url, tmp_path)
+        assert code == 0, log
+        finish = sidecar.finishes[0]
+        assert finish["state"] == "succeeded", log
+        cells = finish["notebook"]["cells"]
+        assert cells[0]["outputs"][0]["text"] == "x" * 600_000 + "\n"
+        assert cells[1]["outputs"][0]["text"] == "after\n"
+        live = [e["output"]["text"] for e in sidecar.ordered_events() if e["type"] == "output"]
+        assert live[0].startswith("xxx") and live[0].endswith(" bytes]\n")
+        assert live[1] == "after\n"

@@ -28,27 +28,86 @@ def encode(event: dict) -> bytes:
     return text.encode("utf-8")
 
 
+# The sidecar's limit on one event when it does not say (docs/protocol.md: 1 MB less 16 KB).
+DEFAULT_MAX_EVENT_BYTES = 1024 * 1024 - 16 * 1024
+# Room kept for the note that says how much was cut.
+_NOTE_ROOM = 96
+
+
+def _json_bytes(value: object) -> int:
+    return len(encode(value))  # type: ignore[arg-type]
+
+
+def cut_text(text: str, budget: int) -> str:
+    """The longest start of `text` whose JSON string fits `budget` bytes, then
+    "… [truncated N bytes]" (N: the UTF-8 bytes left out)."""
+    budget -= _NOTE_ROOM
+    n = min(len(text), max(0, budget))
+    while n > 0:
+        size = _json_bytes(text[:n])
+        if size <= budget:
+            break
+        n = n * budget // size - 1
+    kept = text[: max(0, n)]
+    left = len(text.encode("utf-8", "surrogatepass")) - len(kept.encode("utf-8", "surrogatepass"))
+    return f"{kept}… [truncated {left} bytes]\n"
+
+
 def live_output(output: dict, size: int, limit: int) -> dict:
     """What the live view gets of an output whose event would pass the sidecar's limit on one
-    event: a stream's start, or a note for anything else. The result notebook keeps it whole."""
-    megabytes = f"{size / 1_000_000:.1f} MB"
+    event (`limit`: bytes left for the output): a stream's start ending "… [truncated N bytes]",
+    or a text note for anything else. The result notebook keeps it whole."""
     if output.get("output_type") == "stream":
-        # JSON may spend up to 12 bytes on a character (a surrogate pair, each half escaped).
-        text = str(output.get("text", ""))[: max(limit // 16, 1)]
-        note = (
-            f"\n[nbqueue: this output is {megabytes}; the live view shows its start, "
-            "the result holds all of it]\n"
-        )
-        return {**output, "text": text + note}
+        rest = _json_bytes({**output, "text": ""})
+        return {**output, "text": cut_text(str(output.get("text", "")), limit - rest)}
     note = (
-        f"[nbqueue: this output is {megabytes}, too large to show live; open the result to see it]"
+        f"[nbqueue: this output is {size / 1_000_000:.1f} MB, too large to show live; "
+        "open the result to see it]"
     )
     shown = {"output_type": output.get("output_type", "display_data"), "metadata": {}}
     if shown["output_type"] == "error":
-        return {**shown, "ename": output.get("ename", ""), "evalue": note, "traceback": [note]}
+        ename = str(output.get("ename", ""))[:200]
+        return {"output_type": "error", "ename": ename, "evalue": note, "traceback": [note]}
     if shown["output_type"] == "execute_result":
         shown["execution_count"] = output.get("execution_count")
+    else:
+        shown["output_type"] = "display_data"
     return {**shown, "data": {"text/plain": note}}
+
+
+def fit_event(event: dict, encoded: bytes, limit: int) -> tuple[dict, bytes]:
+    """An event that fits `limit` bytes: itself when it does, else a cut copy with the same seq.
+    Outputs as `live_output` says, a log's message cut with a note, anything else a `log`
+    warning saying what was left out (the sidecar cuts the same way: server/src/events/fit.ts)."""
+    if len(encoded) <= limit:
+        return event, encoded
+    fitted: dict | None = None
+    if isinstance(event.get("output"), dict):
+        rest = _json_bytes({**event, "output": {}})
+        fitted = {**event, "output": live_output(event["output"], len(encoded), limit - rest)}
+    elif event.get("type") == "log" and isinstance(event.get("message"), str):
+        rest = _json_bytes({**event, "message": ""})
+        fitted = {**event, "message": cut_text(event["message"], limit - rest)}
+    if fitted is not None:
+        again = encode(fitted)
+        if len(again) <= limit:
+            return fitted, again
+    note = {
+        "seq": event["seq"],
+        "time": event["time"],
+        "type": "log",
+        "level": "warning",
+        "message": (
+            f"Event {event['seq']} ({str(event.get('type'))[:40]}) was {len(encoded)} bytes, "
+            f"over the limit of {limit} bytes on one event, and is not shown live; "
+            "the result notebook has its output."
+        ),
+    }
+    if isinstance(event.get("cell_id"), str) and len(event["cell_id"]) <= 256:
+        note["cell_id"] = event["cell_id"]
+        if "cell_index" in event:
+            note["cell_index"] = event["cell_index"]
+    return note, encode(note)
 
 
 class EventLog:
@@ -63,8 +122,8 @@ class EventLog:
         self._clock = clock
         self._lock = threading.Lock()
         self._seq = 0
-        # The sidecar's limit on one event (its runner payload says; None: no limit known).
-        self.max_event_bytes: int | None = None
+        # The sidecar's limit on one event (its runner payload says).
+        self.max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
 
     @property
     def last_seq(self) -> int:
@@ -74,10 +133,6 @@ class EventLog:
         with self._lock:
             self._seq += 1
             event = {"seq": self._seq, "time": int(self._clock() * 1000), "type": type, **fields}
-            encoded = encode(event)
-            limit = self.max_event_bytes
-            if limit and len(encoded) > limit and isinstance(event.get("output"), dict):
-                event["output"] = live_output(event["output"], len(encoded), limit)
-                encoded = encode(event)
+            event, encoded = fit_event(event, encode(event), self.max_event_bytes)
             self._sink(self._seq, encoded)
         return event

@@ -7,6 +7,8 @@ echo "== streaming latency and overhead vs papermill (server/bench/stream.js)"
 node server/bench/stream.js
 echo "== metrics: log_metric latency, 100k-point ingest, call overhead (server/bench/metrics.js)"
 node server/bench/metrics.js
+echo "== metric storage: a 2-hour job's 7.2M points, bytes per point and RSS at three sizes (server/bench/storage.js)"
+node server/bench/storage.js
 echo "== the queue at scale (server/bench/queue.js)"
 node server/bench/queue.js
 echo "== environment restore: cold and warm, uv vs pip (runner-image/bench/restore.py)"

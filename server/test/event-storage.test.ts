@@ -1,13 +1,17 @@
 import Database from 'better-sqlite3';
+import * as fs from 'fs';
+import * as path from 'path';
 import { io } from 'socket.io-client';
 import { hashToken } from '../src/auth/token';
 import { MAX_EVENT_BYTES } from '../src/jobs/runnerIntake';
 import type { JobEvent, JobRecord, JobView } from '../src/jobs/types';
 import {
+  cli,
   code,
   notebook,
   startTestSidecar,
   TestSidecar,
+  tmpDir,
   waitFor
 } from './helpers';
 
@@ -203,6 +207,42 @@ describe('per-job caps', () => {
     expect(result.body.cells[0].outputs).toHaveLength(300);
     expect(result.body.cells[0].outputs[299].data?.['text/plain']).toBe('299');
     expect(result.body.cells[2].outputs[0].text).toBe('last cell\n');
+  }, 120000);
+});
+
+describe('per-job caps, followed with the CLI', () => {
+  let s: TestSidecar;
+  beforeAll(async () => {
+    s = await startTestSidecar({ limits: { event_bytes_per_job: 20000 } });
+  });
+  afterAll(async () => {
+    await s.close();
+  });
+
+  test('nbqueue submit --follow prints the marker once and ends with the job', async () => {
+    const file = path.join(tmpDir(), 'chatty.ipynb');
+    fs.writeFileSync(
+      file,
+      JSON.stringify(
+        notebook([
+          code(
+            "import sys\nfor i in range(400):\n    print('line', i, 'x' * 100, flush=True)"
+          ),
+          code("print('done')")
+        ])
+      )
+    );
+    const r = await cli(['submit', file, '--profile', 'cpu', '--follow'], {
+      NBQUEUE_URL: s.url,
+      NBQUEUE_TOKEN: s.token
+    });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/succeeded/);
+    const marker =
+      'Output truncated: this job passed 20000 bytes of events (limits.event_bytes_per_job); the rest is in the result notebook.';
+    expect(r.stderr.split(marker)).toHaveLength(2);
+    expect(r.stdout).toMatch(/^line 0 x{100}\n/);
+    expect(r.stdout).not.toContain('done');
   }, 120000);
 });
 

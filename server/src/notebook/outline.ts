@@ -170,10 +170,9 @@ export class NotebookOutline {
       return this.fail('"cells" must be an array');
     const inCells = depth === 2 && this.stack[0].key === 'cells';
     if (inCells && c !== 0x7b)
-      return this.fail(`cell ${this.cells} must be an object`);
+      return this.fail(`cells[${this.cells}] must be an object`);
     if (c === 0x7b || c === 0x5b) {
       const track = depth === 0 || inCells;
-      if (inCells) this.cells += 1;
       this.stack.push({
         kind: c === 0x7b ? 'object' : 'array',
         key: null,
@@ -218,7 +217,7 @@ export class NotebookOutline {
     }
     if (this.capture && !CELL_TYPES.has(this.token))
       return this.fail(
-        `cell ${this.cells} has cell_type ${JSON.stringify(this.token.slice(0, 32))}; it must be code, markdown or raw`
+        `cells[${this.cells}] has cell_type ${JSON.stringify(this.token.slice(0, 32))}; it must be code, markdown or raw`
       );
     this.capture = false;
     this.state = S.AfterValue;
@@ -277,7 +276,8 @@ export class NotebookOutline {
   private checkCell(frame: Frame): void {
     for (const key of ['cell_type', 'source'])
       if (!frame.keys?.has(key))
-        return this.fail(`cell ${this.cells} has no "${key}"`);
+        return this.fail(`cells[${this.cells}] has no "${key}"`);
+    this.cells += 1;
   }
 }
 

@@ -10,7 +10,7 @@ import { setImmediate as nextTurn } from 'timers/promises';
 import type { JobEvent } from '../jobs/types';
 
 /** Events one backlog page carries. */
-export const BACKLOG_PAGE = 1000;
+export const BACKLOG_PAGE = 250;
 /** How long a client that asked for page acks may take to acknowledge one. */
 export const PAGE_ACK_MS = 60_000;
 

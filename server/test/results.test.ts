@@ -255,6 +255,20 @@ describe('result notebooks', () => {
       ]);
       expect(answer.body.error?.message).toContain(problem);
     }
+    // Only the media types the document lists.
+    const untyped = await fetch(`${s.url}/api/runner/jobs/${job.id}/result`, {
+      method: 'PUT',
+      headers: {
+        Authorization: `Bearer ${token}`,
+        'Content-Type': 'text/plain'
+      },
+      body: '{}'
+    });
+    const refusal = (await untyped.json()) as Answer['body'];
+    expect([untyped.status, refusal.error?.message]).toEqual([
+      400,
+      'Send the executed notebook as its .ipynb file with Content-Type application/x-ipynb+json, not text/plain.'
+    ]);
     const finish = await s.api<Answer['body']>(
       'POST',
       `/api/runner/jobs/${job.id}/finish`,

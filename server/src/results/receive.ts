@@ -33,10 +33,10 @@ export async function receiveResult(
     .split(';')[0]
     .trim()
     .toLowerCase();
-  if (type && !RESULT_MEDIA.includes(type))
+  if (!RESULT_MEDIA.includes(type))
     throw badRequest(
       'invalid_result',
-      `Send the executed notebook as its .ipynb file with Content-Type application/x-ipynb+json, not ${type}.`
+      `Send the executed notebook as its .ipynb file with Content-Type application/x-ipynb+json, not ${type || 'without one'}.`
     );
   const hash = createHash('sha256');
   const outline = new NotebookOutline();

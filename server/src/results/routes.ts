@@ -44,36 +44,31 @@ export function mountResultRoutes(
   contract: { jobs: ApiContract['jobs']; runner: ApiContract['runner'] },
   { config, jobs, files }: ResultRouteDeps
 ): void {
-  serve(
-    runner,
-    '/api/runner',
-    contract.runner.runnerResult,
-    async (_, req) => {
-      const job = runnerJob(req);
-      if (!files)
-        throw new ApiError(
-          503,
-          'files_unavailable',
-          'This sidecar was started without a place to keep job files.'
-        );
-      if (FINAL_STATES.has(job.state) && job.has_result) {
-        throw new ApiError(
-          409,
-          'invalid_state',
-          `Job '${job.id}' ended ${job.state} and its result is stored; it does not change.`
-        );
-      }
-      const tmp = files.tempPath();
-      const { bytes, sha256 } = await receiveResult(
-        req,
-        tmp,
-        config.limits.result_bytes
+  serve(runner, '/api/runner', contract.runner.runnerResult, async (_, req) => {
+    const job = runnerJob(req);
+    if (!files)
+      throw new ApiError(
+        503,
+        'files_unavailable',
+        'This sidecar was started without a place to keep job files.'
       );
-      files.setResult(job.id, tmp);
-      jobs.runner.resultStored(job.id, bytes, sha256);
-      return { bytes, sha256 };
+    if (FINAL_STATES.has(job.state) && job.has_result) {
+      throw new ApiError(
+        409,
+        'invalid_state',
+        `Job '${job.id}' ended ${job.state} and its result is stored; it does not change.`
+      );
     }
-  );
+    const tmp = files.tempPath();
+    const { bytes, sha256 } = await receiveResult(
+      req,
+      tmp,
+      config.limits.result_bytes
+    );
+    files.setResult(job.id, tmp);
+    jobs.runner.resultStored(job.id, bytes, sha256);
+    return { bytes, sha256 };
+  });
 
   serve(
     user,

@@ -8,6 +8,7 @@ import * as path from 'path';
 import { io } from 'socket.io-client';
 import { hashToken } from '../src/auth/token';
 import type { JobEvent, JobView } from '../src/jobs/types';
+import { BACKLOG_PAGE } from '../src/live/replay';
 import { toCsv } from '../src/metrics/csv';
 import {
   code,
@@ -89,7 +90,7 @@ describe('replay in pages and metrics.csv streamed', () => {
     socket.on('events', (msg: { events: JobEvent[] }, ack?: () => void) => {
       pages += 1;
       for (const ev of msg.events) seqs.push(ev.seq);
-      if (ack) setTimeout(ack, 20);
+      if (ack) setTimeout(ack, 5);
     });
     const subscribed = new Promise<{ ok: boolean }>(resolve =>
       socket.on('connect', () =>
@@ -112,7 +113,7 @@ describe('replay in pages and metrics.csv streamed', () => {
     expect((await subscribed).ok).toBe(true);
     expect(seqs.length).toBe(EVENTS + METRICS);
     expect(seqs.every((seq, i) => seq === i + 1)).toBe(true);
-    expect(pages).toBe(Math.ceil((EVENTS + METRICS) / 1000));
+    expect(pages).toBe(Math.ceil((EVENTS + METRICS) / BACKLOG_PAGE));
 
     // Caught up, the client is in the live room: the next event comes live, once.
     const next = EVENTS + METRICS + 1;

@@ -11,6 +11,8 @@ echo "== metric storage: a 2-hour job's 7.2M points, bytes per point and RSS at 
 node server/bench/storage.js
 echo "== the queue at scale (server/bench/queue.js)"
 node server/bench/queue.js
+echo "== replaying 1,000,000 events to a fast and a slow socket.io client (server/bench/replay.js)"
+node server/bench/replay.js
 echo "== environment restore: cold and warm, uv vs pip (runner-image/bench/restore.py)"
 python runner-image/bench/restore.py
 echo "== the notebook corpus: nbqueue vs papermill, wall time (runner-image/bench/corpus.py)"

@@ -503,6 +503,102 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runner/jobs/{id}/result": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Runner: upload the executed notebook, streamed to disk (job token); at most limits.result_bytes
+         * @description The .ipynb file as nbformat writes it. Checked as it arrives: JSON and the outline of an nbformat 4 notebook (400 invalid_result); over limits.result_bytes 413 result_too_large, from Content-Length before anything is read. Replaces an earlier upload until the job ended; once it ended with a result, 409 invalid_state. The finish then names it with the answer.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            /** @description The executed notebook (.ipynb, UTF-8 JSON) */
+            requestBody: {
+                content: {
+                    "application/x-ipynb+json": string;
+                    "application/json": string;
+                    "application/octet-stream": string;
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            bytes: number;
+                            sha256: string;
+                        };
+                    };
+                };
+                /** @description An error a person can act on */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description An error a person can act on */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description An error a person can act on */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description An error a person can act on */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description An error a person can act on */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/runner/jobs/{id}/finish": {
         parameters: {
             query?: never;
@@ -512,7 +608,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Runner: report the outcome and the executed notebook (job token); at most limits.max_request_bytes */
+        /** Runner: report the outcome (job token), naming the result uploaded before; an inline notebook (older runners) at most limits.max_request_bytes */
         post: {
             parameters: {
                 query?: never;
@@ -527,6 +623,10 @@ export interface paths {
                     "application/json": {
                         state: components["schemas"]["FinalState"];
                         reason?: string | null;
+                        result?: {
+                            bytes: number;
+                            sha256: string;
+                        } | null;
                         notebook?: components["schemas"]["nbformat.notebook"] | null;
                     };
                 };
@@ -554,6 +654,15 @@ export interface paths {
                 };
                 /** @description An error a person can act on */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description An error a person can act on */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };

@@ -6,11 +6,13 @@ sidecar's integration test lives in server/.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -73,7 +75,16 @@ class FakeSidecar:
     `cancel_when(events)` decides when an events answer says cancel; an events body over
     `max_body` bytes is answered 413, as the sidecar's body limit does."""
 
-    def __init__(self, notebook, parameters=None, grace=10, failures=(), cancel_when=None):
+    def __init__(
+        self,
+        notebook,
+        parameters=None,
+        grace=10,
+        failures=(),
+        cancel_when=None,
+        result_route=True,
+        result_refusal=None,
+    ):
         self.payload = {
             "job": {"id": JOB_ID, "name": "test", "state": "starting"},
             "notebook": notebook,
@@ -81,6 +92,8 @@ class FakeSidecar:
             "kernel": {"name": "python3", "python": sys.executable},
             "cancel_grace_seconds": grace,
         }
+        if result_route:
+            self.payload["max_result_bytes"] = 1 << 30
         self.failures = list(failures)
         self.max_body: int | None = None
         self.dropped: list[list[int]] = []  # seqs of the batches answered without storing
@@ -91,6 +104,13 @@ class FakeSidecar:
         self.received: list[list[int]] = []  # seqs of every events POST that was answered 200
         self.attempts = 0
         self.finishes: list[dict] = []
+        # PUT …/result: absent as on a sidecar before it (404) when `result_route` is false;
+        # `result_refusal` (status, code, message) answers every upload after reading it.
+        self.result_route = result_route
+        self.result_refusal = result_refusal
+        self.uploads: list[dict] = []  # {"bytes", "sha256", "content_type", "chunked"}
+        self.result_file: str | None = None  # the last accepted upload, on disk
+        self._uploads_dir = tempfile.TemporaryDirectory(prefix="nbq-fake-sidecar-")
         self.finished = threading.Event()
         self.bad_auth = 0
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -108,6 +128,14 @@ class FakeSidecar:
     def __exit__(self, *exc):
         self.server.shutdown()
         self.server.server_close()
+
+    @property
+    def result(self) -> bytes | None:
+        """The last accepted result upload's bytes."""
+        if not self.result_file:
+            return None
+        with open(self.result_file, "rb") as f:
+            return f.read()
 
     def ordered_events(self) -> list[dict]:
         with self.lock:
@@ -159,6 +187,43 @@ class FakeSidecar:
                 else:
                     self._answer(404, {"error": {"code": "not_found", "message": self.path}})
 
+            def do_PUT(self):
+                if not self._authorized():
+                    return
+                length = int(self.headers.get("Content-Length") or 0)
+                if self.path != base + "/result" or not sidecar.result_route:
+                    self.rfile.read(length)
+                    self._answer(404, {"error": {"code": "not_found", "message": self.path}})
+                    return
+                digest = hashlib.sha256()
+                received = 0
+                # Read as it streams, in blocks, into a file: the tests measure the runner's
+                # memory in this same process.
+                with tempfile.NamedTemporaryFile(
+                    dir=sidecar._uploads_dir.name, delete=False, suffix=".ipynb"
+                ) as out:
+                    while received < length:
+                        block = self.rfile.read(min(1 << 20, length - received))
+                        if not block:
+                            break
+                        received += len(block)
+                        digest.update(block)
+                        out.write(block)
+                upload = {
+                    "bytes": received,
+                    "sha256": digest.hexdigest(),
+                    "content_type": self.headers.get("Content-Type"),
+                }
+                sidecar.uploads.append(upload)
+                if sidecar.result_refusal:
+                    status, code, message = sidecar.result_refusal
+                    self._answer(status, {"error": {"code": code, "message": message}})
+                    return
+                if sidecar.result_file:
+                    os.unlink(sidecar.result_file)
+                sidecar.result_file = out.name
+                self._answer(200, {"bytes": upload["bytes"], "sha256": upload["sha256"]})
+
             def do_POST(self):
                 if not self._authorized():
                     return
@@ -166,6 +231,13 @@ class FakeSidecar:
                     self._events()
                 elif self.path == base + "/finish":
                     body = self._body()
+                    if body.get("result") is not None:
+                        # The tests read the executed notebook from the finish, as it came
+                        # before the upload: the uploaded file it names, parsed.
+                        assert (
+                            body["result"]["sha256"] == hashlib.sha256(sidecar.result).hexdigest()
+                        )
+                        body["notebook"] = json.loads(sidecar.result)
                     with sidecar.lock:
                         sidecar.finishes.append(body)
                     sidecar.finished.set()

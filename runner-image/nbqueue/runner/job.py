@@ -22,6 +22,7 @@ from .event_sender import EventSender
 from .events import EventLog
 from .notebook import clear_code_outputs, normalize_notebook
 from .parameters import InvalidParameter, inject_parameters
+from .result import deliver_result
 from .sidecar_client import SidecarClient, SidecarError, SidecarRejected
 from .system_metrics import SystemSampler, sample_seconds
 
@@ -130,12 +131,32 @@ class Runner:
         else:
             log.info("job %s%s", outcome.state, f": {outcome.reason}" if outcome.reason else "")
 
+        try:
+            delivered = deliver_result(self.client, self._nb, payload.get("max_result_bytes"))
+        except SidecarError as error:
+            log.error("could not deliver the result notebook: %s", error)
+            self.sender.close()
+            return EXIT_UNREACHABLE
+        if delivered.problem:
+            self.say("error", delivered.problem)
+            # The job's point was its notebook: a run that succeeded without it did not.
+            if outcome.state == "succeeded":
+                outcome = Outcome("failed", delivered.problem)
+            else:
+                reason = " ".join(r for r in (outcome.reason, delivered.problem) if r)
+                outcome = Outcome(outcome.state, reason)
+
         if not self.sender.close():
             error = self.sender.error
             log.error("events could not be delivered; not finishing: %s", error)
             return EXIT_REJECTED if isinstance(error, SidecarRejected) else EXIT_UNREACHABLE
         try:
-            self.client.finish(outcome.state, outcome.reason, self._nb)
+            self.client.finish(
+                outcome.state,
+                outcome.reason,
+                result=delivered.result,
+                notebook=delivered.notebook,
+            )
         except SidecarRejected as error:
             log.error("the sidecar refused the finish: %s", error)
             return EXIT_REJECTED

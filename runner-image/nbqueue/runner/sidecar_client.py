@@ -32,6 +32,7 @@ class SidecarRejected(SidecarError):
         super().__init__(f"The sidecar answered {status} {code}: {message}")
         self.status = status
         self.code = code
+        self.message = message
 
 
 class SidecarUnreachable(SidecarError):
@@ -72,11 +73,35 @@ class SidecarClient:
         """`body` is the encoded `{"events": [...]}` (encoded once, resent as is)."""
         return self._call("POST", "/events", body)
 
-    def finish(self, state: str, reason: str | None, notebook: dict) -> dict:
-        body = json.dumps(
-            {"state": state, "reason": reason, "notebook": notebook}, default=str
-        ).encode("utf-8")
-        return self._call("POST", "/finish", body)
+    def upload_result(self, path: str) -> dict:
+        """Streams the executed notebook file `path` (PUT …/result, its own size limit); the
+        answer `{"bytes", "sha256"}` is what the finish names."""
+        return self._call(
+            "PUT",
+            "/result",
+            None,
+            upload=path,
+            headers={"Content-Type": "application/x-ipynb+json"},
+            # The sidecar checks the notebook as it writes it to disk: a large one takes a while.
+            timeout=max(self.request_timeout, 300.0),
+        )
+
+    def finish(
+        self,
+        state: str,
+        reason: str | None,
+        *,
+        result: dict | None = None,
+        notebook: dict | None = None,
+    ) -> dict:
+        """The outcome, naming the uploaded `result`; `notebook` inline only for a sidecar
+        without the result upload (its finish body is limited to limits.max_request_bytes)."""
+        payload: dict = {"state": state, "reason": reason}
+        if result is not None:
+            payload["result"] = result
+        if notebook is not None:
+            payload["notebook"] = notebook
+        return self._call("POST", "/finish", json.dumps(payload, default=str).encode("utf-8"))
 
     # Working files (nbqueue.files.job): the plan, the input bundle, the output files.
     def get_files(self) -> dict:
@@ -105,6 +130,7 @@ class SidecarClient:
         upload: str | None = None,
         save_to: str | None = None,
         headers: dict[str, str] | None = None,
+        timeout: float | None = None,
     ) -> dict:
         deadline = None
         delay = FIRST_DELAY
@@ -112,7 +138,13 @@ class SidecarClient:
         while True:
             try:
                 return self._request(
-                    method, path, body, upload=upload, save_to=save_to, headers=headers
+                    method,
+                    path,
+                    body,
+                    upload=upload,
+                    save_to=save_to,
+                    headers=headers,
+                    timeout=timeout,
                 )
             except _Transient as problem:
                 now = time.monotonic()
@@ -144,6 +176,7 @@ class SidecarClient:
         upload: str | None = None,
         save_to: str | None = None,
         headers: dict[str, str] | None = None,
+        timeout: float | None = None,
     ) -> dict:
         data = body
         if upload is not None:  # a file, streamed, reopened for each retry
@@ -158,7 +191,7 @@ class SidecarClient:
         for name, value in (headers or {}).items():
             request.add_header(name, value)
         try:
-            with urllib.request.urlopen(request, timeout=self.request_timeout) as answer:
+            with urllib.request.urlopen(request, timeout=timeout or self.request_timeout) as answer:
                 if save_to is not None:
                     with open(save_to, "wb") as out:
                         shutil.copyfileobj(answer, out, 1024 * 1024)

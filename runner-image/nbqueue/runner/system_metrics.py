@@ -155,8 +155,9 @@ class ProcessTree:
                 continue
             procs[proc.pid] = proc
         self._procs = procs
-        # Every process went away while being read (the kernel stopping): no sample, not a 0.
-        return (cpu, memory) if procs else None
+        # Every process went away while being read, or is exiting and already gave back its
+        # memory (the kernel stopping: resident size 0): no sample, not a 0.
+        return (cpu, memory) if procs and memory > 0 else None
 
     def _sample_proc(self):
         pids = proc_tree(self.pid)

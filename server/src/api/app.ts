@@ -7,6 +7,7 @@ import type { Authenticator } from '../auth/auth';
 import type { BrowserLogin } from '../auth/hubOAuth';
 import type { Config } from '../config/schema';
 import { mountFileRoutes } from '../files/routes';
+import { mountResultRoutes } from '../results/routes';
 import type { FileStore } from '../files/store';
 import type { JobService } from '../jobs/service';
 import { VERSION } from '../version';
@@ -93,6 +94,7 @@ export function createApp({
   mountRunnerRoutes(runner, contract.runner, { jobs, bodies });
 
   mountFileRoutes(user, runner, contract.files, { config, jobs, files });
+  mountResultRoutes(user, runner, contract, { config, jobs, files });
 
   app.use('/api/runner', runner);
   app.use('/api', user);

@@ -1,4 +1,6 @@
 import * as fs from 'fs';
+import { Readable } from 'stream';
+import { pipeline } from 'stream/promises';
 import { io, Socket } from 'socket.io-client';
 import { defaultStateFile, readState } from '../statefile';
 import type { api } from '@nbqueue/common';
@@ -98,10 +100,14 @@ export class Client {
     return this.send('GET', path);
   }
 
-  /** A binary answer (an archive) written to `file`. */
+  /** A binary answer (an archive, a result notebook) streamed to `file` as it arrives. */
   async download(path: string, file: string): Promise<void> {
     const res = await this.fetchOk('GET', path);
-    fs.writeFileSync(file, Buffer.from(await res.arrayBuffer()));
+    if (!res.body) throw new CliError(`The sidecar sent no body for ${path}.`);
+    await pipeline(
+      Readable.fromWeb(res.body as import('stream/web').ReadableStream),
+      fs.createWriteStream(file)
+    );
   }
 
   private async send(

@@ -55,12 +55,11 @@ export function addOutputCommands(program: Command): void {
     .description('Save the executed notebook of a finished job')
     .requiredOption('-o, --output <file>', 'where to write the notebook')
     .action(async (id: string, opts) => {
-      const nb = await new Client(resolveConnection()).call(
-        'get',
-        '/api/jobs/{id}/result',
-        { id }
+      // Streamed to the file as it arrives: a result may be far larger than memory allows.
+      await new Client(resolveConnection()).download(
+        `/api/jobs/${encodeURIComponent(id)}/result`,
+        opts.output
       );
-      fs.writeFileSync(opts.output, JSON.stringify(nb, null, 1) + '\n');
       process.stdout.write(`wrote ${opts.output}\n`);
     });
 

@@ -74,6 +74,12 @@ export const configSchema = z
           .positive()
           .max(500 * 1024 * 1024)
           .default(256 * 1024 * 1024),
+        /** Largest executed notebook a runner may upload (PUT …/result): streamed to disk. */
+        result_bytes: z
+          .number()
+          .int()
+          .positive()
+          .default(1024 * 1024 * 1024),
         max_parameters: z.number().int().min(0).default(100),
         /** Most jobs one user runs at once; their others wait in the queue. */
         max_running_per_user: z.number().int().min(1).optional(),

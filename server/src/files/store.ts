@@ -65,10 +65,13 @@ const toStored = (row: Row): StoredFiles => ({
 });
 
 export const INPUT_ID = /^b-[0-9a-f]{16}$/;
+/** Job ids name folders (jobs/<id>/): nothing that could leave `dir`. */
+const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
 /**
  * Archives on disk under `dir` (inputs/, outputs/, tmp/), described in the sidecar's SQLite
- * file (its own connection, table job_files). Jobs reference inputs from their spec, so an
+ * file (its own connection, table job_files), and each job's own folder jobs/<id>/ (its result
+ * notebook, listed in the store's result_files). Jobs reference inputs from their spec, so an
  * input lives as long as a job uses it.
  */
 export class FileStore {
@@ -94,6 +97,24 @@ export class FileStore {
   /** A fresh path for an upload in progress (same filesystem as the archives: renamed in). */
   tempPath(): string {
     return path.join(this.dir, 'tmp', `${randomBytes(8).toString('hex')}.part`);
+  }
+
+  /** The job's own folder: deleteJob removes it whole, with everything kept in it. */
+  jobDir(jobId: string): string {
+    if (!JOB_ID.test(jobId))
+      throw new Error(`Not a job id: ${JSON.stringify(jobId)}`);
+    return path.join(this.dir, 'jobs', jobId);
+  }
+
+  /** Where the job's executed notebook is kept once uploaded (server/src/results). */
+  resultPath(jobId: string): string {
+    return path.join(this.jobDir(jobId), 'result.ipynb');
+  }
+
+  /** Moves an upload (a tempPath) in as the job's result notebook, replacing an earlier one. */
+  setResult(jobId: string, tmp: string): void {
+    fs.mkdirSync(this.jobDir(jobId), { recursive: true, mode: 0o700 });
+    fs.renameSync(tmp, this.resultPath(jobId));
   }
 
   archivePath(stored: StoredFiles): string {
@@ -164,12 +185,15 @@ export class FileStore {
   }
 
   /**
-   * Forgets a job's files: its outputs, and its input unless another job (a rerun) still uses
-   * it. Call it when the job itself is deleted.
+   * Forgets a job's files: its outputs, its own folder (the result notebook), and its input
+   * unless another job (a rerun) still uses it. Call it when the job itself is deleted.
    */
   deleteJob(jobId: string, inputId?: string | null): void {
     const output = this.output(jobId);
     if (output) this.remove(output);
+    fs.rmSync(this.jobDir(jobId), { recursive: true, force: true });
+    if (this.hasTable('result_files'))
+      this.db.prepare('DELETE FROM result_files WHERE job_id = ?').run(jobId);
     if (inputId && !this.inputInUse(inputId, jobId)) {
       const input = this.input(inputId);
       if (input) this.remove(input);
@@ -196,13 +220,19 @@ export class FileStore {
     return removed;
   }
 
+  /** Whether the store's table `name` is in the file (a FileStore may be used alone). */
+  private hasTable(name: string): boolean {
+    return (
+      this.db
+        .prepare(
+          "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+        )
+        .get(name) !== undefined
+    );
+  }
+
   private inputInUse(id: string, exceptJob?: string): boolean {
-    const hasJobs = this.db
-      .prepare(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'jobs'"
-      )
-      .get();
-    if (!hasJobs) return false;
+    if (!this.hasTable('jobs')) return false;
     return (
       this.db
         .prepare(

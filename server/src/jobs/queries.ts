@@ -5,6 +5,7 @@ import type { MetricQuery, MetricRow } from '../metrics/store';
 import { Eta, estimateStarts } from '../queue/eta';
 import { admissionOrder, queuePositions } from '../queue/scheduler';
 import type { QueueRow, Store } from '../store/store';
+import type { ResultFile } from '../results/table';
 import { countBy, toQueued } from './schedulerInput';
 import {
   ACTIVE_STATES,
@@ -185,8 +186,19 @@ export class JobQueries {
     return this.store.metrics.list(id, { ...query, upTo: job.last_seq });
   }
 
-  result(who: Identity, id: string): string {
+  /**
+   * Where the job's executed notebook is: a file in the job's area (uploaded), or the text an
+   * older runner sent inline with its finish.
+   */
+  result(
+    who: Identity,
+    id: string
+  ):
+    | { file: ResultFile; text?: undefined }
+    | { text: string; file?: undefined } {
     const job = this.getRecord(who, id);
+    const file = this.store.results.get(id);
+    if (file) return { file };
     const result = this.store.getResult(id);
     if (!result) {
       throw notFound(
@@ -196,7 +208,7 @@ export class JobQueries {
           : `Job '${id}' is ${job.state}; its result is available once it ends.`
       );
     }
-    return result;
+    return { text: result };
   }
 
   profiles(): Array<Record<string, unknown>> {

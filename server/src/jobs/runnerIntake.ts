@@ -63,7 +63,10 @@ export class RunnerIntake {
       deadline_seconds: job.spec.deadline_seconds ?? null,
       // One event must fit the events route (1 MB): a larger output goes live as its start
       // or a note, and whole in the executed notebook.
-      max_event_bytes: MAX_EVENT_BYTES
+      max_event_bytes: MAX_EVENT_BYTES,
+      // The runner checks its executed notebook against this before uploading it, so a result
+      // over the limit ends the job with a reason instead of a refused upload being retried.
+      max_result_bytes: config.limits.result_bytes
     };
   }
 
@@ -107,10 +110,30 @@ export class RunnerIntake {
     };
   }
 
-  /** The runner's end: its outcome and the executed notebook, as the contract parsed them. */
-  finish(job: JobRecord, { state, reason, notebook }: FinishBody): void {
+  /** A result notebook was uploaded and moved into the job's area (server/src/results). */
+  resultStored(jobId: string, bytes: number, sha256: string): void {
+    this.store.results.set(jobId, bytes, sha256);
+    this.options.publisher.jobChanged(jobId);
+  }
+
+  /**
+   * The runner's end: its outcome, naming the result notebook it uploaded (PUT …/result), or,
+   * from runners before that upload, the executed notebook itself.
+   */
+  finish(
+    job: JobRecord,
+    { state, reason, notebook, result }: FinishBody
+  ): void {
     if (notebook) this.store.saveResult(job.id, notebook);
     if (FINAL_STATES.has(job.state)) return;
+    const stored = result ? this.store.results.get(job.id) : undefined;
+    if (result && stored?.sha256 !== result.sha256) {
+      throw new ApiError(
+        409,
+        'result_missing',
+        `The finish names a result notebook (${result.bytes} bytes, sha256 ${result.sha256.slice(0, 12)}…) that the sidecar does not have${stored ? ': a different one was uploaded' : ''}. Upload it with PUT /api/runner/jobs/${job.id}/result first, then finish with what that answered.`
+      );
+    }
     this.options.lifecycle.end(
       job.id,
       state,

@@ -7,20 +7,22 @@ import type { JobListener, JobPublisher } from '../jobs/publisher';
 import type { JobQueries } from '../jobs/queries';
 import type { JobEvent, JobRecord, JobView } from '../jobs/types';
 import type { PipelineView } from '../api/contract/pipelines';
+import { BACKLOG_PAGE, replay } from './replay';
 
-const BACKLOG_BATCH = 1000;
 const jobRoom = (id: string) => `job:${id}`;
 const userRoom = (user: string) => `user:${user}`;
 
 interface SubscribeRequest {
   job_id?: unknown;
   after?: unknown;
+  page_ack?: unknown;
 }
 
 /**
- * Live delivery over socket.io. A subscriber gets the stored backlog after its last seq, then
- * live events; it joins the room before reading the backlog, so nothing falls in between
- * (clients drop anything at or below the last seq they applied).
+ * Live delivery over socket.io. A subscriber gets the stored backlog after its last seq in pages
+ * with backpressure (live/replay.ts), then live events: it joins the job's room in the same
+ * turn as the read that found the backlog exhausted, so nothing falls in between and no live
+ * event overtakes the backlog (clients drop anything at or below the last seq they applied).
  */
 export class LiveHub implements JobListener {
   readonly io: Server;
@@ -60,10 +62,19 @@ export class LiveHub implements JobListener {
     const identity = socket.data.identity as Identity;
     void socket.join(userRoom(identity.user));
     if (identity.admin) void socket.join('admins');
+    // The replay in progress per job on this socket: a new subscribe or an unsubscribe ends it.
+    const replays = new Map<string, object>();
     socket.on(
       'subscribe',
       (req: SubscribeRequest, ack?: (answer: unknown) => void) => {
         const reply = typeof ack === 'function' ? ack : () => undefined;
+        const refused = (err: unknown) => {
+          const e =
+            err instanceof ApiError
+              ? err
+              : new ApiError(500, 'internal_error', String(err));
+          reply({ ok: false, ...e.toJSON() });
+        };
         try {
           const id = String(req?.job_id ?? '');
           const after = Number(req?.after ?? 0);
@@ -74,31 +85,46 @@ export class LiveHub implements JobListener {
               '"after" must be a whole number ≥ 0.'
             );
           const job = this.jobs.queries.getRecord(identity, id);
-          void socket.join(jobRoom(id));
-          let cursor = after;
-          for (;;) {
-            const { events } = this.jobs.queries.events(
-              identity,
-              id,
-              cursor,
-              BACKLOG_BATCH
-            );
-            if (!events.length) break;
-            socket.emit('events', { job_id: id, events });
-            cursor = events[events.length - 1].seq;
-          }
-          reply({ ok: true, job: this.jobs.queries.get(identity, job.id) });
+          const mine = {};
+          replays.set(id, mine);
+          // Live events wait until the backlog is through (a re-subscribe is in the room).
+          void socket.leave(jobRoom(id));
+          replay(socket, {
+            job_id: id,
+            after,
+            pageAck: req?.page_ack === true,
+            page: cursor =>
+              this.jobs.queries.events(identity, id, cursor, BACKLOG_PAGE)
+                .events,
+            caughtUp: () => void socket.join(jobRoom(id)),
+            wanted: () => replays.get(id) === mine
+          })
+            .then(caughtUp => {
+              if (replays.get(id) === mine) replays.delete(id);
+              if (caughtUp)
+                reply({
+                  ok: true,
+                  job: this.jobs.queries.get(identity, job.id)
+                });
+              else
+                refused(
+                  new ApiError(
+                    409,
+                    'subscribe_replaced',
+                    `The replay of job '${id}' stopped: the client unsubscribed or subscribed again.`
+                  )
+                );
+            })
+            .catch(refused);
         } catch (err) {
-          const e =
-            err instanceof ApiError
-              ? err
-              : new ApiError(500, 'internal_error', String(err));
-          reply({ ok: false, ...e.toJSON() });
+          refused(err);
         }
       }
     );
     socket.on('unsubscribe', (req: SubscribeRequest) => {
-      void socket.leave(jobRoom(String(req?.job_id ?? '')));
+      const id = String(req?.job_id ?? '');
+      replays.delete(id);
+      void socket.leave(jobRoom(id));
     });
   }
 

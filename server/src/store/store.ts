@@ -4,6 +4,7 @@ import * as path from 'path';
 import { MetricStore } from '../metrics/store';
 import { EventCaps, EventTable } from './events';
 import { PipelineStore } from '../pipelines/store';
+import { ResultTable } from '../results/table';
 import { ScheduleTable } from '../schedules/table';
 import type {
   JobEvent,
@@ -86,7 +87,8 @@ interface JobRow {
 // that is the truncation marker, though the runner's mark goes on.
 const JOB_COLUMNS = `id, owner, name, profile, queue, priority, state, reason, created_at, started_at, finished_at,
   position_key, spec, cancel_requested, backend_ref, MIN(last_seq, COALESCE(events_capped_seq, last_seq)) AS last_seq, held,
-  EXISTS(SELECT 1 FROM results r WHERE r.job_id = jobs.id) AS has_result`;
+  (EXISTS(SELECT 1 FROM results r WHERE r.job_id = jobs.id)
+    OR EXISTS(SELECT 1 FROM result_files f WHERE f.job_id = jobs.id)) AS has_result`;
 
 function toRecord(row: JobRow): JobRecord {
   return {
@@ -160,6 +162,8 @@ export class Store {
   readonly pipelines: PipelineStore;
   /** Schedules, in their own table of the same database (server/src/schedules). */
   readonly schedules: ScheduleTable;
+  /** Result notebooks kept as files, in their own table (server/src/results). */
+  readonly results: ResultTable;
 
   constructor(file: string) {
     if (file !== ':memory:') privateFile(file);
@@ -175,6 +179,7 @@ export class Store {
     this.events = new EventTable(this.db, this.metrics);
     this.pipelines = new PipelineStore(this.db);
     this.schedules = new ScheduleTable(this.db);
+    this.results = new ResultTable(this.db);
   }
 
   /** Brings a store written by an older version up to this schema. */
@@ -414,7 +419,10 @@ export class Store {
     return rows.map(r => r.s);
   }
 
-  /** Stores the result once: the first finish wins, a retried finish changes nothing. */
+  /**
+   * Stores a result sent inline with the finish (runners before the result upload) once: the
+   * first finish wins, a retried finish changes nothing.
+   */
   saveResult(jobId: string, notebook: Notebook): boolean {
     return (
       this.sql(

@@ -208,11 +208,20 @@ export function openApiDocument(config: Config = parseConfig({})): Json {
               requestBody: {
                 required: true,
                 description: op.upload.description,
-                content: {
-                  [op.upload.media]: {
-                    schema: { type: 'string', format: 'binary' }
-                  }
-                }
+                content: Object.fromEntries(
+                  [op.upload.media].flat().map(media => [
+                    media,
+                    {
+                      schema: {
+                        type: 'string',
+                        format: 'binary',
+                        ...(op.upload?.maxBytes
+                          ? { maxLength: op.upload.maxBytes }
+                          : {})
+                      }
+                    }
+                  ])
+                )
               }
             }
           : {}),

@@ -19,7 +19,7 @@ export function apiContract(config: Config, now?: () => Date) {
   return {
     info: infoOperations(config),
     jobs,
-    runner: runnerOperations(),
+    runner: runnerOperations(config),
     files: fileOperations(),
     pipelines,
     // A schedule fires a job or a pipeline: the same bodies as POST /api/jobs and /api/pipelines.

@@ -34,8 +34,11 @@ export interface Operation {
   body?: z.ZodType;
   /** Whether the body may be left out (default: required when there is one). */
   bodyOptional?: boolean;
-  /** A body that is not JSON (an archive): described here, streamed by the route. */
-  upload?: { media: string; description: string };
+  /**
+   * A body that is not JSON (an archive, a result notebook): described here, streamed by the
+   * route; `media` lists every Content-Type the route accepts.
+   */
+  upload?: { media: string | string[]; description: string; maxBytes?: number };
   /** Answers with a body; `errors` lists the statuses answered with the Error body. */
   ok: Record<number, Answer>;
   errors: number[];

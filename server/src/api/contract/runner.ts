@@ -1,5 +1,6 @@
 /** What a job's runner calls with its job token: fetch the job, stream events, finish. */
 import { z } from 'zod/v4';
+import type { Config } from '../../config/schema';
 import { eventProblem } from '../../events/validate';
 import type { JobEvent } from '../../jobs/types';
 import { resultNotebook } from '../../notebook';
@@ -32,7 +33,28 @@ const anEvent = documented(
   { replace: { $ref: '#/components/schemas/Event' } }
 );
 
-export function runnerOperations() {
+/** What a finish says of the result notebook it uploaded before (PUT …/result answers it). */
+const ResultReference = z
+  .object(
+    {
+      bytes: z.int().min(0),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/)
+    },
+    refuse(
+      'invalid_request',
+      '"result" must be what PUT …/result answered: {"bytes", "sha256"}.'
+    )
+  )
+  .describe('The result notebook uploaded with PUT …/result, as it answered');
+
+/** The media types a result upload may say it is (an .ipynb is JSON). */
+export const RESULT_MEDIA = [
+  'application/x-ipynb+json',
+  'application/json',
+  'application/octet-stream'
+];
+
+export function runnerOperations(config: Config) {
   return {
     runnerFetch: operation({
       method: 'get',
@@ -73,17 +95,35 @@ export function runnerOperations() {
       },
       errors: [400, 401, 413]
     }),
+    runnerResult: operation({
+      method: 'put',
+      path: '/api/runner/jobs/{id}/result',
+      summary:
+        'Runner: upload the executed notebook, streamed to disk (job token); at most limits.result_bytes',
+      description:
+        'The .ipynb file as nbformat writes it. Checked as it arrives: JSON and the outline of an nbformat 4 notebook (400 invalid_result); over limits.result_bytes 413 result_too_large, from Content-Length before anything is read. Replaces an earlier upload until the job ended; once it ended with a result, 409 invalid_state. The finish then names it with the answer.',
+      params: JobId,
+      upload: {
+        media: RESULT_MEDIA,
+        description: 'The executed notebook (.ipynb, UTF-8 JSON)',
+        maxBytes: config.limits.result_bytes
+      },
+      ok: { 200: { schema: ResultReference } },
+      errors: [400, 401, 409, 413, 503]
+    }),
     runnerFinish: operation({
       method: 'post',
       path: '/api/runner/jobs/{id}/finish',
       summary:
-        'Runner: report the outcome and the executed notebook (job token); at most limits.max_request_bytes',
+        'Runner: report the outcome (job token), naming the result uploaded before; an inline notebook (older runners) at most limits.max_request_bytes',
       params: JobId,
       body: z.object(
         {
           state: FinalState,
           reason: z.string().nullish(),
-          // The executed notebook: valid and normalised, outputs kept (notebook/).
+          result: ResultReference.nullish(),
+          // Runners before the result upload: the executed notebook inline, valid and
+          // normalised, outputs kept (notebook/).
           notebook: documented(
             z.custom<unknown>().transform(checked(resultNotebook)),
             { replace: { $ref: '#/components/schemas/nbformat.notebook' } }
@@ -95,7 +135,7 @@ export function runnerOperations() {
         )
       ),
       ok: { 200: { schema: z.object({ ok: z.boolean() }) } },
-      errors: [400, 401, 413]
+      errors: [400, 401, 409, 413]
     })
   };
 }

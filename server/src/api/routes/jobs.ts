@@ -3,7 +3,7 @@ import type { RequestHandler, Router } from 'express';
 import type { FileStore } from '../../files/store';
 import { checkInputBundle } from '../../files/routes';
 import type { JobService } from '../../jobs/service';
-import { toCsv } from '../../metrics/csv';
+import { CSV_PAGE, writeCsv } from '../../metrics/csv';
 import type { ApiContract } from '../contract';
 import { me, serve } from './serve';
 
@@ -61,17 +61,36 @@ export function mountJobRoutes(
       cursor: metrics.length ? metrics[metrics.length - 1].seq : query.since
     };
   });
-  serve(user, at, contract.getJobMetricsCsv, ({ params, query }, req, res) => {
-    const rows = queries.metrics(me(req), params.id, query);
-    res
-      .type('text/csv; charset=utf-8')
-      .setHeader(
-        'Content-Disposition',
-        `attachment; filename="${params.id}-metrics.csv"`
+  serve(
+    user,
+    at,
+    contract.getJobMetricsCsv,
+    async ({ params, query }, req, res) => {
+      const who = me(req);
+      // The first page before any header: an unknown job still answers 404.
+      const first = queries.metrics(who, params.id, {
+        ...query,
+        limit: CSV_PAGE
+      });
+      res
+        .type('text/csv; charset=utf-8')
+        .setHeader(
+          'Content-Disposition',
+          `attachment; filename="${params.id}-metrics.csv"`
+        );
+      let pages = 0;
+      await writeCsv(res, params.id, query.since, since =>
+        pages++ === 0
+          ? first
+          : queries.metrics(who, params.id, {
+              ...query,
+              since,
+              limit: CSV_PAGE
+            })
       );
-    res.send(toCsv(params.id, rows));
-    return undefined;
-  });
+      return undefined;
+    }
+  );
   serve(
     user,
     at,
@@ -121,16 +140,6 @@ export function mountJobRoutes(
   serve(user, at, contract.getJobLog, async ({ params }, req, res) => {
     const text = await commands.log(me(req), params.id);
     res.type('text/plain').send(text);
-    return undefined;
-  });
-  serve(user, at, contract.getJobResult, ({ params, query }, req, res) => {
-    const text = queries.result(me(req), params.id);
-    if (query.download === '1')
-      res.setHeader(
-        'Content-Disposition',
-        `attachment; filename="${params.id}.ipynb"`
-      );
-    res.type('application/json').send(text);
     return undefined;
   });
 }

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { MetricStore } from '../metrics/store';
 import { PipelineStore } from '../pipelines/store';
+import { RetentionTable } from '../retention/table';
 import { ScheduleTable } from '../schedules/table';
 import type {
   JobEvent,
@@ -155,6 +156,8 @@ export class Store {
   readonly pipelines: PipelineStore;
   /** Schedules, in their own table of the same database (server/src/schedules). */
   readonly schedules: ScheduleTable;
+  /** Deleting finished jobs, their sizes, the online backup (server/src/retention). */
+  readonly retention: RetentionTable;
 
   constructor(file: string) {
     if (file !== ':memory:') privateFile(file);
@@ -169,6 +172,7 @@ export class Store {
     this.metrics = new MetricStore(this.db);
     this.pipelines = new PipelineStore(this.db);
     this.schedules = new ScheduleTable(this.db);
+    this.retention = new RetentionTable(this.db);
   }
 
   /** Brings a store written by an older version up to this schema. */

@@ -41,7 +41,7 @@ export interface AppDeps {
   pipelines: PipelineRoom;
   /** Schedules (server/src/schedules). */
   schedules: ScheduleService;
-  /** Usage, prune and backup (server/src/retention); without it those routes are not served. */
+  /** Usage, prune and backup (server/src/retention); without it those routes answer 503. */
   retention?: Retention;
 }
 
@@ -93,8 +93,7 @@ export function createApp({
   mountJobRoutes(user, contract.jobs, { jobs, files, bodies });
   mountPipelineRoutes(user, contract.pipelines, { pipelines, bodies });
   mountScheduleRoutes(user, contract.schedules, { schedules, bodies });
-  if (retention)
-    mountRetentionRoutes(user, contract.retention, { retention, bodies });
+  mountRetentionRoutes(user, contract.retention, { retention, bodies });
 
   const runner = express.Router();
   mountRunnerRoutes(runner, contract.runner, { jobs, bodies });

@@ -68,7 +68,7 @@ export function retentionOperations() {
           })
         }
       },
-      errors: [401]
+      errors: [401, 503]
     }),
     pruneJobs: operation({
       method: 'post',
@@ -93,7 +93,7 @@ export function retentionOperations() {
           })
         }
       },
-      errors: [400, 401, 403]
+      errors: [400, 401, 403, 503]
     }),
     getBackup: operation({
       method: 'get',
@@ -107,7 +107,7 @@ export function retentionOperations() {
           description: 'The SQLite database file'
         }
       },
-      errors: [401, 403]
+      errors: [401, 403, 503]
     })
   };
 }

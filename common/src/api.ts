@@ -3688,11 +3688,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": {
-                    /** @description Jobs that ended more than this many days ago; absent: what retention.days and retention.max_bytes_per_user would delete now */
-                    older_than_days?: number;
+                    /** @description Jobs that ended more than this many days ago (required: no retention.* setting is set) */
+                    older_than_days: number;
                     /** @description Only this user's jobs */
                     user?: string;
                     /**

@@ -276,7 +276,9 @@ with open(sys.argv[2], "wb") as f:
 
     const nothing = await cli(['prune'], asAlice());
     expect(nothing.code).toBe(1);
-    expect(nothing.stderr).toMatch(/give older_than_days .*retention\.days/);
+    expect(nothing.stderr).toMatch(
+      /give "older_than_days" \(`nbqueue prune --older-than DAYS`\); no retention\.days/
+    );
 
     const yes = await cli(
       ['prune', '--older-than', '10', '--user', 'bob', '--yes', '--json'],

@@ -10,8 +10,10 @@ type UserUsage = api.UserUsage;
 
 const days = (v: string): number => {
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0)
-    throw new InvalidArgumentError(`"${v}" is not a number of days above 0`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(
+      `"${v}" is not a whole number of days (1 or more)`
+    );
   return n;
 };
 

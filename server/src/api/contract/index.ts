@@ -25,7 +25,7 @@ export function apiContract(config: Config, now?: () => Date) {
     pipelines,
     // A schedule fires a job or a pipeline: the same bodies as POST /api/jobs and /api/pipelines.
     schedules: scheduleOperations(config, now, pipelines),
-    retention: retentionOperations()
+    retention: retentionOperations(config)
   };
 }
 

@@ -3,6 +3,7 @@
  * the admins' prune and backup of the store.
  */
 import { z } from 'zod/v4';
+import type { Config } from '../../config/schema';
 import { operation, refuse } from './operation';
 
 export const UserUsage = z.object({
@@ -24,29 +25,45 @@ export const PrunedJob = z.object({
   bytes: z.int()
 });
 
-const body = z.object(
-  {
-    older_than_days: z
-      .number(
-        refuse('invalid_request', '"older_than_days" must be a number of days.')
-      )
-      .positive(
-        refuse('invalid_request', '"older_than_days" must be more than 0.')
-      )
-      .optional()
-      .describe(
-        'Jobs that ended more than this many days ago; absent: what retention.days and retention.max_bytes_per_user would delete now'
-      ),
-    user: z.string().min(1).optional().describe("Only this user's jobs"),
-    dry_run: z
-      .boolean(refuse('invalid_request', '"dry_run" must be true or false.'))
-      .default(true)
-      .describe('true (the default): list what would go and delete nothing')
-  },
-  refuse('invalid_request', 'The request body must be a JSON object.')
-);
+/**
+ * A prune says which jobs by age, or leaves it to the retention.* settings: where none is set,
+ * `older_than_days` is required (the document says so for this sidecar).
+ */
+function pruneBody(config: Config) {
+  const { days, max_bytes_per_user } = config.retention;
+  const byRetention = days !== null || max_bytes_per_user !== null;
+  const notDays = (input: unknown) =>
+    input === undefined
+      ? 'Say which jobs to prune: give "older_than_days" (`nbqueue prune --older-than DAYS`); no retention.days or retention.max_bytes_per_user is set to go by.'
+      : '"older_than_days" must be a whole number of days, 1 to 36500.';
+  const olderThan = z
+    .int(refuse('invalid_request', notDays))
+    .min(1, refuse('invalid_request', notDays))
+    .max(36500, refuse('invalid_request', notDays))
+    .describe(
+      byRetention
+        ? 'Jobs that ended more than this many days ago; absent: what retention.days and retention.max_bytes_per_user would delete now'
+        : 'Jobs that ended more than this many days ago (required: no retention.* setting is set)'
+    );
+  return {
+    body: z.object(
+      {
+        older_than_days: byRetention ? olderThan.optional() : olderThan,
+        user: z.string().min(1).optional().describe("Only this user's jobs"),
+        dry_run: z
+          .boolean(
+            refuse('invalid_request', '"dry_run" must be true or false.')
+          )
+          .default(true)
+          .describe('true (the default): list what would go and delete nothing')
+      },
+      refuse('invalid_request', 'The request body must be a JSON object.')
+    ),
+    bodyOptional: byRetention
+  };
+}
 
-export function retentionOperations() {
+export function retentionOperations(config: Config) {
   return {
     UserUsage,
     PrunedJob,
@@ -78,8 +95,7 @@ export function retentionOperations() {
         'Admins: delete finished jobs (with their notebooks, results, events, metrics and files) by age and user; a dry run by default',
       description:
         'Queued, running and held jobs, and the jobs of a pipeline still running, are never deleted. 400 nothing_to_prune_by: no older_than_days and no retention.* setting. 403 forbidden: not an admin.',
-      body,
-      bodyOptional: true,
+      ...pruneBody(config),
       ok: {
         200: {
           schema: z.object({

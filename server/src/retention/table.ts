@@ -5,7 +5,8 @@
  *
  * Sizes are the lengths of the stored texts (spec, notebook, result, events) plus a fixed
  * 48 bytes per metric row and the archives' sizes: close to what the rows take in the file,
- * without reading SQLite's pages.
+ * without reading SQLite's pages. A finished job's size is measured once and kept (job_sizes):
+ * reading every event of every job on each usage call would take seconds on a large store.
  */
 import type Database from 'better-sqlite3';
 import { FILE_TABLE } from '../files/store';
@@ -25,6 +26,16 @@ const JOB_BYTES = `length(j.spec) + length(j.notebook)
   + COALESCE((SELECT SUM(length(e.body)) FROM events e WHERE e.job_id = j.id), 0)
   + ${METRIC_ROW_BYTES} * (SELECT COUNT(*) FROM metrics m WHERE m.job_id = j.id)
   + COALESCE((SELECT f.bytes FROM job_files f WHERE f.kind = 'output' AND f.job_id = j.id), 0)`;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS job_sizes (
+  job_id TEXT PRIMARY KEY,
+  bytes INTEGER NOT NULL
+) WITHOUT ROWID;
+`;
+
+/** The job's size: kept once it ended, else measured (COALESCE stops at the first non-null). */
+const SIZE = `COALESCE((SELECT s.bytes FROM job_sizes s WHERE s.job_id = j.id), ${JOB_BYTES})`;
 
 /** A finished job that retention may delete, with what its rows take. */
 export interface RemovableJob {
@@ -48,6 +59,7 @@ export class RetentionTable {
     // The archives' table is the file store's (its own connection); made here too, so a store
     // opened without one (tests, `nbqueue serve` before the files exist) can delete jobs.
     db.exec(FILE_TABLE);
+    db.exec(SCHEMA);
   }
 
   /**
@@ -71,7 +83,7 @@ export class RetentionTable {
     args.push(filter.limit ?? -1);
     return this.db
       .prepare(
-        `SELECT j.id, j.owner, j.name, j.state, j.finished_at, ${JOB_BYTES} AS bytes FROM jobs j
+        `SELECT j.id, j.owner, j.name, j.state, j.finished_at, ${SIZE} AS bytes FROM jobs j
          WHERE ${where.join(' AND ')} ORDER BY j.finished_at, j.position_key LIMIT ?`
       )
       .all(...args) as RemovableJob[];
@@ -95,9 +107,17 @@ export class RetentionTable {
   ownerBytes(owner: string): { jobs: number; bytes: number; ids: string[] } {
     const rows = this.db
       .prepare(
-        `SELECT j.id, ${JOB_BYTES} AS bytes FROM jobs j WHERE j.owner = ?`
+        `SELECT j.id, ${SIZE} AS bytes,
+           j.state IN ${FINAL} AND NOT EXISTS (SELECT 1 FROM job_sizes s WHERE s.job_id = j.id) AS unkept
+         FROM jobs j WHERE j.owner = ?`
       )
-      .all(owner) as { id: string; bytes: number }[];
+      .all(owner) as { id: string; bytes: number; unkept: number }[];
+    const keep = this.db.prepare(
+      'INSERT OR IGNORE INTO job_sizes (job_id, bytes) VALUES (?, ?)'
+    );
+    this.db.transaction(() => {
+      for (const r of rows) if (r.unkept) keep.run(r.id, r.bytes);
+    })();
     const inputs = this.db
       .prepare(
         "SELECT COALESCE(SUM(bytes), 0) AS b FROM job_files WHERE kind = 'input' AND owner = ?"
@@ -127,7 +147,13 @@ export class RetentionTable {
           )
           .get(id) as { input: string | null } | undefined;
         if (!job) continue;
-        for (const table of ['events', 'display_updates', 'metrics', 'results'])
+        for (const table of [
+          'events',
+          'display_updates',
+          'metrics',
+          'results',
+          'job_sizes'
+        ])
           this.db.prepare(`DELETE FROM ${table} WHERE job_id = ?`).run(id);
         this.db.prepare('DELETE FROM jobs WHERE id = ?').run(id);
         this.db

@@ -202,6 +202,92 @@ with open(sys.argv[2], "wb") as f:
     expect(exists(alices)).toBe(true);
   });
 
+  test("a running pipeline's step jobs stay; once it ended they go, and the pipeline and the schedule keep their history", async () => {
+    type Pipeline = {
+      id: string;
+      state: string;
+      steps: { job_id: string | null; state: string }[];
+    };
+    const created = await s.api<Pipeline>(
+      'POST',
+      '/api/pipelines',
+      {
+        name: 'kept',
+        steps: [
+          { name: 'one', profile: 'cpu', notebook: notebook([code('1')]) },
+          {
+            name: 'two',
+            after: ['one'],
+            profile: 'cpu',
+            notebook: notebook([code('import time; time.sleep(60)')])
+          }
+        ]
+      },
+      BOB
+    );
+    expect(created.status).toBe(201);
+    const pipeline = () =>
+      s.api<Pipeline>(
+        'GET',
+        `/api/pipelines/${created.body.id}`,
+        undefined,
+        BOB
+      );
+    const running = await waitFor(async () => {
+      const p = (await pipeline()).body;
+      return p.steps[1].state === 'running' ? p : null;
+    }, 'step two to run');
+    const first = running.steps[0].job_id as string;
+    endedAgo(first, 40);
+    expect(await retention({ days: 30 }).sweep()).not.toContain(first);
+    expect(exists(first)).toBe(true);
+
+    await s.api(
+      'POST',
+      `/api/pipelines/${created.body.id}/cancel`,
+      undefined,
+      BOB
+    );
+    await waitFor(
+      async () => (await pipeline()).body.state === 'cancelled',
+      'the pipeline to end'
+    );
+    await ended(running.steps[1].job_id as string);
+    expect(await retention({ days: 30 }).sweep()).toContain(first);
+    const after = await pipeline();
+    expect(after.status).toBe(200);
+    expect(after.body.steps.map(st => [st.state, st.job_id])).toEqual([
+      ['succeeded', null],
+      ['cancelled', running.steps[1].job_id]
+    ]);
+
+    const schedule = await s.api<{ id: string }>(
+      'POST',
+      '/api/schedules',
+      {
+        cron: '0 3 1 1 *',
+        job: { profile: 'cpu', notebook: notebook([code('1')]) }
+      },
+      BOB
+    );
+    const fired = await s.api<{ job: { id: string } }>(
+      'POST',
+      `/api/schedules/${schedule.body.id}/run-now`,
+      undefined,
+      BOB
+    );
+    await ended(fired.body.job.id);
+    endedAgo(fired.body.job.id, 40);
+    expect(await retention({ days: 30 }).sweep()).toContain(fired.body.job.id);
+    const kept = await s.api<{ last_job_id: string | null }>(
+      'GET',
+      `/api/schedules/${schedule.body.id}`,
+      undefined,
+      BOB
+    );
+    expect([kept.status, kept.body.last_job_id]).toEqual([200, null]);
+  });
+
   test('the sweep runs at start and then every interval, with the clock it is given', async () => {
     const a = await submit(BOB);
     const b = await submit(BOB);

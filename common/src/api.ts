@@ -1102,6 +1102,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the caller's jobs take in the store (admins: every user's too) */
+        get: operations["getUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/prune": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Admins: delete finished jobs (with their notebooks, results, events, metrics and files) by age and user; a dry run by default
+         * @description Queued, running and held jobs, and the jobs of a pipeline still running, are never deleted. 400 nothing_to_prune_by: no older_than_days and no retention.* setting. 403 forbidden: not an admin.
+         */
+        post: operations["pruneJobs"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/backup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Admins: a consistent copy of the store's SQLite file, made with SQLite's online backup while the sidecar runs (the files folder is not in it) */
+        get: operations["getBackup"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1373,6 +1427,22 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
+        UserUsage: {
+            user: string;
+            /** @description Jobs of this user kept in the store, of any state */
+            jobs: number;
+            /** @description About how many bytes they take: the stored notebooks, results, events and metrics, and the user's files (archives, job folders, runner logs) */
+            bytes: number;
+        };
+        PrunedJob: {
+            id: string;
+            owner: string;
+            name: string;
+            state: string;
+            /** Format: date-time */
+            finished_at: string;
+            bytes: number;
+        };
         /** @description Jupyter Notebook v4.5 JSON schema. */
         "nbformat.notebook": {
             /** @description Notebook root-level metadata. */
@@ -1624,6 +1694,8 @@ export type MetricPage = components['schemas']['MetricPage'];
 export type FileEntry = components['schemas']['FileEntry'];
 export type StoredFiles = components['schemas']['StoredFiles'];
 export type Schedule = components['schemas']['Schedule'];
+export type UserUsage = components['schemas']['UserUsage'];
+export type PrunedJob = components['schemas']['PrunedJob'];
 export type NbformatNotebook = components['schemas']['nbformat.notebook'];
 export type NbformatCellId = components['schemas']['nbformat.cell_id'];
 export type NbformatCell = components['schemas']['nbformat.cell'];
@@ -3666,6 +3738,172 @@ export interface operations {
             };
             /** @description An error a person can act on */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getUsage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The caller's */
+                        user: components["schemas"]["UserUsage"];
+                        /** @description Admins: every user's, largest first; others: their own */
+                        users: components["schemas"]["UserUsage"][];
+                    };
+                };
+            };
+            /** @description An error a person can act on */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    pruneJobs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Jobs that ended more than this many days ago (required: no retention.* setting is set) */
+                    older_than_days: number;
+                    /** @description Only this user's jobs */
+                    user?: string;
+                    /**
+                     * @description true (the default): list what would go and delete nothing
+                     * @default true
+                     */
+                    dry_run?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        dry_run: boolean;
+                        /** @description Deleted (or, in a dry run, to be deleted), oldest first */
+                        jobs: components["schemas"]["PrunedJob"][];
+                        /** @description About how many bytes they took */
+                        bytes: number;
+                    };
+                };
+            };
+            /** @description An error a person can act on */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getBackup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The SQLite database file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.sqlite3": string;
+                };
+            };
+            /** @description An error a person can act on */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

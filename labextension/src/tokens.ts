@@ -22,6 +22,7 @@ import type {
   IMetricRow,
   IProfile,
   IQueue,
+  IUsage,
   ISubscribeAck,
   MetricKind,
   Priority,
@@ -97,6 +98,8 @@ export interface INbqueueService {
   getInfo(): Promise<IInfo>;
   getProfiles(): Promise<IProfile[]>;
   getQueues(): Promise<IQueue[]>;
+  /** What the caller's jobs take in the sidecar's store. */
+  getUsage(): Promise<IUsage>;
   submitJob(submit: IJobSubmit): Promise<IJob>;
   listJobs(states?: string[]): Promise<IJob[]>;
   /** One page of jobs, newest first. */

@@ -16,6 +16,8 @@ import type { Config } from './config/schema';
 import { JobService } from './jobs/service';
 import { LiveHub } from './live/socket';
 import { PipelineRoom } from './pipelines/room';
+import { Retention } from './retention/service';
+import { RetentionSweep } from './retention/sweep';
 import { ScheduleLoop } from './schedules/loop';
 import { ScheduleService } from './schedules/service';
 import { Store } from './store/store';
@@ -40,6 +42,8 @@ export interface Sidecar {
   jobs: JobService;
   pipelines: PipelineRoom;
   schedules: ScheduleService;
+  /** Bounded storage: the retention rules, prune, usage, backup (server/src/retention). */
+  retention: Retention;
   close(): Promise<void>;
 }
 
@@ -138,6 +142,19 @@ export async function startSidecar({
     dbFile,
     config.files.dir ?? path.join(path.dirname(path.resolve(dbFile)), 'files')
   );
+  const retention = new Retention({
+    table: store.retention,
+    settings: config.retention,
+    filesDir: files.dir,
+    logDir: kubernetes
+      ? undefined
+      : (config.backend.local.log_dir ??
+        path.join(path.dirname(path.resolve(dbFile)), 'logs'))
+  });
+  const retentionSweep = new RetentionSweep({
+    retention,
+    intervalMs: config.retention.sweep_interval_seconds * 1000
+  });
   const pipelines = PipelineRoom.forJobs(config, store, jobs);
   const now = () => new Date();
   const schedules = new ScheduleService({
@@ -161,7 +178,8 @@ export async function startSidecar({
     backendName: backend.name,
     browserLogin: hubOAuth,
     files,
-    schedules
+    schedules,
+    retention
   });
   let handler: express.Express = app;
   if (prefix) {
@@ -187,6 +205,8 @@ export async function startSidecar({
   // After the jobs and pipelines are readopted: a schedule's previous run is known before
   // anything fires.
   await scheduleLoop.start();
+  // Last: a step job a pipeline resumed above still needs is known as needed.
+  retentionSweep.start();
 
   return {
     url,
@@ -195,7 +215,9 @@ export async function startSidecar({
     jobs,
     pipelines,
     schedules,
+    retention,
     async close() {
+      await retentionSweep.stop();
       await scheduleLoop.stop();
       pipelines.stop();
       await backend.close();

@@ -5,6 +5,7 @@
  * one's own queued jobs; ticks to compare metrics.
  */
 import { ReactWidget } from '@jupyterlab/apputils';
+import { humanBytes } from '@nbqueue/common';
 import type { ISignal } from '@lumino/signaling';
 import * as React from 'react';
 
@@ -445,6 +446,16 @@ function JobsView(props: {
           )
         )}
       </ul>
+      {model.usage && (
+        <div
+          className="nbq-JobsPanel-usage"
+          title={trans.__(
+            'Notebooks, results, events, metrics and files of your jobs kept by nbqueue'
+          )}
+        >
+          {trans.__('Your jobs use %1', humanBytes(model.usage.user.bytes))}
+        </div>
+      )}
       {model.hasMore && (
         <button
           className="jp-mod-styled jp-mod-reject nbq-JobsPanel-more"

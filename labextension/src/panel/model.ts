@@ -13,6 +13,7 @@ import {
   IListJobsOptions,
   IProfile,
   IQueue,
+  IUsage,
   ReorderTarget
 } from '../service/model';
 import type { INbqueueService } from '../tokens';
@@ -29,7 +30,9 @@ export type JobsSource = Pick<
   | 'listJobsPage'
   | 'jobChanged'
   | 'connected'
->;
+> &
+  // Optional: a sidecar older than the usage route, or a test's source, has none.
+  Partial<Pick<INbqueueService, 'getUsage'>>;
 
 export class JobsModel {
   constructor(source: JobsSource, trans: TranslationBundle = nbqueueBundle()) {
@@ -67,6 +70,11 @@ export class JobsModel {
 
   get queues(): IQueue[] {
     return this._queues;
+  }
+
+  /** What this user's jobs take in the sidecar's store; null until known. */
+  get usage(): IUsage | null {
+    return this._usage;
   }
 
   get profiles(): IProfile[] {
@@ -172,11 +180,13 @@ export class JobsModel {
     try {
       const info = this._info ?? (await this._source.getInfo());
       const all = this._showAll && info.admin;
-      const [active, page, queues, profiles] = await Promise.all([
+      const [active, page, queues, profiles, usage] = await Promise.all([
         this._allPages({ all, states: [...ACTIVE_STATES] }),
         this._source.listJobsPage({ all, limit: JobsModel.PAGE_SIZE }),
         this._source.getQueues(),
-        this._source.getProfiles()
+        this._source.getProfiles(),
+        // A line of the panel: its failure does not fail the list.
+        this._source.getUsage?.().catch(() => null) ?? null
       ]);
       if (generation !== this._generation) {
         return;
@@ -184,6 +194,7 @@ export class JobsModel {
       this._info = info;
       this._queues = queues;
       this._profiles = profiles;
+      this._usage = usage;
       this._jobs = new Map([...page.jobs, ...active].map(job => [job.id, job]));
       this._nextCursor = page.next_cursor ?? null;
       this._error = null;
@@ -273,6 +284,7 @@ export class JobsModel {
   private _info: IInfo | null = null;
   private _queues: IQueue[] = [];
   private _profiles: IProfile[] = [];
+  private _usage: IUsage | null = null;
   private _error: string | null = null;
   private _loaded = false;
   private _nextCursor: number | null = null;

@@ -32,6 +32,7 @@ import type {
   IMetricRow,
   IProfile,
   IQueue,
+  IUsage,
   ISubscribeAck,
   MetricKind,
   ReorderTarget
@@ -150,6 +151,10 @@ export class NbqueueService implements INbqueueService {
   async getQueues(): Promise<IQueue[]> {
     const body = await this._request<{ queues: IQueue[] }>('api/queues');
     return body.queues;
+  }
+
+  getUsage(): Promise<IUsage> {
+    return this._request<IUsage>('api/usage');
   }
 
   /** One page of jobs, newest first. */

@@ -78,6 +78,9 @@ export type IInfo = Schemas['Info'];
 /** The sidecar's priority classes, lowest first, and those this caller may choose. */
 export type IPriorities = IInfo['priorities'];
 
+/** `GET /api/usage`: what the caller's jobs take (admins: every user's too). */
+export type IUsage = Answer<'getUsage', 200>;
+
 /** `GET /api/queues`. */
 export type IQueue = Schemas['Queue'];
 

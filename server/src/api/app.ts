@@ -20,6 +20,8 @@ import { methodNotAllowed } from './methods';
 import { mountInfoRoutes } from './routes/info';
 import { mountJobRoutes } from './routes/jobs';
 import { mountPipelineRoutes } from './routes/pipelines';
+import { mountRetentionRoutes } from './routes/retention';
+import type { Retention } from '../retention/service';
 import type { PipelineRoom } from '../pipelines/room';
 import { mountRunnerRoutes } from './routes/runner';
 import { mountScheduleRoutes } from './routes/schedules';
@@ -40,6 +42,8 @@ export interface AppDeps {
   pipelines: PipelineRoom;
   /** Schedules (server/src/schedules). */
   schedules: ScheduleService;
+  /** Usage, prune and backup (server/src/retention); without it those routes answer 503. */
+  retention?: Retention;
 }
 
 export function createApp({
@@ -50,7 +54,8 @@ export function createApp({
   browserLogin,
   files,
   pipelines,
-  schedules
+  schedules,
+  retention
 }: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -89,6 +94,7 @@ export function createApp({
   mountJobRoutes(user, contract.jobs, { jobs, files, bodies });
   mountPipelineRoutes(user, contract.pipelines, { pipelines, bodies });
   mountScheduleRoutes(user, contract.schedules, { schedules, bodies });
+  mountRetentionRoutes(user, contract.retention, { retention, bodies });
 
   const runner = express.Router();
   mountRunnerRoutes(runner, contract.runner, { jobs, bodies });

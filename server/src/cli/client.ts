@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import { Readable } from 'stream';
 import { pipeline } from 'stream/promises';
+import type { ReadableStream as NodeWebStream } from 'stream/web';
 import { io, Socket } from 'socket.io-client';
 import { defaultStateFile, readState } from '../statefile';
 import type { api } from '@nbqueue/common';
@@ -105,9 +106,29 @@ export class Client {
     const res = await this.fetchOk('GET', path);
     if (!res.body) throw new CliError(`The sidecar sent no body for ${path}.`);
     await pipeline(
-      Readable.fromWeb(res.body as import('stream/web').ReadableStream),
+      Readable.fromWeb(res.body as NodeWebStream),
       fs.createWriteStream(file)
     );
+  }
+
+  /**
+   * A binary answer streamed to `file`: written to `file.partial` and renamed once whole, so
+   * `file` is never a half-written copy (a large store backup).
+   */
+  async saveAs(path: string, file: string): Promise<number> {
+    const res = await this.fetchOk('GET', path);
+    const partial = `${file}.partial`;
+    try {
+      await pipeline(
+        Readable.fromWeb(res.body as NodeWebStream),
+        fs.createWriteStream(partial, { mode: 0o600 })
+      );
+      fs.renameSync(partial, file);
+    } catch (err) {
+      fs.rmSync(partial, { force: true });
+      throw new CliError(`Could not write ${file}: ${(err as Error).message}`);
+    }
+    return fs.statSync(file).size;
   }
 
   private async send(

@@ -4,6 +4,7 @@ import * as path from 'path';
 import { stripOutputs } from '../notebook/normalize';
 import { CliError, Client, resolveConnection } from './client';
 import { follow } from './follow';
+import { usageText } from './adminCommands';
 import { jobsTable, print, queuesTable } from './format';
 import type { api } from '@nbqueue/common';
 
@@ -105,11 +106,15 @@ export function addJobCommands(program: Command): void {
     .description('List the queues with their running and queued jobs')
     .option('--json', 'JSON output')
     .action(async opts => {
-      const { queues } = await new Client(resolveConnection()).call(
-        'get',
-        '/api/queues'
+      const client = new Client(resolveConnection());
+      const { queues } = await client.call('get', '/api/queues');
+      const usage = await client.call('get', '/api/usage');
+      // --json stays the list of queues it always was; the usage is for people.
+      print(
+        opts.json,
+        queues,
+        () => `${queuesTable(queues)}\n\n${usageText(usage)}`
       );
-      print(opts.json, queues, () => queuesTable(queues));
     });
 
   program

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { VERSION } from '../version';
+import { addAdminCommands } from './adminCommands';
 import { CliError } from './client';
 import { addJobCommands } from './jobCommands';
 import { addOutputCommands } from './outputCommands';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   addOutputCommands(program);
   addPipelineCommands(program);
   addScheduleCommands(program);
+  addAdminCommands(program);
   return program;
 }
 export async function main(argv: string[]): Promise<void> {

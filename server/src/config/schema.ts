@@ -241,6 +241,25 @@ export const configSchema = z
       })
       .strict()
       .default({}),
+    /** Bounded storage: finished jobs deleted by age and per-user size (docs/operations.md). */
+    retention: z
+      .object({
+        /** Finished jobs that ended more than this many days ago are deleted; null: kept. */
+        days: z.number().positive().nullable().default(null),
+        /** A user holding more loses their oldest finished jobs until under; null: no cap. */
+        max_bytes_per_user: z
+          .number()
+          .int()
+          .positive()
+          .nullable()
+          .default(null),
+        /** Seconds between two sweeps (the first runs as the sidecar starts). */
+        sweep_interval_seconds: z.number().int().min(1).default(3600),
+        /** Jobs deleted per transaction; the sidecar answers requests between two. */
+        batch_size: z.number().int().min(1).max(1000).default(20)
+      })
+      .strict()
+      .default({}),
     priorities: z
       .array(z.string().min(1))
       .min(1)

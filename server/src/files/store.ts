@@ -23,7 +23,8 @@ export interface StoredFiles {
   created_at: string;
 }
 
-const SCHEMA = `
+/** The archives' table; the retention table (server/src/retention) makes it too. */
+export const FILE_TABLE = `
 CREATE TABLE IF NOT EXISTS job_files (
   id TEXT PRIMARY KEY,
   kind TEXT NOT NULL,
@@ -87,7 +88,7 @@ export class FileStore {
     this.db = new Database(dbPath);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
+    this.db.exec(FILE_TABLE);
   }
 
   close(): void {

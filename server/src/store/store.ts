@@ -5,6 +5,7 @@ import { MetricStore } from '../metrics/store';
 import { EventCaps, EventTable } from './events';
 import { PipelineStore } from '../pipelines/store';
 import { ResultTable } from '../results/table';
+import { RetentionTable } from '../retention/table';
 import { ScheduleTable } from '../schedules/table';
 import type {
   JobEvent,
@@ -164,6 +165,8 @@ export class Store {
   readonly schedules: ScheduleTable;
   /** Result notebooks kept as files, in their own table (server/src/results). */
   readonly results: ResultTable;
+  /** Deleting finished jobs, their sizes, the online backup (server/src/retention). */
+  readonly retention: RetentionTable;
 
   constructor(file: string) {
     if (file !== ':memory:') privateFile(file);
@@ -180,6 +183,7 @@ export class Store {
     this.pipelines = new PipelineStore(this.db);
     this.schedules = new ScheduleTable(this.db);
     this.results = new ResultTable(this.db);
+    this.retention = new RetentionTable(this.db);
   }
 
   /** Brings a store written by an older version up to this schema. */

@@ -76,3 +76,47 @@ describe('NetworkPolicy', () => {
       expect(block.except).toContain(cidr);
   });
 });
+describe('sidecar.yaml', () => {
+  test("the API server accepts deploy/kubernetes/sidecar.yaml (a dry run): the store's PersistentVolumeClaim, a Recreate Deployment mounting it", async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const YAML = require('yaml');
+    const objs = YAML.parseAllDocuments(
+      fs.readFileSync(
+        path.join(__dirname, '../../../deploy/kubernetes/sidecar.yaml'),
+        'utf8'
+      )
+    ).map((d: { toJSON(): Obj }) => d.toJSON());
+    const plural: Record<string, string> = {
+      ConfigMap: '/api/v1/namespaces/nbqueue/configmaps',
+      PersistentVolumeClaim:
+        '/api/v1/namespaces/nbqueue/persistentvolumeclaims',
+      Deployment: '/apis/apps/v1/namespaces/nbqueue/deployments',
+      Service: '/api/v1/namespaces/nbqueue/services'
+    };
+    const accepted: Record<string, Obj> = {};
+    for (const obj of objs) {
+      // dryRun=All: admitted and defaulted as if created, nothing stored (no sidecar pod).
+      const res = await cluster.call(
+        'POST',
+        `${plural[obj.kind]}?dryRun=All`,
+        obj
+      );
+      expect([obj.kind, res.status]).toEqual([obj.kind, 201]);
+      accepted[obj.kind] = res.body;
+    }
+    const claim = accepted.PersistentVolumeClaim;
+    expect(claim.spec.accessModes).toEqual(['ReadWriteOnce']);
+    const deployment = accepted.Deployment;
+    expect(deployment.spec.strategy).toEqual({ type: 'Recreate' });
+    expect(deployment.spec.replicas).toBe(1);
+    expect(
+      deployment.spec.template.spec.volumes.find((v: Obj) => v.name === 'data')
+        .persistentVolumeClaim
+    ).toEqual({ claimName: claim.metadata.name });
+    const stored = await cluster.call(
+      'GET',
+      `${plural.PersistentVolumeClaim}/${claim.metadata.name}`
+    );
+    expect(stored.status).toBe(404);
+  });
+});

@@ -69,7 +69,9 @@ export function openApiDocument(config: Config = parseConfig({})): Json {
     MetricPage,
     FileEntry,
     StoredFiles,
-    Schedule: contract.schedules.Schedule
+    Schedule: contract.schedules.Schedule,
+    UserUsage: contract.retention.UserUsage,
+    PrunedJob: contract.retention.PrunedJob
   };
   for (const [id, schema] of Object.entries(named))
     registry.add(schema, { id });

@@ -10,6 +10,7 @@ import { fileOperations } from './files';
 import { infoOperations } from './info';
 import { jobOperations } from './jobs';
 import { pipelineOperations } from './pipelines';
+import { retentionOperations } from './retention';
 import { runnerOperations } from './runner';
 import { scheduleOperations } from './schedules';
 
@@ -23,7 +24,8 @@ export function apiContract(config: Config, now?: () => Date) {
     files: fileOperations(),
     pipelines,
     // A schedule fires a job or a pipeline: the same bodies as POST /api/jobs and /api/pipelines.
-    schedules: scheduleOperations(config, now, pipelines)
+    schedules: scheduleOperations(config, now, pipelines),
+    retention: retentionOperations(config)
   };
 }
 

@@ -6,6 +6,7 @@ import express from 'express';
 import type { Authenticator } from '../auth/auth';
 import type { BrowserLogin } from '../auth/hubOAuth';
 import type { Config } from '../config/schema';
+import { mountCheckpointRoutes } from '../files/checkpointRoutes';
 import { mountFileRoutes } from '../files/routes';
 import type { FileStore } from '../files/store';
 import type { JobService } from '../jobs/service';
@@ -93,6 +94,11 @@ export function createApp({
   mountRunnerRoutes(runner, contract.runner, { jobs, bodies });
 
   mountFileRoutes(user, runner, contract.files, { config, jobs, files });
+  mountCheckpointRoutes(user, runner, contract.checkpoints, {
+    config,
+    jobs,
+    files
+  });
 
   app.use('/api/runner', runner);
   app.use('/api', user);

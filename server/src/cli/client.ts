@@ -1,4 +1,7 @@
 import * as fs from 'fs';
+import { Readable } from 'stream';
+import { pipeline } from 'stream/promises';
+import type { ReadableStream as WebStream } from 'stream/web';
 import { io, Socket } from 'socket.io-client';
 import { defaultStateFile, readState } from '../statefile';
 import type { api } from '@nbqueue/common';
@@ -98,10 +101,14 @@ export class Client {
     return this.send('GET', path);
   }
 
-  /** A binary answer (an archive) written to `file`. */
+  /** A binary answer (an archive, a checkpoint) streamed to `file`, never whole in memory. */
   async download(path: string, file: string): Promise<void> {
     const res = await this.fetchOk('GET', path);
-    fs.writeFileSync(file, Buffer.from(await res.arrayBuffer()));
+    if (!res.body) throw new CliError(`${path} answered no body.`);
+    await pipeline(
+      Readable.fromWeb(res.body as WebStream),
+      fs.createWriteStream(file)
+    );
   }
 
   private async send(

@@ -3,6 +3,7 @@ import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { FileEntry, LeftOut } from './archive';
+import { CheckpointStore } from './checkpoints';
 
 /**
  * A stored archive: an input bundle (the notebook's directory, uploaded at submit and
@@ -73,6 +74,8 @@ export const INPUT_ID = /^b-[0-9a-f]{16}$/;
  */
 export class FileStore {
   private readonly db: Database.Database;
+  /** The checkpoints jobs save (nbqueue.checkpoint), under checkpoints/<job id>/. */
+  readonly checkpoints: CheckpointStore;
 
   constructor(
     dbPath: string,
@@ -85,6 +88,7 @@ export class FileStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    this.checkpoints = new CheckpointStore(this.db, dir, now);
   }
 
   close(): void {
@@ -164,10 +168,11 @@ export class FileStore {
   }
 
   /**
-   * Forgets a job's files: its outputs, and its input unless another job (a rerun) still uses
-   * it. Call it when the job itself is deleted.
+   * Forgets a job's files: its outputs, its checkpoints, and its input unless another job (a
+   * rerun) still uses it. Call it when the job itself is deleted.
    */
   deleteJob(jobId: string, inputId?: string | null): void {
+    this.checkpoints.deleteJob(jobId);
     const output = this.output(jobId);
     if (output) this.remove(output);
     if (inputId && !this.inputInUse(inputId, jobId)) {

@@ -162,14 +162,16 @@ export function openApiDocument(config: Config = parseConfig({})): Json {
           ? { content: { 'application/json': { schema: use(id) } } }
           : media
             ? {
-                content: {
-                  [media]: {
-                    schema:
-                      media === 'application/gzip'
-                        ? { type: 'string', format: 'binary' }
-                        : { type: 'string' }
-                  }
-                }
+                content: Object.fromEntries(
+                  [media].flat().map(type => [
+                    type,
+                    {
+                      schema: type.startsWith('text/')
+                        ? { type: 'string' }
+                        : { type: 'string', format: 'binary' }
+                    }
+                  ])
+                )
               }
             : {}),
         ...(answer.links
@@ -208,11 +210,14 @@ export function openApiDocument(config: Config = parseConfig({})): Json {
               requestBody: {
                 required: true,
                 description: op.upload.description,
-                content: {
-                  [op.upload.media]: {
-                    schema: { type: 'string', format: 'binary' }
-                  }
-                }
+                content: Object.fromEntries(
+                  [op.upload.media]
+                    .flat()
+                    .map(type => [
+                      type,
+                      { schema: { type: 'string', format: 'binary' } }
+                    ])
+                )
               }
             }
           : {}),

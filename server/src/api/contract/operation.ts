@@ -14,8 +14,8 @@ export interface Answer {
   description?: string;
   /** The JSON body (application/json unless `media` says otherwise). */
   schema?: z.ZodType;
-  /** The media type of a body that is not JSON (text/csv, text/plain, application/gzip). */
-  media?: string;
+  /** The media type(s) of a body that is not JSON (text/csv, text/plain, application/gzip). */
+  media?: string | string[];
   /** Operations a client can call next with the job it was answered (OpenAPI links). */
   links?: boolean;
 }
@@ -35,7 +35,7 @@ export interface Operation {
   /** Whether the body may be left out (default: required when there is one). */
   bodyOptional?: boolean;
   /** A body that is not JSON (an archive): described here, streamed by the route. */
-  upload?: { media: string; description: string };
+  upload?: { media: string | string[]; description: string };
   /** Answers with a body; `errors` lists the statuses answered with the Error body. */
   ok: Record<number, Answer>;
   errors: number[];

@@ -289,3 +289,25 @@ def test_on_preempt_takes_a_function():
     with pytest.raises(TypeError), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         checkpoint.on_preempt("not callable")
+
+
+def test_a_checkpoint_that_cannot_be_restored_fails_the_job_before_any_cell(tmp_path):
+    notebook = write_notebook(tmp_path / "train.ipynb", "print('ran')")
+    with CheckpointSidecar(notebook) as sidecar:
+        sidecar.checkpoints.append(
+            {
+                "seq": 1,
+                "name": "state",
+                "kind": "folder",
+                "bytes": 4,
+                "files": 1,
+                "created_at": "2026-11-30T00:00:00.000Z",
+                "data": b"junk",
+            }
+        )
+        code, log = run_runner(sidecar.url, tmp_path)
+        finish = sidecar.finishes[0]
+    assert code == 0, log
+    assert finish["state"] == "failed"
+    assert finish["reason"].startswith("The job's checkpoint 1 (state) could not be restored:")
+    assert finish["notebook"]["cells"][0]["outputs"] == []

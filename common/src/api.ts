@@ -711,7 +711,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The job's input and output files (owner or admin) */
+        /** The job's input and output files and its checkpoints, newest first (owner or admin) */
         get: operations["getJobFiles"];
         put?: never;
         post?: never;
@@ -916,6 +916,231 @@ export interface paths {
                 };
             };
         };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runner/jobs/{id}/checkpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Runner: the job's latest checkpoint to restore (or null), the size limit and the time on_preempt callbacks get (job token) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            latest: {
+                                /** @description The checkpoint's number in its job, from 1 */
+                                seq: number;
+                                /** @description The saved file or folder name */
+                                name: string;
+                                /**
+                                 * @description file: its bytes as saved; folder: an uncompressed tar
+                                 * @enum {string}
+                                 */
+                                kind: "file" | "folder";
+                                /** @description Bytes stored (a folder as its tar) */
+                                bytes: number;
+                                /** @description Regular files in it */
+                                files: number;
+                                /** Format: date-time */
+                                created_at: string;
+                            } | null;
+                            max_bytes: number;
+                            preempt_seconds: number;
+                        };
+                    };
+                };
+                /** @description An error a person can act on */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Runner: store a checkpoint, streamed (job token); at most limits.checkpoint_bytes, else 413 checkpoint_too_large; the job's oldest beyond checkpoints.keep are deleted */
+        post: {
+            parameters: {
+                query: {
+                    name: string;
+                    kind: "file" | "folder";
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            /** @description kind=file: the bytes (application/octet-stream); kind=folder: an uncompressed tar of regular files and folders with relative paths (application/x-tar) */
+            requestBody: {
+                content: {
+                    "application/octet-stream": string;
+                    "application/x-tar": string;
+                };
+            };
+            responses: {
+                /** @description OK */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description The checkpoint's number in its job, from 1 */
+                            seq: number;
+                            /** @description The saved file or folder name */
+                            name: string;
+                            /**
+                             * @description file: its bytes as saved; folder: an uncompressed tar
+                             * @enum {string}
+                             */
+                            kind: "file" | "folder";
+                            /** @description Bytes stored (a folder as its tar) */
+                            bytes: number;
+                            /** @description Regular files in it */
+                            files: number;
+                            /** Format: date-time */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description An error a person can act on */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description An error a person can act on */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description An error a person can act on */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runner/jobs/{id}/checkpoints/{seq}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Runner: one of the job's checkpoints, to restore it (job token) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    seq: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A file checkpoint's bytes (application/octet-stream), or a folder's as an uncompressed tar (application/x-tar) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": string;
+                        "application/x-tar": string;
+                    };
+                };
+                /** @description An error a person can act on */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description An error a person can act on */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description An error a person can act on */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{id}/checkpoints/{seq}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download one of the job's checkpoints (owner or admin); they are listed by GET /api/jobs/{id}/files */
+        get: operations["getJobCheckpoint"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -2885,6 +3110,23 @@ export interface operations {
                     "application/json": {
                         input: components["schemas"]["StoredFiles"];
                         output: components["schemas"]["StoredFiles"];
+                        checkpoints: {
+                            /** @description The checkpoint's number in its job, from 1 */
+                            seq: number;
+                            /** @description The saved file or folder name */
+                            name: string;
+                            /**
+                             * @description file: its bytes as saved; folder: an uncompressed tar
+                             * @enum {string}
+                             */
+                            kind: "file" | "folder";
+                            /** @description Bytes stored (a folder as its tar) */
+                            bytes: number;
+                            /** @description Regular files in it */
+                            files: number;
+                            /** Format: date-time */
+                            created_at: string;
+                        }[];
                     };
                 };
             };
@@ -2948,6 +3190,57 @@ export interface operations {
             };
             /** @description An error a person can act on */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getJobCheckpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                seq: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A file checkpoint's bytes (application/octet-stream), or a folder's as an uncompressed tar (application/x-tar) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                    "application/x-tar": string;
+                };
+            };
+            /** @description An error a person can act on */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3930,6 +4223,12 @@ export const pathsApiJobsIdReorderPostRequestBodyContentApplicationJsonAnyOf0ToV
     to: unknown;
 }>["to"]> = ["front", "back"];
 export const pathsApiJobsIdResultGetParametersQueryDownloadValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/jobs/{id}/result"]["get"]["parameters"]["query"]["download"]> = ["1"];
+export const pathsApiJobsIdFilesGetResponses200ContentApplicationJsonCheckpointsKindValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/jobs/{id}/files"]["get"]["responses"]["200"]["content"]["application/json"]["checkpoints"]["kind"]> = ["file", "folder"];
+export const pathsApiRunnerJobsIdCheckpointsGetResponses200ContentApplicationJsonLatestAnyOf0KindValues: ReadonlyArray<Extract<FlattenedDeepRequired<paths>["/api/runner/jobs/{id}/checkpoints"]["get"]["responses"]["200"]["content"]["application/json"]["latest"], {
+    kind: unknown;
+}>["kind"]> = ["file", "folder"];
+export const pathsApiRunnerJobsIdCheckpointsPostParametersQueryKindValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/runner/jobs/{id}/checkpoints"]["post"]["parameters"]["query"]["kind"]> = ["file", "folder"];
+export const pathsApiRunnerJobsIdCheckpointsPostResponses201ContentApplicationJsonKindValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/runner/jobs/{id}/checkpoints"]["post"]["responses"]["201"]["content"]["application/json"]["kind"]> = ["file", "folder"];
 export const pathsApiPipelinesGetParametersQueryAllValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/pipelines"]["get"]["parameters"]["query"]["all"]> = ["0", "1", "true", "false"];
 export const pathsApiSchedulesGetParametersQueryAllValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/schedules"]["get"]["parameters"]["query"]["all"]> = ["0", "1", "true", "false"];
 export const pathsApiSchedulesPostRequestBodyContentApplicationJsonOverlapValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/schedules"]["post"]["requestBody"]["content"]["application/json"]["overlap"]> = ["skip", "queue", "cancel_previous"];

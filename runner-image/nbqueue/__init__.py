@@ -2,8 +2,9 @@
 
 This Python package holds the kernel-side runner (`python -m nbqueue.runner`), the Jupyter
 server extension that tells JupyterLab where the nbqueue sidecar listens, and the in-notebook
-metrics API (`nbqueue.log_metric`, `nbqueue.log_metrics`, see `nbqueue.metrics`) and the
-pipeline outputs (`nbqueue.output`, see `nbqueue.outputs`).
+metrics API (`nbqueue.log_metric`, `nbqueue.log_metrics`, see `nbqueue.metrics`), the
+pipeline outputs (`nbqueue.output`, see `nbqueue.outputs`) and checkpoints
+(`nbqueue.checkpoint.save`, `.latest`, `.on_preempt`, see `nbqueue.checkpoint`).
 """
 
 __version__ = "0.1.0"
@@ -16,6 +17,10 @@ def __getattr__(name: str):
         from . import metrics
 
         return getattr(metrics, name)
+    if name == "checkpoint":
+        import importlib
+
+        return importlib.import_module(".checkpoint", __name__)
     if name == "output":
         from .outputs import output
 

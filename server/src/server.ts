@@ -97,6 +97,12 @@ export async function startSidecar({
   }
 
   let url = '';
+  // After SIGTERM the runner gives the notebook's on_preempt callbacks up to
+  // checkpoints.preempt_seconds, then the running cell cancel_grace_seconds: a runner is
+  // killed only after both (and time to report).
+  const stopSeconds =
+    config.backend.local.cancel_grace_seconds +
+    config.checkpoints.preempt_seconds;
   // Loaded only when configured: @kubernetes/client-node is an ES module (loaded through Node's
   // require(esm)), and a sidecar with the local backend has no use for it.
   const kubernetes =
@@ -113,7 +119,7 @@ export async function startSidecar({
             {
               config: config.backend.kubernetes,
               profiles: config.profiles,
-              cancelGraceSeconds: config.backend.local.cancel_grace_seconds,
+              cancelGraceSeconds: stopSeconds,
               onCapacity: () => outcomes.capacityFreed()
             },
             outcomes
@@ -122,7 +128,7 @@ export async function startSidecar({
             {
               python: config.backend.local.python,
               restore: config.backend.local.environment === 'restore',
-              cancelGraceSeconds: config.backend.local.cancel_grace_seconds,
+              cancelGraceSeconds: stopSeconds,
               logDir:
                 config.backend.local.log_dir ??
                 path.join(path.dirname(path.resolve(dbFile)), 'logs'),

@@ -111,14 +111,16 @@ describe('isolation matrix', () => {
   ): Promise<{ status: number; body: unknown }> =>
     s.api(
       method,
-      template.replace(
-        '{id}',
-        template.startsWith('/api/pipelines/')
-          ? pipeline.id
-          : template.startsWith('/api/schedules/')
-            ? schedule.id
-            : job.id
-      ),
+      template
+        .replace('{seq}', '1')
+        .replace(
+          '{id}',
+          template.startsWith('/api/pipelines/')
+            ? pipeline.id
+            : template.startsWith('/api/schedules/')
+              ? schedule.id
+              : job.id
+        ),
       method === 'GET' ? undefined : (BODIES[template] ?? {}),
       token
     );

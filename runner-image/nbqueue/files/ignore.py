@@ -25,6 +25,7 @@ DEFAULT_IGNORES: dict[str, str] = {
     "__pycache__": "Python bytecode cache",
     "node_modules": "node_modules",
     ".ipynb_checkpoints": "Jupyter checkpoints",
+    ".nbqueue": "nbqueue's own files (restored job checkpoints)",
 }
 
 

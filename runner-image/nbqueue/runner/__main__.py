@@ -49,7 +49,12 @@ def main() -> int:
     def on_signal(signum: int, frame: object) -> None:
         runner.request_cancel(signal.Signals(signum).name)
 
-    signal.signal(signal.SIGTERM, on_signal)
+    def on_sigterm(signum: int, frame: object) -> None:
+        # The notebook's on_preempt callbacks run first (nbqueue.checkpoint), which may take
+        # a while: not in the signal handler.
+        threading.Thread(target=runner.stop, args=("SIGTERM",), daemon=True).start()
+
+    signal.signal(signal.SIGTERM, on_sigterm)
     signal.signal(signal.SIGINT, on_signal)
 
     result: list[int] = []

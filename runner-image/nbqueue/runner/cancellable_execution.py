@@ -69,8 +69,10 @@ class NotebookExecution:
         shutdown: str = "graceful",
         python: str | None = None,
         kernel_env: dict[str, str] | None = None,
+        extra_env: dict[str, str] | None = None,
     ):
         self.nb = nb
+        self.extra_env = extra_env or {}  # e.g. the checkpoint channel (nbqueue.checkpoint)
         self.python = python  # the kernel's interpreter; None: the runner's own
         self.kernel_env = kernel_env
         self.events = events
@@ -143,7 +145,9 @@ class NotebookExecution:
             timeout=None,
         )
         self._client = client
-        self._task = asyncio.ensure_future(client.async_execute(cwd=self.cwd, env=kernel_environ()))
+        self._task = asyncio.ensure_future(
+            client.async_execute(cwd=self.cwd, env={**kernel_environ(), **self.extra_env})
+        )
         if self.cancelled:
             self._start_cancel()
         try:

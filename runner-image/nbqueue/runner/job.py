@@ -7,6 +7,7 @@ import os
 import sys
 import threading
 
+from ..checkpoint.runner import CheckpointRestoreError, JobCheckpoints
 from ..environment import (
     InvalidEnvironment,
     RestoreCancelled,
@@ -49,6 +50,7 @@ class Runner:
         self._execution: NotebookExecution | None = None
         self._job_env: JobEnvironment | None = None
         self._files: JobFiles | None = None
+        self._checkpoints: JobCheckpoints | None = None
         self._deadline: threading.Timer | None = None
         self._expired: str | None = None  # the reason, once the job's deadline has passed
 
@@ -61,6 +63,17 @@ class Runner:
         self.say("warning", f"Cancel requested by {by}: interrupting the kernel.")
         if execution is not None:
             execution.cancel()
+
+    def stop(self, by: str) -> None:
+        """SIGTERM (preemption, pod deletion, a cancel on the local backend): the notebook's
+        on_preempt callbacks run first, bounded by checkpoints.preempt_seconds, then the job is
+        cancelled as by request_cancel. Blocks: call it from a thread of its own."""
+        with self._lock:
+            execution, checkpoints = self._execution, self._checkpoints
+            stopping = self._cancel.is_set()
+        if checkpoints is not None and execution is not None and not stopping:
+            checkpoints.preempt(execution.kernel_pid())
+        self.request_cancel(by)
 
     def _start_deadline(self, seconds: object) -> None:
         """The job's own run-time limit (`deadline_seconds`), counted from the runner's start as
@@ -123,6 +136,8 @@ class Runner:
                 self._deadline.cancel()
         if self._expired and outcome.state == "cancelled":
             outcome = Outcome("failed", self._expired)
+        if self._checkpoints is not None:
+            self._checkpoints.close()
         if self._files is not None:  # whatever the outcome: a failed run's files help too
             self._files.send_outputs((payload.get("job") or {}).get("notebook_path"))
             self._files.cleanup()
@@ -188,6 +203,9 @@ class Runner:
         if isinstance(restored, Outcome):
             return restored
         self._job_env = restored  # lives (its directory too) until the runner exits
+        checkpoint_env = self._prepare_checkpoints(job)
+        if isinstance(checkpoint_env, Outcome):
+            return checkpoint_env
         python = restored.python if restored else sys.executable
         kernel = (payload.get("kernel") or {}).get("name") or (
             nb.metadata.get("kernelspec", {}).get("name") or "python3"
@@ -206,6 +224,7 @@ class Runner:
             shutdown=self.shutdown,
             python=python,
             kernel_env=restored.env if restored else None,
+            extra_env=checkpoint_env,
         )
         with self._lock:
             self._execution = execution
@@ -240,6 +259,21 @@ class Runner:
             reason = f"The job's files could not be fetched from the sidecar: {error}"
         else:
             return None
+        self.say("error", reason)
+        return Outcome("failed", reason)
+
+    def _prepare_checkpoints(self, job: dict) -> dict[str, str] | Outcome:
+        """Restores the job's latest checkpoint into its folder and opens the kernel's channel
+        (nbqueue.checkpoint); answers the kernel's extra environment."""
+        checkpoints = JobCheckpoints(self.client, str(job.get("id") or "job"), self.say)
+        with self._lock:
+            self._checkpoints = checkpoints
+        try:
+            return checkpoints.prepare(self.cwd)
+        except CheckpointRestoreError as error:
+            reason = str(error)
+        except SidecarError as error:
+            reason = f"The job's latest checkpoint could not be fetched from the sidecar: {error}"
         self.say("error", reason)
         return Outcome("failed", reason)
 

@@ -11,7 +11,9 @@ import socket
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+from collections.abc import Iterable
 from typing import Callable
 
 log = logging.getLogger("nbqueue.runner")
@@ -121,6 +123,30 @@ class SidecarClient:
             headers={"Content-Type": "application/gzip", "X-Nbqueue-Left-Out": left_out},
         )
 
+    # Checkpoints (nbqueue.checkpoint): the plan, a save streamed, one fetched to restore it.
+    def get_checkpoints(self) -> dict:
+        return self._call("GET", "/checkpoints", None)
+
+    def upload_checkpoint(self, body) -> dict:
+        """Streams `body` (nbqueue.checkpoint.stream.Body); answers the stored checkpoint."""
+        query = urllib.parse.urlencode({"name": body.name, "kind": body.kind})
+        return self._call(
+            "POST",
+            f"/checkpoints?{query}",
+            None,
+            stream=(body.chunks, body.length),
+            headers={
+                "Content-Type": "application/x-tar"
+                if body.kind == "folder"
+                else "application/octet-stream"
+            },
+            # The sidecar answers once the whole checkpoint is on its disk (a folder checked).
+            timeout=max(self.request_timeout, 600.0),
+        )
+
+    def download_checkpoint(self, seq: int, dest: str) -> None:
+        self._call("GET", f"/checkpoints/{int(seq)}", None, save_to=dest)
+
     def _call(
         self,
         method: str,
@@ -130,6 +156,7 @@ class SidecarClient:
         upload: str | None = None,
         save_to: str | None = None,
         headers: dict[str, str] | None = None,
+        stream: tuple[Callable[[], Iterable[bytes]], int] | None = None,
         timeout: float | None = None,
     ) -> dict:
         deadline = None
@@ -144,6 +171,7 @@ class SidecarClient:
                     upload=upload,
                     save_to=save_to,
                     headers=headers,
+                    stream=stream,
                     timeout=timeout,
                 )
             except _Transient as problem:
@@ -176,11 +204,14 @@ class SidecarClient:
         upload: str | None = None,
         save_to: str | None = None,
         headers: dict[str, str] | None = None,
+        stream: tuple[Callable[[], Iterable[bytes]], int] | None = None,
         timeout: float | None = None,
     ) -> dict:
         data = body
         if upload is not None:  # a file, streamed, reopened for each retry
             data = open(upload, "rb")  # noqa: SIM115 (closed in the finally below)
+        elif stream is not None:  # chunks made afresh for each retry, of a known length
+            data = stream[0]()
         request = urllib.request.Request(self.base + path, data=data, method=method)
         request.add_header("Authorization", f"Bearer {self.token}")
         request.add_header("Accept", "application/json")
@@ -188,6 +219,8 @@ class SidecarClient:
             request.add_header("Content-Type", "application/json")
         if upload is not None:
             request.add_header("Content-Length", str(os.path.getsize(upload)))
+        if stream is not None:
+            request.add_header("Content-Length", str(stream[1]))
         for name, value in (headers or {}).items():
             request.add_header(name, value)
         try:
@@ -212,7 +245,7 @@ class SidecarClient:
         ) as error:
             raise _Transient(f"{type(error).__name__}: {error}") from None
         finally:
-            if upload is not None:
+            if upload is not None or stream is not None:
                 data.close()
         try:
             return json.loads(raw) if raw.strip() else {}

@@ -6,6 +6,7 @@ import express from 'express';
 import type { Authenticator } from '../auth/auth';
 import type { BrowserLogin } from '../auth/hubOAuth';
 import type { Config } from '../config/schema';
+import { mountCheckpointRoutes } from '../files/checkpointRoutes';
 import { mountFileRoutes } from '../files/routes';
 import { mountResultRoutes } from '../results/routes';
 import type { FileStore } from '../files/store';
@@ -101,6 +102,11 @@ export function createApp({
 
   mountFileRoutes(user, runner, contract.files, { config, jobs, files });
   mountResultRoutes(user, runner, contract, { config, jobs, files });
+  mountCheckpointRoutes(user, runner, contract.checkpoints, {
+    config,
+    jobs,
+    files
+  });
 
   app.use('/api/runner', runner);
   app.use('/api', user);

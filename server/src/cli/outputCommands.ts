@@ -5,6 +5,7 @@ import * as path from 'path';
 import { FINAL_STATES } from '../api/contract/states';
 import { extractArchive } from '../files/extract';
 import { filesText } from '../files/listing';
+import { saveCheckpoint } from './checkpoint';
 import { CliError, Client, resolveConnection } from './client';
 import { print } from './format';
 
@@ -69,6 +70,10 @@ export function addOutputCommands(program: Command): void {
       'List the files a job wrote, or save them into a directory with -o'
     )
     .option('-o, --output <dir>', 'save the files into this directory')
+    .option(
+      '--checkpoint <n>',
+      'with -o: save checkpoint n (or "latest") instead of the output files'
+    )
     .option('--json', 'JSON output')
     .action(async (id: string, opts) => {
       const client = new Client(resolveConnection());
@@ -76,7 +81,29 @@ export function addOutputCommands(program: Command): void {
       const listing = await client.call('get', '/api/jobs/{id}/files', { id });
       const output = listing.output;
       if (!opts.output) {
-        print(opts.json, listing, () => filesText(id, output));
+        if (opts.checkpoint)
+          throw new CliError('Say where to save it: --checkpoint N -o DIR.');
+        print(opts.json, listing, () =>
+          filesText(id, output, listing.checkpoints)
+        );
+        return;
+      }
+      if (opts.checkpoint) {
+        const written = await saveCheckpoint(
+          client,
+          id,
+          listing.checkpoints,
+          String(opts.checkpoint),
+          opts.output
+        );
+        print(
+          opts.json,
+          { dir: path.resolve(opts.output), files: written },
+          () =>
+            written
+              .map(f => `wrote ${path.join(opts.output, f.path)}`)
+              .join('\n')
+        );
         return;
       }
       if (!output)

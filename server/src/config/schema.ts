@@ -105,7 +105,13 @@ export const configSchema = z
           .number()
           .int()
           .positive()
-          .default(2 * 1024 * 1024 * 1024)
+          .default(2 * 1024 * 1024 * 1024),
+        /** Largest checkpoint a job may save (nbqueue.checkpoint.save), a folder's tar included. */
+        checkpoint_bytes: z
+          .number()
+          .int()
+          .positive()
+          .default(10 * 1024 * 1024 * 1024)
       })
       .strict()
       .default({}),
@@ -257,6 +263,16 @@ export const configSchema = z
         sweep_interval_seconds: z.number().int().min(1).default(3600),
         /** Jobs deleted per transaction; the sidecar answers requests between two. */
         batch_size: z.number().int().min(1).max(1000).default(20)
+      })
+      .strict()
+      .default({}),
+    /** Checkpoints jobs save to resume after a restart (docs/checkpoints.md). */
+    checkpoints: z
+      .object({
+        /** How many of a job's newest checkpoints are kept; older ones are deleted. */
+        keep: z.number().int().min(1).default(2),
+        /** Seconds a stopped runner (SIGTERM) gives the notebook's on_preempt callbacks. */
+        preempt_seconds: z.number().min(0).default(30)
       })
       .strict()
       .default({}),

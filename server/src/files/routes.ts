@@ -61,17 +61,18 @@ export function checkInputBundle(
   if (!input || input.owner !== who.user) throw unknown;
 }
 
-function streamArchive(
+export function streamArchive(
   res: Response,
   file: string,
-  name: string
+  name: string,
+  type = 'application/gzip'
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     const stream = fs.createReadStream(file);
     stream.once('error', reject);
     stream.once('open', () => {
       res.status(200);
-      res.type('application/gzip');
+      res.type(type);
       res.setHeader('Content-Disposition', `attachment; filename="${name}"`);
       res.setHeader('Content-Length', String(fs.statSync(file).size));
       stream.pipe(res);
@@ -166,7 +167,8 @@ export function mountFileRoutes(
       : undefined;
     return {
       input: describeFiles(input),
-      output: describeFiles(files?.output(job.id))
+      output: describeFiles(files?.output(job.id)),
+      checkpoints: files?.checkpoints.list(job.id) ?? []
     };
   });
   serve(

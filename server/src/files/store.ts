@@ -3,6 +3,7 @@ import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { FileEntry, LeftOut } from './archive';
+import { CheckpointStore } from './checkpoints';
 
 /**
  * A stored archive: an input bundle (the notebook's directory, uploaded at submit and
@@ -77,6 +78,8 @@ const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
  */
 export class FileStore {
   private readonly db: Database.Database;
+  /** The checkpoints jobs save (nbqueue.checkpoint), under checkpoints/<job id>/. */
+  readonly checkpoints: CheckpointStore;
 
   constructor(
     dbPath: string,
@@ -89,6 +92,7 @@ export class FileStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(FILE_TABLE);
+    this.checkpoints = new CheckpointStore(this.db, dir, now);
   }
 
   close(): void {
@@ -186,10 +190,12 @@ export class FileStore {
   }
 
   /**
-   * Forgets a job's files: its outputs, its own folder (the result notebook), and its input
-   * unless another job (a rerun) still uses it. Call it when the job itself is deleted.
+   * Forgets a job's files: its outputs, its own folder (the result notebook), its checkpoints,
+   * and its input unless another job (a rerun) still uses it. Call it when the job itself is
+   * deleted.
    */
   deleteJob(jobId: string, inputId?: string | null): void {
+    this.checkpoints.deleteJob(jobId);
     const output = this.output(jobId);
     if (output) this.remove(output);
     fs.rmSync(this.jobDir(jobId), { recursive: true, force: true });

@@ -84,6 +84,7 @@ export class Retention {
     const { logDir } = this.options;
     return (
       sizeOnDisk(this.jobDir(id)) +
+      sizeOnDisk(path.join(this.options.filesDir, 'checkpoints', id)) +
       (logDir ? sizeOnDisk(path.join(logDir, `${id}.log`)) : 0)
     );
   }
@@ -152,7 +153,9 @@ export class Retention {
       )) {
         const paths = [
           ...job.archives.map(a => path.join(this.options.filesDir, a)),
-          this.jobDir(job.id)
+          this.jobDir(job.id),
+          // Its checkpoints (files/checkpoints.ts keeps them apart from the job's folder).
+          path.join(this.options.filesDir, 'checkpoints', job.id)
         ];
         if (this.options.logDir)
           paths.push(path.join(this.options.logDir, `${job.id}.log`));

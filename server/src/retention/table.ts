@@ -130,6 +130,26 @@ export class RetentionTable {
     };
   }
 
+  /** The tables holding rows of one job (the file store's exist once it was opened). */
+  private jobTables(): string[] {
+    const known = new Set(
+      (
+        this.db
+          .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+          .all() as Array<{ name: string }>
+      ).map(t => t.name)
+    );
+    return [
+      'events',
+      'display_updates',
+      'metrics',
+      'results',
+      'result_files',
+      'job_checkpoints',
+      'job_sizes'
+    ].filter(t => known.has(t));
+  }
+
   /**
    * Deletes the rows of the finished jobs `ids` in one transaction: the job, its events,
    * display updates, metrics, result, output archive's row, its input archive's row when no
@@ -147,14 +167,7 @@ export class RetentionTable {
           )
           .get(id) as { input: string | null } | undefined;
         if (!job) continue;
-        for (const table of [
-          'events',
-          'display_updates',
-          'metrics',
-          'results',
-          'result_files',
-          'job_sizes'
-        ])
+        for (const table of this.jobTables())
           this.db.prepare(`DELETE FROM ${table} WHERE job_id = ?`).run(id);
         this.db.prepare('DELETE FROM jobs WHERE id = ?').run(id);
         this.db

@@ -164,14 +164,16 @@ export function openApiDocument(config: Config = parseConfig({})): Json {
           ? { content: { 'application/json': { schema: use(id) } } }
           : media
             ? {
-                content: {
-                  [media]: {
-                    schema:
-                      media === 'application/gzip'
-                        ? { type: 'string', format: 'binary' }
-                        : { type: 'string' }
-                  }
-                }
+                content: Object.fromEntries(
+                  [media].flat().map(type => [
+                    type,
+                    {
+                      schema: type.startsWith('text/')
+                        ? { type: 'string' }
+                        : { type: 'string', format: 'binary' }
+                    }
+                  ])
+                )
               }
             : {}),
         ...(answer.links

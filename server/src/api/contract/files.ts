@@ -1,5 +1,6 @@
 /** Working files (docs/protocol.md, "Working files"): input bundles and output files. */
 import { z } from 'zod/v4';
+import { Checkpoint } from './checkpoints';
 import { JobId, operation } from './operation';
 
 export const FileEntry = z.object({ path: z.string(), size: z.int() });
@@ -56,10 +57,17 @@ export function fileOperations() {
       method: 'get',
       path: '/api/jobs/{id}/files',
       operationId: 'getJobFiles',
-      summary: "The job's input and output files (owner or admin)",
+      summary:
+        "The job's input and output files and its checkpoints, newest first (owner or admin)",
       params: JobId,
       ok: {
-        200: { schema: z.object({ input: StoredFiles, output: StoredFiles }) }
+        200: {
+          schema: z.object({
+            input: StoredFiles,
+            output: StoredFiles,
+            checkpoints: z.array(Checkpoint)
+          })
+        }
       },
       errors: [401, 404]
     }),

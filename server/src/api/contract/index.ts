@@ -6,6 +6,7 @@
  */
 import type { Config } from '../../config/schema';
 import type { Operation } from './operation';
+import { checkpointOperations } from './checkpoints';
 import { fileOperations } from './files';
 import { infoOperations } from './info';
 import { jobOperations } from './jobs';
@@ -22,6 +23,7 @@ export function apiContract(config: Config, now?: () => Date) {
     jobs,
     runner: runnerOperations(config),
     files: fileOperations(),
+    checkpoints: checkpointOperations(),
     pipelines,
     // A schedule fires a job or a pipeline: the same bodies as POST /api/jobs and /api/pipelines.
     schedules: scheduleOperations(config, now, pipelines),

@@ -14,8 +14,8 @@ export interface Answer {
   description?: string;
   /** The JSON body (application/json unless `media` says otherwise). */
   schema?: z.ZodType;
-  /** The media type of a body that is not JSON (text/csv, text/plain, application/gzip). */
-  media?: string;
+  /** The media type(s) of a body that is not JSON (text/csv, text/plain, application/gzip). */
+  media?: string | string[];
   /** Operations a client can call next with the job it was answered (OpenAPI links). */
   links?: boolean;
 }

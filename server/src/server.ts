@@ -109,7 +109,6 @@ export async function startSidecar({
             {
               config: config.backend.kubernetes,
               profiles: config.profiles,
-              cancelGraceSeconds: config.backend.local.cancel_grace_seconds,
               onCapacity: () => outcomes.capacityFreed()
             },
             outcomes

@@ -40,6 +40,8 @@ function record(over: Partial<JobRecord> = {}): JobRecord {
     held: false,
     backend_ref: null,
     last_seq: 0,
+    attempt: 1,
+    restarts: [],
     has_result: false,
     ...over
   };
@@ -70,8 +72,7 @@ describe('job manifest', () => {
     job: record(),
     profile: gpu1,
     config: k8s,
-    sidecarUrl: 'http://ignored',
-    graceSeconds: 25
+    sidecarUrl: 'http://ignored'
   });
   const pod = job.spec!.template.spec!;
   const c = pod.containers[0];
@@ -94,7 +95,7 @@ describe('job manifest', () => {
         effect: 'NoSchedule'
       }
     ]);
-    expect(pod.terminationGracePeriodSeconds).toBe(25);
+    expect(pod.terminationGracePeriodSeconds).toBe(30);
   });
 
   test('requests equal limits, GPUs included; non-root; no service account token', () => {
@@ -155,8 +156,7 @@ describe('job manifest', () => {
       job: record(),
       profile: cpu,
       config: kueue,
-      sidecarUrl: 'x',
-      graceSeconds: 1
+      sidecarUrl: 'x'
     });
     expect(j.spec!.suspend).toBe(true);
     expect(j.metadata!.labels!['kueue.x-k8s.io/queue-name']).toBe('nbqueue');
@@ -194,8 +194,7 @@ test("a job's own deadline, mounted claims and extra runner variables", () => {
     job: { ...base, spec: { ...base.spec, deadline_seconds: 600 } },
     profile: gpu1,
     config: withVolumes,
-    sidecarUrl: 'x',
-    graceSeconds: 1
+    sidecarUrl: 'x'
   });
   expect(j.spec!.activeDeadlineSeconds).toBe(600);
   // Longer than the profile's limit (86400 s by default): the profile's limit stands.
@@ -203,8 +202,7 @@ test("a job's own deadline, mounted claims and extra runner variables", () => {
     job: { ...base, spec: { ...base.spec, deadline_seconds: 200000 } },
     profile: gpu1,
     config: withVolumes,
-    sidecarUrl: 'x',
-    graceSeconds: 1
+    sidecarUrl: 'x'
   });
   expect(longer.spec!.activeDeadlineSeconds).toBe(86400);
   const p = j.spec!.template.spec!;
@@ -237,8 +235,7 @@ test("a job's own deadline, mounted claims and extra runner variables", () => {
       job: base,
       profile: gpu1,
       config: k8s,
-      sidecarUrl: 'x',
-      graceSeconds: 1
+      sidecarUrl: 'x'
     }).spec!.template.spec!.volumes
   ).toBeUndefined();
 });
@@ -254,8 +251,7 @@ test('the environment cache: written only by the init container, read-only for t
     job: record(),
     profile: gpu1,
     config: cached,
-    sidecarUrl: 'x',
-    graceSeconds: 1
+    sidecarUrl: 'x'
   }).spec!.template.spec!;
   const dir = '/var/cache/nbqueue/environments';
   expect(p.volumes).toEqual([
@@ -328,8 +324,7 @@ describe('shared working storage, per user', () => {
         },
         files: { bundle: false, working_dir: '/work' }
       }).backend.kubernetes,
-      sidecarUrl: 'x',
-      graceSeconds: 1
+      sidecarUrl: 'x'
     });
     expect(j.spec!.template.spec!.containers[0].volumeMounts).toContainEqual({
       name: 'nbqueue-volume-0',

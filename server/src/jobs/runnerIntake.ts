@@ -62,7 +62,10 @@ export class RunnerIntake {
       deadline_seconds: job.spec.deadline_seconds ?? null,
       // One event must fit the events route (1 MB): a larger output goes live as its start
       // or a note, and whole in the executed notebook.
-      max_event_bytes: MAX_EVENT_BYTES
+      max_event_bytes: MAX_EVENT_BYTES,
+      // The seq of this attempt's first event: a restarted job's events number on from the
+      // ones its earlier attempts left (and the `attempt` marker), never over them.
+      first_seq: job.last_seq + 1
     };
   }
 
@@ -102,6 +105,15 @@ export class RunnerIntake {
   finish(job: JobRecord, { state, reason, notebook }: FinishBody): void {
     if (notebook) this.store.saveResult(job.id, notebook);
     if (FINAL_STATES.has(job.state)) return;
+    // A cancel its owner did not ask for: Kubernetes stopped the pod (deleted, evicted,
+    // preempted, past its deadline). The backend says why, and the job runs again or fails
+    // (a restart lets this result go); the runner's word would end it as cancelled.
+    if (
+      state === 'cancelled' &&
+      !job.cancel_requested &&
+      this.options.config.backend.type === 'kubernetes'
+    )
+      return;
     this.options.lifecycle.end(
       job.id,
       state,

@@ -1,6 +1,4 @@
 import Database from 'better-sqlite3';
-import * as fs from 'fs';
-import * as path from 'path';
 import { MetricStore } from '../metrics/store';
 import { PipelineStore } from '../pipelines/store';
 import { ScheduleTable } from '../schedules/table';
@@ -9,8 +7,11 @@ import type {
   JobRecord,
   JobSpec,
   JobState,
-  Notebook
+  Notebook,
+  RestartRecord
 } from '../jobs/types';
+import { privateFile } from './privateFile';
+import { RestartChange, RestartTable } from './restarts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS jobs (
@@ -32,7 +33,9 @@ CREATE TABLE IF NOT EXISTS jobs (
   cancel_requested INTEGER NOT NULL DEFAULT 0,
   backend_ref TEXT,
   last_seq INTEGER NOT NULL DEFAULT 0,
-  held INTEGER NOT NULL DEFAULT 0
+  held INTEGER NOT NULL DEFAULT 0,
+  attempt INTEGER NOT NULL DEFAULT 1,
+  restarts TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
 CREATE INDEX IF NOT EXISTS jobs_owner ON jobs(owner, created_at);
@@ -79,10 +82,12 @@ interface JobRow {
   last_seq: number;
   held: number;
   has_result: number;
+  attempt: number;
+  restarts: string;
 }
 
 const JOB_COLUMNS = `id, owner, name, profile, queue, priority, state, reason, created_at, started_at, finished_at,
-  position_key, spec, cancel_requested, backend_ref, last_seq, held,
+  position_key, spec, cancel_requested, backend_ref, last_seq, held, attempt, restarts,
   EXISTS(SELECT 1 FROM results r WHERE r.job_id = jobs.id) AS has_result`;
 
 function toRecord(row: JobRow): JobRecord {
@@ -95,7 +100,8 @@ function toRecord(row: JobRow): JobRecord {
     backend_ref: row.backend_ref
       ? (JSON.parse(row.backend_ref) as Record<string, unknown>)
       : null,
-    has_result: row.has_result === 1
+    has_result: row.has_result === 1,
+    restarts: JSON.parse(row.restarts) as RestartRecord[]
   };
 }
 
@@ -107,6 +113,8 @@ export interface QueueRow {
   priority: string;
   position_key: number;
   held: number;
+  /** Above 1: a restarted job, waiting to run again (it goes first). */
+  attempt: number;
 }
 
 export type JobPatch = Partial<
@@ -127,23 +135,6 @@ export type JobPatch = Partial<
 > & { token_hash?: string | null };
 
 /**
- * Makes `file` (and its SQLite companions, where they exist) readable by the sidecar's account
- * only, creating its folder 0700 if need be: the store holds every user's notebooks and results.
- */
-function privateFile(file: string): void {
-  const full = path.resolve(file);
-  fs.mkdirSync(path.dirname(full), { recursive: true, mode: 0o700 });
-  fs.closeSync(fs.openSync(full, 'a', 0o600));
-  for (const f of [full, `${full}-wal`, `${full}-shm`]) {
-    try {
-      fs.chmodSync(f, 0o600);
-    } catch {
-      /* not there (yet) */
-    }
-  }
-}
-
-/**
  * The persistent store: jobs, their events and their results in one SQLite file (WAL).
  * Every write is a single statement or a transaction, so a crash never leaves half a batch.
  */
@@ -155,6 +146,7 @@ export class Store {
   readonly pipelines: PipelineStore;
   /** Schedules, in their own table of the same database (server/src/schedules). */
   readonly schedules: ScheduleTable;
+  private readonly restarts: RestartTable;
 
   constructor(file: string) {
     if (file !== ':memory:') privateFile(file);
@@ -167,6 +159,7 @@ export class Store {
     this.db.exec(SCHEMA);
     this.migrate();
     this.metrics = new MetricStore(this.db);
+    this.restarts = new RestartTable(this.db);
     this.pipelines = new PipelineStore(this.db);
     this.schedules = new ScheduleTable(this.db);
   }
@@ -176,10 +169,13 @@ export class Store {
     const columns = (
       this.sql('PRAGMA table_info(jobs)').all() as { name: string }[]
     ).map(c => c.name);
-    if (!columns.includes('held'))
-      this.db.exec(
-        'ALTER TABLE jobs ADD COLUMN held INTEGER NOT NULL DEFAULT 0'
-      );
+    for (const [name, type] of [
+      ['held', 'INTEGER NOT NULL DEFAULT 0'],
+      ['attempt', 'INTEGER NOT NULL DEFAULT 1'],
+      ['restarts', "TEXT NOT NULL DEFAULT '[]'"]
+    ])
+      if (!columns.includes(name))
+        this.db.exec(`ALTER TABLE jobs ADD COLUMN ${name} ${type}`);
   }
 
   /** False once closed (a timer that fires after shutdown checks it). */
@@ -250,7 +246,8 @@ export class Store {
         queue: job.queue,
         priority: job.priority,
         position_key: job.position_key,
-        held: job.held ? 1 : 0
+        held: job.held ? 1 : 0,
+        attempt: job.attempt
       });
   }
 
@@ -261,7 +258,7 @@ export class Store {
    */
   listQueue(profile?: string): QueueRow[] {
     this.queueRows ??= this.sql(
-      "SELECT id, owner, profile, queue, priority, position_key, held FROM jobs WHERE state = 'queued'"
+      "SELECT id, owner, profile, queue, priority, position_key, held, attempt FROM jobs WHERE state = 'queued'"
     ).all() as QueueRow[];
     return profile === undefined
       ? this.queueRows.slice()
@@ -348,6 +345,12 @@ export class Store {
     ).run(startedAt, tokenHash, id, profile).changes;
     if (changed) this.queueRows = undefined;
     return changed === 1;
+  }
+
+  /** A running job runs again (store/restarts.ts): its marker event, or null if it had ended. */
+  restartJob(id: string, change: RestartChange): JobEvent | null {
+    this.queueRows = undefined;
+    return this.restarts.restart(id, change);
   }
 
   updateJob(id: string, patch: JobPatch): void {

@@ -29,6 +29,8 @@ export interface Placement {
   tolerations: Toleration[];
   priorityClass?: string;
   activeDeadlineSeconds: number;
+  /** The runner's time after SIGTERM before it is killed (terminationGracePeriodSeconds). */
+  terminationGraceSeconds: number;
   image: string;
   requests: Record<string, string>;
 }
@@ -49,6 +51,8 @@ export function placementFor(
     priorityClass: own.priority_class ?? config.priority_class,
     activeDeadlineSeconds:
       own.active_deadline_seconds ?? config.active_deadline_seconds,
+    terminationGraceSeconds:
+      own.termination_grace_seconds ?? config.termination_grace_seconds,
     image: own.image ?? config.image,
     requests
   };
@@ -60,8 +64,6 @@ export interface JobManifestInput {
   config: KubernetesBackendConfig;
   /** The sidecar's own URL: used when backend.kubernetes.sidecar_url is not set. */
   sidecarUrl: string;
-  /** Seconds the runner gets to stop after SIGTERM (cancel), before SIGKILL. */
-  graceSeconds: number;
 }
 
 function labels(job: JobRecord): Record<string, string> {
@@ -100,11 +102,10 @@ export function jobManifest({
   job,
   profile,
   config,
-  sidecarUrl,
-  graceSeconds
+  sidecarUrl
 }: JobManifestInput): V1Job {
   const place = placementFor(config, profile);
-  const name = jobName(job.id, job.owner, job.name);
+  const name = jobName(job.id, job.owner, job.name, job.attempt);
   const meta = {
     labels: labels(job),
     annotations: { [USER_ANNOTATION]: job.owner, [NAME_ANNOTATION]: job.name }
@@ -207,7 +208,7 @@ export function jobManifest({
             : { automountServiceAccountToken: false }),
           enableServiceLinks: false,
           ...(volumes.length ? { volumes } : {}),
-          terminationGracePeriodSeconds: graceSeconds,
+          terminationGracePeriodSeconds: place.terminationGraceSeconds,
           securityContext: {
             runAsNonRoot: true,
             runAsUser: uid,

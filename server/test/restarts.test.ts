@@ -7,6 +7,8 @@
  */
 import * as path from 'path';
 import type { Backend } from '../src/backends/backend';
+import type { api } from '@nbqueue/common';
+import { jobStatus, jobsTable } from '../src/cli/format';
 import { parseConfig } from '../src/config/load';
 import type { BackendOutcomes } from '../src/jobs/outcomes';
 import { maxAttempts } from '../src/jobs/restarts';
@@ -173,6 +175,16 @@ describe('restarts', () => {
       events: [log(5), log(6)]
     });
     expect(took).toMatchObject({ accepted: 2, last_seq: 6 });
+    // What `nbqueue jobs` and `nbqueue status` print of it.
+    const view = s.jobs.queries.fresh(a) as api.Job;
+    const row = jobsTable([view]).split('\n');
+    expect(row[0]).toMatch(/STATE +ATTEMPT +POS/);
+    expect(row[1]).toMatch(/ running +2\/3 /);
+    expect(jobStatus(view).split('\n').slice(1)).toEqual([
+      'attempt 2 of 3, restarted after node preemption',
+      'Attempt 2 of 3, restarted after node preemption. Its pod was taken off node n1.',
+      `  attempt 1: ${before.started_at} to ${view.restarts[0].ended_at}, node preemption: Its pod was taken off node n1.`
+    ]);
     s.store.close();
   });
 

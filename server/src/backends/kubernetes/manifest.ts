@@ -184,6 +184,10 @@ export function jobManifest({
     },
     spec: {
       backoffLimit: 0,
+      // A pod deleted or evicted is not replaced while it terminates (the default,
+      // TerminatingOrFailed, would run a second runner of the job beside it); once it has
+      // failed, backoffLimit 0 ends the Job, and nbqueue decides whether the job runs again.
+      podReplacementPolicy: 'Failed',
       completions: 1,
       parallelism: 1,
       // A job's own deadline may shorten its profile's limit, never lengthen it.

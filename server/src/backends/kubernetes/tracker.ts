@@ -21,6 +21,8 @@ export interface Active {
   /** submit() is still creating the Job: a cancel meanwhile is carried out when it is done. */
   creating?: boolean;
   seenJob: boolean;
+  /** The uid of the attempt's pod: another pod of its Job is a replacement (podChanged). */
+  podUid?: string;
   waitingSince?: number;
   noted?: string | null;
   settle?: NodeJS.Timeout;
@@ -62,6 +64,8 @@ export class JobTracker {
 
   /** A re-adopted job's pod, as the informer has it (evaluated later). */
   podFound(jobId: string, pod: V1Pod): void {
+    const a = this.active.get(jobId);
+    if (a) a.podUid ??= pod.metadata?.uid;
     this.pods.set(jobId, { pod, deleted: false });
   }
 
@@ -78,8 +82,17 @@ export class JobTracker {
     const a = this.active.get(id);
     // A pod of an earlier attempt's Job says nothing of this attempt.
     if (a && owner && owner.name !== a.name) return;
-    if (a) this.pods.set(id, { pod, deleted });
-    else if (deleted) this.pods.delete(id);
+    if (a) {
+      const uid = pod.metadata?.uid;
+      a.podUid ??= uid;
+      if (uid && uid !== a.podUid) {
+        // The Job controller replaced a pod deleted outside nbqueue (a forced deletion does
+        // not wait for podReplacementPolicy): its runner would be a second one of the job.
+        if (!deleted) this.replaced(id, a);
+        return;
+      }
+      this.pods.set(id, { pod, deleted });
+    } else if (deleted) this.pods.delete(id);
     this.evaluate(id);
   }
 
@@ -189,6 +202,19 @@ export class JobTracker {
     });
     if (o.kind === 'lost') this.lost(jobId, a, o.cause, o.reason);
     else this.evaluate(jobId);
+  }
+
+  /** The attempt's pod was replaced: it was deleted, so the job is lost (and the Job goes). */
+  private replaced(jobId: string, a: Active): void {
+    clearTimeout(a.settle);
+    a.settle = undefined;
+    const node = this.pods.get(jobId)?.pod.spec?.nodeName ?? '(none)';
+    this.lost(
+      jobId,
+      a,
+      'pod_deleted',
+      `Its pod was deleted from node ${node} while it ran (removed outside nbqueue).`
+    );
   }
 
   private lost(

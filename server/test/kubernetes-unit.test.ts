@@ -64,6 +64,11 @@ describe('names', () => {
     expect(name.endsWith('-j-0123456789')).toBe(true);
     expect(labelValue(user)).toMatch(label);
     expect(labelValue(user).length).toBeLessThanOrEqual(63);
+    // A restarted job's later attempts: a Job of their own, as valid and as short.
+    const again = jobName('j-0123456789', user, notebook, 12);
+    expect(again).toMatch(dns);
+    expect(again.length).toBeLessThanOrEqual(52);
+    expect(again.endsWith('-j-0123456789-a12')).toBe(true);
   });
 });
 
@@ -96,6 +101,23 @@ describe('job manifest', () => {
       }
     ]);
     expect(pod.terminationGracePeriodSeconds).toBe(30);
+    // A deleted pod is not replaced beside itself: the job would have two runners.
+    expect(job.spec!.podReplacementPolicy).toBe('Failed');
+  });
+
+  test("a profile's own SIGTERM grace; a restarted job's Job is named for its attempt", () => {
+    const spot = jobManifest({
+      job: { ...record(), attempt: 3 },
+      profile: {
+        ...gpu1,
+        kubernetes: { termination_grace_seconds: 90, max_restarts: 4 }
+      },
+      config: k8s,
+      sidecarUrl: 'http://ignored'
+    });
+    expect(spot.spec!.template.spec!.terminationGracePeriodSeconds).toBe(90);
+    expect(spot.metadata!.name).toMatch(/^nbq-.*-j-0123456789-a3$/);
+    expect(spot.metadata!.name!.length).toBeLessThanOrEqual(52);
   });
 
   test('requests equal limits, GPUs included; non-root; no service account token', () => {

@@ -1535,6 +1535,20 @@ export interface components {
             schedule_id: string | null;
             /** @description The firing time it was submitted for */
             scheduled_for: string | null;
+            /** @description Which run of the job this is, from 1: a restart after its pod was taken away adds one */
+            attempt: number;
+            /** @description Most runs allowed: 1 + its profile's kubernetes.max_restarts (1 on the local backend) */
+            max_attempts: number;
+            /** @description The earlier attempts, each ended by a restart, oldest first */
+            restarts: {
+                attempt: number;
+                started_at: string | null;
+                /** Format: date-time */
+                ended_at: string;
+                /** @enum {string} */
+                cause: "preemption" | "eviction" | "node_lost" | "pod_deleted";
+                reason: string;
+            }[];
         };
         /**
          * @description A state a job ends in: it never changes state again.
@@ -3970,6 +3984,20 @@ export interface operations {
                             schedule_id: string | null;
                             /** @description The firing time it was submitted for */
                             scheduled_for: string | null;
+                            /** @description Which run of the job this is, from 1: a restart after its pod was taken away adds one */
+                            attempt: number;
+                            /** @description Most runs allowed: 1 + its profile's kubernetes.max_restarts (1 on the local backend) */
+                            max_attempts: number;
+                            /** @description The earlier attempts, each ended by a restart, oldest first */
+                            restarts: {
+                                attempt: number;
+                                started_at: string | null;
+                                /** Format: date-time */
+                                ended_at: string;
+                                /** @enum {string} */
+                                cause: "preemption" | "eviction" | "node_lost" | "pod_deleted";
+                                reason: string;
+                            }[];
                         };
                         pipeline?: components["schemas"]["Pipeline"];
                     };
@@ -4234,9 +4262,11 @@ export const pathsApiSchedulesGetParametersQueryAllValues: ReadonlyArray<Flatten
 export const pathsApiSchedulesPostRequestBodyContentApplicationJsonOverlapValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/schedules"]["post"]["requestBody"]["content"]["application/json"]["overlap"]> = ["skip", "queue", "cancel_previous"];
 export const pathsApiSchedulesPostRequestBodyContentApplicationJsonMissedValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/schedules"]["post"]["requestBody"]["content"]["application/json"]["missed"]> = ["skip", "run_once"];
 export const pathsApiSchedulesIdRunNowPostResponses201ContentApplicationJsonJobStateValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/schedules/{id}/run-now"]["post"]["responses"]["201"]["content"]["application/json"]["job"]["state"]> = ["queued", "starting", "running", "succeeded", "failed", "cancelled"];
+export const pathsApiSchedulesIdRunNowPostResponses201ContentApplicationJsonJobRestartsCauseValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/schedules/{id}/run-now"]["post"]["responses"]["201"]["content"]["application/json"]["job"]["restarts"]["cause"]> = ["preemption", "eviction", "node_lost", "pod_deleted"];
 export const pythonNotebookMetadataKernelspecLanguageValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PythonNotebook"]["metadata"]["kernelspec"]["language"]> = ["python", "Python"];
 export const pythonNotebookMetadataLanguage_infoNameValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PythonNotebook"]["metadata"]["language_info"]["name"]> = ["python"];
 export const jobStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Job"]["state"]> = ["queued", "starting", "running", "succeeded", "failed", "cancelled"];
+export const jobRestartsCauseValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Job"]["restarts"]["cause"]> = ["preemption", "eviction", "node_lost", "pod_deleted"];
 export const finalStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["FinalState"]> = ["succeeded", "failed", "cancelled"];
 export const pipelineStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Pipeline"]["state"]> = ["running", "succeeded", "failed", "cancelled"];
 export const pipelineStepsStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Pipeline"]["steps"]["state"]> = ["waiting", "queued", "starting", "running", "succeeded", "failed", "cancelled", "skipped"];

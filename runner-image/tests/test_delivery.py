@@ -125,6 +125,30 @@ def test_sender_batches_by_count_and_size():
     assert all(len(b) <= 1_000_000 for b in client.batches)
 
 
+def test_a_restarted_attempt_numbers_its_events_after_the_earlier_ones(tmp_path):
+    # The sidecar's fetch answer says where the job's events stand (attempt 1's and the
+    # `attempt` marker): attempt 2 goes on from there, gap-free, and nothing collides.
+    with FakeSidecar(PRINTS) as sidecar:
+        sidecar.payload["first_seq"] = 8
+        code, log = run_runner(sidecar.url, tmp_path)
+        assert code == 0, log
+        seqs = sorted(sidecar.events)
+        assert seqs[0] == 8
+        assert seqs == list(range(8, 8 + len(seqs)))
+        assert sidecar.finishes[0]["state"] == "succeeded"
+
+
+def test_continue_from_is_ignored_once_events_were_numbered():
+    numbered: list[int] = []
+    log = EventLog(lambda seq, encoded: numbered.append(seq))
+    log.continue_from(5)
+    log.emit("log", level="info", message="a")
+    log.continue_from(100)  # too late: the numbering is under way
+    log.continue_from(True)
+    log.emit("log", level="info", message="b")
+    assert numbered == [5, 6]
+
+
 def test_sender_sends_at_once_when_idle_and_batches_while_busy():
     client = ScriptedClient()
     sender = EventSender(client, on_cancel=lambda: None, on_failure=lambda e: None)

@@ -119,7 +119,6 @@ export async function startSidecar({
             {
               config: config.backend.kubernetes,
               profiles: config.profiles,
-              cancelGraceSeconds: stopSeconds,
               onCapacity: () => outcomes.capacityFreed()
             },
             outcomes

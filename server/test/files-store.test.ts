@@ -30,6 +30,8 @@ function job(id: string, inputBundle?: string): JobRecord {
     held: false,
     backend_ref: null,
     last_seq: 0,
+    attempt: 1,
+    restarts: [],
     has_result: false
   };
 }

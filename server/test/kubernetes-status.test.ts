@@ -1,6 +1,6 @@
 /**
  * What the Kubernetes backend makes of a job's Job and pod states (status.ts): the reasons a
- * person reads, and which states end, fail or requeue a job.
+ * person reads, and which states end, fail or restart a job (and why: its cause).
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { outcome } from '../src/backends/kubernetes/status';
@@ -17,6 +17,42 @@ describe('pod states become reasons', () => {
     metadata: { name: 'p' },
     spec: { nodeName: 'gpu-node-0', containers: [{ name: 'runner' }] },
     status
+  });
+
+  test('a pod taken away names its cause: preemption, eviction, node loss, deletion', () => {
+    const disrupted = (reason: string): V1Pod =>
+      running({
+        phase: 'Running',
+        conditions: [
+          { type: 'DisruptionTarget', status: 'True', reason, message: 'm' }
+        ]
+      });
+    const cause = (pod: V1Pod) => {
+      const o = outcome({ ...base, pod });
+      return o.kind === 'lost' ? o.cause : o.kind;
+    };
+    expect(cause(disrupted('PreemptionByScheduler'))).toBe('preemption');
+    expect(cause(disrupted('TerminationByKubelet'))).toBe('preemption');
+    expect(cause(disrupted('EvictionByEvictionAPI'))).toBe('eviction');
+    expect(cause(disrupted('DeletionByPodGC'))).toBe('node_lost');
+    expect(cause(disrupted('DeletionByTaintManager'))).toBe('node_lost');
+    // Deleted outside nbqueue: its runner exiting after SIGTERM is not why it ended.
+    const going = running({
+      phase: 'Succeeded',
+      containerStatuses: [
+        {
+          name: 'runner',
+          image: 'img:1',
+          imageID: '',
+          ready: false,
+          restartCount: 0,
+          state: { terminated: { exitCode: 0 } }
+        }
+      ]
+    });
+    going.metadata = { ...going.metadata, deletionTimestamp: new Date() };
+    expect(cause(going)).toBe('pod_deleted');
+    expect(outcome({ ...base, pod: going }).kind).toBe('lost');
   });
 
   test('OOMKilled, image pull, eviction, deadline, unschedulable', () => {
@@ -73,12 +109,12 @@ describe('pod states become reasons', () => {
       })
     ).toEqual({
       kind: 'lost',
+      cause: 'eviction',
       reason: expect.stringMatching(/gpu-node-0.*low on memory/)
     });
     expect(
       outcome({ ...base, podDeleted: true, pod: running({ phase: 'Running' }) })
-        .kind
-    ).toBe('lost');
+    ).toMatchObject({ kind: 'lost', cause: 'pod_deleted' });
     expect(
       outcome({
         ...base,

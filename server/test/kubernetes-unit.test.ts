@@ -40,6 +40,8 @@ function record(over: Partial<JobRecord> = {}): JobRecord {
     held: false,
     backend_ref: null,
     last_seq: 0,
+    attempt: 1,
+    restarts: [],
     has_result: false,
     ...over
   };
@@ -62,6 +64,11 @@ describe('names', () => {
     expect(name.endsWith('-j-0123456789')).toBe(true);
     expect(labelValue(user)).toMatch(label);
     expect(labelValue(user).length).toBeLessThanOrEqual(63);
+    // A restarted job's later attempts: a Job of their own, as valid and as short.
+    const again = jobName('j-0123456789', user, notebook, 12);
+    expect(again).toMatch(dns);
+    expect(again.length).toBeLessThanOrEqual(52);
+    expect(again.endsWith('-j-0123456789-a12')).toBe(true);
   });
 });
 
@@ -70,8 +77,7 @@ describe('job manifest', () => {
     job: record(),
     profile: gpu1,
     config: k8s,
-    sidecarUrl: 'http://ignored',
-    graceSeconds: 25
+    sidecarUrl: 'http://ignored'
   });
   const pod = job.spec!.template.spec!;
   const c = pod.containers[0];
@@ -94,7 +100,24 @@ describe('job manifest', () => {
         effect: 'NoSchedule'
       }
     ]);
-    expect(pod.terminationGracePeriodSeconds).toBe(25);
+    expect(pod.terminationGracePeriodSeconds).toBe(30);
+    // A deleted pod is not replaced beside itself: the job would have two runners.
+    expect(job.spec!.podReplacementPolicy).toBe('Failed');
+  });
+
+  test("a profile's own SIGTERM grace; a restarted job's Job is named for its attempt", () => {
+    const spot = jobManifest({
+      job: { ...record(), attempt: 3 },
+      profile: {
+        ...gpu1,
+        kubernetes: { termination_grace_seconds: 90, max_restarts: 4 }
+      },
+      config: k8s,
+      sidecarUrl: 'http://ignored'
+    });
+    expect(spot.spec!.template.spec!.terminationGracePeriodSeconds).toBe(90);
+    expect(spot.metadata!.name).toMatch(/^nbq-.*-j-0123456789-a3$/);
+    expect(spot.metadata!.name!.length).toBeLessThanOrEqual(52);
   });
 
   test('requests equal limits, GPUs included; non-root; no service account token', () => {
@@ -155,8 +178,7 @@ describe('job manifest', () => {
       job: record(),
       profile: cpu,
       config: kueue,
-      sidecarUrl: 'x',
-      graceSeconds: 1
+      sidecarUrl: 'x'
     });
     expect(j.spec!.suspend).toBe(true);
     expect(j.metadata!.labels!['kueue.x-k8s.io/queue-name']).toBe('nbqueue');
@@ -194,8 +216,7 @@ test("a job's own deadline, mounted claims and extra runner variables", () => {
     job: { ...base, spec: { ...base.spec, deadline_seconds: 600 } },
     profile: gpu1,
     config: withVolumes,
-    sidecarUrl: 'x',
-    graceSeconds: 1
+    sidecarUrl: 'x'
   });
   expect(j.spec!.activeDeadlineSeconds).toBe(600);
   // Longer than the profile's limit (86400 s by default): the profile's limit stands.
@@ -203,8 +224,7 @@ test("a job's own deadline, mounted claims and extra runner variables", () => {
     job: { ...base, spec: { ...base.spec, deadline_seconds: 200000 } },
     profile: gpu1,
     config: withVolumes,
-    sidecarUrl: 'x',
-    graceSeconds: 1
+    sidecarUrl: 'x'
   });
   expect(longer.spec!.activeDeadlineSeconds).toBe(86400);
   const p = j.spec!.template.spec!;
@@ -237,8 +257,7 @@ test("a job's own deadline, mounted claims and extra runner variables", () => {
       job: base,
       profile: gpu1,
       config: k8s,
-      sidecarUrl: 'x',
-      graceSeconds: 1
+      sidecarUrl: 'x'
     }).spec!.template.spec!.volumes
   ).toBeUndefined();
 });
@@ -254,8 +273,7 @@ test('the environment cache: written only by the init container, read-only for t
     job: record(),
     profile: gpu1,
     config: cached,
-    sidecarUrl: 'x',
-    graceSeconds: 1
+    sidecarUrl: 'x'
   }).spec!.template.spec!;
   const dir = '/var/cache/nbqueue/environments';
   expect(p.volumes).toEqual([
@@ -328,8 +346,7 @@ describe('shared working storage, per user', () => {
         },
         files: { bundle: false, working_dir: '/work' }
       }).backend.kubernetes,
-      sidecarUrl: 'x',
-      graceSeconds: 1
+      sidecarUrl: 'x'
     });
     expect(j.spec!.template.spec!.containers[0].volumeMounts).toContainEqual({
       name: 'nbqueue-volume-0',

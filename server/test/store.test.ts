@@ -22,6 +22,8 @@ function job(id: string, profile = 'gpu-1'): JobRecord {
     held: false,
     backend_ref: null,
     last_seq: 0,
+    attempt: 1,
+    restarts: [],
     has_result: false
   };
 }

@@ -30,6 +30,7 @@ describe('job events', () => {
     log.metric('loss', null, 3);
     log.log('hello');
     log.outputValue('accuracy', { top1: 0.9 });
+    log.attempt(2, 3);
     const types = new Set(log.all.map(event => event.type));
     expect(types).toEqual(new Set(schema.properties.type.enum));
     for (const event of log.all) {

@@ -127,6 +127,16 @@ export class EventLog {
   outputValue(name: string, value: unknown): JobEvent {
     return this._push({ type: 'output_value', name, value });
   }
+
+  attempt(attempt: number, maxAttempts: number): JobEvent {
+    return this._push({
+      type: 'attempt',
+      attempt,
+      max_attempts: maxAttempts,
+      cause: 'preemption',
+      reason: `Attempt ${attempt} of ${maxAttempts}, restarted after node preemption.`
+    });
+  }
 }
 
 export interface ITrace {

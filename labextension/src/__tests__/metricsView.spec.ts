@@ -33,7 +33,10 @@ function job(id: string, state: IJob['state']): IJob {
     pipeline_id: null,
     pipeline_step: null,
     schedule_id: null,
-    scheduled_for: null
+    scheduled_for: null,
+    attempt: 1,
+    max_attempts: 1,
+    restarts: []
   };
 }
 

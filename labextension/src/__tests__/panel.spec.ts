@@ -2,6 +2,7 @@
  * The Jobs panel's model: rows from jobs, filters, order, elapsed and ETA
  * texts, status counts, reorder intents from drops, live updates.
  */
+import type { NotebookPanel } from '@jupyterlab/notebook';
 import { Signal } from '@lumino/signaling';
 
 import type {
@@ -24,6 +25,8 @@ import {
   statusText,
   visibleJobs
 } from '../panel/rows';
+import { NotebookPanelAdapter } from '../live/panelAdapter';
+import type { IAttemptEvent } from '../service/events';
 import { EventLog } from './fixtures';
 
 const T0 = Date.parse('2026-11-23T14:00:00.000Z');
@@ -58,6 +61,9 @@ function job(overrides: Partial<IJob> = {}): IJob {
     pipeline_step: null,
     schedule_id: null,
     scheduled_for: null,
+    attempt: 1,
+    max_attempts: 1,
+    restarts: [],
     ...overrides
   };
 }
@@ -73,6 +79,45 @@ describe('formatDuration', () => {
     [-5_000, '0s']
   ])('%d ms is %s', (ms, text) => {
     expect(formatDuration(ms)).toBe(text);
+  });
+});
+
+describe('attempts', () => {
+  const restarted = (attempt: number, cause: 'preemption' | 'node_lost') =>
+    job({
+      state: 'running',
+      attempt,
+      max_attempts: 3,
+      restarts: Array.from({ length: attempt - 1 }, (_, i) => ({
+        attempt: i + 1,
+        started_at: iso(0),
+        ended_at: iso(60),
+        cause: i === attempt - 2 ? cause : 'eviction',
+        reason: 'Its pod was taken off node n1.'
+      }))
+    });
+
+  it("a restarted job's row says which attempt it is and why it restarted", () => {
+    expect(rowOf(restarted(2, 'preemption'), T0, 'alice').attempt).toBe(
+      'attempt 2 of 3, restarted after node preemption'
+    );
+    // The cause is the last restart's.
+    expect(rowOf(restarted(3, 'node_lost'), T0, 'alice').attempt).toBe(
+      'attempt 3 of 3, restarted after node loss'
+    );
+  });
+
+  it('a job never restarted says nothing of attempts', () => {
+    expect(rowOf(job({ state: 'running' }), T0, 'alice').attempt).toBe('');
+  });
+
+  it("the notebook's running badge names the attempt after a restart", () => {
+    const adapter = new NotebookPanelAdapter({} as NotebookPanel);
+    expect(adapter.badgeText()).toBe('running on nbqueue');
+    adapter.restarted(new EventLog().attempt(2, 3) as IAttemptEvent);
+    expect(adapter.badgeText()).toBe(
+      'running on nbqueue (attempt 2 of 3, restarted after node preemption)'
+    );
   });
 });
 

@@ -5,12 +5,13 @@ import type { IOutputAreaModel } from '@jupyterlab/outputarea';
 
 import type { INotebookAdapter } from '../live/adapter';
 import { LiveWriter } from '../live/writer';
-import type { IUpdateDisplayDataEvent } from '../service/events';
+import type { IAttemptEvent, IUpdateDisplayDataEvent } from '../service/events';
 import { EventLog } from './fixtures';
 
 /** The writer's adapter over a real NotebookModel, as in a NotebookPanel. */
 class ModelAdapter implements INotebookAdapter {
   marks = new Map<string, boolean>();
+  restarted?: (event: IAttemptEvent) => void;
 
   constructor(readonly model: NotebookModel) {}
 
@@ -381,5 +382,27 @@ describe('LiveWriter', () => {
     writer.unmarkAll();
     expect(nb.marks.get('a')).toBe(false);
     expect(nb.marks.get('b')).toBe(false);
+  });
+
+  it('on a restart, unmarks the stopped attempt and says so; the next one starts over', () => {
+    const nb = notebook('a');
+    const restarts: IAttemptEvent[] = [];
+    nb.restarted = (event: IAttemptEvent) => restarts.push(event);
+    const writer = new LiveWriter(nb);
+    writer.apply([log.cellStarted('a'), log.stream('a', 'attempt 1\n')]);
+    expect(nb.marks.get('a')).toBe(true);
+
+    writer.apply([log.attempt(2, 3)]);
+    expect(nb.marks.get('a')).toBe(false);
+    expect(writer.runningCells.size).toBe(0);
+    expect(restarts.map(e => [e.attempt, e.max_attempts, e.cause])).toEqual([
+      [2, 3, 'preemption']
+    ]);
+    // Attempt 2's events follow the marker's seq and replace attempt 1's outputs.
+    writer.apply([log.cellStarted('a'), log.stream('a', 'attempt 2\n')]);
+    expect(nb.json('a')).toEqual([
+      { output_type: 'stream', name: 'stdout', text: 'attempt 2\n' }
+    ]);
+    expect(writer.lastSeq).toBe(5);
   });
 });

@@ -4,6 +4,8 @@
  */
 import type { IOutputAreaModel } from '@jupyterlab/outputarea';
 
+import type { IAttemptEvent } from '../service/events';
+
 export interface INotebookAdapter {
   /** The outputs of the code cell with this nbformat id; null if it is gone. */
   outputs(cellId: string): IOutputAreaModel | null;
@@ -13,4 +15,7 @@ export interface INotebookAdapter {
 
   /** Show or hide that the cell is running remotely. */
   mark(cellId: string, running: boolean): void;
+
+  /** The job runs again (attempt `event.attempt`): say so where its cells run. */
+  restarted?(event: IAttemptEvent): void;
 }

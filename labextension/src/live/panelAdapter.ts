@@ -5,6 +5,8 @@ import type { ICodeCellModel } from '@jupyterlab/cells';
 import type { NotebookPanel } from '@jupyterlab/notebook';
 import type { IOutputAreaModel } from '@jupyterlab/outputarea';
 
+import { restartText } from '../jobs/attempt';
+import type { IAttemptEvent } from '../service/events';
 import { nbqueueBundle, TranslationBundle } from '../translation';
 import type { INotebookAdapter } from './adapter';
 
@@ -30,6 +32,22 @@ export class NotebookPanelAdapter implements INotebookAdapter {
     return true;
   }
 
+  restarted(event: IAttemptEvent): void {
+    this._attempt = restartText(
+      event.attempt,
+      event.max_attempts,
+      event.cause,
+      this._trans
+    );
+  }
+
+  /** What a running cell's badge says. */
+  badgeText(): string {
+    return this._attempt
+      ? this._trans.__('running on nbqueue (%1)', this._attempt)
+      : this._trans.__('running on nbqueue');
+  }
+
   mark(cellId: string, running: boolean): void {
     const cell = this._panel.content.widgets.find(
       widget => widget.model.id === cellId
@@ -42,7 +60,7 @@ export class NotebookPanelAdapter implements INotebookAdapter {
     if (running && !badge) {
       const node = document.createElement('div');
       node.className = BADGE_CLASS;
-      node.textContent = this._trans.__('running on nbqueue');
+      node.textContent = this.badgeText();
       node.title = this._trans.__(
         'This cell is running as part of an nbqueue job.'
       );
@@ -51,6 +69,8 @@ export class NotebookPanelAdapter implements INotebookAdapter {
       badge.remove();
     }
   }
+
+  private _attempt = '';
 
   private _codeCell(cellId: string): ICodeCellModel | null {
     const cells = this._panel.content.model?.cells;

@@ -166,6 +166,12 @@ export class LiveWriter {
           this._adapter.mark(event.cell_id, false);
         }
         return;
+      case 'attempt':
+        // The earlier attempt's runner is gone with its running cells; the next one starts
+        // the notebook over (its cell_started events clear each cell).
+        this.unmarkAll();
+        this._adapter.restarted?.(event);
+        return;
       default:
         // run_started, metric and log do not change cells.
         return;

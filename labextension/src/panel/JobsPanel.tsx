@@ -285,6 +285,11 @@ function JobsView(props: {
           <span className="nbq-JobRow-priority" title={trans.__('priority')}>
             {row.priority}
           </span>
+          {row.attempt && (
+            <span className="nbq-JobRow-attempt" title={row.reason ?? ''}>
+              {row.attempt}
+            </span>
+          )}
           {row.position !== null && (
             <span
               className="nbq-JobRow-position"

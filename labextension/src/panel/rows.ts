@@ -3,6 +3,7 @@
  * order, and what each row says and offers. Pure functions, so the rules are
  * tested without a DOM.
  */
+import { attemptText } from '../jobs/attempt';
 import { FINAL_STATES, IJob, isFinal, JobState } from '../service/model';
 import { nbqueueBundle, TranslationBundle } from '../translation';
 
@@ -95,6 +96,8 @@ export interface IJobRow {
   /** The elapsed time changes every second. */
   ticking: boolean;
   reason: string | null;
+  /** "attempt 2 of 3, restarted after node preemption"; empty if never restarted. */
+  attempt: string;
   /** The person looking owns this job (reorder is for own jobs only). */
   own: boolean;
   actions: JobAction[];
@@ -280,6 +283,7 @@ export function rowOf(
     elapsed: elapsed === null ? '' : formatDuration(elapsed),
     ticking: elapsed !== null && !job.finished_at,
     reason: job.reason,
+    attempt: attemptText(job, trans),
     own,
     actions: actionsOf(job, own)
   };

@@ -87,6 +87,22 @@ export interface ILogEvent extends IEventBase {
   message: string;
 }
 
+/**
+ * Written by the sidecar when the job runs again after its pod was taken away: the events
+ * after it are attempt `attempt`'s, which starts the notebook over.
+ */
+export interface IAttemptEvent extends IEventBase {
+  type: 'attempt';
+  attempt: number;
+  max_attempts: number;
+  cause: RestartCause;
+  reason: string;
+}
+
+/** What took a job's pod away (the Job view's `restarts[].cause`). */
+export type RestartCause =
+  'preemption' | 'eviction' | 'node_lost' | 'pod_deleted';
+
 export type JobEvent =
   | IRunStartedEvent
   | ICellStartedEvent
@@ -97,7 +113,8 @@ export type JobEvent =
   | ICellFinishedEvent
   | IMetricEvent
   | IOutputValueEvent
-  | ILogEvent;
+  | ILogEvent
+  | IAttemptEvent;
 
 /** Socket.io `events` message. */
 export interface IEventsMessage {

@@ -111,7 +111,8 @@ def fit_event(event: dict, encoded: bytes, limit: int) -> tuple[dict, bytes]:
 
 
 class EventLog:
-    """Gives each event the job's next `seq` (from 1, no gaps) and its time, then hands it on.
+    """Gives each event the job's next `seq` (from 1, or from where an earlier attempt of the job
+    stopped: `continue_from`; no gaps) and its time, then hands it on.
 
     `sink(seq, encoded)` is called under the lock, so the sink sees events in seq order even
     when several threads emit.
@@ -128,6 +129,14 @@ class EventLog:
     @property
     def last_seq(self) -> int:
         return self._seq
+
+    def continue_from(self, first_seq: object) -> None:
+        """Numbers the next event `first_seq` (the sidecar's fetch answer): a restarted job's
+        attempt goes on after the events its earlier attempts left. Only before any event."""
+        if isinstance(first_seq, int) and not isinstance(first_seq, bool) and first_seq > 1:
+            with self._lock:
+                if self._seq == 0:
+                    self._seq = first_seq - 1
 
     def emit(self, type: str, **fields: object) -> dict:
         with self._lock:

@@ -120,6 +120,7 @@ class Runner:
             log.error("could not fetch the job: %s", error)
             return EXIT_UNREACHABLE
 
+        self.events.continue_from(payload.get("first_seq"))
         self.sender.start()
         limit = payload.get("max_event_bytes")
         if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0:

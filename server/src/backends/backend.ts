@@ -1,4 +1,4 @@
-import type { JobRecord, JobSpec } from '../jobs/types';
+import type { JobRecord, JobSpec, RestartCause } from '../jobs/types';
 
 /** What a backend tells the job service about a job it runs. */
 export interface BackendObserver {
@@ -18,10 +18,12 @@ export interface BackendObserver {
   /** Something holds the job up that its owner should see (null: nothing any more). */
   note?(jobId: string, reason: string | null): void;
   /**
-   * The job's runner was taken away through no fault of the job (eviction, node loss): queue
-   * it again from the start, at most `max` times over its re-runs; after that it fails.
+   * The job's runner was taken away through no fault of the job (`cause`; `reason` says how):
+   * the job service runs it again under the same id, first in its queue, while its profile's
+   * max_restarts allows, else fails it. The backend must not start the next attempt's runner
+   * before this one's is gone.
    */
-  requeue?(jobId: string, reason: string, max: number): void;
+  restart?(jobId: string, cause: RestartCause, reason: string): void;
 }
 
 export interface LaunchRequest {

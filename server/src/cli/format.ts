@@ -1,4 +1,5 @@
 import type { api } from '@nbqueue/common';
+import { CAUSE_TEXT } from '../jobs/restarts';
 
 type Job = api.Job;
 type Queue = api.Queue;
@@ -33,6 +34,32 @@ function etaCell(j: Job): string {
   return j.eta_seconds === null ? 'unknown' : duration(j.eta_seconds);
 }
 
+/** `2/3`: which run of the job this is, of how many allowed; empty for a single run. */
+function attemptCell(j: Job): string {
+  return j.max_attempts > 1 || j.attempt > 1
+    ? `${j.attempt}/${j.max_attempts}`
+    : '';
+}
+
+/** One job, for `nbqueue status`: its state, why, its attempt and each restart. */
+export function jobStatus(j: Job): string {
+  const lines = [
+    `${j.id}  ${j.name}  ${j.state}${j.position ? ` (position ${j.position} in ${j.queue})` : ''}`
+  ];
+  if (j.max_attempts > 1 || j.attempt > 1) {
+    const last = j.restarts[j.restarts.length - 1];
+    lines.push(
+      `attempt ${j.attempt} of ${j.max_attempts}${last ? `, restarted after ${CAUSE_TEXT[last.cause]}` : ''}`
+    );
+  }
+  if (j.reason) lines.push(j.reason);
+  for (const r of j.restarts)
+    lines.push(
+      `  attempt ${r.attempt}: ${r.started_at ?? '-'} to ${r.ended_at}, ${CAUSE_TEXT[r.cause]}: ${r.reason}`
+    );
+  return lines.join('\n');
+}
+
 export function jobsTable(jobs: Job[]): string {
   if (!jobs.length) return 'No jobs.';
   const rows = [
@@ -43,6 +70,7 @@ export function jobsTable(jobs: Job[]): string {
       'QUEUE',
       'PRIORITY',
       'STATE',
+      'ATTEMPT',
       'POS',
       'ETA',
       'CREATED'
@@ -56,6 +84,7 @@ export function jobsTable(jobs: Job[]): string {
       j.queue,
       j.priority,
       j.state,
+      attemptCell(j),
       j.position ? String(j.position) : '',
       etaCell(j),
       j.created_at.replace('T', ' ').slice(0, 19)

@@ -5,7 +5,7 @@ import { stripOutputs } from '../notebook/normalize';
 import { CliError, Client, resolveConnection } from './client';
 import { follow } from './follow';
 import { usageText } from './adminCommands';
-import { jobsTable, print, queuesTable } from './format';
+import { jobStatus, jobsTable, print, queuesTable } from './format';
 import type { api } from '@nbqueue/common';
 
 type Job = api.Job;
@@ -141,6 +141,19 @@ export function addJobCommands(program: Command): void {
         cursor = page.next_cursor;
       }
       print(opts.json, jobs, () => jobsTable(jobs));
+    });
+
+  program
+    .command('status <id>')
+    .description('Show one job: its state, why, its attempt and its restarts')
+    .option('--json', 'JSON output')
+    .action(async (id: string, opts) => {
+      const job = await new Client(resolveConnection()).call(
+        'get',
+        '/api/jobs/{id}',
+        { id }
+      );
+      print(opts.json, job, () => jobStatus(job));
     });
 
   /** A command that POSTs one job operation and prints the job it answers. */

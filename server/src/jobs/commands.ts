@@ -8,6 +8,7 @@ import type { Store } from '../store/store';
 import type { JobLifecycle } from './lifecycle';
 import type { JobPublisher } from './publisher';
 import type { JobQueries } from './queries';
+import { admissionRank } from './schedulerInput';
 import { FINAL_STATES, JobRecord, JobView } from './types';
 import type { Submission } from '../api/contract/submit';
 import type {
@@ -180,7 +181,7 @@ export class JobCommands {
       id: j.id,
       owner: j.owner,
       queue: j.queue,
-      priorityRank: this.config.priorities.indexOf(j.priority),
+      priorityRank: admissionRank(j, this.config.priorities),
       held: j.held,
       positionKey: j.position_key
     });

@@ -11,7 +11,7 @@ export interface JobLifecycleOptions {
   now: () => Date;
 }
 
-/** What a new queued job is made of (a submit, a re-run, a job queued again after eviction). */
+/** What a new queued job is made of (a submit, a re-run, a schedule or pipeline step). */
 export interface NewJob {
   owner: string;
   name: string;
@@ -64,6 +64,8 @@ export class JobLifecycle {
       held: false,
       backend_ref: null,
       last_seq: 0,
+      attempt: 1,
+      restarts: [],
       has_result: false
     };
     store.insertJob(job, fields.notebook);

@@ -2,12 +2,14 @@ import type { BackendObserver } from '../backends/backend';
 import type { Store } from '../store/store';
 import type { JobLifecycle } from './lifecycle';
 import type { JobPublisher } from './publisher';
-import { FINAL_STATES, Notebook } from './types';
+import type { JobRestarts } from './restarts';
+import { FINAL_STATES, RestartCause } from './types';
 
 export interface BackendOutcomesOptions {
   store: Store;
   publisher: JobPublisher;
   lifecycle: JobLifecycle;
+  restarts: JobRestarts;
 }
 
 /**
@@ -18,7 +20,7 @@ const KERNEL_KILLED = /^The kernel died\b.*\(exit code (-9|137)\)/;
 
 /**
  * What the backend reports about the runners it runs (a handle, an exit, an OOM kill, a note
- * for the owner, an eviction, freed cluster capacity), turned into job changes.
+ * for the owner, a runner taken away, freed cluster capacity), turned into job changes.
  */
 export class BackendOutcomes implements BackendObserver {
   constructor(private readonly options: BackendOutcomesOptions) {}
@@ -59,37 +61,9 @@ export class BackendOutcomes implements BackendObserver {
     this.options.publisher.jobChanged(jobId);
   }
 
-  /**
-   * The job's pod was taken away (eviction, node loss): it ends failed, naming the copy of it
-   * queued in its place (same notebook, spec and place in the queue), unless it was already
-   * queued again `max` times.
-   */
-  requeue(jobId: string, reason: string, max: number): void {
-    const job = this.store.getJob(jobId);
-    if (!job || FINAL_STATES.has(job.state)) return;
-    const done = job.spec.requeues ?? 0;
-    if (job.cancel_requested || done >= max) {
-      this.exited(
-        jobId,
-        `${reason} It was already queued again ${done} time(s), the most allowed: re-run it.`
-      );
-      return;
-    }
-    const copy = this.options.lifecycle.enqueue({
-      owner: job.owner,
-      name: job.name,
-      profile: job.profile,
-      queue: job.queue,
-      priority: job.priority,
-      spec: { ...job.spec, requeues: done + 1 },
-      notebook: this.store.getNotebook(jobId) as Notebook
-    });
-    this.store.updateJob(copy, { position_key: job.position_key });
-    this.options.lifecycle.end(
-      jobId,
-      'failed',
-      `${reason} Queued again as job ${copy}.`
-    );
+  /** The job's runner was taken away through no fault of the job: it runs again, or fails. */
+  restart(jobId: string, cause: RestartCause, reason: string): void {
+    this.options.restarts.restart(jobId, cause, reason);
   }
 
   /** The cluster has room again (a pod or node went away): queued jobs may fit now. */

@@ -6,6 +6,7 @@ import { Eta, estimateStarts } from '../queue/eta';
 import { admissionOrder, queuePositions } from '../queue/scheduler';
 import type { QueueRow, Store } from '../store/store';
 import type { ResultFile } from '../results/table';
+import { maxAttempts } from './restarts';
 import { countBy, toQueued } from './schedulerInput';
 import {
   ACTIVE_STATES,
@@ -114,7 +115,13 @@ export class JobQueries {
       pipeline_id: job.spec.pipeline?.id ?? null,
       pipeline_step: job.spec.pipeline?.step ?? null,
       schedule_id: job.spec.schedule_id ?? null,
-      scheduled_for: job.spec.scheduled_for ?? null
+      scheduled_for: job.spec.scheduled_for ?? null,
+      attempt: job.attempt,
+      max_attempts: Math.max(
+        job.attempt,
+        maxAttempts(this.options.config, job.profile)
+      ),
+      restarts: job.restarts
     };
   }
 

@@ -66,7 +66,10 @@ export class RunnerIntake {
       max_event_bytes: MAX_EVENT_BYTES,
       // The runner checks its executed notebook against this before uploading it, so a result
       // over the limit ends the job with a reason instead of a refused upload being retried.
-      max_result_bytes: config.limits.result_bytes
+      max_result_bytes: config.limits.result_bytes,
+      // The seq of this attempt's first event: a restarted job's events number on from the
+      // ones its earlier attempts left (and the `attempt` marker), never over them.
+      first_seq: job.last_seq + 1
     };
   }
 
@@ -126,6 +129,15 @@ export class RunnerIntake {
   ): void {
     if (notebook) this.store.saveResult(job.id, notebook);
     if (FINAL_STATES.has(job.state)) return;
+    // A cancel its owner did not ask for: Kubernetes stopped the pod (deleted, evicted,
+    // preempted, past its deadline). The backend says why, and the job runs again or fails
+    // (a restart lets this result go); the runner's word would end it as cancelled.
+    if (
+      state === 'cancelled' &&
+      !job.cancel_requested &&
+      this.options.config.backend.type === 'kubernetes'
+    )
+      return;
     const stored = result ? this.store.results.get(job.id) : undefined;
     if (result && stored?.sha256 !== result.sha256) {
       throw new ApiError(

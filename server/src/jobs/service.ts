@@ -6,6 +6,7 @@ import { JobLifecycle } from './lifecycle';
 import { BackendOutcomes } from './outcomes';
 import { JobPublisher } from './publisher';
 import { JobQueries } from './queries';
+import { JobRestarts } from './restarts';
 import { RunnerIntake } from './runnerIntake';
 import { SchedulingLoop } from './schedulingLoop';
 
@@ -22,7 +23,7 @@ export interface JobServiceOptions {
 /**
  * The job rooms, built in the order they need each other, so each is whole from the start:
  * queries (the read side) → publisher (tells subscribers, such as the live layer, what
- * changed) → lifecycle (queue, change, end a job) → outcomes (what the backend reports) →
+ * changed) → lifecycle (queue, change, end a job) → restarts → outcomes (what the backend reports) →
  * backend → scheduling loop (wakes on the lifecycle) → commands and runner intake.
  * Holds no state of its own beyond the store, so a restart picks up where it was.
  */
@@ -45,7 +46,19 @@ export class JobService {
     const publisher = this.publisher;
     this.lifecycle = new JobLifecycle({ config, store, publisher, now });
     const lifecycle = this.lifecycle;
-    this.outcomes = new BackendOutcomes({ store, publisher, lifecycle });
+    const restarts = new JobRestarts({
+      config,
+      store,
+      publisher,
+      lifecycle,
+      now
+    });
+    this.outcomes = new BackendOutcomes({
+      store,
+      publisher,
+      lifecycle,
+      restarts
+    });
     this.backend = options.backend(this.outcomes);
     const backend = this.backend;
     this.scheduling = new SchedulingLoop({

@@ -1,5 +1,9 @@
 import type { z } from 'zod/v4';
-import type { CapturedEnvironment, jobSchema } from '../api/contract/schemas';
+import type {
+  CapturedEnvironment,
+  jobSchema,
+  RESTART_CAUSES
+} from '../api/contract/schemas';
 
 // The state list is part of the REST contract: defined once there.
 export {
@@ -29,8 +33,6 @@ export interface JobSpec {
   notebook_path: string | null;
   cwd: string | null;
   kernel: KernelInfo;
-  /** How many times this job was queued again after its pod was evicted or lost (Kubernetes). */
-  requeues?: number;
   /** The kernel's captured environment (absent for jobs submitted without one). */
   environment?: CapturedEnvironment | null;
   /** The uploaded bundle of the notebook's directory (POST /api/files/bundles), if any. */
@@ -67,6 +69,27 @@ export interface JobRecord {
   backend_ref: Record<string, unknown> | null;
   last_seq: number;
   has_result: boolean;
+  /** Which run of the job this is, from 1: a restart (jobs/restarts.ts) adds one. */
+  attempt: number;
+  /** The earlier attempts, each ended by a restart, oldest first. */
+  restarts: RestartRecord[];
+}
+
+/**
+ * Why a job's pod was taken away through no fault of the job: a node preempted (spot, a
+ * higher-priority pod, a node shutting down), an eviction (drain, node pressure), its node
+ * lost, or the pod deleted outside nbqueue.
+ */
+export type RestartCause = (typeof RESTART_CAUSES)[number];
+
+/** One earlier attempt of a job, ended by a restart. */
+export interface RestartRecord {
+  attempt: number;
+  started_at: string | null;
+  ended_at: string;
+  cause: RestartCause;
+  /** What the backend said of it, for a person. */
+  reason: string;
 }
 
 /** A job as the API shows it: the contract's Job (api/contract/schemas.ts), written once there. */

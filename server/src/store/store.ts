@@ -1,6 +1,4 @@
 import Database from 'better-sqlite3';
-import * as fs from 'fs';
-import * as path from 'path';
 import { MetricStore } from '../metrics/store';
 import { EventCaps, EventTable } from './events';
 import { PipelineStore } from '../pipelines/store';
@@ -12,8 +10,11 @@ import type {
   JobRecord,
   JobSpec,
   JobState,
-  Notebook
+  Notebook,
+  RestartRecord
 } from '../jobs/types';
+import { privateFile } from './privateFile';
+import { RestartChange, RestartTable } from './restarts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS jobs (
@@ -35,7 +36,9 @@ CREATE TABLE IF NOT EXISTS jobs (
   cancel_requested INTEGER NOT NULL DEFAULT 0,
   backend_ref TEXT,
   last_seq INTEGER NOT NULL DEFAULT 0,
-  held INTEGER NOT NULL DEFAULT 0
+  held INTEGER NOT NULL DEFAULT 0,
+  attempt INTEGER NOT NULL DEFAULT 1,
+  restarts TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
 CREATE INDEX IF NOT EXISTS jobs_owner ON jobs(owner, created_at);
@@ -82,12 +85,14 @@ interface JobRow {
   last_seq: number;
   held: number;
   has_result: number;
+  attempt: number;
+  restarts: string;
 }
 
 // A job's last_seq, as clients see it, is its last stored event: past a cap (store/events.ts)
 // that is the truncation marker, though the runner's mark goes on.
 const JOB_COLUMNS = `id, owner, name, profile, queue, priority, state, reason, created_at, started_at, finished_at,
-  position_key, spec, cancel_requested, backend_ref, MIN(last_seq, COALESCE(events_capped_seq, last_seq)) AS last_seq, held,
+  position_key, spec, cancel_requested, backend_ref, MIN(last_seq, COALESCE(events_capped_seq, last_seq)) AS last_seq, held, attempt, restarts,
   (EXISTS(SELECT 1 FROM results r WHERE r.job_id = jobs.id)
     OR EXISTS(SELECT 1 FROM result_files f WHERE f.job_id = jobs.id)) AS has_result`;
 
@@ -101,7 +106,8 @@ function toRecord(row: JobRow): JobRecord {
     backend_ref: row.backend_ref
       ? (JSON.parse(row.backend_ref) as Record<string, unknown>)
       : null,
-    has_result: row.has_result === 1
+    has_result: row.has_result === 1,
+    restarts: JSON.parse(row.restarts) as RestartRecord[]
   };
 }
 
@@ -113,6 +119,8 @@ export interface QueueRow {
   priority: string;
   position_key: number;
   held: number;
+  /** Above 1: a restarted job, waiting to run again (it goes first). */
+  attempt: number;
 }
 
 export type JobPatch = Partial<
@@ -133,23 +141,6 @@ export type JobPatch = Partial<
 > & { token_hash?: string | null };
 
 /**
- * Makes `file` (and its SQLite companions, where they exist) readable by the sidecar's account
- * only, creating its folder 0700 if need be: the store holds every user's notebooks and results.
- */
-function privateFile(file: string): void {
-  const full = path.resolve(file);
-  fs.mkdirSync(path.dirname(full), { recursive: true, mode: 0o700 });
-  fs.closeSync(fs.openSync(full, 'a', 0o600));
-  for (const f of [full, `${full}-wal`, `${full}-shm`]) {
-    try {
-      fs.chmodSync(f, 0o600);
-    } catch {
-      /* not there (yet) */
-    }
-  }
-}
-
-/**
  * The persistent store: jobs, their events and their results in one SQLite file (WAL).
  * Every write is a single statement or a transaction, so a crash never leaves half a batch.
  */
@@ -167,6 +158,7 @@ export class Store {
   readonly results: ResultTable;
   /** Deleting finished jobs, their sizes, the online backup (server/src/retention). */
   readonly retention: RetentionTable;
+  private readonly restarts: RestartTable;
 
   constructor(file: string) {
     if (file !== ':memory:') privateFile(file);
@@ -183,6 +175,8 @@ export class Store {
     this.pipelines = new PipelineStore(this.db);
     this.schedules = new ScheduleTable(this.db);
     this.results = new ResultTable(this.db);
+    // After the results table: a restart forgets a result the old runner uploaded.
+    this.restarts = new RestartTable(this.db);
     this.retention = new RetentionTable(this.db);
   }
 
@@ -191,10 +185,13 @@ export class Store {
     const columns = (
       this.sql('PRAGMA table_info(jobs)').all() as { name: string }[]
     ).map(c => c.name);
-    if (!columns.includes('held'))
-      this.db.exec(
-        'ALTER TABLE jobs ADD COLUMN held INTEGER NOT NULL DEFAULT 0'
-      );
+    for (const [name, type] of [
+      ['held', 'INTEGER NOT NULL DEFAULT 0'],
+      ['attempt', 'INTEGER NOT NULL DEFAULT 1'],
+      ['restarts', "TEXT NOT NULL DEFAULT '[]'"]
+    ])
+      if (!columns.includes(name))
+        this.db.exec(`ALTER TABLE jobs ADD COLUMN ${name} ${type}`);
   }
 
   /** False once closed (a timer that fires after shutdown checks it). */
@@ -265,7 +262,8 @@ export class Store {
         queue: job.queue,
         priority: job.priority,
         position_key: job.position_key,
-        held: job.held ? 1 : 0
+        held: job.held ? 1 : 0,
+        attempt: job.attempt
       });
   }
 
@@ -276,7 +274,7 @@ export class Store {
    */
   listQueue(profile?: string): QueueRow[] {
     this.queueRows ??= this.sql(
-      "SELECT id, owner, profile, queue, priority, position_key, held FROM jobs WHERE state = 'queued'"
+      "SELECT id, owner, profile, queue, priority, position_key, held, attempt FROM jobs WHERE state = 'queued'"
     ).all() as QueueRow[];
     return profile === undefined
       ? this.queueRows.slice()
@@ -363,6 +361,12 @@ export class Store {
     ).run(startedAt, tokenHash, id, profile).changes;
     if (changed) this.queueRows = undefined;
     return changed === 1;
+  }
+
+  /** A running job runs again (store/restarts.ts): its marker event, or null if it had ended. */
+  restartJob(id: string, change: RestartChange): JobEvent | null {
+    this.queueRows = undefined;
+    return this.restarts.restart(id, change);
   }
 
   updateJob(id: string, patch: JobPatch): void {

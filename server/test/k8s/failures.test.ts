@@ -1,6 +1,7 @@
 /**
  * The Kubernetes backend when a job goes wrong: out of memory, an image that cannot be pulled,
- * a deadline, an eviction, a lost node; and what a job pod may write. (backend.test.ts says
+ * a deadline, an eviction and a lost node (the job runs again: restarts.test.ts has more);
+ * and what a job pod may write. (backend.test.ts says
  * against what.)
  */
 import { execFileSync } from 'child_process';
@@ -9,7 +10,6 @@ import * as path from 'path';
 import { code, notebook, waitFor } from '../helpers';
 import {
   GATES,
-  JOBS_NS,
   MISSING_IMAGE,
   Obj,
   RunnerHarness,
@@ -17,14 +17,18 @@ import {
   terminated
 } from './harness';
 import {
+  attempt,
   backendSuite,
   cluster,
   ended,
+  eventsOf,
+  evict,
   gated,
   open,
   podOf,
   state,
-  submit
+  submit,
+  watchOverlap
 } from './jobs';
 
 const gates = GATES;
@@ -165,54 +169,69 @@ describe('kubernetes backend', () => {
     expect(job.reason).toMatch(/limit of 3 s.*DeadlineExceeded/);
   });
 
-  test('an evicted job is queued again once and then runs to the end', async () => {
+  test('an evicted job runs again under its id, first in its queue, and succeeds on attempt 2', async () => {
     const gate = path.join(gates, 'evict');
     const id = await submit(sidecar, 'gpu-1', gated(gate, 'evicted'));
     await state(sidecar, id, 'running');
-    const pod = await podOf(id);
-    const res = await cluster.call(
-      'POST',
-      `/api/v1/namespaces/${JOBS_NS}/pods/${pod.metadata.name}/eviction`,
-      {
-        apiVersion: 'policy/v1',
-        kind: 'Eviction',
-        metadata: { name: pod.metadata.name, namespace: JOBS_NS }
-      }
+    const overlap = watchOverlap(id);
+    const first = await evict(id);
+    const again = await attempt(sidecar, id, 2);
+    expect(again.reason).toMatch(
+      /^Attempt 2 of 2, restarted after eviction\. Its pod was taken off node gpu-node-\d \(EvictionByEvictionAPI/
     );
-    expect(res.status).toBe(201);
-    const first = await ended(sidecar, id);
-    expect(first.state).toBe('failed');
-    const again = /Queued again as job (j-[0-9a-f]+)/.exec(first.reason)?.[1];
-    expect(first.reason).toMatch(/taken off node gpu-node-\d/);
-    expect(again).toBeDefined();
+    expect(again.restarts).toEqual([
+      expect.objectContaining({ attempt: 1, cause: 'eviction' })
+    ]);
+    await state(sidecar, id, 'running');
+    // The second attempt's own Job, created once the first attempt's was gone.
+    const pod = await podOf(id);
+    expect(pod.metadata.uid).not.toBe(first.metadata.uid);
+    expect(pod.metadata.labels['batch.kubernetes.io/job-name']).toMatch(/-a2$/);
     open(gate);
-    const second = await ended(sidecar, again as string);
-    expect(second.state).toBe('succeeded');
+    const done = await ended(sidecar, id);
+    expect(done).toMatchObject({
+      state: 'succeeded',
+      attempt: 2,
+      max_attempts: 2
+    });
+    const events = await eventsOf(sidecar, id);
+    const marker = events.findIndex(e => e.type === 'attempt');
+    expect(events[marker]).toMatchObject({
+      attempt: 2,
+      max_attempts: 2,
+      cause: 'eviction'
+    });
+    expect(JSON.stringify(events.slice(marker))).toContain('gate open');
+    const seen = await overlap.stop();
+    expect(seen).toMatchObject({ maxJobs: 1, maxPods: 1 });
+    expect(seen.jobNames).toHaveLength(2);
   });
 
-  test('a job whose node is lost is queued again and runs on another node', async () => {
+  test('a job whose node is lost runs again under its id on another node', async () => {
     const gate = path.join(gates, 'node-loss');
     const id = await submit(sidecar, 'gpu-1', gated(gate, 'node loss'));
     await state(sidecar, id, 'running');
     const lostNode = (await podOf(id)).spec.nodeName as string;
     const env = path.join(cluster.dir, 'env');
     const apply = path.resolve(__dirname, '../../../k8s/controlplane/apply.js');
+    const overlap = watchOverlap(id);
     try {
       expect(
         (await cluster.call('DELETE', `/api/v1/nodes/${lostNode}`)).status
       ).toBe(200);
       // The pod garbage collector deletes pods bound to a node that is gone (after 40 s).
-      const first = await ended(sidecar, id, 120000);
-      expect(first.state).toBe('failed');
-      expect(first.reason).toContain(`off node ${lostNode}`);
-      const copy = /Queued again as job (j-[0-9a-f]+)/.exec(
-        first.reason
-      )?.[1] as string;
-      expect(copy).toBeDefined();
-      await state(sidecar, copy, 'running');
-      expect((await podOf(copy)).spec.nodeName).not.toBe(lostNode);
+      const again = await attempt(sidecar, id, 2);
+      expect(again.reason).toContain(
+        `Attempt 2 of 2, restarted after node loss. Its pod was taken off node ${lostNode}`
+      );
+      await state(sidecar, id, 'running');
+      expect((await podOf(id)).spec.nodeName).not.toBe(lostNode);
       open(gate);
-      expect((await ended(sidecar, copy)).state).toBe('succeeded');
+      expect(await ended(sidecar, id)).toMatchObject({
+        state: 'succeeded',
+        attempt: 2
+      });
+      expect(await overlap.stop()).toMatchObject({ maxJobs: 1, maxPods: 1 });
     } finally {
       execFileSync('node', [
         apply,

@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import { code, notebook, waitFor } from '../helpers';
 import {
   Cluster,
+  JOBS_NS,
   MISSING_IMAGE,
   Obj,
   RunnerHarness,
@@ -145,4 +146,90 @@ export async function backendSuite(): Promise<{
   const harness = new RunnerHarness(cluster);
   harness.start();
   return { sidecar, harness };
+}
+
+/** At most how many of one job's Jobs and pods the cluster held at once, and their names. */
+export interface Overlap {
+  maxJobs: number;
+  maxPods: number;
+  jobNames: string[];
+  samples: number;
+}
+
+/**
+ * Lists the cluster's Jobs and pods of nbqueue job `id` every 100 ms until `stop`, so a test
+ * can say that no two attempts of one job ever ran at once (a Job or pod still deleting counts).
+ */
+export function watchOverlap(id: string): { stop(): Promise<Overlap> } {
+  const seen: Overlap = { maxJobs: 0, maxPods: 0, jobNames: [], samples: 0 };
+  const mine = (o: Obj) => o.metadata.labels?.['nbqueue.io/job-id'] === id;
+  let stopped = false;
+  const sampling = (async () => {
+    while (!stopped) {
+      const [jobs, pods] = await Promise.all([cluster.jobs(), cluster.pods()]);
+      const own = jobs.filter(mine);
+      seen.maxJobs = Math.max(seen.maxJobs, own.length);
+      seen.maxPods = Math.max(seen.maxPods, pods.filter(mine).length);
+      for (const j of own)
+        if (!seen.jobNames.includes(j.metadata.name))
+          seen.jobNames.push(j.metadata.name);
+      seen.samples += 1;
+      // Unref'd: a test that fails before stop() leaves nothing running.
+      await new Promise(r => setTimeout(r, 100).unref());
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await sampling;
+      return seen;
+    }
+  };
+}
+
+/** Evicts the job's pod through the Eviction API, as a drain does. */
+export async function evict(id: string): Promise<Obj> {
+  const pod = await podOf(id);
+  const res = await cluster.call(
+    'POST',
+    `/api/v1/namespaces/${JOBS_NS}/pods/${pod.metadata.name}/eviction`,
+    {
+      apiVersion: 'policy/v1',
+      kind: 'Eviction',
+      metadata: { name: pod.metadata.name, namespace: JOBS_NS }
+    }
+  );
+  if (res.status !== 201)
+    throw new Error(`evict: ${res.status} ${JSON.stringify(res.body)}`);
+  return pod;
+}
+
+/** The job once its view says attempt `n` (a restart was decided and stored). */
+export async function attempt(
+  s: SidecarProcess,
+  id: string,
+  n: number
+): Promise<Obj> {
+  let last: Obj;
+  return waitFor(
+    async () => {
+      last = await s.job(id);
+      return last.attempt >= n ? last : null;
+    },
+    `job ${id} to reach attempt ${n}`,
+    120000,
+    100
+  ).catch(err => {
+    throw new Error(
+      `${err.message}; it is ${last?.state} on attempt ${last?.attempt}: ${last?.reason}\n${s.output.slice(-3000)}`
+    );
+  });
+}
+
+/** The job's events, checked gap-free from 1: the `attempt` markers and all. */
+export async function eventsOf(s: SidecarProcess, id: string): Promise<Obj[]> {
+  const events = (await s.api('GET', `/api/jobs/${id}/events?limit=10000`)).body
+    .events as Obj[];
+  expect(events.map(e => e.seq)).toEqual(events.map((_, i) => i + 1));
+  return events;
 }

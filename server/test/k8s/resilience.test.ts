@@ -1,5 +1,5 @@
 /**
- * The Kubernetes backend over time: a profile no node can hold, repeated evictions, Kueue
+ * The Kubernetes backend over time: a profile no node can hold, evictions past max_restarts, Kueue
  * admitting, the API server restarting, the sidecar restarting. (backend.test.ts says
  * against what.)
  */
@@ -14,7 +14,17 @@ import {
   SidecarProcess,
   freePort
 } from './harness';
-import { cluster, ended, gated, open, podOf, state, submit } from './jobs';
+import {
+  attempt,
+  cluster,
+  ended,
+  evict,
+  gated,
+  open,
+  podOf,
+  state,
+  submit
+} from './jobs';
 
 const gates = GATES;
 
@@ -56,46 +66,34 @@ describe('kubernetes backend, continued', () => {
     }
   });
 
-  test('a job evicted a second time is not queued again (requeue_on_eviction: 1)', async () => {
+  test('a job evicted on its last attempt fails, naming the cause, the count and what to do', async () => {
     await cluster.clean();
     const sidecar = new SidecarProcess(await freePort());
     await sidecar.start();
     const harness = new RunnerHarness(cluster);
     harness.start();
-    const evict = async (id: string): Promise<Obj> => {
-      await state(sidecar, id, 'running');
-      const pod = await podOf(id);
-      const res = await cluster.call(
-        'POST',
-        `/api/v1/namespaces/${JOBS_NS}/pods/${pod.metadata.name}/eviction`,
-        {
-          apiVersion: 'policy/v1',
-          kind: 'Eviction',
-          metadata: { name: pod.metadata.name, namespace: JOBS_NS }
-        }
-      );
-      expect(res.status).toBe(201);
-      return ended(sidecar, id);
-    };
     try {
-      const first = await evict(
-        await submit(
-          sidecar,
-          'gpu-1',
-          gated(path.join(gates, 'never'), 'twice')
-        )
+      const id = await submit(
+        sidecar,
+        'gpu-1',
+        gated(path.join(gates, 'never'), 'twice')
       );
-      const copy = /Queued again as job (j-[0-9a-f]+)/.exec(
-        first.reason
-      )?.[1] as string;
-      expect(copy).toBeDefined();
-      const second = await evict(copy);
-      expect(second.state).toBe('failed');
+      await state(sidecar, id, 'running');
+      await evict(id);
+      await attempt(sidecar, id, 2);
+      await state(sidecar, id, 'running');
+      await evict(id);
+      const second = await ended(sidecar, id);
+      expect(second).toMatchObject({
+        state: 'failed',
+        attempt: 2,
+        max_attempts: 2
+      });
       expect(second.reason).toMatch(
-        /already queued again 1 time\(s\), the most allowed: re-run it/
+        /Attempt 2 of 2 ended by eviction, the last one allowed \(max_restarts 1 for profile 'gpu-1'\): re-run it/
       );
       const jobs = (await sidecar.api('GET', '/api/jobs')).body.jobs as Obj[];
-      expect(jobs.filter(j => j.state === 'queued')).toHaveLength(0);
+      expect(jobs.map(j => j.id)).toEqual([id]);
     } finally {
       await harness.stop();
       await sidecar.stop();

@@ -225,6 +225,14 @@ export const FinalState = z
 
 const time = z.string().meta({ format: 'date-time' });
 
+/** Why a job was restarted: its node preempted, an eviction, its node lost, its pod deleted. */
+export const RESTART_CAUSES = [
+  'preemption',
+  'eviction',
+  'node_lost',
+  'pod_deleted'
+] as const;
+
 export function jobSchema(priorities: string[]) {
   return z.object({
     id: z.string(),
@@ -266,7 +274,30 @@ export function jobSchema(priorities: string[]) {
       .describe('The schedule that submitted it (docs/schedules.md)'),
     scheduled_for: time
       .nullable()
-      .describe('The firing time it was submitted for')
+      .describe('The firing time it was submitted for'),
+    attempt: z
+      .int()
+      .min(1)
+      .describe(
+        'Which run of the job this is, from 1: a restart after its pod was taken away adds one'
+      ),
+    max_attempts: z
+      .int()
+      .min(1)
+      .describe(
+        "Most runs allowed: 1 + its profile's kubernetes.max_restarts (1 on the local backend)"
+      ),
+    restarts: z
+      .array(
+        z.object({
+          attempt: z.int().min(1),
+          started_at: time.nullable(),
+          ended_at: time,
+          cause: z.enum(RESTART_CAUSES),
+          reason: z.string()
+        })
+      )
+      .describe('The earlier attempts, each ended by a restart, oldest first')
   });
 }
 

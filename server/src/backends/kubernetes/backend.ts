@@ -14,7 +14,7 @@ import { errorCode, loadKubeConfig } from './client';
 import type { KubernetesBackendConfig } from './config';
 import { ClusterView } from './informers';
 import { jobManifest, secretManifest } from './manifest';
-import { JOB_ID_LABEL } from './names';
+import { JOB_ID_LABEL, labelValue } from './names';
 import { CreateFailure, JobResources } from './resources';
 import { JobTracker } from './tracker';
 import type { Watched } from './watch';
@@ -24,7 +24,6 @@ export { apiMessage, loadKubeConfig } from './client';
 export interface KubernetesBackendOptions {
   config: KubernetesBackendConfig;
   profiles: Profile[];
-  cancelGraceSeconds: number;
   /** The pool may have room now (a pod ended, a node came): the caller schedules again. */
   onCapacity?: () => void;
   /** Overrides the kubeconfig from the configuration (tests). */
@@ -84,8 +83,15 @@ export class KubernetesBackend implements Backend {
     this.admission = new Admission(this.config, observer);
     this.view = new ClusterView(kc, this.config, {
       capacity: () => this.capacityChanged(),
-      pod: (pod, deleted) => this.tracker.podChanged(pod, deleted),
-      job: (job, deleted) => this.tracker.jobChanged(job, deleted),
+      pod: (pod, deleted) => {
+        this.tracker.podChanged(pod, deleted);
+        // A restarted job may wait for its earlier attempt's pod to go (fits).
+        if (deleted) this.capacityChanged();
+      },
+      job: (job, deleted) => {
+        this.tracker.jobChanged(job, deleted);
+        if (deleted) this.capacityChanged();
+      },
       log
     });
     this.nodes = this.view.nodes;
@@ -122,6 +128,9 @@ export class KubernetesBackend implements Backend {
    * pods are not placed yet. Kueue mode: always (Kueue admits).
    */
   fits(job: JobRecord): boolean {
+    // One runner per job: a restarted job's next attempt starts only once its earlier
+    // attempt's Job and pod are gone (the pod has its grace period to stop).
+    if (job.attempt > 1 && this.leftover(job.id)) return false;
     if (this.config.mode === 'kueue') return true;
     return this.admission.fits(
       job,
@@ -130,6 +139,15 @@ export class KubernetesBackend implements Backend {
       this.placedPods.list(),
       this.tracker.entries()
     );
+  }
+
+  /** Whether any Job or pod of the job is still there (an earlier attempt's). */
+  private leftover(jobId: string): boolean {
+    const id = labelValue(jobId);
+    const ns = this.config.namespace;
+    const mine = (o: V1Job | V1Pod) =>
+      o.metadata?.labels?.[JOB_ID_LABEL] === id;
+    return this.ownJobs.list(ns).some(mine) || this.ownPods.list(ns).some(mine);
   }
 
   private capacityChanged(): void {
@@ -147,8 +165,7 @@ export class KubernetesBackend implements Backend {
       job,
       profile,
       config: this.config,
-      sidecarUrl,
-      graceSeconds: this.options.cancelGraceSeconds + 15
+      sidecarUrl
     });
     const name = manifest.metadata?.name as string;
     const namespace = this.config.namespace;

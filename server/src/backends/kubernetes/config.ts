@@ -23,7 +23,15 @@ export const kubernetesPlacementSchema = z
     /** Longest a job of this profile may run, in seconds. */
     active_deadline_seconds: z.number().int().min(1).optional(),
     /** Another runner image for this profile (it must run `python -m nbqueue.runner`). */
-    image: z.string().min(1).optional()
+    image: z.string().min(1).optional(),
+    /**
+     * How many times a job of this profile runs again, under the same id and first in its
+     * queue, after its pod is preempted, evicted, lost with its node or deleted (default:
+     * backend.kubernetes.requeue_on_eviction). Spot or preemptible pools: raise it.
+     */
+    max_restarts: z.number().int().min(0).max(100).optional(),
+    /** Replaces backend.kubernetes.termination_grace_seconds for this profile. */
+    termination_grace_seconds: z.number().int().min(1).max(3600).optional()
   })
   .strict();
 
@@ -62,8 +70,16 @@ export const kubernetesBackendSchema = z
     ttl_seconds_after_finished: z.number().int().min(0).default(3600),
     /** Default limit on a job's run time, in seconds (profiles may override it). */
     active_deadline_seconds: z.number().int().min(1).default(86400),
-    /** How many times a job whose pod was evicted or lost with its node is queued again. */
+    /**
+     * How many times a job whose pod was preempted, evicted, lost with its node or deleted runs
+     * again (its profile's kubernetes.max_restarts, when set, wins).
+     */
     requeue_on_eviction: z.number().int().min(0).default(1),
+    /**
+     * Seconds a job's runner has after SIGTERM (its pod deleted, evicted or preempted, or the
+     * job cancelled) before it is killed: the pod's terminationGracePeriodSeconds.
+     */
+    termination_grace_seconds: z.number().int().min(1).max(3600).default(30),
     /** A pod the scheduler cannot place for this long fails the job with its message. */
     unschedulable_timeout_seconds: z.number().int().min(1).default(300),
     /** `capacity`: nbqueue admits a job only when the pool has room; `kueue`: Kueue admits. */

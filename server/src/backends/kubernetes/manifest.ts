@@ -29,6 +29,8 @@ export interface Placement {
   tolerations: Toleration[];
   priorityClass?: string;
   activeDeadlineSeconds: number;
+  /** The runner's time after SIGTERM before it is killed (terminationGracePeriodSeconds). */
+  terminationGraceSeconds: number;
   image: string;
   requests: Record<string, string>;
 }
@@ -49,6 +51,8 @@ export function placementFor(
     priorityClass: own.priority_class ?? config.priority_class,
     activeDeadlineSeconds:
       own.active_deadline_seconds ?? config.active_deadline_seconds,
+    terminationGraceSeconds:
+      own.termination_grace_seconds ?? config.termination_grace_seconds,
     image: own.image ?? config.image,
     requests
   };
@@ -60,8 +64,6 @@ export interface JobManifestInput {
   config: KubernetesBackendConfig;
   /** The sidecar's own URL: used when backend.kubernetes.sidecar_url is not set. */
   sidecarUrl: string;
-  /** Seconds the runner gets to stop after SIGTERM (cancel), before SIGKILL. */
-  graceSeconds: number;
 }
 
 function labels(job: JobRecord): Record<string, string> {
@@ -100,11 +102,10 @@ export function jobManifest({
   job,
   profile,
   config,
-  sidecarUrl,
-  graceSeconds
+  sidecarUrl
 }: JobManifestInput): V1Job {
   const place = placementFor(config, profile);
-  const name = jobName(job.id, job.owner, job.name);
+  const name = jobName(job.id, job.owner, job.name, job.attempt);
   const meta = {
     labels: labels(job),
     annotations: { [USER_ANNOTATION]: job.owner, [NAME_ANNOTATION]: job.name }
@@ -183,6 +184,10 @@ export function jobManifest({
     },
     spec: {
       backoffLimit: 0,
+      // A pod deleted or evicted is not replaced while it terminates (the default,
+      // TerminatingOrFailed, would run a second runner of the job beside it); once it has
+      // failed, backoffLimit 0 ends the Job, and nbqueue decides whether the job runs again.
+      podReplacementPolicy: 'Failed',
       completions: 1,
       parallelism: 1,
       // A job's own deadline may shorten its profile's limit, never lengthen it.
@@ -207,7 +212,7 @@ export function jobManifest({
             : { automountServiceAccountToken: false }),
           enableServiceLinks: false,
           ...(volumes.length ? { volumes } : {}),
-          terminationGracePeriodSeconds: graceSeconds,
+          terminationGracePeriodSeconds: place.terminationGraceSeconds,
           securityContext: {
             runAsNonRoot: true,
             runAsUser: uid,

@@ -40,14 +40,22 @@ function dnsPart(text: string, max: number): string {
 /**
  * The Job's name: `nbq-<user>-<notebook>-<job id>`, readable in `kubectl get jobs`, at most 52
  * characters so the pods' generated names and the job-name label stay within 63. The job id
- * (j-<hex>) at the end keeps it unique whatever the rest becomes.
+ * (j-<hex>) at the end keeps it unique whatever the rest becomes; a restarted job's later
+ * attempts end in -a<attempt>, so no attempt's Job is ever mistaken for another's.
  */
-export function jobName(jobId: string, user: string, notebook: string): string {
+export function jobName(
+  jobId: string,
+  user: string,
+  notebook: string,
+  attempt = 1
+): string {
   const id = dnsPart(jobId, 20) || 'job';
-  const room = 52 - 'nbq-'.length - id.length - 2;
+  const suffix = attempt > 1 ? `a${attempt}` : '';
+  const room =
+    52 - 'nbq-'.length - id.length - 2 - (suffix ? suffix.length + 1 : 0);
   const u = dnsPart(user, Math.min(16, room));
   const n = dnsPart(notebook.replace(/\.ipynb$/i, ''), room - u.length);
-  return ['nbq', u, n, id].filter(Boolean).join('-');
+  return ['nbq', u, n, id, suffix].filter(Boolean).join('-');
 }
 
 /** The Secret holding the runner's token (owned by the Job, deleted with it). */

@@ -3,6 +3,7 @@
  * backend gives it the Job and the last state of its pod from the informers.
  */
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
+import type { RestartCause } from '../../jobs/types';
 import { CONTAINER } from './manifest';
 
 export type Outcome =
@@ -12,8 +13,8 @@ export type Outcome =
   | { kind: 'waiting'; reason: string; unschedulable?: boolean }
   /** The job cannot go on: fail it with this reason (`oom`: its container was OOMKilled). */
   | { kind: 'failed'; reason: string; oom?: boolean }
-  /** The pod was taken away (eviction, node loss): the job may be queued again. */
-  | { kind: 'lost'; reason: string }
+  /** The pod was taken away through no fault of the job: the job may run again. */
+  | { kind: 'lost'; cause: RestartCause; reason: string }
   /** The pod ended by itself: the runner has reported (or the job fails with this reason). */
   | { kind: 'ended'; reason: string };
 
@@ -95,7 +96,17 @@ export function outcome({
         'evicted';
       return {
         kind: 'lost',
+        cause: lostCause(disruption?.reason, pod.status?.reason),
         reason: `Its pod was taken off node ${pod.spec?.nodeName ?? '(none)'} (${disruption?.reason ?? pod.status?.reason}: ${why}).`
+      };
+    }
+    // Deleted outside nbqueue (nbqueue deletes only Jobs it stops following): what its runner
+    // did after SIGTERM, even exiting, is not why it ended.
+    if (podDeleted || pod.metadata?.deletionTimestamp) {
+      return {
+        kind: 'lost',
+        cause: 'pod_deleted',
+        reason: `Its pod was deleted from node ${pod.spec?.nodeName ?? '(none)'} while it ran (removed outside nbqueue).`
       };
     }
     const waiting = status?.state?.waiting;
@@ -124,12 +135,6 @@ export function outcome({
       return {
         kind: 'ended',
         reason: 'The runner exited without reporting a result.'
-      };
-    }
-    if (podDeleted) {
-      return {
-        kind: 'lost',
-        reason: `Its pod was deleted from node ${pod.spec?.nodeName ?? '(none)'} while it ran (node lost or pod removed outside nbqueue).`
       };
     }
     const scheduled = pod.status?.conditions?.find(
@@ -161,4 +166,23 @@ export function outcome({
     };
   }
   return { kind: 'none' };
+}
+
+/**
+ * What took a pod away, from its DisruptionTarget condition's reason (or its status reason):
+ * the scheduler preempting it or its node shutting down (spot reclaim), an eviction (drain,
+ * node pressure), its node gone or unreachable.
+ */
+function lostCause(
+  disruption: string | undefined,
+  status: string | undefined
+): RestartCause {
+  if (status === 'Evicted' || disruption === 'EvictionByEvictionAPI')
+    return 'eviction';
+  if (
+    disruption === 'DeletionByPodGC' ||
+    disruption === 'DeletionByTaintManager'
+  )
+    return 'node_lost';
+  return 'preemption';
 }

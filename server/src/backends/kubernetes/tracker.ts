@@ -1,11 +1,12 @@
 /**
  * The jobs the backend runs, followed from what the informers see of their Job and pod: what
  * ends a job (reported to the observer once), what holds one up (noted while it lasts), and a
- * pod taken away through no fault of the job (queued again, up to requeue_on_eviction).
+ * pod taken away through no fault of the job (the job runs again: jobs/restarts.ts).
  */
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import type { BackendObserver } from '../backend';
 import type { Profile } from '../../config/schema';
+import type { RestartCause } from '../../jobs/types';
 import type { KubernetesBackendConfig } from './config';
 import { placementFor } from './manifest';
 import { JOB_ID_LABEL } from './names';
@@ -20,6 +21,8 @@ export interface Active {
   /** submit() is still creating the Job: a cancel meanwhile is carried out when it is done. */
   creating?: boolean;
   seenJob: boolean;
+  /** The uid of the attempt's pod: another pod of its Job is a replacement (podChanged). */
+  podUid?: string;
   waitingSince?: number;
   noted?: string | null;
   settle?: NodeJS.Timeout;
@@ -61,6 +64,8 @@ export class JobTracker {
 
   /** A re-adopted job's pod, as the informer has it (evaluated later). */
   podFound(jobId: string, pod: V1Pod): void {
+    const a = this.active.get(jobId);
+    if (a) a.podUid ??= pod.metadata?.uid;
     this.pods.set(jobId, { pod, deleted: false });
   }
 
@@ -73,8 +78,21 @@ export class JobTracker {
   podChanged(pod: V1Pod, deleted: boolean): void {
     const id = pod.metadata?.labels?.[JOB_ID_LABEL];
     if (!id) return;
-    if (this.active.has(id)) this.pods.set(id, { pod, deleted });
-    else if (deleted) this.pods.delete(id);
+    const owner = pod.metadata?.ownerReferences?.find(r => r.kind === 'Job');
+    const a = this.active.get(id);
+    // A pod of an earlier attempt's Job says nothing of this attempt.
+    if (a && owner && owner.name !== a.name) return;
+    if (a) {
+      const uid = pod.metadata?.uid;
+      a.podUid ??= uid;
+      if (uid && uid !== a.podUid) {
+        // The Job controller replaced a pod deleted outside nbqueue (a forced deletion does
+        // not wait for podReplacementPolicy): its runner would be a second one of the job.
+        if (!deleted) this.replaced(id, a);
+        return;
+      }
+      this.pods.set(id, { pod, deleted });
+    } else if (deleted) this.pods.delete(id);
     this.evaluate(id);
   }
 
@@ -107,7 +125,10 @@ export class JobTracker {
         );
       return;
     }
-    if (!job && a.seenJob && (!last || last.deleted)) {
+    const jobGone = !job || !!job.metadata?.deletionTimestamp;
+    const podGoing =
+      !last || last.deleted || !!last.pod.metadata?.deletionTimestamp;
+    if (jobGone && a.seenJob && podGoing) {
       this.done(
         jobId,
         `The Kubernetes Job ${a.name} was deleted outside nbqueue before the runner reported a result.`
@@ -148,7 +169,7 @@ export class JobTracker {
         return;
       case 'lost': {
         const deletedPlainly =
-          last?.deleted &&
+          (last?.deleted || last?.pod.metadata?.deletionTimestamp) &&
           !last.pod.status?.conditions?.some(
             c => c.type === 'DisruptionTarget'
           );
@@ -162,7 +183,7 @@ export class JobTracker {
           return;
         }
         if (a.settle) return;
-        this.lost(jobId, a, o.reason);
+        this.lost(jobId, a, o.cause, o.reason);
       }
     }
   }
@@ -179,25 +200,37 @@ export class JobTracker {
       profile: a.profile.name,
       image: placementFor(this.options.config, a.profile).image
     });
-    if (o.kind === 'lost') this.lost(jobId, a, o.reason);
+    if (o.kind === 'lost') this.lost(jobId, a, o.cause, o.reason);
     else this.evaluate(jobId);
   }
 
-  private lost(jobId: string, a: Active, reason: string): void {
+  /** The attempt's pod was replaced: it was deleted, so the job is lost (and the Job goes). */
+  private replaced(jobId: string, a: Active): void {
+    clearTimeout(a.settle);
+    a.settle = undefined;
+    const node = this.pods.get(jobId)?.pod.spec?.nodeName ?? '(none)';
+    this.lost(
+      jobId,
+      a,
+      'pod_deleted',
+      `Its pod was deleted from node ${node} while it ran (removed outside nbqueue).`
+    );
+  }
+
+  private lost(
+    jobId: string,
+    a: Active,
+    cause: RestartCause,
+    reason: string
+  ): void {
     const { observer } = this.options;
+    // The next attempt's Job is created only once this one and its pod are gone (fits).
     void this.options.deleteJob(a.name);
     this.active.delete(jobId);
     this.pods.delete(jobId);
     this.options.freed();
-    const max = this.options.config.requeue_on_eviction;
-    if (observer.requeue && max > 0) {
-      observer.requeue(jobId, reason, max);
-    } else {
-      observer.exited(
-        jobId,
-        `${reason} It was not queued again (backend.kubernetes.requeue_on_eviction is 0): re-run it.`
-      );
-    }
+    if (observer.restart) observer.restart(jobId, cause, reason);
+    else observer.exited(jobId, reason);
   }
 
   private note(jobId: string, a: Active, reason: string | null): void {

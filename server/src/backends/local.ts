@@ -270,6 +270,11 @@ export class LocalBackend implements Backend {
     return true;
   }
 
+  async neverStarted(job: JobRecord): Promise<boolean> {
+    // The pid is stored as soon as the runner is spawned: without one, none was.
+    return !(job.backend_ref as LocalRef | null)?.pid;
+  }
+
   private clearTimers(jobId: string): void {
     clearInterval(this.watchers.get(jobId));
     this.watchers.delete(jobId);

@@ -2,6 +2,7 @@ import { hashToken, sameSecret } from '../auth/token';
 import type { Config } from '../config/schema';
 import type { EventsBody, FinishBody } from '../api/contract/runner';
 import { ApiError } from '../errors';
+import { fault } from '../faults';
 import type { Store } from '../store/store';
 import { runnerEnvironment } from './environment';
 import type { JobLifecycle } from './lifecycle';
@@ -80,6 +81,7 @@ export class RunnerIntake {
       };
     }
     const { before, after, inserted } = this.store.appendEvents(job.id, events);
+    fault('events.stored');
     if (job.state === 'starting') {
       this.store.updateJob(job.id, { state: 'running' });
     }
@@ -100,7 +102,9 @@ export class RunnerIntake {
 
   /** The runner's end: its outcome and the executed notebook, as the contract parsed them. */
   finish(job: JobRecord, { state, reason, notebook }: FinishBody): void {
+    fault('finish.received');
     if (notebook) this.store.saveResult(job.id, notebook);
+    fault('result.stored');
     if (FINAL_STATES.has(job.state)) return;
     this.options.lifecycle.end(
       job.id,

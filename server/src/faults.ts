@@ -6,6 +6,8 @@
  *
  * NBQUEUE_FAULTS=crash:<point>[@<n>],... : kill at the n-th time (default the first) `point` is
  * reached. It can only ever kill this sidecar process: no other effect, no other process.
+ * The armed faults are module state on purpose (the one exception to passing dependencies in):
+ * a point must stay a one-line call wherever the code it marks moves.
  */
 
 /** Every point the code has: a fault naming another is refused at start. */

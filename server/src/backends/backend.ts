@@ -58,6 +58,12 @@ export interface Backend {
    * (true), or report that it does not (false).
    */
   readopt(job: JobRecord): Promise<boolean>;
+  /**
+   * After `readopt` found no runner of a job that was starting: whether none was ever started
+   * (the previous sidecar stopped part way through `submit`), removing what that start left
+   * behind; the job is then queued again with its id. False when a runner may have run.
+   */
+  neverStarted?(job: JobRecord): Promise<boolean>;
   /** The runner's log (the last part of it when long), or null when there is none. */
   logs(job: JobRecord): Promise<string | null>;
   /** After every active job was offered to `readopt`: clean up what nobody re-adopted. */

@@ -170,6 +170,10 @@ export class LocalBackend implements Backend {
       });
     const child = account ? withUmask(0o077, start) : start();
     fs.closeSync(out);
+    const ref: LocalRef = { pid: child.pid as number, log };
+    // Stored before anything awaits: a sidecar that dies from here on finds the runner by its
+    // pid after a restart (re-adopts it) instead of starting a second one.
+    if (child.pid) this.observer.handle(job.id, { ...ref });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', () => resolve());
       child.once('error', err =>
@@ -180,8 +184,6 @@ export class LocalBackend implements Backend {
         )
       );
     });
-    const ref: LocalRef = { pid: child.pid as number, log };
-    this.observer.handle(job.id, { ...ref });
     child.once('exit', (code, signal) => {
       this.clearTimers(job.id);
       // After close() the sidecar is gone; the next one re-adopts or fails the job.
@@ -268,6 +270,11 @@ export class LocalBackend implements Backend {
     timer.unref();
     this.watchers.set(job.id, timer);
     return true;
+  }
+
+  async neverStarted(job: JobRecord): Promise<boolean> {
+    // The pid is stored as soon as the runner is spawned: without one, none was.
+    return !(job.backend_ref as LocalRef | null)?.pid;
   }
 
   private clearTimers(jobId: string): void {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import * as path from 'path';
 import { checkRunnerPython } from '../backends/preflight';
 import { ConfigError, loadConfigFile } from '../config/load';
+import { armFaults } from '../faults';
 import { startSidecar } from '../server';
 import { clearState, defaultStateFile, writeState } from '../statefile';
 import { VERSION } from '../version';
@@ -31,6 +32,18 @@ export function addServe(program: Command): void {
       defaultStateFile()
     )
     .action(async opts => {
+      try {
+        const armed = armFaults(process.env.NBQUEUE_FAULTS);
+        if (armed.length)
+          process.stderr.write(
+            `nbqueue: WARNING: NBQUEUE_FAULTS is set (for tests only): this sidecar kills itself at ${armed.join(', ')}.\n`
+          );
+      } catch (e) {
+        process.stderr.write(
+          `nbqueue: not starting: ${(e as Error).message}\n`
+        );
+        process.exit(2);
+      }
       let config;
       try {
         config = loadConfigFile(opts.config);

@@ -3,6 +3,7 @@ import type { Config } from '../config/schema';
 import type { EventsBody, FinishBody } from '../api/contract/runner';
 import { ApiError } from '../errors';
 import { fitEvent } from '../events/fit';
+import { fault } from '../faults';
 import type { Store } from '../store/store';
 import { runnerEnvironment } from './environment';
 import type { JobLifecycle } from './lifecycle';
@@ -95,6 +96,7 @@ export class RunnerIntake {
       fitted,
       { events: limits.events_per_job, bytes: limits.event_bytes_per_job }
     );
+    fault('events.stored');
     if (job.state === 'starting') {
       this.store.updateJob(job.id, { state: 'running' });
     }
@@ -116,6 +118,7 @@ export class RunnerIntake {
   /** A result notebook was uploaded and moved into the job's area (server/src/results). */
   resultStored(jobId: string, bytes: number, sha256: string): void {
     this.store.results.set(jobId, bytes, sha256);
+    fault('result.stored');
     this.options.publisher.jobChanged(jobId);
   }
 
@@ -127,7 +130,9 @@ export class RunnerIntake {
     job: JobRecord,
     { state, reason, notebook, result }: FinishBody
   ): void {
+    fault('finish.received');
     if (notebook) this.store.saveResult(job.id, notebook);
+    fault('result.stored');
     if (FINAL_STATES.has(job.state)) return;
     // A cancel its owner did not ask for: Kubernetes stopped the pod (deleted, evicted,
     // preempted, past its deadline). The backend says why, and the job runs again or fails

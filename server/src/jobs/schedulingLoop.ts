@@ -1,6 +1,7 @@
 import { hashToken, newToken } from '../auth/token';
 import type { Backend } from '../backends/backend';
 import type { Config } from '../config/schema';
+import { fault } from '../faults';
 import { decideAdmissions } from '../queue/scheduler';
 import type { Store } from '../store/store';
 import type { JobLifecycle } from './lifecycle';
@@ -106,6 +107,7 @@ export class SchedulingLoop {
     if (!this.store.claimForStart(id, profile, hashToken(token), now))
       return false;
     this.options.publisher.jobChanged(id);
+    fault('admission.claimed');
     try {
       await this.options.backend.submit({
         job: this.store.getJob(id) as JobRecord,
@@ -118,17 +120,31 @@ export class SchedulingLoop {
     return true;
   }
 
-  /** After a restart: runners still alive are watched again, the others' jobs fail. */
+  /**
+   * After a restart: runners still alive are watched again; a job the previous sidecar stopped
+   * while starting it, before any runner of it existed, goes back to its place in the queue
+   * (same id); the others' jobs fail.
+   */
   async readopt(): Promise<void> {
+    const { backend, lifecycle, publisher } = this.options;
     for (const job of this.store.listJobs({ states: [...ACTIVE_STATES] })) {
-      const ok = await this.options.backend.readopt(job);
-      if (!ok) {
-        this.options.lifecycle.end(
-          job.id,
-          'failed',
-          'The runner stopped while the sidecar was down, before reporting a result. Re-run the job.'
-        );
+      if (await backend.readopt(job)) continue;
+      if (job.state === 'starting' && (await backend.neverStarted?.(job))) {
+        // Nothing of it ran: its token (never used) goes, the next pass starts it anew.
+        this.store.updateJob(job.id, {
+          state: 'queued',
+          started_at: null,
+          token_hash: null,
+          backend_ref: null
+        });
+        publisher.jobChanged(job.id);
+        continue;
       }
+      lifecycle.end(
+        job.id,
+        'failed',
+        'The runner stopped while the sidecar was down, before reporting a result. Re-run the job.'
+      );
     }
     await this.schedule();
   }

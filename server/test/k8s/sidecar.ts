@@ -107,7 +107,8 @@ export class SidecarProcess {
     );
   }
 
-  async start(): Promise<void> {
+  /** Starts it; `env`: more variables for it (NBQUEUE_FAULTS: src/faults.ts). */
+  async start(env: Record<string, string> = {}): Promise<void> {
     this.output = '';
     if (this.fromImage) {
       const cluster = process.env.NBQUEUE_K8S_DIR as string;
@@ -139,6 +140,7 @@ export class SidecarProcess {
         `KUBERNETES_SERVICE_PORT=${api.port}`,
         '-e',
         'NBQUEUE_STATE_FILE=/var/lib/nbqueue/server.json',
+        ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
         SIDECAR_IMAGE,
         'serve',
         '--config',
@@ -162,7 +164,8 @@ export class SidecarProcess {
           stdio: ['ignore', 'pipe', 'pipe'],
           env: {
             ...process.env,
-            NBQUEUE_STATE_FILE: path.join(this.dir, 'server.json')
+            NBQUEUE_STATE_FILE: path.join(this.dir, 'server.json'),
+            ...env
           }
         }
       );
@@ -184,6 +187,13 @@ export class SidecarProcess {
     ).catch(err => {
       throw new Error(`${err.message}\nsidecar output:\n${this.output}`);
     });
+  }
+
+  /** Whether it has stopped (a fault killed it, or a test). */
+  get exited(): boolean {
+    return (
+      !this.child || this.child.exitCode !== null || !!this.child.signalCode
+    );
   }
 
   /** Kills it at once, as a crash or a node loss would. */

@@ -5,6 +5,7 @@ import { checkInputBundle } from '../../files/routes';
 import type { JobService } from '../../jobs/service';
 import { CSV_PAGE, writeCsv } from '../../metrics/csv';
 import type { ApiContract } from '../contract';
+import { fault } from '../../faults';
 import { me, serve } from './serve';
 
 export function mountJobRoutes(
@@ -27,6 +28,7 @@ export function mountJobRoutes(
     ({ body }, req, res) => {
       checkInputBundle(deps.files, me(req), body.spec.input_bundle);
       const job = commands.submit(me(req), body);
+      res.once('finish', () => fault('submit.answered'));
       res.status(201);
       return job;
     },

@@ -236,6 +236,15 @@ export class KubernetesBackend implements Backend {
     return true;
   }
 
+  async neverStarted(job: JobRecord): Promise<boolean> {
+    const ref = job.backend_ref as KubernetesRef | null;
+    // Named before anything is created: without a name, nothing was.
+    if (!ref?.job) return true;
+    if (ref.namespace !== this.config.namespace) return false;
+    if (this.ownJobs.get(ref.job, ref.namespace)) return false;
+    return this.resources.removeUnstarted(ref.job);
+  }
+
   private podOf(jobId: string): V1Pod | undefined {
     return this.ownPods
       .list(this.config.namespace)

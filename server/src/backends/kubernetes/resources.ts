@@ -9,6 +9,7 @@ import type {
   V1Job,
   V1Secret
 } from '@kubernetes/client-node';
+import { fault } from '../../faults';
 import { apiMessage, errorCode } from './client';
 import { CONTAINER } from './manifest';
 import { secretName } from './names';
@@ -47,6 +48,7 @@ export class JobResources {
         namespace,
         body: secret
       });
+      fault('admission.secret-created');
       let created: V1Job;
       try {
         created = await this.batch.createNamespacedJob({
@@ -80,6 +82,41 @@ export class JobResources {
     } catch (err) {
       throw new CreateFailure(err, jobCreated);
     }
+  }
+
+  /**
+   * Whether the Job `name` was never created, for a job that has none now: its token Secret is
+   * absent (the sidecar stopped before creating it), or there without an owner, as a Job that
+   * was created would have become (then it is deleted). A Secret a Job owned: false.
+   */
+  async removeUnstarted(name: string): Promise<boolean> {
+    const namespace = this.namespace;
+    let secret: V1Secret;
+    try {
+      secret = await this.core.readNamespacedSecret({
+        name: secretName(name),
+        namespace
+      });
+    } catch (err) {
+      if (errorCode(err) === 404) return true;
+      this.log(`could not read Secret ${secretName(name)}: ${apiMessage(err)}`);
+      return false;
+    }
+    if (secret.metadata?.ownerReferences?.length) return false;
+    try {
+      await this.core.deleteNamespacedSecret({
+        name: secretName(name),
+        namespace
+      });
+    } catch (err) {
+      if (errorCode(err) !== 404) {
+        this.log(
+          `could not delete Secret ${secretName(name)}: ${apiMessage(err)}`
+        );
+        return false;
+      }
+    }
+    return true;
   }
 
   async deleteJob(name: string): Promise<void> {

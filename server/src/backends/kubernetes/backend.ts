@@ -8,6 +8,7 @@ import {
 } from '@kubernetes/client-node';
 import type { Backend, BackendObserver, LaunchRequest } from '../backend';
 import type { Profile } from '../../config/schema';
+import type { WaitingReason } from '../../queue/waiting';
 import type { JobRecord } from '../../jobs/types';
 import { Admission } from './admission';
 import { errorCode, loadKubeConfig } from './client';
@@ -130,6 +131,10 @@ export class KubernetesBackend implements Backend {
       this.placedPods.list(),
       this.tracker.entries()
     );
+  }
+
+  waitingReason(jobId: string): WaitingReason | undefined {
+    return this.admission.refusal(jobId);
   }
 
   private capacityChanged(): void {

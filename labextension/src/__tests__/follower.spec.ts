@@ -67,7 +67,8 @@ function job(id: string, state: IJob['state'], lastSeq = 0): IJob {
     pipeline_id: null,
     pipeline_step: null,
     schedule_id: null,
-    scheduled_for: null
+    scheduled_for: null,
+    waiting: null
   };
 }
 

@@ -33,7 +33,8 @@ function job(id: string, state: IJob['state']): IJob {
     pipeline_id: null,
     pipeline_step: null,
     schedule_id: null,
-    scheduled_for: null
+    scheduled_for: null,
+    waiting: null
   };
 }
 

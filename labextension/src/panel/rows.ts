@@ -95,6 +95,9 @@ export interface IJobRow {
   /** The elapsed time changes every second. */
   ticking: boolean;
   reason: string | null;
+  /** Why a queued job waits: one sentence, and every reason (for its tooltip). */
+  waiting: string | null;
+  waitingDetail: string;
   /** The person looking owns this job (reorder is for own jobs only). */
   own: boolean;
   actions: JobAction[];
@@ -280,6 +283,11 @@ export function rowOf(
     elapsed: elapsed === null ? '' : formatDuration(elapsed),
     ticking: elapsed !== null && !job.finished_at,
     reason: job.reason,
+    waiting: job.state === 'queued' ? (job.waiting?.summary ?? null) : null,
+    waitingDetail:
+      job.state === 'queued'
+        ? (job.waiting?.reasons ?? []).map(r => r.message).join('\n')
+        : '',
     own,
     actions: actionsOf(job, own)
   };

@@ -45,7 +45,8 @@ export function jobsTable(jobs: Job[]): string {
       'STATE',
       'POS',
       'ETA',
-      'CREATED'
+      'CREATED',
+      'WAITING'
     ]
   ];
   for (const j of jobs) {
@@ -58,7 +59,8 @@ export function jobsTable(jobs: Job[]): string {
       j.state,
       j.position ? String(j.position) : '',
       etaCell(j),
-      j.created_at.replace('T', ' ').slice(0, 19)
+      j.created_at.replace('T', ' ').slice(0, 19),
+      j.waiting?.summary ?? ''
     ]);
   }
   return table(rows);

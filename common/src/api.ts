@@ -1527,6 +1527,8 @@ export interface components {
             eta_seconds: number | null;
             /** @description How the ETA was estimated, or why it is unknown */
             eta_basis: string | null;
+            /** @description Why a queued job waits (null unless queued); changes live */
+            waiting: components["schemas"]["Waiting"] | null;
             /** @description The pipeline this job is a step of, if any */
             pipeline_id: string | null;
             /** @description The name of that step */
@@ -1555,6 +1557,28 @@ export interface components {
          * @enum {string}
          */
         FinalState: "succeeded" | "failed" | "cancelled";
+        Waiting: {
+            /** @description One sentence: what it waits for */
+            summary: string;
+            /** @description Everything that holds it, most blocking first */
+            reasons: components["schemas"]["WaitingReason"][];
+        };
+        WaitingReason: {
+            /**
+             * @description What holds the job: docs/protocol.md lists the codes
+             * @enum {string}
+             */
+            code: "held" | "user_limit" | "queue_full" | "pool_full" | "no_node_fits" | "cluster_full" | "behind" | "fair_share" | "next";
+            message: string;
+            /** @description Jobs (GPUs, for GPU profiles) in use where it is full */
+            in_use?: number;
+            /** @description The most there can be */
+            capacity?: number;
+            /** @description Jobs ahead of it in its queue */
+            ahead?: number;
+            /** @description Whose job goes before it */
+            user?: string;
+        };
         JobPage: {
             jobs: components["schemas"]["Job"][];
             next_cursor: number | null;
@@ -1923,6 +1947,8 @@ export type PythonNotebook = components['schemas']['PythonNotebook'];
 export type JobSubmit = components['schemas']['JobSubmit'];
 export type Job = components['schemas']['Job'];
 export type FinalState = components['schemas']['FinalState'];
+export type Waiting = components['schemas']['Waiting'];
+export type WaitingReason = components['schemas']['WaitingReason'];
 export type JobPage = components['schemas']['JobPage'];
 export type PipelineSubmit = components['schemas']['PipelineSubmit'];
 export type Pipeline = components['schemas']['Pipeline'];
@@ -3976,6 +4002,8 @@ export interface operations {
                             eta_seconds: number | null;
                             /** @description How the ETA was estimated, or why it is unknown */
                             eta_basis: string | null;
+                            /** @description Why a queued job waits (null unless queued); changes live */
+                            waiting: components["schemas"]["Waiting"] | null;
                             /** @description The pipeline this job is a step of, if any */
                             pipeline_id: string | null;
                             /** @description The name of that step */
@@ -4268,6 +4296,7 @@ export const pythonNotebookMetadataLanguage_infoNameValues: ReadonlyArray<Flatte
 export const jobStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Job"]["state"]> = ["queued", "starting", "running", "succeeded", "failed", "cancelled"];
 export const jobRestartsCauseValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Job"]["restarts"]["cause"]> = ["preemption", "eviction", "node_lost", "pod_deleted"];
 export const finalStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["FinalState"]> = ["succeeded", "failed", "cancelled"];
+export const waitingReasonCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["WaitingReason"]["code"]> = ["held", "user_limit", "queue_full", "pool_full", "no_node_fits", "cluster_full", "behind", "fair_share", "next"];
 export const pipelineStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Pipeline"]["state"]> = ["running", "succeeded", "failed", "cancelled"];
 export const pipelineStepsStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Pipeline"]["steps"]["state"]> = ["waiting", "queued", "starting", "running", "succeeded", "failed", "cancelled", "skipped"];
 export const metricKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Metric"]["kind"]> = ["user", "system"];

@@ -144,6 +144,13 @@ describe('nbqueue CLI queue commands', () => {
     const table = await cli(['jobs', '--state', 'queued'], env);
     expect(table.stdout).toMatch(/POS\s+ETA/);
     expect(table.stdout).toMatch(new RegExp(`${a.id}.*queued\\s+1\\s+unknown`));
+    // Why each waits: the full pool with who holds it, then the jobs ahead.
+    expect(table.stdout).toMatch(/CREATED\s+WAITING/);
+    expect(table.stdout).toMatch(
+      new RegExp(
+        `${b.id}.*Pool cpu: 1 of 1 job slots in use: \\S+ 1; 1 job ahead in the queue: 1 normal\\.`
+      )
+    );
 
     expect((await cli(['hold', a.id], env)).stdout).toBe(`${a.id} held\n`);
     const held = JSON.parse(
@@ -151,7 +158,8 @@ describe('nbqueue CLI queue commands', () => {
     ) as JobView[];
     expect(held.find(j => j.id === a.id)).toMatchObject({
       held: true,
-      position: null
+      position: null,
+      waiting: { reasons: [{ code: 'held' }] }
     });
     expect((await cli(['release', a.id], env)).stdout).toMatch(
       /released \(position \d\)/

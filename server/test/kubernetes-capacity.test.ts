@@ -4,6 +4,9 @@
  */
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { parseConfig } from '../src/config/load';
+import type { Profile } from '../src/config/schema';
+import type { JobRecord } from '../src/jobs/types';
+import { Admission } from '../src/backends/kubernetes/admission';
 import {
   PoolCapacity,
   amounts,
@@ -131,4 +134,47 @@ test('a node at its pod limit holds no more', () => {
   const one = { ...demand(1), requests: { ...demand(1).requests, pods: 1 } };
   expect(new PoolCapacity([full], []).take(one)).toBe(true);
   expect(new PoolCapacity([full], [pod('a', 0)]).take(one)).toBe(false);
+});
+
+describe('why a job finds no room (admission.ts, shown as its waiting reason)', () => {
+  const config = parseConfig({
+    backend: {
+      type: 'kubernetes',
+      kubernetes: { sidecar_url: 'http://nbqueue.nbqueue.svc:8765' }
+    }
+  });
+  const profile = config.profiles.find(p => p.gpus === 8);
+  const job = { id: 'j-8' } as JobRecord;
+  const admission = () =>
+    new Admission(config.backend.kubernetes, {
+      handle: () => undefined,
+      exited: () => undefined
+    });
+
+  test('GPUs free in total but spread over nodes: no_node_fits, with the numbers', () => {
+    expect(profile).toBeDefined();
+    const a = admission();
+    const nodes = [node('a', 8), node('b', 8), node('c', 8)];
+    // 4 + 3 + 3 = 10 GPUs free, none with 8.
+    const placed = [pod('a', 4), pod('b', 5), pod('c', 5)];
+    expect(a.fits(job, profile as Profile, nodes, placed, [])).toBe(false);
+    expect(a.refusal(job.id)).toEqual({
+      code: 'no_node_fits',
+      message: '10 GPUs free across 3 nodes, none has 8 GPUs free'
+    });
+  });
+
+  test('too few GPUs in the whole pool: cluster_full; room again clears the reason', () => {
+    const a = admission();
+    const nodes = [node('a', 8)];
+    expect(a.fits(job, profile as Profile, nodes, [pod('a', 6)], [])).toBe(
+      false
+    );
+    expect(a.refusal(job.id)).toEqual({
+      code: 'cluster_full',
+      message: `the cluster has 2 GPUs free for profile ${profile?.name} on 1 node; it needs 8 GPUs`
+    });
+    expect(a.fits(job, profile as Profile, nodes, [], [])).toBe(true);
+    expect(a.refusal(job.id)).toBeUndefined();
+  });
 });

@@ -70,7 +70,8 @@ function job(id: string, state: IJob['state'], lastSeq = 0): IJob {
     scheduled_for: null,
     attempt: 1,
     max_attempts: 1,
-    restarts: []
+    restarts: [],
+    waiting: null
   };
 }
 

@@ -36,7 +36,8 @@ function job(id: string, state: IJob['state']): IJob {
     scheduled_for: null,
     attempt: 1,
     max_attempts: 1,
-    restarts: []
+    restarts: [],
+    waiting: null
   };
 }
 

@@ -64,6 +64,7 @@ function job(overrides: Partial<IJob> = {}): IJob {
     attempt: 1,
     max_attempts: 1,
     restarts: [],
+    waiting: null,
     ...overrides
   };
 }
@@ -498,5 +499,39 @@ describe('JobsModel', () => {
     expect(model.error).toBe(
       'Could not list nbqueue jobs: Cannot reach the nbqueue sidecar'
     );
+  });
+});
+
+describe('why a job waits', () => {
+  const waiting = {
+    summary:
+      'Pool gpu-2: 4 of 4 GPUs in use: bob 4; 1 job ahead in the queue: 1 high.',
+    reasons: [
+      {
+        code: 'pool_full' as const,
+        message: 'pool gpu-2: 4 of 4 GPUs in use: bob 4',
+        in_use: 4,
+        capacity: 4
+      },
+      {
+        code: 'behind' as const,
+        message: '1 job ahead in the queue: 1 high',
+        ahead: 1
+      }
+    ]
+  };
+
+  it('shows the summary of a queued job, every reason in its tooltip', () => {
+    const row = rowOf(job({ position: 2, waiting }), T0, 'alice');
+    expect(row.waiting).toBe(waiting.summary);
+    expect(row.waitingDetail).toBe(
+      'pool gpu-2: 4 of 4 GPUs in use: bob 4\n1 job ahead in the queue: 1 high'
+    );
+  });
+
+  it('shows nothing once the job left the queue', () => {
+    const row = rowOf(job({ state: 'running', waiting }), T0, 'alice');
+    expect(row.waiting).toBeNull();
+    expect(row.waitingDetail).toBe('');
   });
 });

@@ -322,6 +322,11 @@ function JobsView(props: {
             {row.owner}
           </span>
         </div>
+        {row.waiting && (
+          <div className="nbq-JobRow-waiting" title={row.waitingDetail}>
+            {row.waiting}
+          </div>
+        )}
         <div className="nbq-JobRow-actions">
           {row.actions.map(action => (
             <button

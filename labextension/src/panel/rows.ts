@@ -98,6 +98,9 @@ export interface IJobRow {
   reason: string | null;
   /** "attempt 2 of 3, restarted after node preemption"; empty if never restarted. */
   attempt: string;
+  /** Why a queued job waits: one sentence, and every reason (for its tooltip). */
+  waiting: string | null;
+  waitingDetail: string;
   /** The person looking owns this job (reorder is for own jobs only). */
   own: boolean;
   actions: JobAction[];
@@ -284,6 +287,11 @@ export function rowOf(
     ticking: elapsed !== null && !job.finished_at,
     reason: job.reason,
     attempt: attemptText(job, trans),
+    waiting: job.state === 'queued' ? (job.waiting?.summary ?? null) : null,
+    waitingDetail:
+      job.state === 'queued'
+        ? (job.waiting?.reasons ?? []).map(r => r.message).join('\n')
+        : '',
     own,
     actions: actionsOf(job, own)
   };

@@ -1,4 +1,5 @@
 import type { JobRecord, JobSpec, RestartCause } from '../jobs/types';
+import type { WaitingReason } from '../queue/waiting';
 
 /** What a backend tells the job service about a job it runs. */
 export interface BackendObserver {
@@ -44,6 +45,8 @@ export interface Backend {
    * only jobs that fit, in the scheduler's order; without it, the profile capacity is the limit.
    */
   fits?(job: JobRecord): boolean;
+  /** Why a job `fits` last refused found no room (Kubernetes: the pool's nodes), if it did not. */
+  waitingReason?(jobId: string): WaitingReason | undefined;
   /**
    * Refuses, with an ApiError (400), a job this backend will not run for `owner` as asked (the
    * local backend with several users: a `cwd` or kernel Python outside the owner's home).

@@ -73,7 +73,8 @@ export function jobsTable(jobs: Job[]): string {
       'ATTEMPT',
       'POS',
       'ETA',
-      'CREATED'
+      'CREATED',
+      'WAITING'
     ]
   ];
   for (const j of jobs) {
@@ -87,7 +88,8 @@ export function jobsTable(jobs: Job[]): string {
       attemptCell(j),
       j.position ? String(j.position) : '',
       etaCell(j),
-      j.created_at.replace('T', ' ').slice(0, 19)
+      j.created_at.replace('T', ' ').slice(0, 19),
+      j.waiting?.summary ?? ''
     ]);
   }
   return table(rows);

@@ -3,11 +3,12 @@ import type { Config } from '../config/schema';
 import { ApiError, notFound } from '../errors';
 import type { MetricQuery, MetricRow } from '../metrics/store';
 import { Eta, estimateStarts } from '../queue/eta';
-import { admissionOrder, queuePositions } from '../queue/scheduler';
+import { admissionOrder } from '../queue/scheduler';
+import { Waiting, WaitingReason, explainQueue } from '../queue/waiting';
 import type { QueueRow, Store } from '../store/store';
 import type { ResultFile } from '../results/table';
 import { maxAttempts } from './restarts';
-import { countBy, toQueued } from './schedulerInput';
+import { capacityState, countBy, toQueued } from './schedulerInput';
 import {
   ACTIVE_STATES,
   FINAL_STATES,
@@ -17,17 +18,23 @@ import {
   JobView
 } from './types';
 
-/** Every queued job's position and ETA, computed together from one read of the queue. */
+/**
+ * Every queued job's position, ETA and why it waits, computed together from one read of the
+ * queue.
+ */
 export interface QueueInfo {
   rows: QueueRow[];
   positions: Map<string, number>;
   etas: Map<string, Eta>;
+  waiting: Map<string, Waiting>;
 }
 
 export interface JobQueriesOptions {
   config: Config;
   store: Store;
   now: () => Date;
+  /** What the backend says keeps a queued job off the cluster (Kubernetes), if anything. */
+  cluster?: (jobId: string) => WaitingReason | undefined;
 }
 
 export interface ListFilter {
@@ -50,23 +57,34 @@ export class JobQueries {
   }
 
   /**
-   * Positions and ETAs of every queued job (or of one profile's: a queue belongs to one
+   * Positions, ETAs and waiting reasons of every queued job (or of one profile's: a queue belongs to one
    * profile, so that is enough for one job's view).
    */
   queueInfo(profile?: string): QueueInfo {
     const { config } = this.options;
     const rows = this.store.listQueue(profile);
     const active = this.store.listJobs({ states: [...ACTIVE_STATES] });
-    const runningByUser = countBy(active, j => j.owner);
+    const state = capacityState(config, active);
+    const { runningByUser } = state;
     // Held jobs keep their place in the store but have no position until released.
-    const waiting = rows
-      .filter(r => !r.held)
-      .map(r => toQueued(r, config.priorities));
-    const positions = queuePositions(waiting, runningByUser);
+    const queued = rows.map(r => ({
+      ...toQueued(r, config.priorities),
+      held: r.held === 1
+    }));
+    const ready = queued.filter(j => !j.held);
+    const explained = explainQueue({
+      ...state,
+      queued,
+      priorities: config.priorities,
+      gpusPerJob: Object.fromEntries(
+        config.profiles.map(p => [p.name, p.gpus])
+      ),
+      cluster: this.options.cluster
+    });
     const etas = new Map<string, Eta>();
     const nowMs = this.options.now().getTime();
     for (const profile of config.profiles) {
-      const inPool = waiting.filter(j => j.pool === profile.name);
+      const inPool = ready.filter(j => j.pool === profile.name);
       if (!inPool.length) continue;
       const running = active.filter(j => j.profile === profile.name);
       const estimates = estimateStarts(profile.name, {
@@ -79,7 +97,12 @@ export class JobQueries {
       });
       for (const [id, eta] of estimates) etas.set(id, eta);
     }
-    return { rows, positions, etas };
+    return {
+      rows,
+      positions: explained.positions,
+      etas,
+      waiting: explained.waiting
+    };
   }
 
   /** The job as clients see it; `info` saves reading the queue again for many jobs. */
@@ -114,6 +137,7 @@ export class JobQueries {
         : null,
       pipeline_id: job.spec.pipeline?.id ?? null,
       pipeline_step: job.spec.pipeline?.step ?? null,
+      waiting: queued ? (q?.waiting.get(job.id) ?? null) : null,
       schedule_id: job.spec.schedule_id ?? null,
       scheduled_for: job.spec.scheduled_for ?? null,
       attempt: job.attempt,

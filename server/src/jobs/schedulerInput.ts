@@ -1,4 +1,5 @@
-import type { QueuedJob } from '../queue/scheduler';
+import type { Config } from '../config/schema';
+import type { PoolState, QueuedJob } from '../queue/scheduler';
 import type { JobRecord } from './types';
 
 /**
@@ -45,4 +46,49 @@ export function countBy<T>(
   const out: Record<string, number> = {};
   for (const j of jobs) out[key(j)] = (out[key(j)] ?? 0) + 1;
   return out;
+}
+
+/** What the pools and queues hold now: the part of the scheduler's input the active jobs give. */
+export interface CapacityState {
+  pools: Record<string, PoolState>;
+  queues: Record<string, PoolState>;
+  runningByUser: Record<string, number>;
+  /** Running jobs per profile, per owner (who holds a full pool). */
+  runningByPoolOwner: Record<string, Record<string, number>>;
+  maxRunningPerUser: number | undefined;
+}
+
+export function capacityState(
+  config: Config,
+  active: Array<Pick<JobRecord, 'profile' | 'queue' | 'owner'>>
+): CapacityState {
+  const running = countBy(active, j => j.profile);
+  const runningInQueue = countBy(active, j => j.queue);
+  const runningByPoolOwner: Record<string, Record<string, number>> = {};
+  for (const j of active) {
+    const pool = (runningByPoolOwner[j.profile] ??= {});
+    pool[j.owner] = (pool[j.owner] ?? 0) + 1;
+  }
+  return {
+    pools: Object.fromEntries(
+      config.profiles.map(p => [
+        p.name,
+        { capacity: p.capacity, running: running[p.name] ?? 0 }
+      ])
+    ),
+    queues: Object.fromEntries(
+      config.queues
+        .filter(q => q.capacity !== undefined)
+        .map(q => [
+          q.name,
+          {
+            capacity: q.capacity as number,
+            running: runningInQueue[q.name] ?? 0
+          }
+        ])
+    ),
+    runningByUser: countBy(active, j => j.owner),
+    runningByPoolOwner,
+    maxRunningPerUser: config.limits.max_running_per_user
+  };
 }

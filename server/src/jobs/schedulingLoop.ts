@@ -6,7 +6,7 @@ import { decideAdmissions } from '../queue/scheduler';
 import type { Store } from '../store/store';
 import type { JobLifecycle } from './lifecycle';
 import type { JobPublisher } from './publisher';
-import { countBy, toQueued } from './schedulerInput';
+import { capacityState, toQueued } from './schedulerInput';
 import { ACTIVE_STATES, JobRecord } from './types';
 
 export interface SchedulingLoopOptions {
@@ -61,31 +61,16 @@ export class SchedulingLoop {
     const queued = this.store.listQueue().filter(r => !r.held);
     if (!queued.length) return 0;
     const active = this.store.listJobs({ states: [...ACTIVE_STATES] });
-    const running = countBy(active, j => j.profile);
-    const runningInQueue = countBy(active, j => j.queue);
-    const pools = Object.fromEntries(
-      config.profiles.map(p => [
-        p.name,
-        { capacity: p.capacity, running: running[p.name] ?? 0 }
-      ])
-    );
-    const queues = Object.fromEntries(
-      config.queues
-        .filter(q => q.capacity !== undefined)
-        .map(q => [
-          q.name,
-          {
-            capacity: q.capacity as number,
-            running: runningInQueue[q.name] ?? 0
-          }
-        ])
+    const { pools, queues, runningByUser, maxRunningPerUser } = capacityState(
+      config,
+      active
     );
     const admit = decideAdmissions({
       queued: queued.map(j => toQueued(j, config.priorities)),
       pools,
       queues,
-      runningByUser: countBy(active, j => j.owner),
-      maxRunningPerUser: config.limits.max_running_per_user
+      runningByUser,
+      maxRunningPerUser
     });
     const decided = new Map(queued.map(j => [j.id, j.profile]));
     for (const id of admit) {

@@ -40,7 +40,13 @@ export class JobService {
   constructor(options: JobServiceOptions) {
     const { config, store, sidecarUrl } = options;
     const now = options.now ?? (() => new Date());
-    this.queries = new JobQueries({ config, store, now });
+    this.queries = new JobQueries({
+      config,
+      store,
+      now,
+      // The backend is made below, from the outcomes; asked only once jobs wait.
+      cluster: id => this.backend.waitingReason?.(id)
+    });
     const queries = this.queries;
     this.publisher = new JobPublisher({ store, queries });
     const publisher = this.publisher;

@@ -18,7 +18,9 @@ import {
   MetricPage,
   Profile,
   PythonNotebook,
-  Queue
+  Queue,
+  Waiting,
+  WaitingReason
 } from './schemas';
 
 type Json = Record<string, unknown>;
@@ -60,6 +62,8 @@ export function openApiDocument(config: Config = parseConfig({})): Json {
     JobSubmit: contract.jobs.submitJob.body,
     Job: contract.jobs.Job,
     FinalState,
+    Waiting,
+    WaitingReason,
     JobPage: contract.jobs.JobPage,
     PipelineSubmit: contract.pipelines.submitPipeline.body,
     Pipeline: contract.pipelines.Pipeline,

@@ -1,6 +1,7 @@
 /** The shapes the API answers with, and the ones a submit refers to by name. */
 import { z } from 'zod/v4';
 import { coded, configured, documented, refuse } from './operation';
+import { WAITING_CODES } from '../../queue/waiting';
 import { FINAL_STATE_LIST, JOB_STATES } from './states';
 
 export const ErrorBody = z.object({
@@ -233,6 +234,27 @@ export const RESTART_CAUSES = [
   'pod_deleted'
 ] as const;
 
+export const WaitingReason = z.object({
+  code: z
+    .enum(WAITING_CODES)
+    .describe('What holds the job: docs/protocol.md lists the codes'),
+  message: z.string(),
+  in_use: z
+    .int()
+    .optional()
+    .describe('Jobs (GPUs, for GPU profiles) in use where it is full'),
+  capacity: z.int().optional().describe('The most there can be'),
+  ahead: z.int().optional().describe('Jobs ahead of it in its queue'),
+  user: z.string().optional().describe('Whose job goes before it')
+});
+
+export const Waiting = z.object({
+  summary: z.string().describe('One sentence: what it waits for'),
+  reasons: z
+    .array(WaitingReason)
+    .describe('Everything that holds it, most blocking first')
+});
+
 export function jobSchema(priorities: string[]) {
   return z.object({
     id: z.string(),
@@ -263,6 +285,9 @@ export function jobSchema(priorities: string[]) {
       .string()
       .nullable()
       .describe('How the ETA was estimated, or why it is unknown'),
+    waiting: Waiting.nullable().describe(
+      'Why a queued job waits (null unless queued); changes live'
+    ),
     pipeline_id: z
       .string()
       .nullable()

@@ -4,9 +4,11 @@
  * take. A job no node of its pool could ever hold is told so while it waits.
  */
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import { humanBytes } from '@nbqueue/common';
 import type { BackendObserver } from '../backend';
 import type { Profile } from '../../config/schema';
 import type { JobRecord } from '../../jobs/types';
+import type { WaitingReason } from '../../queue/waiting';
 import { Demand, PoolCapacity, amounts } from './capacity';
 import type { KubernetesBackendConfig } from './config';
 import { placementFor } from './manifest';
@@ -21,6 +23,8 @@ export interface Started {
 export class Admission {
   /** Queued jobs told that no node of their pool can hold them. */
   private readonly cannotFit = new Set<string>();
+  /** Why each job the scheduler chose last found no room (until it starts or finds room). */
+  private readonly refusals = new Map<string, WaitingReason>();
 
   constructor(
     private readonly config: KubernetesBackendConfig,
@@ -56,7 +60,11 @@ export class Admission {
       pool.take(this.demand(a.profile));
     }
     const demand = this.demand(profile);
-    if (pool.take(demand)) return true;
+    if (pool.take(demand)) {
+      this.refusals.delete(job.id);
+      return true;
+    }
+    this.refusals.set(job.id, whyNoRoom(pool, demand, profile));
     if (
       !this.cannotFit.has(job.id) &&
       !PoolCapacity.couldEverHold(nodes, demand)
@@ -78,6 +86,61 @@ export class Admission {
 
   /** The job started: a note that it could not fit no longer holds. */
   started(jobId: string): void {
+    this.refusals.delete(jobId);
     if (this.cannotFit.delete(jobId)) this.observer.note?.(jobId, null);
   }
+
+  /** Why the job found no room when the scheduler last chose it, if it did not. */
+  refusal(jobId: string): WaitingReason | undefined {
+    return this.refusals.get(jobId);
+  }
+}
+
+const UNITS: Record<string, (n: number) => string> = {
+  'nvidia.com/gpu': n => `${n} GPU${n === 1 ? '' : 's'}`,
+  cpu: n => `${n} CPU${n === 1 ? '' : 's'}`,
+  memory: n => `${humanBytes(n)} of memory`,
+  pods: n => `${n} pod slot${n === 1 ? '' : 's'}`
+};
+
+const amount = (resource: string, n: number): string =>
+  (UNITS[resource] ?? (v => `${v} ${resource}`))(Math.max(0, n));
+
+/**
+ * Which request keeps the demand off the pool: the pool lacks it in total ("cluster_full"), or
+ * has it only spread over nodes ("no_node_fits": 10 GPUs free across 3 nodes, none has 8).
+ */
+function whyNoRoom(
+  pool: PoolCapacity,
+  demand: Demand,
+  profile: Profile
+): WaitingReason {
+  // GPUs first: the resource people wait for.
+  const wanted = Object.entries(demand.requests)
+    .filter(([, v]) => v > 0)
+    .sort(
+      ([a], [b]) =>
+        Number(b === 'nvidia.com/gpu') - Number(a === 'nvidia.com/gpu')
+    );
+  let spread: WaitingReason | undefined;
+  for (const [resource, need] of wanted) {
+    const total = pool.total(resource, demand);
+    const { most, nodes } = pool.largest(resource, demand);
+    if (total < need)
+      return {
+        code: 'cluster_full',
+        message: `the cluster has ${amount(resource, total)} free for profile ${profile.name} on ${nodes} node${nodes === 1 ? '' : 's'}; it needs ${amount(resource, need)}`
+      };
+    if (most < need && !spread)
+      spread = {
+        code: 'no_node_fits',
+        message: `${amount(resource, total)} free across ${nodes} nodes, none has ${amount(resource, need)} free`
+      };
+  }
+  return (
+    spread ?? {
+      code: 'no_node_fits',
+      message: `no single node of the pool has room for profile ${profile.name} now`
+    }
+  );
 }

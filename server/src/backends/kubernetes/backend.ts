@@ -8,6 +8,7 @@ import {
 } from '@kubernetes/client-node';
 import type { Backend, BackendObserver, LaunchRequest } from '../backend';
 import type { Profile } from '../../config/schema';
+import type { WaitingReason } from '../../queue/waiting';
 import type { JobRecord } from '../../jobs/types';
 import { Admission } from './admission';
 import { errorCode, loadKubeConfig } from './client';
@@ -148,6 +149,10 @@ export class KubernetesBackend implements Backend {
     const mine = (o: V1Job | V1Pod) =>
       o.metadata?.labels?.[JOB_ID_LABEL] === id;
     return this.ownJobs.list(ns).some(mine) || this.ownPods.list(ns).some(mine);
+  }
+
+  waitingReason(jobId: string): WaitingReason | undefined {
+    return this.admission.refusal(jobId);
   }
 
   private capacityChanged(): void {

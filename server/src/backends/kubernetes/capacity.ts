@@ -170,6 +170,21 @@ export class PoolCapacity {
     return false;
   }
 
+  /** The most of one resource free on a single node the demand could use, and on how many. */
+  largest(
+    resource: string,
+    demand: Pick<Demand, 'nodeSelector' | 'tolerations'>
+  ): { most: number; nodes: number } {
+    let most = 0;
+    let nodes = 0;
+    for (const { node, free } of this.free.values())
+      if (eligible(node, demand)) {
+        nodes += 1;
+        most = Math.max(most, free[resource] ?? 0);
+      }
+    return { most, nodes };
+  }
+
   /** Free amount of one resource over the nodes a demand could use (for messages and views). */
   total(
     resource: string,

@@ -100,7 +100,7 @@ describe('job manifest', () => {
         effect: 'NoSchedule'
       }
     ]);
-    expect(pod.terminationGracePeriodSeconds).toBe(30);
+    expect(pod.terminationGracePeriodSeconds).toBe(60);
     // A deleted pod is not replaced beside itself: the job would have two runners.
     expect(job.spec!.podReplacementPolicy).toBe('Failed');
   });

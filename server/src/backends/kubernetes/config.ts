@@ -79,7 +79,7 @@ export const kubernetesBackendSchema = z
      * Seconds a job's runner has after SIGTERM (its pod deleted, evicted or preempted, or the
      * job cancelled) before it is killed: the pod's terminationGracePeriodSeconds.
      */
-    termination_grace_seconds: z.number().int().min(1).max(3600).default(30),
+    termination_grace_seconds: z.number().int().min(1).max(3600).default(60),
     /** A pod the scheduler cannot place for this long fails the job with its message. */
     unschedulable_timeout_seconds: z.number().int().min(1).default(300),
     /** `capacity`: nbqueue admits a job only when the pool has room; `kueue`: Kueue admits. */

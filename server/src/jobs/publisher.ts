@@ -57,7 +57,7 @@ export class JobPublisher {
 
   /**
    * Queue positions and ETAs move for everyone in a queue when one job comes or goes; only the
-   * jobs whose position or ETA changed are sent.
+   * jobs whose position, ETA or waiting summary changed are sent.
    */
   queueChanged(): void {
     // A burst of changes (10,000 submits) is published once per interval, not once per change:
@@ -78,7 +78,9 @@ export class JobPublisher {
     for (const row of info.rows) {
       seen.add(row.id);
       const eta = row.held ? null : (info.etas.get(row.id)?.seconds ?? null);
-      const key = `${info.positions.get(row.id) ?? null}|${eta}|${row.held}|${row.priority}|${row.queue}`;
+      // Why it waits changes with the pools too (a job ended elsewhere, a user's running jobs).
+      const waiting = info.waiting.get(row.id)?.summary ?? null;
+      const key = `${info.positions.get(row.id) ?? null}|${eta}|${row.held}|${row.priority}|${row.queue}|${waiting}`;
       if (this.published.get(row.id) === key) continue;
       this.published.set(row.id, key);
       const job = store.getJob(row.id);

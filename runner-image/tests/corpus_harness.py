@@ -29,7 +29,9 @@ TOKEN = "corpus-token-0123456789abcdef"
 KERNEL = "python3"
 # Papermill's own cells: the error banner at the top and the anchor before the failing cell.
 PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"
-KERNEL_DIED_AT_START = "died before replying to kernel_info"
+# A kernel that died or stayed silent before it answered (papermill's kernels use TCP ports,
+# which another process can take first): started once more, as the runner does.
+KERNEL_START_FAILURES = ("died before replying to kernel_info", "didn't respond in")
 INJECTED_TAG = "injected-parameters"
 
 
@@ -82,9 +84,9 @@ def _papermill_one(folder: str, entry: dict, results: str) -> tuple[str, str | N
                 progress_bar=False,
             )
         except Exception as error:  # PapermillExecutionError, DeadKernelError, CellTimeoutError
-            # A kernel that died before it answered ran nothing: started once more, as the
-            # runner does (notebook_client.py), so both sides follow the same rule.
-            if attempt == 1 and KERNEL_DIED_AT_START in str(error):
+            # A kernel that never answered ran nothing: started once more, as the runner
+            # does (notebook_client.py), so both sides follow the same rule.
+            if attempt == 1 and any(failure in str(error) for failure in KERNEL_START_FAILURES):
                 continue
             return "failed", f"{type(error).__name__}: {error}"[:500], time.monotonic() - start
         return "succeeded", None, time.monotonic() - start

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 import threading
 from dataclasses import dataclass
@@ -13,9 +14,11 @@ from nbformat import NotebookNode
 from .events import EventLog
 from .kernel import (
     KERNEL_NAME,
+    ipc_runtime_dir,
     kernel_environ,
     kernel_exit_code,
     own_interpreter_kernel_manager,
+    remove_runtime_dir,
 )
 from .notebook_client import RunCancelled, StreamingNotebookClient, is_clean_exit
 from .parameters import user_cell_number
@@ -23,6 +26,9 @@ from .parameters import user_cell_number
 log = logging.getLogger("nbqueue.runner")
 
 CANCELLED_REASON = "Cancelled by the user."
+# How long a kernel may take to answer kernel_info once started (nbclient's default); past it
+# the kernel is killed and started once more.
+KERNEL_START_TIMEOUT = 60  # seconds (nbclient takes an int)
 
 
 @dataclass
@@ -70,8 +76,10 @@ class NotebookExecution:
         python: str | None = None,
         kernel_env: dict[str, str] | None = None,
         extra_env: dict[str, str] | None = None,
+        start_timeout: int = KERNEL_START_TIMEOUT,
     ):
         self.nb = nb
+        self.start_timeout = start_timeout
         self.extra_env = extra_env or {}  # e.g. the checkpoint channel (nbqueue.checkpoint)
         self.python = python  # the kernel's interpreter; None: the runner's own
         self.kernel_env = kernel_env
@@ -131,14 +139,27 @@ class NotebookExecution:
     async def _main(self) -> Outcome:
         with self._lock:
             self._loop = asyncio.get_running_loop()
-        km = own_interpreter_kernel_manager(self.python, self.kernel_env)
+        runtime_dir = ipc_runtime_dir()  # None: TCP
+        try:
+            return await self._execute(runtime_dir)
+        finally:
+            remove_runtime_dir(runtime_dir)
+            with self._lock:
+                self._loop = None
+
+    async def _execute(self, runtime_dir: str | None) -> Outcome:
+        def new_manager():
+            return own_interpreter_kernel_manager(self.python, self.kernel_env, runtime_dir)
+
+        km = new_manager()
         client = StreamingNotebookClient(
             self.nb,
             events=self.events,
             is_cancelled=self._cancelled.is_set,
             km=km,
-            new_kernel_manager=lambda: own_interpreter_kernel_manager(self.python, self.kernel_env),
+            new_kernel_manager=new_manager,
             kernel_name=KERNEL_NAME,
+            startup_timeout=self.start_timeout,
             resources={"metadata": {"path": self.cwd}},
             record_timing=False,
             shutdown_kernel=self.shutdown,
@@ -155,7 +176,7 @@ class NotebookExecution:
                 await self._task
                 outcome = Outcome("succeeded", None)
             except BaseException as error:  # CancelledError included: classify below
-                outcome = self._classify(error, km)
+                outcome = self._classify(error, client.km or km)
             # Widget state goes into the result whatever the outcome, as papermill does, so the
             # widgets render when the executed notebook is opened.
             client.set_widgets_metadata()
@@ -166,8 +187,6 @@ class NotebookExecution:
             await self._stop_kernel(client)
             if self._cancel_flow is not None and not self._cancel_flow.done():
                 self._cancel_flow.cancel()
-            with self._lock:
-                self._loop = None
         return outcome
 
     def _classify(self, error: BaseException, km) -> Outcome:
@@ -185,8 +204,11 @@ class NotebookExecution:
             return Outcome("failed", kernel_died_reason(kernel_exit_code(km), number))
         if self._client is not None and self._client.kc is None:
             log.error("the kernel could not start", exc_info=error)
+            tries = self._client.start_attempts
             return Outcome(
-                "failed", f"The kernel could not start ({type(error).__name__}: {error})."
+                "failed",
+                f"The kernel could not start ({type(error).__name__}: {error})"
+                + (f"; it was started {tries} times." if tries > 1 else "."),
             )
         if isinstance(error, asyncio.CancelledError):
             return Outcome("failed", "The run was stopped.")
@@ -194,6 +216,9 @@ class NotebookExecution:
         return Outcome("failed", f"The runner failed: {type(error).__name__}: {error}")
 
     async def _stop_kernel(self, client: StreamingNotebookClient) -> None:
+        # nbclient leaves its exit hook registered when the kernel did not start; there is
+        # nothing left for it to stop.
+        atexit.unregister(client._cleanup_kernel)
         if client.km is None:
             return
         try:

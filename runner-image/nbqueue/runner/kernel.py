@@ -4,18 +4,32 @@ The backend starts the runner on the interpreter the notebook's kernel was using
 `sys.executable -m ipykernel_launcher` gives the job the same environment, while an installed
 `python3` kernelspec could point anywhere. In `restore` mode the kernel runs instead on the
 restored virtualenv's python (nbqueue.environment), which sees the image's packages under its own.
+
+On Linux the kernel talks to the runner over ZMQ's IPC transport: its five sockets are Unix
+sockets in a private folder of the runner (0700), next to its connection file, so no TCP port is
+chosen at all. With TCP, jupyter_client picks free ports and the kernel binds them later, and
+another process starting at the same moment can take one in between (the kernel then never
+answers); elsewhere (macOS, Windows) TCP on localhost stays.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import shutil
 import sys
+import tempfile
+import uuid
 
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Dict, Unicode
 
+log = logging.getLogger("nbqueue.runner")
+
 KERNEL_NAME = "python3"
+# A Unix socket's path is at most 107 bytes on Linux; room for `/kernel-<8 hex>-<port>`.
+MAX_RUNTIME_DIR_CHARS = 107 - len("/kernel-12345678-99")
 
 
 class OwnInterpreterKernelSpecManager(KernelSpecManager):
@@ -59,12 +73,44 @@ def kernel_environ() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in RUNNER_SECRETS}
 
 
+def ipc_runtime_dir() -> str | None:
+    """A new private folder (0700) for the kernels' connection files and IPC sockets, or None
+    where IPC cannot be used (not Linux, no writable temporary folder, a path too long for a
+    Unix socket): the kernel then uses TCP. The caller removes it (`remove_runtime_dir`)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        path = tempfile.mkdtemp(prefix="nbqueue-kernel-")  # 0700: the runner's alone
+    except OSError as error:
+        log.warning("no folder for the kernel's IPC sockets (%s); using TCP", error)
+        return None
+    if len(path) > MAX_RUNTIME_DIR_CHARS:
+        log.warning("the temporary folder %s is too long for Unix sockets; using TCP", path)
+        remove_runtime_dir(path)
+        return None
+    return path
+
+
+def remove_runtime_dir(path: str | None) -> None:
+    if path:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def own_interpreter_kernel_manager(
-    python: str | None = None, env: dict[str, str] | None = None
+    python: str | None = None,
+    env: dict[str, str] | None = None,
+    runtime_dir: str | None = None,
 ) -> AsyncKernelManager:
+    """A manager for one kernel start: over IPC in `runtime_dir` when given (each manager its
+    own socket names there), else over TCP on localhost."""
+    ipc: dict[str, str] = {}
+    if runtime_dir:
+        name = os.path.join(runtime_dir, f"kernel-{uuid.uuid4().hex[:8]}")
+        ipc = {"transport": "ipc", "ip": name, "connection_file": f"{name}.json"}
     return AsyncKernelManager(
         kernel_name=KERNEL_NAME,
         kernel_spec_manager=OwnInterpreterKernelSpecManager(python=python or "", env=env or {}),
+        **ipc,
     )
 
 

@@ -16,9 +16,12 @@ from .parameters import user_cell_number
 
 log = logging.getLogger("nbqueue-runner")
 
-# What jupyter_client says when the kernel process ended before it answered: a start that lost
-# a race for its ports (chosen by the client, then bound by the kernel) ends like this.
+# What jupyter_client says when the kernel did not answer kernel_info: its process ended first,
+# or it stayed silent for the whole start timeout (a TCP start that lost one of its ports to
+# another process could end either way; see nbqueue.runner.kernel).
 KERNEL_DIED_AT_START = "died before replying to kernel_info"
+KERNEL_SILENT_AT_START = "didn't respond in"
+KERNEL_START_FAILURES = (KERNEL_DIED_AT_START, KERNEL_SILENT_AT_START)
 
 DISPLAY_OUTPUT_TYPES = ("display_data", "execute_result")
 MAX_METRIC_NAME = 200
@@ -81,10 +84,11 @@ class StreamingNotebookClient(NotebookClient):
         self.error_cell_index: int | None = None
         self._start_kwargs: dict[str, Any] = {}
         self.start_attempts = 0
+        self._starting = False  # inside nbclient's start of the kernel client
         # Makes a manager like the one given, for a second start (the first one's is closed).
         self.new_kernel_manager = new_kernel_manager
 
-    # -- kernel start: once more when the kernel died before it answered --------------------
+    # -- kernel start: once more when the kernel died or stayed silent before it answered ------
 
     async def async_start_new_kernel(self, **kwargs: Any) -> None:
         self._start_kwargs = kwargs
@@ -93,20 +97,38 @@ class StreamingNotebookClient(NotebookClient):
 
     async def async_start_new_kernel_client(self):
         try:
-            return await super().async_start_new_kernel_client()
+            return await self._start_client_or_kill()
         except RuntimeError as error:
             # Nothing of the notebook has run yet, so a second start is safe; only once.
             if (
-                KERNEL_DIED_AT_START not in str(error)
+                not any(failure in str(error) for failure in KERNEL_START_FAILURES)
                 or self.start_attempts > 1
                 or self.new_kernel_manager is None
             ):
                 raise
-            log.warning("the kernel died while starting (%s); starting it once more", error)
-            # A new manager (nbclient's clean-up closed the first), so new ports are chosen.
+            log.warning("the kernel did not start (%s); starting it once more", error)
+            # A new manager (nbclient's clean-up closed the first): new socket names or ports.
             self.km = self.new_kernel_manager()
             await self.async_start_new_kernel(**self._start_kwargs)
+            return await self._start_client_or_kill()
+
+    async def _start_client_or_kill(self):
+        self._starting = True
+        try:
             return await super().async_start_new_kernel_client()
+        finally:
+            self._starting = False
+
+    async def _async_cleanup_kernel(self) -> None:
+        """A kernel that failed to start is killed at once (SIGKILL), not asked to shut down:
+        it has not answered, and nothing of the notebook has run."""
+        if not self._starting:
+            return await super()._async_cleanup_kernel()
+        shutdown, self.shutdown_kernel = self.shutdown_kernel, "immediate"
+        try:
+            await super()._async_cleanup_kernel()
+        finally:
+            self.shutdown_kernel = shutdown
 
     # -- nbclient hooks --------------------------------------------------------------------
 

@@ -35,11 +35,27 @@ export class RunnerIntake {
     return this.options.store;
   }
 
-  /** Checks a runner's per-job token; 401 for anything else. */
-  authenticate(id: string, token: string | undefined): JobRecord {
-    const hash = this.store.getTokenHash(id);
+  /**
+   * Checks a runner's per-job token; 401 for anything else. `draining`: the request stores a
+   * checkpoint, which the runner of an attempt a restart took away may still do while its pod
+   * terminates (its on_preempt callbacks), until the next attempt starts.
+   */
+  authenticate(
+    id: string,
+    token: string | undefined,
+    draining = false
+  ): JobRecord {
     const job = this.store.getJob(id);
-    if (!token || !hash || !job || !sameSecret(hashToken(token), hash)) {
+    const given = token ? hashToken(token) : undefined;
+    const valid = (hash: string | null) =>
+      !!given && !!hash && sameSecret(given, hash);
+    if (
+      !job ||
+      !(
+        valid(this.store.getTokenHash(id)) ||
+        (draining && valid(this.store.getDrainingTokenHash(id)))
+      )
+    ) {
       throw new ApiError(
         401,
         'unauthorized',

@@ -38,7 +38,10 @@ CREATE TABLE IF NOT EXISTS jobs (
   last_seq INTEGER NOT NULL DEFAULT 0,
   held INTEGER NOT NULL DEFAULT 0,
   attempt INTEGER NOT NULL DEFAULT 1,
-  restarts TEXT NOT NULL DEFAULT '[]'
+  restarts TEXT NOT NULL DEFAULT '[]',
+  -- The token of the attempt a restart took away, good only for storing checkpoints while its
+  -- pod terminates (the on_preempt callbacks); gone when the next attempt starts or the job ends.
+  draining_token_hash TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
 CREATE INDEX IF NOT EXISTS jobs_owner ON jobs(owner, created_at);
@@ -138,7 +141,7 @@ export type JobPatch = Partial<
     | 'position_key'
     | 'held'
   >
-> & { token_hash?: string | null };
+> & { token_hash?: string | null; draining_token_hash?: null };
 
 /**
  * The persistent store: jobs, their events and their results in one SQLite file (WAL).
@@ -188,7 +191,8 @@ export class Store {
     for (const [name, type] of [
       ['held', 'INTEGER NOT NULL DEFAULT 0'],
       ['attempt', 'INTEGER NOT NULL DEFAULT 1'],
-      ['restarts', "TEXT NOT NULL DEFAULT '[]'"]
+      ['restarts', "TEXT NOT NULL DEFAULT '[]'"],
+      ['draining_token_hash', 'TEXT']
     ])
       if (!columns.includes(name))
         this.db.exec(`ALTER TABLE jobs ADD COLUMN ${name} ${type}`);
@@ -297,6 +301,14 @@ export class Store {
     return row?.token_hash ?? null;
   }
 
+  /** The token of the attempt a restart took away (store/restarts.ts), while it drains. */
+  getDrainingTokenHash(id: string): string | null {
+    const row = this.sql(
+      'SELECT draining_token_hash FROM jobs WHERE id = ?'
+    ).get(id) as { draining_token_hash: string | null } | undefined;
+    return row?.draining_token_hash ?? null;
+  }
+
   getNotebook(id: string): Notebook | undefined {
     const row = this.sql('SELECT notebook FROM jobs WHERE id = ?').get(id) as
       { notebook: string } | undefined;
@@ -356,7 +368,8 @@ export class Store {
     startedAt: string
   ): boolean {
     const changed = this.sql(
-      `UPDATE jobs SET state = 'starting', started_at = ?, token_hash = ?
+      `UPDATE jobs SET state = 'starting', started_at = ?, token_hash = ?,
+         draining_token_hash = NULL
        WHERE id = ? AND state = 'queued' AND held = 0 AND profile = ?`
     ).run(startedAt, tokenHash, id, profile).changes;
     if (changed) this.queueRows = undefined;

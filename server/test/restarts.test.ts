@@ -269,7 +269,7 @@ describe('restarts', () => {
     s.store.close();
   });
 
-  test('the attempt taken away may still store checkpoints, nothing else, until the next starts', async () => {
+  test('the attempt taken away may still store checkpoints, nothing else, until the next restores', async () => {
     const s = sidecar(path.join(tmpDir(), 'nbqueue.db'));
     const a = s.submit('gpu');
     await s.running(a);
@@ -285,10 +285,12 @@ describe('restarts', () => {
     expect(() => s.jobs.runner.authenticate(a, 'another', true)).toThrow(
       'not valid'
     );
-    // Once the next attempt starts, the old token opens nothing.
+    // Once the next attempt's runner asks for the checkpoint to restore, it opens nothing.
     s.backend.leftoverGone = true;
     s.jobs.lifecycle.mayAdmit();
     await s.running(a);
+    expect(auth(true)().id).toBe(a);
+    s.jobs.runner.restoring(s.store.getJob(a) as JobRecord);
     expect(auth(true)).toThrow('not valid');
     // A job that ends keeps no token of any attempt.
     s.store.updateJob(a, { token_hash: hashToken('attempt-2-token') });

@@ -38,7 +38,7 @@ export class RunnerIntake {
   /**
    * Checks a runner's per-job token; 401 for anything else. `draining`: the request stores a
    * checkpoint, which the runner of an attempt a restart took away may still do while its pod
-   * terminates (its on_preempt callbacks), until the next attempt starts.
+   * terminates (its on_preempt callbacks), until the next attempt restores (`restoring`).
    */
   authenticate(
     id: string,
@@ -63,6 +63,14 @@ export class RunnerIntake {
       );
     }
     return job;
+  }
+
+  /**
+   * The job's runner asks which checkpoint to restore: from now on its restarted attempt's
+   * runner, if any, may store none (the one restored is the last it could add to).
+   */
+  restoring(job: JobRecord): void {
+    this.store.endDraining(job.id);
   }
 
   /** What the runner needs to run the job. */

@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS jobs (
   attempt INTEGER NOT NULL DEFAULT 1,
   restarts TEXT NOT NULL DEFAULT '[]',
   -- The token of the attempt a restart took away, good only for storing checkpoints while its
-  -- pod terminates (the on_preempt callbacks); gone when the next attempt starts or the job ends.
+  -- pod terminates (the on_preempt callbacks); gone once the next attempt's runner asks for the
+  -- checkpoint to restore, or the job ends.
   draining_token_hash TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
@@ -301,6 +302,11 @@ export class Store {
     return row?.token_hash ?? null;
   }
 
+  /** Voids the token of the attempt a restart took away (the next one is restoring). */
+  endDraining(id: string): void {
+    this.sql('UPDATE jobs SET draining_token_hash = NULL WHERE id = ?').run(id);
+  }
+
   /** The token of the attempt a restart took away (store/restarts.ts), while it drains. */
   getDrainingTokenHash(id: string): string | null {
     const row = this.sql(
@@ -368,8 +374,7 @@ export class Store {
     startedAt: string
   ): boolean {
     const changed = this.sql(
-      `UPDATE jobs SET state = 'starting', started_at = ?, token_hash = ?,
-         draining_token_hash = NULL
+      `UPDATE jobs SET state = 'starting', started_at = ?, token_hash = ?
        WHERE id = ? AND state = 'queued' AND held = 0 AND profile = ?`
     ).run(startedAt, tokenHash, id, profile).changes;
     if (changed) this.queueRows = undefined;

@@ -8,6 +8,7 @@
 import * as path from 'path';
 import type { Backend } from '../src/backends/backend';
 import type { api } from '@nbqueue/common';
+import { hashToken } from '../src/auth/token';
 import { jobStatus, jobsTable } from '../src/cli/format';
 import { parseConfig } from '../src/config/load';
 import type { BackendOutcomes } from '../src/jobs/outcomes';
@@ -265,6 +266,44 @@ describe('restarts', () => {
     s.store.updateJob(a, { cancel_requested: true });
     s.outcomes.restart(a, 'pod_deleted', 'Its pod was deleted.');
     expect(s.store.getJob(a)).toMatchObject({ state: 'cancelled', attempt: 2 });
+    s.store.close();
+  });
+
+  test('the attempt taken away may still store checkpoints, nothing else, until the next restores', async () => {
+    const s = sidecar(path.join(tmpDir(), 'nbqueue.db'));
+    const a = s.submit('gpu');
+    await s.running(a);
+    s.store.updateJob(a, { token_hash: hashToken('attempt-1-token') });
+    const auth = (draining: boolean) => () =>
+      s.jobs.runner.authenticate(a, 'attempt-1-token', draining);
+    expect(auth(false)().id).toBe(a);
+    s.backend.leftoverGone = false;
+    s.outcomes.restart(a, 'eviction', 'Its pod was evicted.');
+    // Its on_preempt callbacks run while its pod terminates: a checkpoint (draining) is taken.
+    expect(auth(false)).toThrow('This job token is not valid for this job.');
+    expect(auth(true)().id).toBe(a);
+    expect(() => s.jobs.runner.authenticate(a, 'another', true)).toThrow(
+      'not valid'
+    );
+    // Once the next attempt's runner asks for the checkpoint to restore, it opens nothing.
+    s.backend.leftoverGone = true;
+    s.jobs.lifecycle.mayAdmit();
+    await s.running(a);
+    expect(auth(true)().id).toBe(a);
+    s.jobs.runner.restoring(s.store.getJob(a) as JobRecord);
+    expect(auth(true)).toThrow('not valid');
+    // A job that ends keeps no token of any attempt.
+    s.store.updateJob(a, { token_hash: hashToken('attempt-2-token') });
+    s.backend.leftoverGone = false;
+    s.outcomes.restart(a, 'eviction', 'Its pod was evicted again.');
+    expect(s.store.getDrainingTokenHash(a)).toBe(hashToken('attempt-2-token'));
+    s.jobs.lifecycle.end(a, 'cancelled', 'Cancelled by the user.');
+    expect(s.store.getDrainingTokenHash(a)).toBeNull();
+    expect(() =>
+      s.jobs.runner.authenticate(a, 'attempt-2-token', true)
+    ).toThrow('not valid');
+    // The scheduling pass the end asked for runs before the store closes.
+    await new Promise(r => setImmediate(r));
     s.store.close();
   });
 

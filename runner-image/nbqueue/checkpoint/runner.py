@@ -49,6 +49,7 @@ class JobCheckpoints:
         self._preempting = False
         self._preempt_started = False
         self._preempt_done = threading.Event()
+        self._preempt_over = threading.Event()
 
     # -- before the kernel starts ------------------------------------------------------------
 
@@ -170,16 +171,27 @@ class JobCheckpoints:
     def preempt(self, kernel_pid: int | None) -> None:
         """Runs the kernel's on_preempt callbacks (SIGTERM to the kernel, whose handler runs
         them while its cell runs) and waits for them and every save in flight, at most
-        `preempt_seconds`. Returns at once when the notebook registered none."""
+        `preempt_seconds`. Returns at once when the notebook registered none. A second call
+        (SIGTERM after a refused token, or the other way round) waits for the first."""
         with self._lock:
-            if self._preempting or not self._has_callbacks or not kernel_pid:
+            if not self._has_callbacks or not kernel_pid:
                 return
+            again = self._preempting
             self._preempting = True
+        if again:
+            self._preempt_over.wait(self.preempt_seconds + 1)
+            return
+        try:
+            self._preempt(kernel_pid)
+        finally:
+            self._preempt_over.set()
+
+    def _preempt(self, kernel_pid: int) -> None:
         deadline = time.monotonic() + self.preempt_seconds
         self.say(
             "warning",
-            f"Stopped (SIGTERM): running the notebook's on_preempt callbacks "
-            f"(up to {self.preempt_seconds:g} s).",
+            "Stopped (SIGTERM, or this attempt taken away): running the notebook's "
+            f"on_preempt callbacks (up to {self.preempt_seconds:g} s).",
         )
         try:
             os.kill(kernel_pid, signal.SIGTERM)

@@ -104,6 +104,12 @@ class Runner:
 
     def _lost(self, error: SidecarError) -> None:
         # Nobody can see this job any more: stop spending the GPU on it.
+        if isinstance(error, SidecarRejected):
+            # Its token refused: most often a restart took this attempt away (its pod was
+            # preempted or evicted; the SIGTERM may not have come yet). The notebook's
+            # on_preempt callbacks still store their checkpoint, as on SIGTERM, then it stops.
+            threading.Thread(target=self.stop, args=("the sidecar",), daemon=True).start()
+            return
         with self._lock:
             execution = self._execution
             self._cancel.set()

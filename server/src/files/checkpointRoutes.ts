@@ -75,6 +75,7 @@ export function mountCheckpointRoutes(
 
   serve(runner, '/api/runner', contract.runnerCheckpointPlan, (_, req) => {
     const job = runnerJob(req);
+    jobs.runner.restoring(job);
     return {
       latest: files?.checkpoints.latest(job.id) ?? null,
       max_bytes: max,

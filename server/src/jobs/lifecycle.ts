@@ -90,7 +90,8 @@ export class JobLifecycle {
       state,
       reason,
       finished_at: this.now(),
-      token_hash: null
+      token_hash: null,
+      draining_token_hash: null
     });
     this.options.publisher.jobChanged(id);
     this.options.publisher.queueChanged();

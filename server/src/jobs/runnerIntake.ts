@@ -35,11 +35,27 @@ export class RunnerIntake {
     return this.options.store;
   }
 
-  /** Checks a runner's per-job token; 401 for anything else. */
-  authenticate(id: string, token: string | undefined): JobRecord {
-    const hash = this.store.getTokenHash(id);
+  /**
+   * Checks a runner's per-job token; 401 for anything else. `draining`: the request stores a
+   * checkpoint, which the runner of an attempt a restart took away may still do while its pod
+   * terminates (its on_preempt callbacks), until the next attempt restores (`restoring`).
+   */
+  authenticate(
+    id: string,
+    token: string | undefined,
+    draining = false
+  ): JobRecord {
     const job = this.store.getJob(id);
-    if (!token || !hash || !job || !sameSecret(hashToken(token), hash)) {
+    const given = token ? hashToken(token) : undefined;
+    const valid = (hash: string | null) =>
+      !!given && !!hash && sameSecret(given, hash);
+    if (
+      !job ||
+      !(
+        valid(this.store.getTokenHash(id)) ||
+        (draining && valid(this.store.getDrainingTokenHash(id)))
+      )
+    ) {
       throw new ApiError(
         401,
         'unauthorized',
@@ -47,6 +63,14 @@ export class RunnerIntake {
       );
     }
     return job;
+  }
+
+  /**
+   * The job's runner asks which checkpoint to restore: from now on its restarted attempt's
+   * runner, if any, may store none (the one restored is the last it could add to).
+   */
+  restoring(job: JobRecord): void {
+    this.store.endDraining(job.id);
   }
 
   /** What the runner needs to run the job. */

@@ -46,7 +46,8 @@ export class RestartTable {
       requeue: sql(
         `UPDATE jobs SET state = 'queued', reason = @reason, attempt = @attempt,
            restarts = @restarts, position_key = @position_key, last_seq = @seq,
-           started_at = NULL, finished_at = NULL, token_hash = NULL, backend_ref = NULL
+           started_at = NULL, finished_at = NULL, token_hash = NULL, backend_ref = NULL,
+           draining_token_hash = token_hash
          WHERE id = @id`
       )
     };
@@ -55,7 +56,9 @@ export class RestartTable {
   /**
    * Queues the job again at the front of its queue (before every job queued there), with its
    * next attempt number. Its token and backend handle go: the old runner is refused from now
-   * on. The events that runner sent past a gap go too (the gap will never be filled, and the
+   * on, except that it may still store checkpoints (its on_preempt callbacks, while its pod
+   * terminates) until the next attempt's runner asks for the one to restore
+   * (draining_token_hash). The events that runner sent past a gap go too (the gap will never be filled, and the
    * next attempt numbers on from the gap-free mark), and so does a result it sent. The marker
    * event follows the last event kept. Returns the marker, or null when nothing changed.
    */

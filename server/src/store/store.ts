@@ -38,7 +38,11 @@ CREATE TABLE IF NOT EXISTS jobs (
   last_seq INTEGER NOT NULL DEFAULT 0,
   held INTEGER NOT NULL DEFAULT 0,
   attempt INTEGER NOT NULL DEFAULT 1,
-  restarts TEXT NOT NULL DEFAULT '[]'
+  restarts TEXT NOT NULL DEFAULT '[]',
+  -- The token of the attempt a restart took away, good only for storing checkpoints while its
+  -- pod terminates (the on_preempt callbacks); gone once the next attempt's runner asks for the
+  -- checkpoint to restore, or the job ends.
+  draining_token_hash TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
 CREATE INDEX IF NOT EXISTS jobs_owner ON jobs(owner, created_at);
@@ -138,7 +142,7 @@ export type JobPatch = Partial<
     | 'position_key'
     | 'held'
   >
-> & { token_hash?: string | null };
+> & { token_hash?: string | null; draining_token_hash?: null };
 
 /**
  * The persistent store: jobs, their events and their results in one SQLite file (WAL).
@@ -188,7 +192,8 @@ export class Store {
     for (const [name, type] of [
       ['held', 'INTEGER NOT NULL DEFAULT 0'],
       ['attempt', 'INTEGER NOT NULL DEFAULT 1'],
-      ['restarts', "TEXT NOT NULL DEFAULT '[]'"]
+      ['restarts', "TEXT NOT NULL DEFAULT '[]'"],
+      ['draining_token_hash', 'TEXT']
     ])
       if (!columns.includes(name))
         this.db.exec(`ALTER TABLE jobs ADD COLUMN ${name} ${type}`);
@@ -295,6 +300,19 @@ export class Store {
     const row = this.sql('SELECT token_hash FROM jobs WHERE id = ?').get(id) as
       { token_hash: string | null } | undefined;
     return row?.token_hash ?? null;
+  }
+
+  /** Voids the token of the attempt a restart took away (the next one is restoring). */
+  endDraining(id: string): void {
+    this.sql('UPDATE jobs SET draining_token_hash = NULL WHERE id = ?').run(id);
+  }
+
+  /** The token of the attempt a restart took away (store/restarts.ts), while it drains. */
+  getDrainingTokenHash(id: string): string | null {
+    const row = this.sql(
+      'SELECT draining_token_hash FROM jobs WHERE id = ?'
+    ).get(id) as { draining_token_hash: string | null } | undefined;
+    return row?.draining_token_hash ?? null;
   }
 
   getNotebook(id: string): Notebook | undefined {

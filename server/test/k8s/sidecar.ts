@@ -52,6 +52,8 @@ export class SidecarProcess {
       fromImage?: boolean;
       /** More users, each with its own token (auth.users). */
       users?: { user: string; token: string }[];
+      /** More top-level sections of its nbqueue.yaml (e.g. checkpoints). */
+      config?: Record<string, unknown>;
     } = {}
   ) {
     const cluster = process.env.NBQUEUE_K8S_DIR as string;
@@ -99,7 +101,8 @@ export class SidecarProcess {
         },
         { name: 'gpu-1', cpus: 8, gpus: 1, memory: '32Gi', capacity: 50 },
         { name: 'gpu-2', cpus: 16, gpus: 2, memory: '64Gi', capacity: 50 }
-      ]
+      ],
+      ...options.config
     };
     fs.writeFileSync(
       path.join(this.dir, 'nbqueue.yaml'),

@@ -31,7 +31,10 @@ export function mountRunnerRoutes(
     guard(req => {
       req.runnerJob = intake.authenticate(
         req.params.id,
-        tokenFromHeader(req.header('authorization'))
+        tokenFromHeader(req.header('authorization')),
+        // Storing a checkpoint: also the runner of an attempt a restart took away, until the
+        // next attempt's runner asks for the checkpoint to restore (intake.restoring).
+        req.method === 'POST' && req.path === '/checkpoints'
       );
     })
   );

@@ -275,7 +275,9 @@ describe('an event over the limit on one event', () => {
       held: false,
       backend_ref: null,
       last_seq: 0,
-      has_result: false
+      has_result: false,
+      attempt: 1,
+      restarts: []
     };
     s.store.insertJob(record, notebook([]) as never);
     s.store.updateJob(id, { token_hash: hashToken(token) });

@@ -27,7 +27,9 @@ function job(id: string): JobRecord {
     held: false,
     backend_ref: null,
     last_seq: 0,
-    has_result: false
+    has_result: false,
+    attempt: 1,
+    restarts: []
   };
 }
 

@@ -141,7 +141,8 @@ describe('result notebooks', () => {
     clearInterval(sampler);
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({ bytes: size, sha256: sha256(file) });
-    expect(peak - before).toBeLessThan(size / 2);
+    // Holding the body whole would grow by its size at least (the sampler catches the peak).
+    expect(peak - before).toBeLessThan(size);
 
     const finish = await s.api<{ ok: boolean }>(
       'POST',

@@ -114,10 +114,24 @@ export async function problems(
   for (const cell of res.body.cells) {
     const streamed = coalesce((live.get(cell.id)?.outputs ?? []) as never);
     const stored = coalesce((cell.outputs ?? []) as never);
-    if (JSON.stringify(streamed) !== JSON.stringify(stored))
+    // Key order is not content: the result is written as nbformat writes it (sorted keys).
+    if (canonical(streamed) !== canonical(stored))
       wrong.push(
         `cell ${cell.id}: result outputs ${JSON.stringify(stored)} differ from the events' ${JSON.stringify(streamed)}`
       );
   }
   return wrong;
+}
+
+/** JSON with every object's keys sorted, so two equal values give one text. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) =>
+            a < b ? -1 : a > b ? 1 : 0
+          )
+        )
+      : v
+  );
 }

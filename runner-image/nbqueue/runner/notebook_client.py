@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from queue import Empty
 from typing import Any, Callable
 
 from nbclient import NotebookClient
@@ -45,6 +46,32 @@ def plain_traceback(lines: object, limit: int) -> str:
     )
     text = ANSI_ESCAPE.sub("", text)
     return text if len(text) <= limit else "…" + text[-limit:]
+
+
+# nbclient waits on the shell and iopub channels without a bound when a cell has no timeout.
+# The socket's readiness is edge-triggered, and a widget (an Output widget) writes on the shell
+# socket while nbclient waits on it, so the wake-up for the execute reply can be missed and the
+# cell never ends (nbclient #312). Each wait is cut into polls of this length: a missed edge
+# costs at most this long, and a message waiting is read at once.
+CHANNEL_POLL_SECONDS = 1.0
+
+
+def bound_channel_waits(kc: Any) -> None:
+    """Make `get_msg(timeout=None)` on the kernel client's shell and iopub channels poll again
+    every CHANNEL_POLL_SECONDS instead of waiting once for ever (a finite timeout is kept)."""
+    for channel in (kc.shell_channel, kc.iopub_channel):
+        get_msg = channel.get_msg
+
+        async def bounded(timeout: float | None = None, _get_msg=get_msg) -> dict:
+            if timeout is not None:
+                return await _get_msg(timeout=timeout)
+            while True:
+                try:
+                    return await _get_msg(timeout=CHANNEL_POLL_SECONDS)
+                except Empty:
+                    continue
+
+        channel.get_msg = bounded
 
 
 class RunCancelled(Exception):
@@ -115,9 +142,11 @@ class StreamingNotebookClient(NotebookClient):
     async def _start_client_or_kill(self):
         self._starting = True
         try:
-            return await super().async_start_new_kernel_client()
+            kc = await super().async_start_new_kernel_client()
         finally:
             self._starting = False
+        bound_channel_waits(kc)
+        return kc
 
     async def _async_cleanup_kernel(self) -> None:
         """A kernel that failed to start is killed at once (SIGKILL), not asked to shut down:

@@ -19,9 +19,11 @@ import signal
 import sys
 import threading
 
+# Only what starts the kernel is imported before it starts: the job's modules (nbclient,
+# nbformat, jsonschema) take seconds to import on a busy machine, while the kernel starts.
 from .early_kernel import start_early_kernel
-from .job import EXIT_REJECTED, Runner
-from .sidecar_client import SidecarClient
+
+EXIT_REJECTED = 2  # as job.EXIT_REJECTED (imported once the kernel is starting)
 
 
 def wait_for_job() -> bool:
@@ -74,6 +76,13 @@ def main() -> int:
         return EXIT_REJECTED
     # The kernel starts now, while the job is fetched (or, warm, before it is handed over).
     early = start_early_kernel()
+    # jsonschema (through nbformat) imports rfc3987_syntax where it is installed, which builds
+    # a grammar as it is imported (seconds on a busy machine) for the `iri` string formats;
+    # nbformat checks no formats, so the runner does without it (its kernel is unaffected).
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
+    from .job import Runner
+    from .sidecar_client import SidecarClient
+
     if warm and not wait_for_job():
         if early is not None:
             early.discard()

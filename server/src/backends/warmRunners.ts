@@ -18,7 +18,12 @@ export interface Handover {
 }
 
 function running(child: ChildProcess): boolean {
-  return child.exitCode === null && child.signalCode === null;
+  // No pid: it never started (its interpreter missing, say), and no `exit` may come.
+  return (
+    child.pid !== undefined &&
+    child.exitCode === null &&
+    child.signalCode === null
+  );
 }
 
 /**
@@ -52,7 +57,16 @@ export class WarmRunners {
       this.ready.delete(oldest);
       if (warm) this.stop(warm);
     }
-    const warm = start();
+    let warm: WarmRunner;
+    try {
+      warm = start();
+    } catch (err) {
+      // The next job of this key starts cold, as without warm kernels.
+      console.error(
+        `nbqueue: could not start a warm runner: ${(err as Error).message}`
+      );
+      return;
+    }
     // A write to a runner that just ended must not bring the sidecar down.
     warm.child.stdin?.on('error', () => undefined);
     warm.child.once('exit', () => {

@@ -154,3 +154,16 @@ def test_a_warm_runner_whose_stdin_ends_stops_with_its_kernel(tmp_path):
     assert process.returncode == 0, output
     assert "no job was handed over" in output
     wait_for(lambda: not any(os.path.exists(f"/proc/{k}") for k in kernels), what="no kernel")
+
+
+def test_a_kernel_started_on_another_interpreter_is_not_taken_and_is_stopped(tmp_path):
+    from nbqueue.runner.early_kernel import EarlyKernel
+
+    early = EarlyKernel(cwd=str(tmp_path))
+    # A restored environment's interpreter: the job starts its own kernel.
+    assert "restored environment" in (early.fits("/opt/venv/bin/python", None) or "")
+    assert "restored environment" in (early.fits(None, {"VIRTUAL_ENV": "/opt/venv"}) or "")
+    assert early.fits(None, None) is None
+    pid = early.km.provisioner.process.pid
+    early.discard()
+    wait_for(lambda: not os.path.exists(f"/proc/{pid}"), what="the early kernel to stop")

@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
 echo "== streaming latency and overhead vs papermill (server/bench/stream.js)"
 node server/bench/stream.js
+echo "== time to the first output vs papermill, cold and with warm kernels (server/bench/first-output.js)"
+node server/bench/first-output.js
 echo "== metrics: log_metric latency, 100k-point ingest, call overhead (server/bench/metrics.js)"
 node server/bench/metrics.js
 echo "== metric storage: a 2-hour job's 7.2M points, bytes per point and RSS at three sizes (server/bench/storage.js)"

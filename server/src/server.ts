@@ -134,7 +134,8 @@ export async function startSidecar({
               env: { ...runnerEnv, ...config.backend.local.env },
               envAllow: config.backend.local.env_allow,
               osUser: config.backend.local.os_user,
-              allowedPythons: config.backend.local.allowed_pythons
+              allowedPythons: config.backend.local.allowed_pythons,
+              warmKernels: config.backend.local.warm_kernels
             },
             outcomes
           )

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from nbclient.exceptions import CellExecutionError, DeadKernelError
 from nbformat import NotebookNode
 
+from .early_kernel import KERNEL_EXTRA_ARGUMENTS, EarlyKernel
 from .events import EventLog
 from .kernel import (
     KERNEL_NAME,
@@ -77,8 +78,11 @@ class NotebookExecution:
         kernel_env: dict[str, str] | None = None,
         extra_env: dict[str, str] | None = None,
         start_timeout: int = KERNEL_START_TIMEOUT,
+        early: EarlyKernel | None = None,
     ):
         self.nb = nb
+        # A kernel started before the job was known, taken over when it fits (early_kernel).
+        self.early = early
         self.start_timeout = start_timeout
         self.extra_env = extra_env or {}  # e.g. the checkpoint channel (nbqueue.checkpoint)
         self.python = python  # the kernel's interpreter; None: the runner's own
@@ -105,6 +109,17 @@ class NotebookExecution:
                 self._loop.call_soon_threadsafe(self._start_cancel)
 
     def run(self) -> Outcome:
+        early, self.early = self.early, None
+        if early is not None:
+            why_not = early.fits(self.python, self.kernel_env)
+            if why_not is None:
+                early.take()
+                try:
+                    return early.loop.run(self._main(early))
+                finally:
+                    early.loop.close()
+            log.info("not taking over the kernel started early: %s", why_not)
+            early.discard()
         return asyncio.run(self._main())
 
     def kernel_pid(self) -> int | None:
@@ -136,22 +151,23 @@ class NotebookExecution:
             client.shutdown_kernel = "immediate"
             task.cancel()
 
-    async def _main(self) -> Outcome:
+    async def _main(self, early: EarlyKernel | None = None) -> Outcome:
         with self._lock:
             self._loop = asyncio.get_running_loop()
-        runtime_dir = ipc_runtime_dir()  # None: TCP
+        runtime_dir = early.runtime_dir if early else ipc_runtime_dir()  # None: TCP
         try:
-            return await self._execute(runtime_dir)
+            return await self._execute(runtime_dir, early)
         finally:
             remove_runtime_dir(runtime_dir)
             with self._lock:
                 self._loop = None
 
-    async def _execute(self, runtime_dir: str | None) -> Outcome:
+    async def _execute(self, runtime_dir: str | None, early: EarlyKernel | None) -> Outcome:
         def new_manager():
             return own_interpreter_kernel_manager(self.python, self.kernel_env, runtime_dir)
 
-        km = new_manager()
+        env = {**kernel_environ(), **self.extra_env}
+        km = early.km if early else new_manager()
         client = StreamingNotebookClient(
             self.nb,
             events=self.events,
@@ -164,11 +180,13 @@ class NotebookExecution:
             record_timing=False,
             shutdown_kernel=self.shutdown,
             timeout=None,
+            adopt_code=early.adopt_code(self.cwd, env) if early else None,
         )
+        client.extra_arguments = list(KERNEL_EXTRA_ARGUMENTS)
+        # A kernel started early skips nbclient's start; a second start is the job's own.
+        client._start_kwargs = {"cwd": self.cwd, "env": env}
         self._client = client
-        self._task = asyncio.ensure_future(
-            client.async_execute(cwd=self.cwd, env={**kernel_environ(), **self.extra_env})
-        )
+        self._task = asyncio.ensure_future(client.async_execute(cwd=self.cwd, env=env))
         if self.cancelled:
             self._start_cancel()
         try:

@@ -19,6 +19,7 @@ from ..environment.overlay import JobEnvironment, job_environment
 from ..environment.restore import image_site_dirs
 from ..files.job import FilesError, JobFiles
 from .cancellable_execution import CANCELLED_REASON, NotebookExecution, Outcome
+from .early_kernel import EarlyKernel
 from .event_sender import EventSender
 from .events import EventLog
 from .notebook import clear_code_outputs, normalize_notebook
@@ -37,8 +38,17 @@ EXIT_UNREACHABLE = 3  # the sidecar stayed unreachable past the retry window
 class Runner:
     """Runs one job. `request_cancel` may be called from any thread (signal handler included)."""
 
-    def __init__(self, client: SidecarClient, cwd: str, shutdown: str = "graceful"):
+    def __init__(
+        self,
+        client: SidecarClient,
+        cwd: str,
+        shutdown: str = "graceful",
+        early: EarlyKernel | None = None,
+    ):
         self.client = client
+        # The kernel started while the job is fetched (early_kernel): the execution takes it
+        # over when it fits, else it is stopped.
+        self.early = early
         self.cwd = cwd
         self.shutdown = shutdown
         self.sender = EventSender(
@@ -117,6 +127,13 @@ class Runner:
             execution.cancel()
 
     def run(self) -> int:
+        try:
+            return self._run()
+        finally:
+            if self.early is not None:
+                self.early.discard()  # nothing when the execution took it over
+
+    def _run(self) -> int:
         try:
             payload = self.client.get_job()
         except SidecarRejected as error:
@@ -232,6 +249,7 @@ class Runner:
             python=python,
             kernel_env=restored.env if restored else None,
             extra_env=checkpoint_env,
+            early=self.early,
         )
         with self._lock:
             self._execution = execution

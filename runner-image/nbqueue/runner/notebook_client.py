@@ -92,6 +92,7 @@ class StreamingNotebookClient(NotebookClient):
         events: EventLog,
         is_cancelled: Callable[[], bool],
         new_kernel_manager: Callable[[], Any] | None = None,
+        adopt_code: str | None = None,
         **kw: object,
     ):
         super().__init__(
@@ -114,6 +115,8 @@ class StreamingNotebookClient(NotebookClient):
         self._starting = False  # inside nbclient's start of the kernel client
         # Makes a manager like the one given, for a second start (the first one's is closed).
         self.new_kernel_manager = new_kernel_manager
+        # A kernel started early: what makes its folder and variables the job's (early_kernel).
+        self.adopt_code = adopt_code
 
     # -- kernel start: once more when the kernel died or stayed silent before it answered ------
 
@@ -124,7 +127,7 @@ class StreamingNotebookClient(NotebookClient):
 
     async def async_start_new_kernel_client(self):
         try:
-            return await self._start_client_or_kill()
+            kc = await self._start_client_or_kill()
         except RuntimeError as error:
             # Nothing of the notebook has run yet, so a second start is safe; only once.
             if (
@@ -134,10 +137,26 @@ class StreamingNotebookClient(NotebookClient):
             ):
                 raise
             log.warning("the kernel did not start (%s); starting it once more", error)
-            # A new manager (nbclient's clean-up closed the first): new socket names or ports.
+            # A new manager (nbclient's clean-up closed the first): new socket names or ports;
+            # started for the job itself, with its folder and variables.
+            self.adopt_code = None
             self.km = self.new_kernel_manager()
             await self.async_start_new_kernel(**self._start_kwargs)
             return await self._start_client_or_kill()
+        if self.adopt_code:
+            await self._adopt(self.adopt_code)
+        return kc
+
+    async def _adopt(self, code: str) -> None:
+        """Makes the early kernel's folder and variables the job's, before any cell runs."""
+        msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
+        reply = await self.async_wait_for_reply(msg_id)
+        content = (reply or {}).get("content", {})
+        if content.get("status") != "ok":
+            raise RuntimeError(
+                "The kernel started early could not take the job's folder and variables: "
+                f"{content.get('ename')}: {content.get('evalue')}"
+            )
 
     async def _start_client_or_kill(self):
         self._starting = True

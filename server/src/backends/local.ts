@@ -1,4 +1,4 @@
-import { spawn } from 'child_process';
+import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Backend, BackendObserver, LaunchRequest } from './backend';
@@ -7,6 +7,7 @@ import { badRequest } from '../errors';
 import { checkConfinement } from '../jobs/confinement';
 import { OsAccount, lookupAccount, systemUsername } from './osAccount';
 import { runnerEnvironment } from './runnerEnv';
+import { WarmRunner, WarmRunners } from './warmRunners';
 
 export interface LocalBackendOptions {
   /** Interpreter for jobs whose kernel Python is unknown. */
@@ -27,6 +28,8 @@ export interface LocalBackendOptions {
   allowedPythons?: string[];
   /** How often to check an adopted runner (not our child) is still alive. */
   pollMs?: number;
+  /** backend.local.warm_kernels: keep a runner with its kernel started per (profile, owner...). */
+  warmKernels?: boolean;
 }
 
 const MAX_LOG_BYTES = 1024 * 1024;
@@ -84,6 +87,8 @@ export class LocalBackend implements Backend {
   private readonly watchers = new Map<string, NodeJS.Timeout>();
   private readonly killTimers = new Map<string, NodeJS.Timeout>();
   private closed = false;
+  /** Runners with their kernel started, waiting for a job (backend.local.warm_kernels). */
+  readonly warm?: WarmRunners;
 
   constructor(
     private readonly options: LocalBackendOptions,
@@ -91,6 +96,8 @@ export class LocalBackend implements Backend {
   ) {
     // Runners' logs may hold what their jobs print: the sidecar's account only.
     fs.mkdirSync(options.logDir, { recursive: true, mode: 0o700 });
+    // Restore mode: the kernel's interpreter is known only once the runner restored it.
+    if (options.warmKernels && !options.restore) this.warm = new WarmRunners();
   }
 
   /** The OS account `owner`'s jobs run as (undefined: the sidecar's own). */
@@ -144,53 +151,120 @@ export class LocalBackend implements Backend {
       : process.cwd();
     const cwd =
       job.spec.cwd && fs.existsSync(job.spec.cwd) ? job.spec.cwd : fallback;
-    const log = path.join(this.options.logDir, `${job.id}.log`);
-    const out = fs.openSync(log, 'a', 0o600);
-    const env = runnerEnvironment({
-      from: this.options.sidecarEnv ?? process.env,
-      allow: this.options.envAllow ?? [],
-      set: this.options.env ?? {},
-      account,
-      job: {
+    const jobLog = path.join(this.options.logDir, `${job.id}.log`);
+    // Everything a runner's start depends on: a warm one is never handed to another user's job.
+    const key = JSON.stringify([
+      job.profile,
+      python,
+      job.owner,
+      account?.name ?? null,
+      account?.uid ?? null
+    ]);
+    const warm = this.warm?.take(key);
+    let child: ChildProcess;
+    let log = jobLog;
+    if (warm) {
+      // Its environment is the one below less the job's id and token, handed over now.
+      this.warm?.handOver(warm, { job_id: job.id, token, cwd });
+      child = warm.child;
+      log = fs.existsSync(jobLog) ? warm.log : jobLog;
+      if (log !== warm.log) fs.renameSync(warm.log, log);
+    } else {
+      const env = this.runnerEnv(account, {
         NBQUEUE_URL: sidecarUrl,
         NBQUEUE_JOB_ID: job.id,
-        NBQUEUE_JOB_TOKEN: token,
-        PYTHONUNBUFFERED: '1'
-      }
-    });
-    const start = () =>
-      spawn(python, ['-m', 'nbqueue.runner'], {
-        cwd,
-        detached: true,
-        stdio: ['ignore', out, out],
-        env,
-        // As JupyterHub's LocalProcessSpawner: the owner's uid and gid (Node drops the
-        // sidecar's supplementary groups), umask 077 so what the job writes is its own.
-        ...(account ? { uid: account.uid, gid: account.gid } : {})
+        NBQUEUE_JOB_TOKEN: token
       });
-    const child = account ? withUmask(0o077, start) : start();
-    fs.closeSync(out);
+      child = this.spawnRunner(python, cwd, env, account, log, 'ignore');
+    }
     const ref: LocalRef = { pid: child.pid as number, log };
     // Stored before anything awaits: a sidecar that dies from here on finds the runner by its
     // pid after a restart (re-adopts it) instead of starting a second one.
     if (child.pid) this.observer.handle(job.id, { ...ref });
-    await new Promise<void>((resolve, reject) => {
-      child.once('spawn', () => resolve());
-      child.once('error', err =>
-        reject(
-          new Error(
-            `Could not start the runner with ${python}: ${err.message}. Check that the kernel's Python exists and has nbqueue installed (pip install nbqueue).`
+    if (!warm) {
+      await new Promise<void>((resolve, reject) => {
+        child.once('spawn', () => resolve());
+        child.once('error', err =>
+          reject(
+            new Error(
+              `Could not start the runner with ${python}: ${err.message}. Check that the kernel's Python exists and has nbqueue installed (pip install nbqueue).`
+            )
           )
-        )
-      );
-    });
+        );
+      });
+    }
     child.once('exit', (code, signal) => {
       this.clearTimers(job.id);
       // After close() the sidecar is gone; the next one re-adopts or fails the job.
       if (this.closed) return;
       this.observer.exited(job.id, this.exitReason(code, signal, log, python));
+      // The next job of this key finds its kernel started (used once, then replaced).
+      this.warm?.fill(key, () =>
+        this.spawnWarm(python, cwd, account, sidecarUrl)
+      );
     });
     child.unref();
+  }
+
+  /** The runner's environment (runnerEnv.ts) with `job`'s variables. */
+  private runnerEnv(
+    account: OsAccount | undefined,
+    job: Record<string, string>
+  ): Record<string, string> {
+    return runnerEnvironment({
+      from: this.options.sidecarEnv ?? process.env,
+      allow: this.options.envAllow ?? [],
+      set: this.options.env ?? {},
+      account,
+      job: { ...job, PYTHONUNBUFFERED: '1' }
+    });
+  }
+
+  /** A warm runner: as a job's, but without the job's id and token (handed over on stdin). */
+  private spawnWarm(
+    python: string,
+    cwd: string,
+    account: OsAccount | undefined,
+    sidecarUrl: string
+  ): WarmRunner {
+    const log = path.join(
+      this.options.logDir,
+      `warm-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.log`
+    );
+    const env = this.runnerEnv(account, {
+      NBQUEUE_URL: sidecarUrl,
+      NBQUEUE_WARM: '1'
+    });
+    const child = this.spawnRunner(python, cwd, env, account, log, 'pipe');
+    child.once('error', () => undefined); // it is then not taken (take checks it runs)
+    child.unref();
+    return { child, log };
+  }
+
+  private spawnRunner(
+    python: string,
+    cwd: string,
+    env: Record<string, string>,
+    account: OsAccount | undefined,
+    log: string,
+    stdin: 'ignore' | 'pipe'
+  ): ChildProcess {
+    const out = fs.openSync(log, 'a', 0o600);
+    const start = () =>
+      spawn(python, ['-m', 'nbqueue.runner'], {
+        cwd,
+        detached: true,
+        stdio: [stdin, out, out],
+        env,
+        // As JupyterHub's LocalProcessSpawner: the owner's uid and gid (Node drops the
+        // sidecar's supplementary groups), umask 077 so what the job writes is its own.
+        ...(account ? { uid: account.uid, gid: account.gid } : {})
+      });
+    try {
+      return account ? withUmask(0o077, start) : start();
+    } finally {
+      fs.closeSync(out);
+    }
   }
 
   private exitReason(
@@ -286,6 +360,7 @@ export class LocalBackend implements Backend {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.warm?.close();
     for (const id of [...this.watchers.keys(), ...this.killTimers.keys()])
       this.clearTimers(id);
   }

@@ -195,7 +195,10 @@ export const configSchema = z
               .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\*?$/))
               .default([]),
             /** Variables set for every runner. */
-            env: z.record(z.string()).default({})
+            env: z.record(z.string()).default({}),
+            /** Keep one runner with its kernel started per (profile, interpreter, user), handed
+             * the next such job: its first output comes sooner. Off: each job starts its own. */
+            warm_kernels: z.boolean().default(false)
           })
           .strict()
           .default({}),

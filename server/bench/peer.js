@@ -18,7 +18,8 @@
  * both servers are up before the clocks start. nbqueue: `nbqueue serve` as its own process, local
  * backend, one cpu slot.
  *
- * Run: node server/bench/peer.js  (BENCH_ROUNDS, default 5; BENCH_PEER_VENV for another venv)
+ * Run: node server/bench/peer.js  (BENCH_ROUNDS, default 5; BENCH_PEER_VENV for another venv;
+ * BENCH_KEEP=1 keeps its temporary folder: both servers' logs, jupyter-scheduler's database)
  */
 const { spawn, spawnSync, execFileSync } = require('child_process');
 const crypto = require('crypto');
@@ -84,14 +85,16 @@ async function waitFor(url, headers, what, child, seconds = 60) {
   }
 }
 
-function stop(child) {
-  if (child && child.exitCode === null) {
-    try {
-      process.kill(-child.pid, 'SIGTERM');
-    } catch {
-      // gone already
-    }
+/** SIGTERM to the child's process group; resolves once it exited (at most 15 s). */
+async function stop(child) {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise(r => child.once('exit', r));
+  try {
+    process.kill(-child.pid, 'SIGTERM');
+  } catch {
+    return; // gone already
   }
+  await Promise.race([exited, sleep(15_000)]);
 }
 
 /** jupyter-scheduler: the Jupyter server with its extension, kernels on the repo's Python. */
@@ -350,8 +353,9 @@ async function main() {
       `/proc/loadavg before: ${load}; after: ${fs.readFileSync('/proc/loadavg', 'utf8').trim()}`
     );
   } finally {
-    stop(js?.child);
-    stop(nq?.child);
+    await Promise.all([stop(js?.child), stop(nq?.child)]);
+    if (!process.env.BENCH_KEEP)
+      fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 

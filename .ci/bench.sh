@@ -19,6 +19,8 @@ echo "== environment restore: cold and warm, uv vs pip (runner-image/bench/resto
 python runner-image/bench/restore.py
 echo "== the notebook corpus: nbqueue vs papermill, wall time (runner-image/bench/corpus.py)"
 python runner-image/bench/corpus.py
+echo "== against jupyter-scheduler: submit -> first output, submit -> finished (server/bench/peer.js)"
+node server/bench/peer.js
 echo "== Kubernetes backend on the test control plane (server/bench/k8s.bench.ts)"
 bash k8s/controlplane/build.sh >/dev/null
 (cd server && npx jest -c test/k8s/jest.config.js --roots '<rootDir>/bench' --testMatch '**/k8s.bench.ts')

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from nbclient.exceptions import CellExecutionError, DeadKernelError
 from nbformat import NotebookNode
+from nbformat.v4 import new_output
 
 from .early_kernel import KERNEL_EXTRA_ARGUMENTS, EarlyKernel
 from .events import EventLog
@@ -121,6 +122,22 @@ class NotebookExecution:
             log.info("not taking over the kernel started early: %s", why_not)
             early.discard()
         return asyncio.run(self._main())
+
+    def note(self, text: str, name: str = "stderr") -> None:
+        """Adds a stream output to the running cell, if one runs, from any thread: in the
+        notebook and as its `output` event, on the loop that handles the kernel's outputs."""
+        with self._lock:
+            if self._loop is not None and not self._loop.is_closed():
+                self._loop.call_soon_threadsafe(self._note, text, name)
+
+    def _note(self, text: str, name: str) -> None:
+        running = self._client.running if self._client is not None else None
+        if running is None:
+            return
+        cell, index = running
+        output = new_output("stream", name=name, text=text)
+        cell.setdefault("outputs", []).append(output)
+        self.events.emit("output", cell_id=cell["id"], cell_index=index, output=output)
 
     def kernel_pid(self) -> int | None:
         """The kernel process's pid while it runs (read from any thread)."""

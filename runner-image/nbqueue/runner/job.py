@@ -22,6 +22,7 @@ from .cancellable_execution import CANCELLED_REASON, NotebookExecution, Outcome
 from .early_kernel import EarlyKernel
 from .event_sender import EventSender
 from .events import EventLog
+from .idle_gpu import IdleGpuGuard, IdleGpuSettings
 from .notebook import clear_code_outputs, normalize_notebook
 from .parameters import InvalidParameter, inject_parameters
 from .result import deliver_result
@@ -62,7 +63,7 @@ class Runner:
         self._files: JobFiles | None = None
         self._checkpoints: JobCheckpoints | None = None
         self._deadline: threading.Timer | None = None
-        self._expired: str | None = None  # the reason, once the job's deadline has passed
+        self._expired: str | None = None  # why the job fails once stopped: deadline, idle GPU
 
     def request_cancel(self, by: str) -> None:
         with self._lock:
@@ -96,13 +97,32 @@ class Runner:
             "submit it with a longer deadline or make the notebook shorter."
         )
 
-        def expire() -> None:
-            self._expired = reason
-            self.request_cancel("the deadline")
-
-        self._deadline = threading.Timer(float(seconds), expire)
+        self._deadline = threading.Timer(
+            float(seconds), self._stop_failed, (reason, "the deadline")
+        )
         self._deadline.daemon = True
         self._deadline.start()
+
+    def _stop_failed(self, reason: str, by: str) -> None:
+        """Interrupts the kernel as a cancel does; the job then fails with `reason`."""
+        self._expired = reason
+        self.request_cancel(by)
+
+    def _idle_gpu(self, settings: IdleGpuSettings, idle: str) -> None:
+        """The idle GPU guard's action (runner/idle_gpu.py), from the sampler's thread."""
+        if settings.action == "stop":
+            reason = f"{idle}: the profile's idle_gpu guard stopped the job."
+            self._stop_failed(reason, "the idle GPU guard")
+            return
+        message = (
+            f"nbqueue: {idle}; the job still holds its GPU(s). "
+            "Stop it if it no longer needs them (the profile's idle_gpu guard)."
+        )
+        with self._lock:
+            execution = self._execution
+        if execution is not None:
+            execution.note(message + "\n")
+        self.say("warning", message)
 
     def say(self, level: str, message: str) -> None:
         """A progress line on stderr that also goes to the job's events."""
@@ -257,7 +277,14 @@ class Runner:
         if cancelled:  # before any kernel started: nothing to interrupt
             self.say("warning", CANCELLED_REASON)
             return Outcome("cancelled", CANCELLED_REASON)
-        sampler = SystemSampler(execution.kernel_pid, self._system_metric, sample_seconds())
+        idle = IdleGpuSettings.from_payload(payload.get("idle_gpu"))
+        guard = IdleGpuGuard(idle, self._idle_gpu) if idle else None
+        sampler = SystemSampler(
+            execution.kernel_pid,
+            self._system_metric,
+            sample_seconds(),
+            on_gpus=guard.observe if guard else None,
+        )
         sampler.start()
         try:
             outcome = execution.run()

@@ -4,12 +4,17 @@ A sampler thread emits `metric` events with `kind: "system"` every
 `NBQUEUE_SYSTEM_METRICS_SECONDS` (default 5; 0 turns it off): `system/cpu_percent` (100 = one
 core busy), `system/memory_bytes` (resident memory), and per GPU `system/gpu<i>/utilization_percent`
 and `system/gpu<i>/memory_bytes`, read through NVML (`pynvml`, from nvidia-ml-py), else from
-`nvidia-smi`. Without a GPU there are no GPU series, and no error.
+`nvidia-smi`. Without a GPU there are no GPU series, and no error. Each GPU sample also goes to
+`on_gpus` (the idle GPU guard, runner/idle_gpu.py).
+
+`NBQUEUE_TEST_GPU_SAMPLES` (tests only) names a JSON file read at each sample instead of NVML: a
+list of utilisation percents, one per GPU, so a test can make GPUs idle or busy.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import shutil
@@ -96,8 +101,30 @@ class NvidiaSmiGpus:
         pass
 
 
+class InjectedGpus:
+    """GPU samples from a JSON file (NBQUEUE_TEST_GPU_SAMPLES), re-read at each sample: a list of
+    utilisation percents. A file that cannot be read gives no sample that time."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def sample(self) -> list[tuple[int, float, int]]:
+        try:
+            with open(self.path) as f:
+                values = json.load(f)
+            return [(i, float(v), 0) for i, v in enumerate(values)]
+        except (OSError, ValueError, TypeError):
+            return []
+
+    def close(self) -> None:
+        pass
+
+
 def find_gpus(import_nvml: Callable[[], object] | None = None, which=shutil.which):
     """NVML when it loads and sees GPUs, else nvidia-smi when it runs, else None (no GPU)."""
+    injected = os.environ.get("NBQUEUE_TEST_GPU_SAMPLES")
+    if injected:
+        return InjectedGpus(injected)
     try:
         nvml = import_nvml() if import_nvml else __import__("pynvml")
         gpus = NvmlGpus(nvml)
@@ -219,11 +246,13 @@ class SystemSampler:
         emit: Callable[[str, float, int, int], None],
         seconds: float = DEFAULT_SECONDS,
         find_gpus=find_gpus,
+        on_gpus: Callable[[list[float]], None] | None = None,
     ):
         self.kernel_pid = kernel_pid
         self.emit = emit
         self.seconds = seconds
         self._find_gpus = find_gpus
+        self.on_gpus = on_gpus
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="nbqueue-system", daemon=True)
         self._tree: ProcessTree | None = None
@@ -267,9 +296,12 @@ class SystemSampler:
                 points.append(("system/memory_bytes", tree[1]))
         if self._gpus is not None:
             try:
-                for index, utilization, memory in self._gpus.sample():
+                gpus = self._gpus.sample()
+                for index, utilization, memory in gpus:
                     points.append((f"system/gpu{index}/utilization_percent", utilization))
                     points.append((f"system/gpu{index}/memory_bytes", memory))
+                if self.on_gpus is not None:
+                    self.on_gpus([utilization for _, utilization, _ in gpus])
             except Exception as error:
                 log.warning("GPU metrics stopped: %s", error)
                 self._gpus.close()

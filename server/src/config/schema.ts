@@ -3,6 +3,7 @@ import {
   kubernetesBackendSchema,
   kubernetesPlacementSchema
 } from '../backends/kubernetes/config';
+import { idleGpuSchema } from './idleGpu';
 
 const memory = z
   .string()
@@ -28,9 +29,16 @@ export const profileSchema = z
     /** How many jobs of this profile may run at once (local backend: process slots). */
     capacity: z.number().int().min(1),
     /** Kubernetes backend: this profile's own pool placement (node selector, tolerations...). */
-    kubernetes: kubernetesPlacementSchema.optional()
+    kubernetes: kubernetesPlacementSchema.optional(),
+    /** Warn about or stop a job whose GPUs stay idle (config/idleGpu.ts). */
+    idle_gpu: idleGpuSchema.optional()
   })
-  .strict();
+  .strict()
+  .refine(p => !p.idle_gpu || p.gpus > 0, {
+    message:
+      'idle_gpu watches the GPUs of a job, but this profile has gpus: 0; remove idle_gpu or give the profile GPUs',
+    path: ['idle_gpu']
+  });
 
 export const queueSchema = z
   .object({

@@ -92,6 +92,9 @@ export class RunnerIntake {
       // The runner checks its executed notebook against this before uploading it, so a result
       // over the limit ends the job with a reason instead of a refused upload being retried.
       max_result_bytes: config.limits.result_bytes,
+      // The profile's idle GPU guard (config/idleGpu.ts): the runner's GPU samples decide.
+      idle_gpu:
+        config.profiles.find(p => p.name === job.profile)?.idle_gpu ?? null,
       // The seq of this attempt's first event: a restarted job's events number on from the
       // ones its earlier attempts left (and the `attempt` marker), never over them.
       first_seq: job.last_seq + 1

@@ -5,6 +5,8 @@
  */
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { parseConfig } from '../src/config/load';
+import { shapeUnit } from '../src/config/schema';
+import { explainQueue } from '../src/queue/waiting';
 import { Admission } from '../src/backends/kubernetes/admission';
 import { placementFor } from '../src/backends/kubernetes/manifest';
 import type { JobRecord } from '../src/jobs/types';
@@ -189,5 +191,31 @@ describe('GPU shapes on Kubernetes', () => {
     });
     expect(a.fits(job, profile('l4'), nodes, [], [])).toBe(true);
     expect(a.refusal(job.id)).toBeUndefined();
+  });
+});
+
+describe('GPU shapes in the queue', () => {
+  test('a full pool of a shaped profile counts its units, not GPUs', () => {
+    const out = explainQueue({
+      queued: [
+        {
+          id: 'j1',
+          owner: 'carol',
+          pool: 'mig',
+          priorityRank: 1,
+          positionKey: 1
+        }
+      ],
+      pools: { mig: { capacity: 2, running: 2 } },
+      runningByUser: { alice: 2 },
+      runningByPoolOwner: { mig: { alice: 2 } },
+      priorities: ['low', 'normal'],
+      gpusPerJob: { mig: 1 },
+      gpuUnits: { mig: shapeUnit(profile('mig')) }
+    });
+    expect(out.waiting.get('j1')?.reasons[0].message).toBe(
+      `pool mig: 2 of 2 ${MIG} in use: alice 2`
+    );
+    expect(shapeUnit(profile('l4'))).toBe('nvidia.com/gpu (NVIDIA-L4)');
   });
 });

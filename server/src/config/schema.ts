@@ -97,6 +97,12 @@ export function gpuShape(profile: { gpus: number; gpu?: GpuShape }): {
   };
 }
 
+/** What a shaped profile's units are called: "nvidia.com/mig-1g.10gb", "nvidia.com/gpu (NVIDIA-L4)". */
+export function shapeUnit(profile: { gpus: number; gpu?: GpuShape }): string {
+  const { type, resource } = gpuShape(profile);
+  return type ? `${resource} (${type})` : resource;
+}
+
 /** Whether the profile names more than "N GPUs of any type": a type or another resource. */
 export function isShaped(profile: { gpu?: GpuShape }): boolean {
   return (

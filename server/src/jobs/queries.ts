@@ -1,5 +1,11 @@
 import type { Identity } from '../auth/auth';
-import { type Config, type Profile, gpuShape } from '../config/schema';
+import {
+  type Config,
+  type Profile,
+  gpuShape,
+  isShaped,
+  shapeUnit
+} from '../config/schema';
 import { ApiError, notFound } from '../errors';
 import type { MetricQuery, MetricRow } from '../metrics/store';
 import { Eta, estimateStarts } from '../queue/eta';
@@ -80,6 +86,9 @@ export class JobQueries {
       priorities: config.priorities,
       gpusPerJob: Object.fromEntries(
         config.profiles.map(p => [p.name, p.gpus])
+      ),
+      gpuUnits: Object.fromEntries(
+        config.profiles.filter(isShaped).map(p => [p.name, shapeUnit(p)])
       ),
       cluster: this.options.cluster
     });

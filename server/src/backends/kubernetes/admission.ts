@@ -6,7 +6,12 @@
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { humanBytes } from '@nbqueue/common';
 import type { BackendObserver } from '../backend';
-import { type Profile, gpuShape, isShaped } from '../../config/schema';
+import {
+  type Profile,
+  gpuShape,
+  isShaped,
+  shapeUnit
+} from '../../config/schema';
 import type { JobRecord } from '../../jobs/types';
 import type { WaitingReason } from '../../queue/waiting';
 import { Demand, PoolCapacity, amounts } from './capacity';
@@ -132,11 +137,11 @@ const amount = (resource: string, n: number): string =>
 
 /** Amounts of a shaped profile's GPUs name the resource and the type: "1 nvidia.com/mig-1g.10gb". */
 function amountOf(profile: Profile): (resource: string, n: number) => string {
-  const gpu = gpuShape(profile);
   if (!isShaped(profile)) return amount;
+  const gpu = gpuShape(profile).resource;
   return (resource, n) =>
-    resource === gpu.resource
-      ? `${Math.max(0, n)} ${resource}${gpu.type ? ` (${gpu.type})` : ''}`
+    resource === gpu
+      ? `${Math.max(0, n)} ${shapeUnit(profile)}`
       : amount(resource, n);
 }
 

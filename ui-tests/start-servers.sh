@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Playwright's webServer for the nbqueue Galata tests: a real sidecar (local
-# backend, default configuration) and a real JupyterLab that finds it through
-# NBQUEUE_STATE_FILE, on a fresh copy of examples/. Both stop together when
-# Playwright stops this script (SIGTERM handled here; a SIGKILL of the process
-# group takes both down as well).
+# backend, nbqueue.yaml: the built-in profiles and two GPU shapes) and a real
+# JupyterLab that finds it through NBQUEUE_STATE_FILE, on a fresh copy of
+# examples/. Both stop together when Playwright stops this script (SIGTERM
+# handled here; a SIGKILL of the process group takes both down as well).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -50,6 +50,7 @@ SIDECAR_PORT="$(python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.
 echo "nbqueue ui-tests: sidecar on port $SIDECAR_PORT, state in $TMP"
 # NBQUEUE_SIDECAR_BIN: another build of the CLI, e.g. one under development.
 node "${NBQUEUE_SIDECAR_BIN:-$REPO/server/bin/nbqueue.js}" serve \
+  --config "$HERE/nbqueue.yaml" \
   --port "$SIDECAR_PORT" \
   --state-file "$NBQUEUE_STATE_FILE" \
   --db "$TMP/nbqueue.db" >"$TMP/sidecar.log" 2>&1 &

@@ -1423,6 +1423,12 @@ export interface components {
             running: number;
             queued: number;
             free: number;
+            /** @description The GPU model its nodes are labelled with; null: any */
+            gpu_type: string | null;
+            /** @description The resource a job asks for: nvidia.com/gpu, a MIG slice, a shared GPU */
+            gpu_resource: string;
+            /** @description Units of gpu_resource free on the nodes of this shape now; null where the backend cannot know (local) */
+            gpu_free: number | null;
         };
         Queue: {
             name: string;

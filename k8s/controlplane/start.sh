@@ -106,7 +106,7 @@ start kwok --kubeconfig "$DIR/kubeconfig" --manage-all-nodes=false \
   --server-address "127.0.0.1:$KWOK" --cidr 10.244.0.0/16 --node-ip 10.0.0.1
 
 node "$HERE/apply.js" "$DIR/env" "$HERE/nodes.yaml" >/dev/null
-ready_nodes() { node "$HERE/apply.js" "$DIR/env" --ready-nodes 4; }
+ready_nodes() { node "$HERE/apply.js" "$DIR/env" --ready-nodes 6; }
 wait_for kwok 60 ready_nodes
 # The default service account of a namespace comes from the controller manager.
 wait_for kube-controller-manager 60 api /api/v1/namespaces/default/serviceaccounts/default

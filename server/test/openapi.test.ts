@@ -80,7 +80,21 @@ describe('OpenAPI document', () => {
 
   test('a submitted job and a profile match their documented schemas', async () => {
     const s = await startTestSidecar({
-      profiles: [{ name: 'cpu', cpus: 1, gpus: 0, memory: '1Gi', capacity: 1 }]
+      profiles: [
+        { name: 'cpu', cpus: 1, gpus: 0, memory: '1Gi', capacity: 1 },
+        // A GPU shape: accepted and shown by the local backend, which cannot count it.
+        {
+          name: 'mig',
+          cpus: 1,
+          gpu: {
+            type: 'NVIDIA-A100-SXM4-80GB',
+            resource: 'nvidia.com/mig-1g.10gb',
+            count: 1
+          },
+          memory: '1Gi',
+          capacity: 1
+        }
+      ]
     });
     try {
       const doc = (
@@ -107,6 +121,22 @@ describe('OpenAPI document', () => {
         expect(ajv.validate(doc.components.schemas.Profile as object, p)).toBe(
           true
         );
+      expect(profiles).toEqual([
+        expect.objectContaining({
+          name: 'cpu',
+          gpus: 0,
+          gpu_type: null,
+          gpu_resource: 'nvidia.com/gpu',
+          gpu_free: null
+        }),
+        expect.objectContaining({
+          name: 'mig',
+          gpus: 1,
+          gpu_type: 'NVIDIA-A100-SXM4-80GB',
+          gpu_resource: 'nvidia.com/mig-1g.10gb',
+          gpu_free: null
+        })
+      ]);
       await s.api(
         'POST',
         `/api/jobs/${(job.body as { id: string }).id}/cancel`

@@ -1,6 +1,6 @@
 /**
  * End to end: the Jobs panel against a real sidecar (local backend). One job
- * runs on `gpu-2` (capacity 1 in the default configuration) and two more wait
+ * runs on `gpu-2` (capacity 1 in nbqueue.yaml, as built in) and two more wait
  * behind it; the panel shows their positions, reorders and cancels from its
  * buttons with the positions following live, and the status bar counts them.
  */

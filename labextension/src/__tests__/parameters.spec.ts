@@ -144,7 +144,10 @@ describe('texts', () => {
         capacity: 2,
         running: 2,
         queued: 3,
-        free: 0
+        free: 0,
+        gpu_type: null,
+        gpu_resource: 'nvidia.com/gpu',
+        gpu_free: null
       })
     ).toBe('gpu-1 — 8 CPU · 1 GPU · 32Gi — 0 of 2 free · 3 queued');
   });

@@ -21,7 +21,10 @@ const CPU: IProfile = {
   capacity: 2,
   running: 0,
   queued: 0,
-  free: 2
+  free: 2,
+  gpu_type: null,
+  gpu_resource: 'nvidia.com/gpu',
+  gpu_free: null
 };
 
 /** A service whose sidecar answers POST /api/jobs with `status` and `body`. */

@@ -14,6 +14,7 @@ import { EnvironmentProbe, EnvironmentSection } from './EnvironmentSection';
 import type { FilesProbe } from './files';
 import { FilesSection } from './FilesSection';
 import { profileLabel } from './format';
+import { groupProfiles } from './profileGroups';
 import type { IParameterRow } from './parameters';
 import {
   defaultSchedule,
@@ -331,6 +332,16 @@ export class SubmitForm extends ReactWidget {
         </span>
       );
     }
+    const groups = groupProfiles(this._profiles, trans);
+    const option = (profile: IProfile) => (
+      <option
+        key={profile.name}
+        value={profile.name}
+        title={profile.description}
+      >
+        {profileLabel(profile, trans)}
+      </option>
+    );
     return (
       <select
         name="profile"
@@ -341,15 +352,13 @@ export class SubmitForm extends ReactWidget {
           this.update();
         }}
       >
-        {this._profiles.map(profile => (
-          <option
-            key={profile.name}
-            value={profile.name}
-            title={profile.description}
-          >
-            {profileLabel(profile, trans)}
-          </option>
-        ))}
+        {groups
+          ? groups.map(group => (
+              <optgroup key={group.key} label={group.label}>
+                {group.profiles.map(option)}
+              </optgroup>
+            ))
+          : this._profiles.map(option)}
       </select>
     );
   }

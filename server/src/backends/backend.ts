@@ -1,4 +1,5 @@
 import type { JobRecord, JobSpec, RestartCause } from '../jobs/types';
+import type { Profile } from '../config/schema';
 import type { WaitingReason } from '../queue/waiting';
 
 /** What a backend tells the job service about a job it runs. */
@@ -45,6 +46,11 @@ export interface Backend {
    * only jobs that fit, in the scheduler's order; without it, the profile capacity is the limit.
    */
   fits?(job: JobRecord): boolean;
+  /**
+   * Units of the profile's GPU resource (its gpu.resource) free on the nodes of its shape now;
+   * absent or null where the backend cannot know (local: capacity is in job slots).
+   */
+  gpuFree?(profile: Profile): number | null;
   /** Why a job `fits` last refused found no room (Kubernetes: the pool's nodes), if it did not. */
   waitingReason?(jobId: string): WaitingReason | undefined;
   /**

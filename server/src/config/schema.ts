@@ -19,12 +19,44 @@ const name = z
     'must be lowercase letters, digits and "-"'
   );
 
-export const profileSchema = z
+/** The default GPU resource: whole GPUs of any type. */
+export const GPU_RESOURCE = 'nvidia.com/gpu';
+
+/** The GPUs one job of a profile takes: which kind (a node label), which resource, how many. */
+export const gpuSchema = z
+  .object({
+    /** The GPU model, as the nodes' GPU type label has it (e.g. NVIDIA-A100-SXM4-80GB); absent: any. */
+    type: z
+      .string()
+      .max(63)
+      .regex(
+        /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/,
+        'must be a Kubernetes label value such as "NVIDIA-L4"'
+      )
+      .optional(),
+    /** The extended resource the job asks for: nvidia.com/gpu, a MIG slice, a shared GPU. */
+    resource: z
+      .string()
+      .max(253)
+      .regex(
+        /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/,
+        'must be an extended resource name such as "nvidia.com/mig-1g.10gb"'
+      )
+      .default(GPU_RESOURCE),
+    count: z.number().int().min(1)
+  })
+  .strict();
+
+export type GpuShape = z.infer<typeof gpuSchema>;
+
+const profileObject = z
   .object({
     name,
     description: z.string().default(''),
     cpus: z.number().positive(),
-    gpus: z.number().int().min(0),
+    /** Whole GPUs of any type (nvidia.com/gpu); `gpu` says which kind instead. */
+    gpus: z.number().int().min(0).optional(),
+    gpu: gpuSchema.optional(),
     memory,
     /** How many jobs of this profile may run at once (local backend: process slots). */
     capacity: z.number().int().min(1),
@@ -39,6 +71,53 @@ export const profileSchema = z
       'idle_gpu watches the GPUs of a job, but this profile has gpus: 0; remove idle_gpu or give the profile GPUs',
     path: ['idle_gpu']
   });
+
+/** A profile gives `gpus` or `gpu`; after parsing `gpus` is always the count of GPU units. */
+export const profileSchema = profileObject
+  .superRefine((p, ctx) => {
+    if (p.gpus !== undefined && p.gpu)
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['gpu'],
+        message:
+          'give either gpus (whole GPUs of any type) or gpu (type, resource, count), not both'
+      });
+    if (p.gpus === undefined && !p.gpu)
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['gpus'],
+        message:
+          'required: the GPUs a job takes (0 for CPU only), or gpu: {type, resource, count}'
+      });
+  })
+  .transform(p => ({ ...p, gpus: p.gpu?.count ?? p.gpus ?? 0 }));
+
+/** The shape of a profile's GPUs, `gpus: N` read as N nvidia.com/gpu of any type. */
+export function gpuShape(profile: { gpus: number; gpu?: GpuShape }): {
+  type: string | null;
+  resource: string;
+  count: number;
+} {
+  return {
+    type: profile.gpu?.type ?? null,
+    resource: profile.gpu?.resource ?? GPU_RESOURCE,
+    count: profile.gpu?.count ?? profile.gpus
+  };
+}
+
+/** What a shaped profile's units are called: "nvidia.com/mig-1g.10gb", "nvidia.com/gpu (NVIDIA-L4)". */
+export function shapeUnit(profile: { gpus: number; gpu?: GpuShape }): string {
+  const { type, resource } = gpuShape(profile);
+  return type ? `${resource} (${type})` : resource;
+}
+
+/** Whether the profile names more than "N GPUs of any type": a type or another resource. */
+export function isShaped(profile: { gpu?: GpuShape }): boolean {
+  return (
+    !!profile.gpu?.type ||
+    (!!profile.gpu && profile.gpu.resource !== GPU_RESOURCE)
+  );
+}
 
 export const queueSchema = z
   .object({
@@ -298,7 +377,7 @@ export const configSchema = z
   .strict();
 
 export type ConfigInput = z.input<typeof configSchema>;
-export type Profile = z.infer<typeof profileSchema>;
+export type Profile = z.output<typeof profileSchema>;
 export type Queue = z.infer<typeof queueSchema>;
 export type ParsedConfig = z.infer<typeof configSchema>;
 

@@ -1,5 +1,11 @@
 import type { Identity } from '../auth/auth';
-import type { Config } from '../config/schema';
+import {
+  type Config,
+  type Profile,
+  gpuShape,
+  isShaped,
+  shapeUnit
+} from '../config/schema';
 import { ApiError, notFound } from '../errors';
 import type { MetricQuery, MetricRow } from '../metrics/store';
 import { Eta, estimateStarts } from '../queue/eta';
@@ -35,6 +41,8 @@ export interface JobQueriesOptions {
   now: () => Date;
   /** What the backend says keeps a queued job off the cluster (Kubernetes), if anything. */
   cluster?: (jobId: string) => WaitingReason | undefined;
+  /** Units of a profile's GPU resource free on its nodes; null where the backend cannot know. */
+  gpuFree?: (profile: Profile) => number | null;
 }
 
 export interface ListFilter {
@@ -78,6 +86,9 @@ export class JobQueries {
       priorities: config.priorities,
       gpusPerJob: Object.fromEntries(
         config.profiles.map(p => [p.name, p.gpus])
+      ),
+      gpuUnits: Object.fromEntries(
+        config.profiles.filter(isShaped).map(p => [p.name, shapeUnit(p)])
       ),
       cluster: this.options.cluster
     });
@@ -248,12 +259,18 @@ export class JobQueries {
       j => j.profile
     );
     const queued = countBy(this.store.listQueue(), j => j.profile);
-    return this.options.config.profiles.map(p => ({
-      ...p,
-      running: running[p.name] ?? 0,
-      queued: queued[p.name] ?? 0,
-      free: Math.max(0, p.capacity - (running[p.name] ?? 0))
-    }));
+    return this.options.config.profiles.map(p => {
+      const gpu = gpuShape(p);
+      return {
+        ...p,
+        running: running[p.name] ?? 0,
+        queued: queued[p.name] ?? 0,
+        free: Math.max(0, p.capacity - (running[p.name] ?? 0)),
+        gpu_type: gpu.type,
+        gpu_resource: gpu.resource,
+        gpu_free: this.options.gpuFree?.(p) ?? null
+      };
+    });
   }
 
   queues(): Array<Record<string, unknown>> {

@@ -45,7 +45,8 @@ export class JobService {
       store,
       now,
       // The backend is made below, from the outcomes; asked only once jobs wait.
-      cluster: id => this.backend.waitingReason?.(id)
+      cluster: id => this.backend.waitingReason?.(id),
+      gpuFree: p => this.backend.gpuFree?.(p) ?? null
     });
     const queries = this.queries;
     this.publisher = new JobPublisher({ store, queries });

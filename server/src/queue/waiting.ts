@@ -48,6 +48,8 @@ export interface WaitingInput {
   priorities: readonly string[];
   /** GPUs one job of the pool takes (0 or absent: the pool counts jobs). */
   gpusPerJob?: Record<string, number>;
+  /** What the pool's GPU units are called where not GPUs (a MIG slice: nvidia.com/mig-1g.10gb). */
+  gpuUnits?: Record<string, string>;
   /** What the backend says keeps a job off the cluster (Kubernetes: no node has room). */
   cluster?: (jobId: string) => WaitingReason | undefined;
 }
@@ -183,7 +185,8 @@ function blockers(
   if (pool && pool.running >= pool.capacity) {
     const gpus = input.gpusPerJob?.[job.pool] ?? 0;
     const per = gpus > 0 ? gpus : 1;
-    const unit = gpus > 0 ? 'GPUs' : 'job slots';
+    const unit =
+      gpus > 0 ? (input.gpuUnits?.[job.pool] ?? 'GPUs') : 'job slots';
     const who = holders(input.runningByPoolOwner[job.pool] ?? {}, per);
     out.push({
       code: 'pool_full',

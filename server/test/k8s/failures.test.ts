@@ -241,7 +241,7 @@ describe('kubernetes backend', () => {
       await waitFor(
         () => {
           try {
-            execFileSync('node', [apply, env, '--ready-nodes', '4']);
+            execFileSync('node', [apply, env, '--ready-nodes', '6']);
             return true;
           } catch {
             return false;

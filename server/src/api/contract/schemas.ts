@@ -363,7 +363,22 @@ export const Profile = z.object({
   capacity: z.int(),
   running: z.int(),
   queued: z.int(),
-  free: z.int()
+  free: z.int(),
+  gpu_type: z
+    .string()
+    .nullable()
+    .describe('The GPU model its nodes are labelled with; null: any'),
+  gpu_resource: z
+    .string()
+    .describe(
+      'The resource a job asks for: nvidia.com/gpu, a MIG slice, a shared GPU'
+    ),
+  gpu_free: z
+    .int()
+    .nullable()
+    .describe(
+      'Units of gpu_resource free on the nodes of this shape now; null where the backend cannot know (local)'
+    )
 });
 
 export const Queue = z.object({

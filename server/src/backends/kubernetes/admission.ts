@@ -6,7 +6,12 @@
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { humanBytes } from '@nbqueue/common';
 import type { BackendObserver } from '../backend';
-import type { Profile } from '../../config/schema';
+import {
+  type Profile,
+  gpuShape,
+  isShaped,
+  shapeUnit
+} from '../../config/schema';
 import type { JobRecord } from '../../jobs/types';
 import type { WaitingReason } from '../../queue/waiting';
 import { Demand, PoolCapacity, amounts } from './capacity';
@@ -51,14 +56,7 @@ export class Admission {
     placed: ReadonlyArray<V1Pod>,
     started: Iterable<[string, Started]>
   ): boolean {
-    const pool = new PoolCapacity(nodes, placed);
-    const counted = new Set(
-      placed.map(p => p.metadata?.labels?.[JOB_ID_LABEL]).filter(Boolean)
-    );
-    for (const [id, a] of started) {
-      if (counted.has(id) || a.cancelling) continue;
-      pool.take(this.demand(a.profile));
-    }
+    const pool = this.pool(nodes, placed, started);
     const demand = this.demand(profile);
     if (pool.take(demand)) {
       this.refusals.delete(job.id);
@@ -84,6 +82,37 @@ export class Admission {
     return false;
   }
 
+  /**
+   * Units of the profile's GPU resource free on the nodes its pods could land on (its shape:
+   * pool, GPU type label, taints), less what started jobs not placed yet will take.
+   */
+  gpuFree(
+    profile: Profile,
+    nodes: ReadonlyArray<V1Node>,
+    placed: ReadonlyArray<V1Pod>,
+    started: Iterable<[string, Started]>
+  ): number {
+    const pool = this.pool(nodes, placed, started);
+    return pool.total(gpuShape(profile).resource, this.demand(profile));
+  }
+
+  /** The pool's free room: the placed pods' requests, then the started jobs' still to come. */
+  private pool(
+    nodes: ReadonlyArray<V1Node>,
+    placed: ReadonlyArray<V1Pod>,
+    started: Iterable<[string, Started]>
+  ): PoolCapacity {
+    const pool = new PoolCapacity(nodes, placed);
+    const counted = new Set(
+      placed.map(p => p.metadata?.labels?.[JOB_ID_LABEL]).filter(Boolean)
+    );
+    for (const [id, a] of started) {
+      if (counted.has(id) || a.cancelling) continue;
+      pool.take(this.demand(a.profile));
+    }
+    return pool;
+  }
+
   /** The job started: a note that it could not fit no longer holds. */
   started(jobId: string): void {
     this.refusals.delete(jobId);
@@ -106,35 +135,55 @@ const UNITS: Record<string, (n: number) => string> = {
 const amount = (resource: string, n: number): string =>
   (UNITS[resource] ?? (v => `${v} ${resource}`))(Math.max(0, n));
 
+/** Amounts of a shaped profile's GPUs name the resource and the type: "1 nvidia.com/mig-1g.10gb". */
+function amountOf(profile: Profile): (resource: string, n: number) => string {
+  if (!isShaped(profile)) return amount;
+  const gpu = gpuShape(profile).resource;
+  return (resource, n) =>
+    resource === gpu
+      ? `${Math.max(0, n)} ${shapeUnit(profile)}`
+      : amount(resource, n);
+}
+
 /**
  * Which request keeps the demand off the pool: the pool lacks it in total ("cluster_full"), or
- * has it only spread over nodes ("no_node_fits": 10 GPUs free across 3 nodes, none has 8).
+ * has it only spread over nodes ("no_node_fits": 10 GPUs free across 3 nodes, none has 8). A
+ * shaped profile's (a GPU type, a MIG slice) says first that no node has its units free.
  */
 function whyNoRoom(
   pool: PoolCapacity,
   demand: Demand,
   profile: Profile
 ): WaitingReason {
+  const gpu = gpuShape(profile).resource;
+  const shaped = isShaped(profile);
+  const units = amountOf(profile);
   // GPUs first: the resource people wait for.
   const wanted = Object.entries(demand.requests)
     .filter(([, v]) => v > 0)
-    .sort(
-      ([a], [b]) =>
-        Number(b === 'nvidia.com/gpu') - Number(a === 'nvidia.com/gpu')
-    );
+    .sort(([a], [b]) => Number(b === gpu) - Number(a === gpu));
   let spread: WaitingReason | undefined;
   for (const [resource, need] of wanted) {
     const total = pool.total(resource, demand);
     const { most, nodes } = pool.largest(resource, demand);
+    const none =
+      shaped && resource === gpu
+        ? `no node has ${units(resource, need)} free`
+        : '';
+    const on = `on ${nodes} node${nodes === 1 ? '' : 's'}`;
     if (total < need)
       return {
         code: 'cluster_full',
-        message: `the cluster has ${amount(resource, total)} free for profile ${profile.name} on ${nodes} node${nodes === 1 ? '' : 's'}; it needs ${amount(resource, need)}`
+        message: none
+          ? `${none} (${units(resource, total)} free for profile ${profile.name} ${on})`
+          : `the cluster has ${amount(resource, total)} free for profile ${profile.name} ${on}; it needs ${amount(resource, need)}`
       };
     if (most < need && !spread)
       spread = {
         code: 'no_node_fits',
-        message: `${amount(resource, total)} free across ${nodes} nodes, none has ${amount(resource, need)} free`
+        message: none
+          ? `${none} (${units(resource, total)} free across ${nodes} nodes)`
+          : `${amount(resource, total)} free across ${nodes} nodes, none has ${amount(resource, need)} free`
       };
   }
   return (

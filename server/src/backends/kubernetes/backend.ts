@@ -151,6 +151,17 @@ export class KubernetesBackend implements Backend {
     return this.ownJobs.list(ns).some(mine) || this.ownPods.list(ns).some(mine);
   }
 
+  /** Units of the profile's GPU resource free on its nodes; Kueue mode: null (Kueue counts). */
+  gpuFree(profile: Profile): number | null {
+    if (this.config.mode === 'kueue') return null;
+    return this.admission.gpuFree(
+      profile,
+      this.nodes.list(),
+      this.placedPods.list(),
+      this.tracker.entries()
+    );
+  }
+
   waitingReason(jobId: string): WaitingReason | undefined {
     return this.admission.refusal(jobId);
   }

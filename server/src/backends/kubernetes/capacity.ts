@@ -122,16 +122,19 @@ function fitsIn(free: Amounts, requests: Amounts): boolean {
 
 /** Each node's free resources: allocatable minus the requests of the pods holding it. */
 export class PoolCapacity {
-  private readonly free = new Map<string, { node: V1Node; free: Amounts }>();
+  private readonly free = new Map<
+    string,
+    { node: V1Node; allocatable: Amounts; free: Amounts }
+  >();
 
   constructor(nodes: Iterable<V1Node>, pods: Iterable<V1Pod>) {
     for (const node of nodes) {
       const name = node.metadata?.name;
       if (!name) continue;
-      this.free.set(name, {
-        node,
-        free: amounts(node.status?.allocatable as Record<string, string>)
-      });
+      const allocatable = amounts(
+        node.status?.allocatable as Record<string, string>
+      );
+      this.free.set(name, { node, allocatable, free: { ...allocatable } });
     }
     for (const pod of pods) {
       if (!holdsResources(pod)) continue;
@@ -170,15 +173,18 @@ export class PoolCapacity {
     return false;
   }
 
-  /** The most of one resource free on a single node the demand could use, and on how many. */
+  /**
+   * The most of one resource free on a single node the demand could use, and on how many that
+   * have the resource at all (a MIG slice is on the nodes split into such slices only).
+   */
   largest(
     resource: string,
     demand: Pick<Demand, 'nodeSelector' | 'tolerations'>
   ): { most: number; nodes: number } {
     let most = 0;
     let nodes = 0;
-    for (const { node, free } of this.free.values())
-      if (eligible(node, demand)) {
+    for (const { node, allocatable, free } of this.free.values())
+      if (eligible(node, demand) && (allocatable[resource] ?? 0) > 0) {
         nodes += 1;
         most = Math.max(most, free[resource] ?? 0);
       }

@@ -56,6 +56,15 @@ export const kubernetesBackendSchema = z
     sidecar_url: z.string().url().optional(),
     /** Labels of the ML pool's nodes; pods get them as nodeSelector. */
     node_selector: labelMap.default({ 'nbqueue.io/pool': 'ml' }),
+    /**
+     * The node label that names a node's GPU model (NVIDIA GPU feature discovery's): a profile's
+     * gpu.type becomes a nodeSelector on it.
+     */
+    gpu_type_label: z
+      .string()
+      .min(1)
+      .max(316)
+      .default('nvidia.com/gpu.product'),
     /** Tolerations for the pool's taints. */
     tolerations: z.array(toleration).default([
       {

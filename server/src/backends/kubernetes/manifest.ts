@@ -1,5 +1,5 @@
 import type { V1Job, V1Secret } from '@kubernetes/client-node';
-import type { Profile } from '../../config/schema';
+import { type Profile, gpuShape } from '../../config/schema';
 import type { JobRecord } from '../../jobs/types';
 import type { KubernetesBackendConfig, Toleration } from './config';
 import {
@@ -16,7 +16,6 @@ import {
   secretName
 } from './names';
 
-export const GPU_RESOURCE = 'nvidia.com/gpu';
 export const TOKEN_KEY = 'token';
 export const CONTAINER = 'runner';
 /** The init container that restores the job's environment into the shared cache. */
@@ -44,9 +43,13 @@ export function placementFor(
     cpu: String(profile.cpus),
     memory: profile.memory
   };
-  if (profile.gpus > 0) requests[GPU_RESOURCE] = String(profile.gpus);
+  const gpu = gpuShape(profile);
+  if (gpu.count > 0) requests[gpu.resource] = String(gpu.count);
+  const nodeSelector = { ...(own.node_selector ?? config.node_selector) };
+  // A GPU model: only the nodes labelled with it (requests and limits say how many units).
+  if (gpu.type) nodeSelector[config.gpu_type_label] = gpu.type;
   return {
-    nodeSelector: own.node_selector ?? config.node_selector,
+    nodeSelector,
     tolerations: own.tolerations ?? config.tolerations,
     priorityClass: own.priority_class ?? config.priority_class,
     activeDeadlineSeconds:

@@ -61,7 +61,7 @@ describe('profiles[].idle_gpu', () => {
 
   test('a profile without GPUs may not have the guard', () => {
     expect(error(gpu({ minutes: 30 }, 0))).toMatch(
-      /profiles\.0\.idle_gpu: idle_gpu watches the GPUs of a job, but this profile has gpus: 0/
+      /profiles\.0\.idle_gpu: idle_gpu watches the GPUs of a job, but this profile has none \(gpus: 0\)/
     );
   });
 });

@@ -66,9 +66,9 @@ const profileObject = z
     idle_gpu: idleGpuSchema.optional()
   })
   .strict()
-  .refine(p => !p.idle_gpu || p.gpus > 0, {
+  .refine(p => !p.idle_gpu || (p.gpu?.count ?? p.gpus ?? 0) > 0, {
     message:
-      'idle_gpu watches the GPUs of a job, but this profile has gpus: 0; remove idle_gpu or give the profile GPUs',
+      'idle_gpu watches the GPUs of a job, but this profile has none (gpus: 0); remove idle_gpu or give the profile GPUs (gpus or gpu)',
     path: ['idle_gpu']
   });
 

@@ -3,6 +3,7 @@ import {
   kubernetesBackendSchema,
   kubernetesPlacementSchema
 } from '../backends/kubernetes/config';
+import { notificationsSchema } from '../notifications/config';
 
 const memory = z
   .string()
@@ -276,6 +277,8 @@ export const configSchema = z
       })
       .strict()
       .default({}),
+    /** Email and webhook notifications when a job ends (docs/configuration.md). */
+    notifications: notificationsSchema,
     priorities: z
       .array(z.string().min(1))
       .min(1)

@@ -81,6 +81,7 @@ async function webhookReceiver(statuses: number[] = []): Promise<{
         type: req.headers['content-type']
       });
       const status = statuses.shift() ?? 200;
+      if (status === 0) return; // no answer: the sender times out
       if (status === 302) res.setHeader('Location', 'http://10.0.0.1/');
       res.writeHead(status).end('ok');
     });
@@ -89,7 +90,11 @@ async function webhookReceiver(statuses: number[] = []): Promise<{
   return {
     port: (server.address() as AddressInfo).port,
     posts,
-    close: () => new Promise(r => server.close(() => r()))
+    close: () =>
+      new Promise(r => {
+        server.closeAllConnections();
+        server.close(() => r());
+      })
   };
 }
 
@@ -121,7 +126,7 @@ describe('notifications when a job ends', () => {
       link_base_url: 'https://hub.example.com/services/nbqueue',
       retry_seconds: 0.2,
       max_attempts: 3,
-      timeout_seconds: 5
+      timeout_seconds: 2
     }
   });
 
@@ -306,6 +311,33 @@ describe('notifications when a job ends', () => {
     );
     const off = await cli(['notify', '--off'], env);
     expect(off.stdout).toContain('Notifications are off.');
+  });
+  test('a notification still being sent when the sidecar stops is sent after it starts again', async () => {
+    const gate = await webhookReceiver([0]); // the first post gets no answer
+    try {
+      await s.api('PUT', '/api/notifications', {
+        webhook: `http://127.0.0.1:${gate.port}/hook`,
+        on: ['failed']
+      });
+      const id = await failing('interrupted');
+      await waitFor(() => gate.posts.length === 1, 'the first post');
+      await s.close(); // waits for the attempt, which times out
+      s = await startTestSidecar(config(), dir);
+      await waitFor(() => gate.posts.length === 2, 'the post again');
+      expect((gate.posts[1].body as { text: string }).text).toContain(
+        'job "interrupted" failed'
+      );
+      await waitFor(
+        () => s.store.notifications.deliveries(id)[0]?.state === 'sent',
+        'sent'
+      );
+      expect(s.store.notifications.deliveries(id)).toMatchObject([
+        { channel: 'webhook', state: 'sent', attempts: 2 }
+      ]);
+      expect(logs(id)[0]).toMatch(/failed \(attempt 1 of 3\): .*timed out/);
+    } finally {
+      await gate.close();
+    }
   });
 });
 

@@ -8,7 +8,10 @@ import * as http from 'http';
 import type { AddressInfo } from 'net';
 import { SMTPServer } from 'smtp-server';
 import type { JobEvent, JobView } from '../src/jobs/types';
+import { parseConfig } from '../src/config/load';
+import type { SmtpSettings } from '../src/notifications/config';
 import { DeliveryError } from '../src/notifications/delivery';
+import { smtpMailer } from '../src/notifications/email';
 import {
   hostRules,
   isInternalAddress,
@@ -434,5 +437,34 @@ describe('webhook hosts and addresses', () => {
     } finally {
       await hook.close();
     }
+  });
+});
+
+describe("the operator's notifications.* settings", () => {
+  test('a wrong host entry or a missing password stops the start, naming the field', () => {
+    expect(() =>
+      parseConfig({ notifications: { allowed_webhook_hosts: ['https://x'] } })
+    ).toThrow(
+      /notifications\.allowed_webhook_hosts\.0: must be a lowercase host/
+    );
+    const smtp = {
+      host: 'smtp.example.com',
+      user: 'nbqueue',
+      password_env: 'NBQUEUE_TEST_UNSET_PASSWORD',
+      from: 'nbqueue@example.com'
+    };
+    const config = parseConfig({ notifications: { smtp } });
+    expect(() =>
+      smtpMailer(config.notifications.smtp as SmtpSettings, 1000, {})
+    ).toThrow(
+      /notifications\.smtp\.password_env: the environment variable NBQUEUE_TEST_UNSET_PASSWORD is not set/
+    );
+    expect(() =>
+      parseConfig({
+        notifications: { smtp: { ...smtp, password_file: '/p' } }
+      })
+    ).toThrow(
+      /notifications\.smtp\.password_file: give password_env or password_file, not both/
+    );
   });
 });

@@ -1381,6 +1381,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's own notification settings, and what this sidecar can send */
+        get: operations["getNotifications"];
+        /**
+         * Sets the caller's own notifications: mail and/or a webhook when one of their jobs ends in a chosen state
+         * @description Replaces the settings; a field left out is none. Jobs that ended before this call are not notified. Neither email nor webhook: notifications are off. 400 webhook_not_allowed: a host the operator does not allow (or http where https is required); 400 email_unavailable: no mail server; 400 invalid_email.
+         */
+        put: operations["setNotifications"];
+        post?: never;
+        /** Turns the caller's notifications off (and drops those not sent yet) */
+        delete: operations["clearNotifications"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1712,6 +1734,16 @@ export interface components {
             finished_at: string;
             bytes: number;
         };
+        NotificationsView: {
+            email: string | null;
+            /** @description Yours only: the URL is a secret of its channel */
+            webhook: string | null;
+            on: ("succeeded" | "failed" | "cancelled")[];
+            /** @description Whether this sidecar can send mail (notifications.smtp) */
+            email_available: boolean;
+            /** @description The hosts a webhook may name (notifications.allowed_webhook_hosts) */
+            webhook_hosts: string[];
+        };
         /** @description Jupyter Notebook v4.5 JSON schema. */
         "nbformat.notebook": {
             /** @description Notebook root-level metadata. */
@@ -1967,6 +1999,7 @@ export type StoredFiles = components['schemas']['StoredFiles'];
 export type Schedule = components['schemas']['Schedule'];
 export type UserUsage = components['schemas']['UserUsage'];
 export type PrunedJob = components['schemas']['PrunedJob'];
+export type NotificationsView = components['schemas']['NotificationsView'];
 export type NbformatNotebook = components['schemas']['nbformat.notebook'];
 export type NbformatCellId = components['schemas']['nbformat.cell_id'];
 export type NbformatCell = components['schemas']['nbformat.cell'];
@@ -4268,6 +4301,138 @@ export interface operations {
             };
         };
     };
+    getNotifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationsView"];
+                };
+            };
+            /** @description An error a person can act on */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    setNotifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    email?: string | null;
+                    webhook?: string | null;
+                    /** @description The end states to be told about */
+                    on?: ("succeeded" | "failed" | "cancelled")[];
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationsView"];
+                };
+            };
+            /** @description An error a person can act on */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    clearNotifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationsView"];
+                };
+            };
+            /** @description An error a person can act on */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error a person can act on */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
 }
 type FlattenedDeepRequired<T> = {
     [K in keyof T]-?: FlattenedDeepRequired<T[K] extends unknown[] | undefined | null ? Extract<T[K], unknown[]>[number] : T[K]>;
@@ -4297,6 +4462,7 @@ export const pathsApiSchedulesPostRequestBodyContentApplicationJsonOverlapValues
 export const pathsApiSchedulesPostRequestBodyContentApplicationJsonMissedValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/schedules"]["post"]["requestBody"]["content"]["application/json"]["missed"]> = ["skip", "run_once"];
 export const pathsApiSchedulesIdRunNowPostResponses201ContentApplicationJsonJobStateValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/schedules/{id}/run-now"]["post"]["responses"]["201"]["content"]["application/json"]["job"]["state"]> = ["queued", "starting", "running", "succeeded", "failed", "cancelled"];
 export const pathsApiSchedulesIdRunNowPostResponses201ContentApplicationJsonJobRestartsCauseValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/schedules/{id}/run-now"]["post"]["responses"]["201"]["content"]["application/json"]["job"]["restarts"]["cause"]> = ["preemption", "eviction", "node_lost", "pod_deleted"];
+export const pathsApiNotificationsPutRequestBodyContentApplicationJsonOnValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/notifications"]["put"]["requestBody"]["content"]["application/json"]["on"]> = ["succeeded", "failed", "cancelled"];
 export const pythonNotebookMetadataKernelspecLanguageValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PythonNotebook"]["metadata"]["kernelspec"]["language"]> = ["python", "Python"];
 export const pythonNotebookMetadataLanguage_infoNameValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PythonNotebook"]["metadata"]["language_info"]["name"]> = ["python"];
 export const jobStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Job"]["state"]> = ["queued", "starting", "running", "succeeded", "failed", "cancelled"];
@@ -4309,6 +4475,7 @@ export const metricKindValues: ReadonlyArray<FlattenedDeepRequired<components>["
 export const scheduleOverlapValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Schedule"]["overlap"]> = ["skip", "queue", "cancel_previous"];
 export const scheduleMissedValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Schedule"]["missed"]> = ["skip", "run_once"];
 export const scheduleKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Schedule"]["kind"]> = ["job", "pipeline"];
+export const notificationsViewOnValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["NotificationsView"]["on"]> = ["succeeded", "failed", "cancelled"];
 export const nbformatRaw_cellCell_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["nbformat.raw_cell"]["cell_type"]> = ["raw"];
 export const nbformatMarkdown_cellCell_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["nbformat.markdown_cell"]["cell_type"]> = ["markdown"];
 export const nbformatCode_cellCell_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["nbformat.code_cell"]["cell_type"]> = ["code"];

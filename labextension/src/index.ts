@@ -13,6 +13,7 @@ import { ITranslator } from '@jupyterlab/translation';
 
 import { queueIcon } from './icons';
 import { JobNotifier } from './jobs/notifier';
+import { syncNotifications } from './jobs/serverNotifications';
 import { LiveFollower } from './live/follower';
 import { metricsPlugin } from './metrics/plugin';
 import { jobsPanelPlugin } from './panel/plugin';
@@ -65,7 +66,14 @@ const plugin: JupyterFrontEndPlugin<INbqueue> = {
       contents: app.serviceManager.contents,
       commands: app.commands,
       storage: window.sessionStorage,
-      trans
+      trans,
+      desktop: {
+        enabled: () => settings.desktopNotifications,
+        storage: window.localStorage
+      },
+      openJobsPanel: () => {
+        void app.commands.execute(CommandIDs.openJobsPanel);
+      }
     });
 
     app.commands.addCommand(CommandIDs.submit, {
@@ -131,6 +139,9 @@ const plugin: JupyterFrontEndPlugin<INbqueue> = {
         Object.assign(settings, DEFAULT_SETTINGS, loaded.composite);
       read();
       loaded.changed.connect(read);
+      // Mail and webhook settings edited here go to the sidecar (not on load:
+      // `nbqueue notify` may have set them since).
+      syncNotifications(loaded, service, showError, trans);
     } catch (error) {
       console.error(`nbqueue: could not load settings for ${PLUGIN_ID}`, error);
     }

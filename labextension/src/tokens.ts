@@ -22,6 +22,8 @@ import type {
   IMetricRow,
   IProfile,
   IQueue,
+  INotifications,
+  INotificationsSet,
   IUsage,
   ISubscribeAck,
   MetricKind,
@@ -100,6 +102,9 @@ export interface INbqueueService {
   getQueues(): Promise<IQueue[]>;
   /** What the caller's jobs take in the sidecar's store. */
   getUsage(): Promise<IUsage>;
+  /** The user's own mail and webhook notifications when their jobs end. */
+  getNotifications(): Promise<INotifications>;
+  setNotifications(settings: INotificationsSet): Promise<INotifications>;
   submitJob(submit: IJobSubmit): Promise<IJob>;
   listJobs(states?: string[]): Promise<IJob[]>;
   /** One page of jobs, newest first. */
@@ -176,11 +181,21 @@ export interface ISettings {
   streamOutputs: boolean;
   /** Empty: ask the Jupyter server extension. */
   sidecarUrl: string;
+  /** A desktop notification when a job ends while this page is hidden. */
+  desktopNotifications: boolean;
+  /** Sent to the sidecar when changed here (the CLI's `nbqueue notify` sets the same). */
+  notifyEmail: string;
+  notifyWebhook: string;
+  notifyOn: Array<'succeeded' | 'failed' | 'cancelled'>;
 }
 
 export const DEFAULT_SETTINGS: ISettings = {
   defaultProfile: 'cpu',
   defaultPriority: 'normal',
   streamOutputs: true,
-  sidecarUrl: ''
+  sidecarUrl: '',
+  desktopNotifications: true,
+  notifyEmail: '',
+  notifyWebhook: '',
+  notifyOn: ['succeeded', 'failed', 'cancelled']
 };

@@ -15,6 +15,8 @@ import { FileStore } from './files/store';
 import type { Config } from './config/schema';
 import { JobService } from './jobs/service';
 import { LiveHub } from './live/socket';
+import { smtpMailer } from './notifications/email';
+import { NotificationService } from './notifications/service';
 import { PipelineRoom } from './pipelines/room';
 import { Retention } from './retention/service';
 import { RetentionSweep } from './retention/sweep';
@@ -44,6 +46,8 @@ export interface Sidecar {
   schedules: ScheduleService;
   /** Bounded storage: the retention rules, prune, usage, backup (server/src/retention). */
   retention: Retention;
+  /** Mail and webhooks when a job ends (server/src/notifications). */
+  notifications: NotificationService;
   close(): Promise<void>;
 }
 
@@ -66,6 +70,8 @@ export async function startSidecar({
   // Hub mode: the app answers under the service prefix, where the hub's proxy sends it.
   let prefix = '';
   let { host, port } = config.server;
+  // Where links in notifications lead: the hub's public address in hub mode.
+  let publicBase: string | undefined;
   if (config.auth.mode === 'hub') {
     let settings;
     try {
@@ -77,6 +83,8 @@ export async function startSidecar({
     auth = new HubAuthenticator(settings);
     hubOAuth = new HubOAuth(settings);
     prefix = settings.servicePrefix.replace(/\/+$/, '');
+    if (settings.publicHubUrl)
+      publicBase = new URL(settings.publicHubUrl).origin + prefix;
     // A hub-managed service listens where the hub's proxy expects it.
     if (settings.serviceUrl) {
       const where = new URL(settings.serviceUrl);
@@ -176,6 +184,27 @@ export async function startSidecar({
     log: message => console.error(message)
   });
   schedules.changed = () => scheduleLoop.wake();
+  let notifications: NotificationService;
+  try {
+    const { smtp, timeout_seconds } = config.notifications;
+    notifications = new NotificationService({
+      store,
+      publisher: jobs.publisher,
+      settings: config.notifications,
+      mailer: smtp ? smtpMailer(smtp, timeout_seconds * 1000, env) : undefined,
+      linkBase: () =>
+        config.notifications.link_base_url ??
+        publicBase ??
+        config.server.public_url ??
+        url,
+      log: message => console.error(message)
+    });
+  } catch (err) {
+    await backend.close();
+    files.close();
+    store.close();
+    throw err;
+  }
   const app = createApp({
     config,
     jobs,
@@ -185,7 +214,8 @@ export async function startSidecar({
     browserLogin: hubOAuth,
     files,
     schedules,
-    retention
+    retention,
+    notifications
   });
   let handler: express.Express = app;
   if (prefix) {
@@ -204,6 +234,8 @@ export async function startSidecar({
   const local = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   url = `http://${local.includes(':') ? `[${local}]` : local}:${address.port}${prefix}`;
 
+  // Before the readoption: the jobs it ends are notified too.
+  notifications.start();
   await jobs.scheduling.readopt();
   await backend.afterReadopt?.();
   // Step jobs that ended while the sidecar was down move their pipelines on now.
@@ -222,11 +254,13 @@ export async function startSidecar({
     pipelines,
     schedules,
     retention,
+    notifications,
     async close() {
       await retentionSweep.stop();
       await scheduleLoop.stop();
       pipelines.stop();
       await backend.close();
+      await notifications.stop();
       await live.close();
       await new Promise<void>(resolve => server.close(() => resolve()));
       files.close();

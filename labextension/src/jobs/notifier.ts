@@ -1,6 +1,7 @@
 /**
  * Tells the user when a job submitted from this page ends, with actions to
- * open the executed notebook and, for a failure, to read why.
+ * open the executed notebook and, for a failure, to read why; while the page
+ * is hidden, also with a desktop notification (desktop.ts).
  */
 import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import type { Contents } from '@jupyterlab/services';
@@ -10,6 +11,7 @@ import { describe } from '../service/errors';
 import { IJob, isFinal } from '../service/model';
 import type { IJobNotifier, INbqueueService } from '../tokens';
 import { nbqueueBundle, TranslationBundle } from '../translation';
+import { DesktopNotices } from './desktop';
 import { resultPath } from './result';
 
 export namespace JobNotifier {
@@ -21,6 +23,10 @@ export namespace JobNotifier {
     storage: Storage;
     /** The texts of the notifications. */
     trans?: TranslationBundle;
+    /** Desktop notifications while the page is hidden; none without. */
+    desktop?: Omit<DesktopNotices.IOptions, 'trans'>;
+    /** Opens the Jobs panel (a job without a result, clicked on the desktop). */
+    openJobsPanel?: () => void;
   }
 }
 
@@ -33,6 +39,10 @@ export class JobNotifier implements IJobNotifier {
     this._contents = options.contents;
     this._commands = options.commands;
     this._storage = options.storage;
+    this._desktop = options.desktop
+      ? new DesktopNotices({ ...options.desktop, trans: this._trans })
+      : null;
+    this._openJobsPanel = options.openJobsPanel ?? (() => undefined);
     this._service.jobChanged.connect((_, job) => this._onJob(job));
     // A job that ended while the socket was (re)connecting sent its `job`
     // message to no one: ask for it.
@@ -43,6 +53,8 @@ export class JobNotifier implements IJobNotifier {
 
   /** Notify when this job ends. */
   watch(job: IJob): void {
+    // The first submit is when desktop notifications start to matter.
+    this._desktop?.askOnce();
     const ids = this._watched().filter(id => id !== job.id);
     this._save([...ids, job.id]);
     // `job` messages come over the socket.
@@ -104,6 +116,17 @@ export class JobNotifier implements IJobNotifier {
     }
     this._forget(job.id);
     const trans = this._trans;
+    const open = () => {
+      this.openResult(job).catch(error =>
+        Notification.error(
+          trans.__(
+            'Could not open the result of job %1: %2',
+            job.name,
+            describe(error)
+          )
+        )
+      );
+    };
     const actions: Notification.IAction[] = [
       {
         label: trans.__('Open result'),
@@ -111,17 +134,7 @@ export class JobNotifier implements IJobNotifier {
           'Save the executed notebook as %1 and open it',
           resultPath(job)
         ),
-        callback: () => {
-          this.openResult(job).catch(error =>
-            Notification.error(
-              trans.__(
-                'Could not open the result of job %1: %2',
-                job.name,
-                describe(error)
-              )
-            )
-          );
-        }
+        callback: open
       }
     ];
     if (job.state === 'failed') {
@@ -142,6 +155,7 @@ export class JobNotifier implements IJobNotifier {
         : job.state === 'failed'
           ? trans.__('Job %1 failed', job.name)
           : trans.__('Job %1 cancelled', job.name);
+    this._desktop?.jobEnded(job, job.has_result ? open : this._openJobsPanel);
     const options = { autoClose: false as const, actions };
     if (job.state === 'succeeded') {
       Notification.success(message, options);
@@ -181,4 +195,6 @@ export class JobNotifier implements IJobNotifier {
   private _contents: Contents.IManager;
   private _commands: CommandRegistry;
   private _storage: Storage;
+  private _desktop: DesktopNotices | null;
+  private _openJobsPanel: () => void;
 }

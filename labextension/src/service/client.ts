@@ -32,6 +32,8 @@ import type {
   IMetricRow,
   IProfile,
   IQueue,
+  INotifications,
+  INotificationsSet,
   IUsage,
   ISubscribeAck,
   MetricKind,
@@ -155,6 +157,17 @@ export class NbqueueService implements INbqueueService {
 
   getUsage(): Promise<IUsage> {
     return this._request<IUsage>('api/usage');
+  }
+
+  getNotifications(): Promise<INotifications> {
+    return this._request<INotifications>('api/notifications');
+  }
+
+  setNotifications(settings: INotificationsSet): Promise<INotifications> {
+    return this._request<INotifications>('api/notifications', {
+      method: 'PUT',
+      body: JSON.stringify(settings)
+    });
   }
 
   /** One page of jobs, newest first. */

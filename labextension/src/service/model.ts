@@ -80,6 +80,12 @@ export type IPriorities = IInfo['priorities'];
 
 /** `GET /api/usage`: what the caller's jobs take (admins: every user's too). */
 export type IUsage = Answer<'getUsage', 200>;
+/** The user's own mail and webhook notifications (GET/PUT /api/notifications). */
+export type INotifications = Answer<'getNotifications', 200>;
+export type INotificationsSet = Pick<
+  INotifications,
+  'email' | 'webhook' | 'on'
+>;
 
 /** `GET /api/queues`. */
 export type IQueue = Schemas['Queue'];

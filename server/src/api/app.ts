@@ -20,6 +20,8 @@ import { errorAnswers, notFoundAnswer } from './errorAnswers';
 import { methodNotAllowed } from './methods';
 import { mountInfoRoutes } from './routes/info';
 import { mountJobRoutes } from './routes/jobs';
+import { mountNotificationRoutes } from './routes/notifications';
+import type { NotificationService } from '../notifications/service';
 import { mountPipelineRoutes } from './routes/pipelines';
 import { mountRetentionRoutes } from './routes/retention';
 import type { Retention } from '../retention/service';
@@ -45,6 +47,8 @@ export interface AppDeps {
   schedules: ScheduleService;
   /** Usage, prune and backup (server/src/retention); without it those routes answer 503. */
   retention?: Retention;
+  /** Each user's notifications when their jobs end (server/src/notifications). */
+  notifications?: NotificationService;
 }
 
 export function createApp({
@@ -56,7 +60,8 @@ export function createApp({
   files,
   pipelines,
   schedules,
-  retention
+  retention,
+  notifications
 }: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -70,7 +75,10 @@ export function createApp({
       'Access-Control-Allow-Headers',
       'Authorization, Content-Type'
     );
-    res.setHeader('Access-Control-Allow-Methods', 'GET, POST, DELETE, OPTIONS');
+    res.setHeader(
+      'Access-Control-Allow-Methods',
+      'GET, POST, PUT, DELETE, OPTIONS'
+    );
     if (req.method === 'OPTIONS') {
       res.status(204).end();
       return;
@@ -96,6 +104,10 @@ export function createApp({
   mountPipelineRoutes(user, contract.pipelines, { pipelines, bodies });
   mountScheduleRoutes(user, contract.schedules, { schedules, bodies });
   mountRetentionRoutes(user, contract.retention, { retention, bodies });
+  mountNotificationRoutes(user, contract.notifications, {
+    notifications,
+    bodies
+  });
 
   const runner = express.Router();
   mountRunnerRoutes(runner, contract.runner, { jobs, bodies });

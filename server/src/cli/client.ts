@@ -8,7 +8,7 @@ import type { api } from '@nbqueue/common';
 
 type paths = api.paths;
 
-type Method = 'get' | 'post' | 'delete';
+type Method = 'get' | 'post' | 'put' | 'delete';
 /** The operation at `P` with `M`, as the generated types say. */
 type Op<P extends keyof paths, M extends Method> = paths[P][M];
 type Json<A> = A extends { content: { 'application/json': infer T } }
@@ -90,7 +90,7 @@ export class Client {
     const text = await this.send(
       method.toUpperCase(),
       url,
-      method === 'post' ? (args.body ?? {}) : undefined
+      method === 'post' || method === 'put' ? (args.body ?? {}) : undefined
     );
     // 204 (a delete) has no body.
     return (text ? JSON.parse(text) : undefined) as Answer<Op<P, M & Method>>;

@@ -3,6 +3,7 @@ import { VERSION } from '../version';
 import { addAdminCommands } from './adminCommands';
 import { CliError } from './client';
 import { addJobCommands } from './jobCommands';
+import { addNotifyCommands } from './notifyCommands';
 import { addOutputCommands } from './outputCommands';
 import { addPipelineCommands } from './pipelineCommands';
 import { addScheduleCommands } from './scheduleCommands';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   addPipelineCommands(program);
   addScheduleCommands(program);
   addAdminCommands(program);
+  addNotifyCommands(program);
   return program;
 }
 export async function main(argv: string[]): Promise<void> {

@@ -4,6 +4,7 @@ import {
   kubernetesPlacementSchema
 } from '../backends/kubernetes/config';
 import { idleGpuSchema } from './idleGpu';
+import { notificationsSchema } from '../notifications/config';
 
 const memory = z
   .string()
@@ -366,6 +367,8 @@ export const configSchema = z
       })
       .strict()
       .default({}),
+    /** Email and webhook notifications when a job ends (docs/configuration.md). */
+    notifications: notificationsSchema,
     priorities: z
       .array(z.string().min(1))
       .min(1)

@@ -146,7 +146,8 @@ export class RetentionTable {
       'results',
       'result_files',
       'job_checkpoints',
-      'job_sizes'
+      'job_sizes',
+      'notification_deliveries'
     ].filter(t => known.has(t));
   }
 

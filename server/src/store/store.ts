@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { MetricStore } from '../metrics/store';
+import { NotificationTable } from '../notifications/table';
 import { EventCaps, EventTable } from './events';
 import { PipelineStore } from '../pipelines/store';
 import { ResultTable } from '../results/table';
@@ -163,6 +164,8 @@ export class Store {
   /** Deleting finished jobs, their sizes, the online backup (server/src/retention). */
   readonly retention: RetentionTable;
   private readonly restarts: RestartTable;
+  /** Notification settings and deliveries (server/src/notifications). */
+  readonly notifications: NotificationTable;
 
   constructor(file: string) {
     if (file !== ':memory:') privateFile(file);
@@ -182,6 +185,7 @@ export class Store {
     // After the results table: a restart forgets a result the old runner uploaded.
     this.restarts = new RestartTable(this.db);
     this.retention = new RetentionTable(this.db);
+    this.notifications = new NotificationTable(this.db);
   }
 
   /** Brings a store written by an older version up to this schema. */

@@ -75,7 +75,8 @@ export function openApiDocument(config: Config = parseConfig({})): Json {
     StoredFiles,
     Schedule: contract.schedules.Schedule,
     UserUsage: contract.retention.UserUsage,
-    PrunedJob: contract.retention.PrunedJob
+    PrunedJob: contract.retention.PrunedJob,
+    NotificationsView: contract.notifications.NotificationsView
   };
   for (const [id, schema] of Object.entries(named))
     registry.add(schema, { id });
@@ -282,6 +283,13 @@ export function typesDocument(document: Json): Json {
     if (Array.isArray(node)) return node.forEach(walk);
     if (!node || typeof node !== 'object') return;
     const obj = node as Json;
+    // A value whose shape depends on the configuration (notifications' email and webhook):
+    // the types take the shape it has on any sidecar.
+    if ('x-types' in obj) {
+      const shape = obj['x-types'] as Json;
+      for (const k of Object.keys(obj)) delete obj[k];
+      Object.assign(obj, shape);
+    }
     if ('x-configured' in obj) {
       delete obj.enum;
       delete obj.anyOf;

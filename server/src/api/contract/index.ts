@@ -10,6 +10,7 @@ import { checkpointOperations } from './checkpoints';
 import { fileOperations } from './files';
 import { infoOperations } from './info';
 import { jobOperations } from './jobs';
+import { notificationOperations } from './notifications';
 import { pipelineOperations } from './pipelines';
 import { retentionOperations } from './retention';
 import { runnerOperations } from './runner';
@@ -27,7 +28,8 @@ export function apiContract(config: Config, now?: () => Date) {
     pipelines,
     // A schedule fires a job or a pipeline: the same bodies as POST /api/jobs and /api/pipelines.
     schedules: scheduleOperations(config, now, pipelines),
-    retention: retentionOperations(config)
+    retention: retentionOperations(config),
+    notifications: notificationOperations(config)
   };
 }
 

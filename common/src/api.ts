@@ -1442,6 +1442,13 @@ export interface components {
             gpus: number;
             memory: string;
             capacity: number;
+            /** @description The profile's idle GPU guard: a job whose GPUs stay below below_percent for minutes is warned about or stopped */
+            idle_gpu?: {
+                below_percent: number;
+                minutes: number;
+                /** @enum {string} */
+                action: "warn" | "stop";
+            };
             running: number;
             queued: number;
             free: number;
@@ -4463,6 +4470,7 @@ export const pathsApiSchedulesPostRequestBodyContentApplicationJsonMissedValues:
 export const pathsApiSchedulesIdRunNowPostResponses201ContentApplicationJsonJobStateValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/schedules/{id}/run-now"]["post"]["responses"]["201"]["content"]["application/json"]["job"]["state"]> = ["queued", "starting", "running", "succeeded", "failed", "cancelled"];
 export const pathsApiSchedulesIdRunNowPostResponses201ContentApplicationJsonJobRestartsCauseValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/schedules/{id}/run-now"]["post"]["responses"]["201"]["content"]["application/json"]["job"]["restarts"]["cause"]> = ["preemption", "eviction", "node_lost", "pod_deleted"];
 export const pathsApiNotificationsPutRequestBodyContentApplicationJsonOnValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/notifications"]["put"]["requestBody"]["content"]["application/json"]["on"]> = ["succeeded", "failed", "cancelled"];
+export const profileIdle_gpuActionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Profile"]["idle_gpu"]["action"]> = ["warn", "stop"];
 export const pythonNotebookMetadataKernelspecLanguageValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PythonNotebook"]["metadata"]["kernelspec"]["language"]> = ["python", "Python"];
 export const pythonNotebookMetadataLanguage_infoNameValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PythonNotebook"]["metadata"]["language_info"]["name"]> = ["python"];
 export const jobStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Job"]["state"]> = ["queued", "starting", "running", "succeeded", "failed", "cancelled"];

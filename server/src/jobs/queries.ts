@@ -261,8 +261,16 @@ export class JobQueries {
     const queued = countBy(this.store.listQueue(), j => j.profile);
     return this.options.config.profiles.map(p => {
       const gpu = gpuShape(p);
+      // Only what the contract's Profile says: placement (node selectors, tolerations) and
+      // the raw config stay the operator's.
       return {
-        ...p,
+        name: p.name,
+        description: p.description,
+        cpus: p.cpus,
+        gpus: p.gpus,
+        memory: p.memory,
+        capacity: p.capacity,
+        ...(p.idle_gpu ? { idle_gpu: p.idle_gpu } : {}),
         running: running[p.name] ?? 0,
         queued: queued[p.name] ?? 0,
         free: Math.max(0, p.capacity - (running[p.name] ?? 0)),

@@ -361,6 +361,16 @@ export const Profile = z.object({
   gpus: z.int(),
   memory: z.string(),
   capacity: z.int(),
+  idle_gpu: z
+    .object({
+      below_percent: z.number(),
+      minutes: z.number(),
+      action: z.enum(['warn', 'stop'])
+    })
+    .optional()
+    .describe(
+      "The profile's idle GPU guard: a job whose GPUs stay below below_percent for minutes is warned about or stopped"
+    ),
   running: z.int(),
   queued: z.int(),
   free: z.int(),

@@ -140,7 +140,11 @@ class StreamingNotebookClient(NotebookClient):
         cell["execution_count"] = None
         self._sent_counts[cell["id"]] = None
         self.running = (cell, cell_index)
-        self.events.emit("cell_started", cell_id=cell["id"], cell_index=cell_index)
+        # Which code cell this is, 1-based, so clients can say "cell 5 of 12".
+        code_cell = sum(1 for c in self.nb.cells[: cell_index + 1] if c.cell_type == "code")
+        self.events.emit(
+            "cell_started", cell_id=cell["id"], cell_index=cell_index, code_cell=code_cell
+        )
 
     def _on_cell_executed(
         self, cell: NotebookNode, cell_index: int, execute_reply: dict | None

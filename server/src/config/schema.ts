@@ -276,6 +276,16 @@ export const configSchema = z
       })
       .strict()
       .default({}),
+    /** The queue's ETA: how much history it draws on (docs/configuration.md). */
+    eta: z
+      .object({
+        /** How many of a profile's newest succeeded runs the estimate draws from. */
+        history_jobs: z.number().int().min(1).max(10000).default(200),
+        /** A user's own runs are used from this many (within that window) on. */
+        min_user_jobs: z.number().int().min(1).default(20)
+      })
+      .strict()
+      .default({}),
     priorities: z
       .array(z.string().min(1))
       .min(1)

@@ -2,11 +2,12 @@ import type { Identity } from '../auth/auth';
 import type { Config } from '../config/schema';
 import { ApiError, notFound } from '../errors';
 import type { MetricQuery, MetricRow } from '../metrics/store';
-import { Eta, estimateStarts } from '../queue/eta';
+import { DurationHistory, Eta, JobEstimate, estimatePool } from '../queue/eta';
 import { admissionOrder } from '../queue/scheduler';
 import { Waiting, WaitingReason, explainQueue } from '../queue/waiting';
 import type { QueueRow, Store } from '../store/store';
 import type { ResultFile } from '../results/table';
+import { JobProgress } from './progress';
 import { maxAttempts } from './restarts';
 import { capacityState, countBy, toQueued } from './schedulerInput';
 import {
@@ -26,6 +27,8 @@ export interface QueueInfo {
   rows: QueueRow[];
   positions: Map<string, number>;
   etas: Map<string, Eta>;
+  /** Start and end ranges of the queued jobs and the end ranges of the admitted ones. */
+  estimates: Map<string, JobEstimate>;
   waiting: Map<string, Waiting>;
 }
 
@@ -50,7 +53,22 @@ export interface ListFilter {
  * when they should start; profiles and queues with what runs and waits on them. Changes nothing.
  */
 export class JobQueries {
-  constructor(private readonly options: JobQueriesOptions) {}
+  /** The profiles' recent run durations, loaded once each, kept as jobs succeed. */
+  readonly history: DurationHistory;
+  /** Which code cell each running job is at. */
+  readonly progress: JobProgress;
+
+  constructor(private readonly options: JobQueriesOptions) {
+    const { store, config } = options;
+    this.history = new DurationHistory(
+      (profile, limit) => store.recentRuns(profile, limit),
+      {
+        window: config.eta?.history_jobs ?? 200,
+        minUserJobs: config.eta?.min_user_jobs ?? 20
+      }
+    );
+    this.progress = new JobProgress((id, type) => store.latestEvent(id, type));
+  }
 
   private get store(): Store {
     return this.options.store;
@@ -82,34 +100,82 @@ export class JobQueries {
       cluster: this.options.cluster
     });
     const etas = new Map<string, Eta>();
-    const nowMs = this.options.now().getTime();
-    for (const profile of config.profiles) {
-      const inPool = ready.filter(j => j.pool === profile.name);
-      if (!inPool.length) continue;
-      const running = active.filter(j => j.profile === profile.name);
-      const estimates = estimateStarts(profile.name, {
-        capacity: profile.capacity,
-        runningElapsed: running.map(j =>
-          j.started_at ? (nowMs - Date.parse(j.started_at)) / 1000 : 0
-        ),
-        order: admissionOrder(inPool, runningByUser).map(j => j.id),
-        history: this.store.recentDurations(profile.name)
+    const estimates = new Map<string, JobEstimate>();
+    for (const pool of config.profiles) {
+      if (profile !== undefined && pool.name !== profile) continue;
+      const inPool = ready.filter(j => j.pool === pool.name);
+      const running = active.filter(j => j.profile === pool.name);
+      if (!inPool.length && !running.length) continue;
+      const queuedIds = new Set(inPool.map(j => j.id));
+      const estimated = estimatePool({
+        profile: pool.name,
+        capacity: pool.capacity,
+        running: this.elapsed(running),
+        queued: admissionOrder(inPool, runningByUser),
+        history: this.history.view(pool.name)
       });
-      for (const [id, eta] of estimates) etas.set(id, eta);
+      for (const [id, estimate] of estimated) {
+        estimates.set(id, estimate);
+        if (queuedIds.has(id))
+          etas.set(id, {
+            seconds: estimate.start?.seconds ?? null,
+            basis: estimate.basis
+          });
+      }
     }
     return {
       rows,
       positions: explained.positions,
       etas,
+      estimates,
       waiting: explained.waiting
     };
+  }
+
+  private elapsed(
+    jobs: JobRecord[]
+  ): { id: string; owner: string; elapsed: number }[] {
+    const nowMs = this.options.now().getTime();
+    return jobs.map(j => ({
+      id: j.id,
+      owner: j.owner,
+      elapsed: j.started_at ? (nowMs - Date.parse(j.started_at)) / 1000 : 0
+    }));
+  }
+
+  /** The end estimate of an admitted job, from its pool's admitted jobs alone. */
+  private runningEstimate(job: JobRecord): JobEstimate | undefined {
+    const profile = this.options.config.profiles.find(
+      p => p.name === job.profile
+    );
+    if (!profile) return undefined;
+    const running = this.store
+      .listJobs({ states: [...ACTIVE_STATES] })
+      .filter(j => j.profile === job.profile);
+    return estimatePool({
+      profile: job.profile,
+      capacity: profile.capacity,
+      running: this.elapsed(running),
+      queued: [],
+      history: this.history.view(job.profile)
+    }).get(job.id);
+  }
+
+  /** A job's start and end estimate: queued (not held) and admitted jobs only. */
+  private estimate(job: JobRecord, q?: QueueInfo): JobEstimate | null {
+    if (job.state === 'queued')
+      return job.held ? null : (q?.estimates.get(job.id) ?? null);
+    if (!ACTIVE_STATES.has(job.state)) return null;
+    return q?.estimates.get(job.id) ?? this.runningEstimate(job) ?? null;
   }
 
   /** The job as clients see it; `info` saves reading the queue again for many jobs. */
   view(job: JobRecord, info?: QueueInfo): JobView {
     const queued = job.state === 'queued';
-    const q = queued ? (info ?? this.queueInfo(job.profile)) : undefined;
-    const eta = q?.etas.get(job.id);
+    const q = queued ? (info ?? this.queueInfo(job.profile)) : info;
+    const eta = queued ? q?.etas.get(job.id) : undefined;
+    const running = job.state === 'running';
+    if (!running) this.progress.forget(job.id);
     return {
       id: job.id,
       name: job.name,
@@ -135,6 +201,8 @@ export class JobQueries {
           ? 'held: starts only after it is released'
           : (eta?.basis ?? null)
         : null,
+      eta: this.estimate(job, q),
+      progress: running ? this.progress.get(job.id) : null,
       pipeline_id: job.spec.pipeline?.id ?? null,
       pipeline_step: job.spec.pipeline?.step ?? null,
       waiting: queued ? (q?.waiting.get(job.id) ?? null) : null,

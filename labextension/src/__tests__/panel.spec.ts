@@ -57,6 +57,8 @@ function job(overrides: Partial<IJob> = {}): IJob {
     held: false,
     eta_seconds: null,
     eta_basis: 'unknown: no finished jobs on profile gpu-2 yet',
+    eta: null,
+    progress: null,
     pipeline_id: null,
     pipeline_step: null,
     schedule_id: null,

@@ -9,7 +9,10 @@ import {
   PoolInput,
   estimatePool
 } from '../src/queue/estimate/pool';
-import { quantile } from '../src/queue/estimate/quantiles';
+import { StartCalibration } from '../src/queue/estimate/calibration';
+import { quantile, seededRandom } from '../src/queue/estimate/quantiles';
+import { StartTracker } from '../src/jobs/startTracker';
+import type { JobRecord } from '../src/jobs/types';
 
 function history(
   runs: Run[],
@@ -222,5 +225,64 @@ describe('duration history', () => {
     });
     h.record('cpu', { owner: 'ann', seconds: 10 });
     expect(h.view('cpu').all).toEqual([10]);
+  });
+});
+
+describe('start calibration', () => {
+  const options = { window: 200, minScores: 20, coverage: 0.9 };
+
+  test('the raw range until enough starts are seen', () => {
+    const c = new StartCalibration(options);
+    for (let i = 0; i < 19; i++)
+      c.observe('cpu', { seconds: 100, low: 50, high: 150 }, 1000);
+    expect(c.adjust('cpu', { seconds: 100, low: 50, high: 150 })).toEqual({
+      seconds: 100,
+      low: 50,
+      high: 150
+    });
+  });
+
+  test('ranges that were too narrow widen until they cover the share asked', () => {
+    // Real waits are the prediction times a spread factor the raw range does not know of.
+    const c = new StartCalibration(options);
+    const random = seededRandom(3);
+    const real = () => 600 * Math.exp(1.5 * (random() - 0.5) * 2);
+    const raw = { seconds: 600, low: 500, high: 700 };
+    for (let i = 0; i < 200; i++) c.observe('gpu-1', raw, real());
+    const adjusted = c.adjust('gpu-1', raw);
+    let inside = 0;
+    for (let i = 0; i < 2000; i++) {
+      const r = real();
+      if (r >= adjusted.low && r <= adjusted.high) inside += 1;
+    }
+    expect(inside / 2000).toBeGreaterThan(0.85);
+    expect(inside / 2000).toBeLessThan(0.96);
+    expect(adjusted.seconds).toBe(600);
+    // Another profile is not touched.
+    expect(c.adjust('cpu', raw)).toEqual(raw);
+  });
+
+  test('the tracker scores a job against its first prediction once it started', () => {
+    const c = new StartCalibration({ ...options, minScores: 1 });
+    const t = new StartTracker(c);
+    const raw = { seconds: 60, low: 30, high: 90 };
+    t.predict('cpu', 'a', raw, 0);
+    // A later, different prediction does not replace the first.
+    t.predict('cpu', 'a', { seconds: 5, low: 1, high: 9 }, 50_000);
+    t.predict('cpu', 'b', raw, 0);
+    // Still queued: not scored; gone without a start (b, cancelled): dropped.
+    t.settle('cpu', new Set(['a', 'b']), () => undefined);
+    expect(c.seen('cpu')).toBe(0);
+    t.settle('cpu', new Set(), id =>
+      id === 'a'
+        ? ({
+            state: 'running',
+            started_at: new Date(600_000).toISOString()
+          } as unknown as JobRecord)
+        : undefined
+    );
+    // a waited 600 s against [30, 90]: the range widens to reach it.
+    expect(c.seen('cpu')).toBe(1);
+    expect(c.adjust('cpu', raw).high).toBeGreaterThanOrEqual(599);
   });
 });

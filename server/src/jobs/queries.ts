@@ -7,7 +7,9 @@ import { admissionOrder } from '../queue/scheduler';
 import { Waiting, WaitingReason, explainQueue } from '../queue/waiting';
 import type { QueueRow, Store } from '../store/store';
 import type { ResultFile } from '../results/table';
+import { StartCalibration } from '../queue/estimate/calibration';
 import { JobProgress } from './progress';
+import { StartTracker } from './startTracker';
 import { maxAttempts } from './restarts';
 import { capacityState, countBy, toQueued } from './schedulerInput';
 import {
@@ -57,6 +59,8 @@ export class JobQueries {
   readonly history: DurationHistory;
   /** Which code cell each running job is at. */
   readonly progress: JobProgress;
+  /** Predicted starts against real ones: widens the ranges until they cover. */
+  private readonly starts: StartTracker;
 
   constructor(private readonly options: JobQueriesOptions) {
     const { store, config } = options;
@@ -68,6 +72,13 @@ export class JobQueries {
       }
     );
     this.progress = new JobProgress((id, type) => store.latestEvent(id, type));
+    this.starts = new StartTracker(
+      new StartCalibration({
+        window: config.eta?.history_jobs ?? 200,
+        minScores: config.eta?.min_user_jobs ?? 20,
+        coverage: config.eta?.coverage ?? 0.9
+      })
+    );
   }
 
   private get store(): Store {
@@ -100,6 +111,7 @@ export class JobQueries {
       cluster: this.options.cluster
     });
     const etas = new Map<string, Eta>();
+    const nowMs = this.options.now().getTime();
     const estimates = new Map<string, JobEstimate>();
     for (const pool of config.profiles) {
       if (profile !== undefined && pool.name !== profile) continue;
@@ -114,7 +126,13 @@ export class JobQueries {
         queued: admissionOrder(inPool, runningByUser),
         history: this.history.view(pool.name)
       });
-      for (const [id, estimate] of estimated) {
+      for (const [id, raw] of estimated) {
+        const estimate = raw.start
+          ? {
+              ...raw,
+              start: this.starts.predict(pool.name, id, raw.start, nowMs)
+            }
+          : raw;
         estimates.set(id, estimate);
         if (queuedIds.has(id))
           etas.set(id, {
@@ -123,6 +141,9 @@ export class JobQueries {
           });
       }
     }
+    this.starts.settle(profile, new Set(ready.map(j => j.id)), id =>
+      this.store.getJob(id)
+    );
     return {
       rows,
       positions: explained.positions,

@@ -16,8 +16,8 @@ import { MinHeap, firstAbove, quantile, seededRandom } from './quantiles';
 
 /** The range's quantiles: chosen by the backtest (server/bench/eta-backtest.js) to cover the
  * real start at least 80 % of the time; docs/benchmarks.md, "ETA backtest". */
-export const RANGE_LOW = 0.02;
-export const RANGE_HIGH = 0.98;
+export const RANGE_LOW = 0.1;
+export const RANGE_HIGH = 0.9;
 
 const SAMPLES = 200;
 const DEPTH = 500;

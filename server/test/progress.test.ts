@@ -41,17 +41,25 @@ nbformat.write(nb, sys.argv[1])`,
   ]);
 }
 
+const BOB = 'bob-token-0123456789abcdef';
+
 describe('progress by cell (real sidecar, runner and kernel)', () => {
   let s: TestSidecar;
   let socket: Socket;
+  let bobSocket: Socket;
+  const bobViews: JobView[] = [];
   let env: Record<string, string>;
   const views: JobView[] = [];
   let dir: string;
 
   beforeAll(async () => {
     s = await startTestSidecar({
+      auth: { users: [{ token: BOB, user: 'bob' }] },
       profiles: [{ name: 'cpu', cpus: 1, gpus: 0, memory: '1Gi', capacity: 1 }]
     });
+    bobSocket = io(s.url, { auth: { token: BOB }, transports: ['websocket'] });
+    bobSocket.on('job', (job: JobView) => bobViews.push(job));
+    await waitFor(() => bobSocket.connected, "bob's socket to connect");
     env = { NBQUEUE_URL: s.url, NBQUEUE_TOKEN: s.token };
     socket = io(s.url, { auth: { token: s.token }, transports: ['websocket'] });
     socket.on('job', (job: JobView) => views.push(job));
@@ -60,6 +68,7 @@ describe('progress by cell (real sidecar, runner and kernel)', () => {
   });
   afterAll(async () => {
     socket.close();
+    bobSocket.close();
     await s.close();
   });
 
@@ -117,6 +126,9 @@ describe('progress by cell (real sidecar, runner and kernel)', () => {
           end: null,
           basis: 'unknown: no finished jobs on profile cpu yet'
         });
+        // Another user gets neither the job nor its progress.
+        const other = await s.api('GET', `/api/jobs/${job.id}`, undefined, BOB);
+        expect(other.status).toBe(404);
       }
       open(gates, k);
     }
@@ -126,6 +138,7 @@ describe('progress by cell (real sidecar, runner and kernel)', () => {
     );
     expect(done.progress).toBeNull();
     expect(done.eta).toBeNull();
+    expect(bobViews.filter(v => v.id === job.id)).toEqual([]);
   });
 
   test('with history, a queued job shows a start range and a running one an end range', async () => {

@@ -19,8 +19,8 @@ import { MinHeap, firstAbove, quantile, seededRandom } from './quantiles';
 export const RANGE_LOW = 0.1;
 export const RANGE_HIGH = 0.9;
 
-const SAMPLES = 200;
-const DEPTH = 500;
+const SAMPLES = 100;
+const DEPTH = 200;
 const SEED = 0x5eed;
 
 export interface PoolInput {

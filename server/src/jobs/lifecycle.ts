@@ -1,6 +1,5 @@
 import { randomBytes } from 'crypto';
 import type { Config } from '../config/schema';
-import type { Run } from '../queue/estimate/history';
 import type { Store } from '../store/store';
 import type { JobPublisher } from './publisher';
 import { ACTIVE_STATES, JobRecord, JobState, Notebook } from './types';
@@ -10,8 +9,8 @@ export interface JobLifecycleOptions {
   store: Store;
   publisher: JobPublisher;
   now: () => Date;
-  /** Told each succeeded run, so the ETA's history stays current without a scan. */
-  succeeded?: (profile: string, run: Run) => void;
+  /** Told each job that ended (the ETA's history, the progress kept per running job). */
+  ended?: (job: JobRecord) => void;
 }
 
 /** What a new queued job is made of (a submit, a re-run, a schedule or pipeline step). */
@@ -97,12 +96,7 @@ export class JobLifecycle {
       draining_token_hash: null
     });
     const ended = this.options.store.getJob(id);
-    if (state === 'succeeded' && ended?.started_at && ended.finished_at)
-      this.options.succeeded?.(ended.profile, {
-        owner: ended.owner,
-        seconds:
-          (Date.parse(ended.finished_at) - Date.parse(ended.started_at)) / 1000
-      });
+    if (ended) this.options.ended?.(ended);
     this.options.publisher.jobChanged(id);
     this.options.publisher.queueChanged();
     this.mayAdmit();

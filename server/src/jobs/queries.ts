@@ -81,6 +81,17 @@ export class JobQueries {
     );
   }
 
+  /** A job ended: a success joins its profile's history; its progress is let go. */
+  jobEnded(job: JobRecord): void {
+    this.progress.forget(job.id);
+    if (job.state === 'succeeded' && job.started_at && job.finished_at)
+      this.history.record(job.profile, {
+        owner: job.owner,
+        seconds:
+          (Date.parse(job.finished_at) - Date.parse(job.started_at)) / 1000
+      });
+  }
+
   private get store(): Store {
     return this.options.store;
   }

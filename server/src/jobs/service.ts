@@ -55,7 +55,7 @@ export class JobService {
       store,
       publisher,
       now,
-      succeeded: (profile, run) => queries.history.record(profile, run)
+      ended: job => queries.jobEnded(job)
     });
     const lifecycle = this.lifecycle;
     const restarts = new JobRestarts({

@@ -184,6 +184,28 @@ describe('row model', () => {
     });
   });
 
+  it('carries the estimate range and the running cell', () => {
+    const range = { seconds: 240, low: 120, high: 540 };
+    const queued = job({ eta: { start: range, end: null, basis: 'x' } });
+    expect(rowOf(queued, T0, 'alice')).toMatchObject({
+      estimate: 'starts in ~4 min (2–9 min)',
+      progress: ''
+    });
+    const running = job({
+      state: 'running',
+      eta: { start: null, end: range, basis: 'x' },
+      progress: {
+        cell: 5,
+        cells: 12,
+        cell_started_at: new Date(T0 - 180_000).toISOString()
+      }
+    });
+    expect(rowOf(running, T0, 'alice')).toMatchObject({
+      estimate: 'ends in ~4 min (2–9 min)',
+      progress: 'cell 5 of 12 · 3 min in this cell'
+    });
+  });
+
   it('labels held and cancelling jobs and hides positions outside the queue', () => {
     expect(rowOf(job({ held: true }), T0, 'alice').label).toBe('held');
     expect(

@@ -13,6 +13,8 @@ echo "== metric storage: a 2-hour job's 7.2M points, bytes per point and RSS at 
 node server/bench/storage.js
 echo "== the queue at scale (server/bench/queue.js)"
 node server/bench/queue.js
+echo "== ETA backtest: 1,000 generated jobs replayed through the estimator (server/bench/eta-backtest.js)"
+node server/bench/eta-backtest.js
 echo "== replaying 1,000,000 events to a fast and a slow socket.io client (server/bench/replay.js)"
 node server/bench/replay.js
 echo "== environment restore: cold and warm, uv vs pip (runner-image/bench/restore.py)"

@@ -1562,6 +1562,41 @@ export interface components {
             eta_seconds: number | null;
             /** @description How the ETA was estimated, or why it is unknown */
             eta_basis: string | null;
+            /** @description Start and end estimates of a queued (not held), starting or running job; else null */
+            eta: {
+                /** @description When a queued job starts; null once admitted, or unknown */
+                start: {
+                    /** @description The point estimate (the median) */
+                    seconds: number;
+                    /** @description The range's low end (2nd percentile) */
+                    low: number;
+                    /** @description The range's high end (98th percentile) */
+                    high: number;
+                } | null;
+                /** @description When the job ends; null when unknown */
+                end: {
+                    /** @description The point estimate (the median) */
+                    seconds: number;
+                    /** @description The range's low end (2nd percentile) */
+                    low: number;
+                    /** @description The range's high end (98th percentile) */
+                    high: number;
+                } | null;
+                /** @description What the estimate was drawn from, or why it is unknown */
+                basis: string;
+            } | null;
+            /** @description A running job's code cell; null before its first code cell starts or when not running */
+            progress: {
+                /** @description The running code cell, 1-based among code cells */
+                cell: number;
+                /** @description How many code cells the run has */
+                cells: number;
+                /**
+                 * Format: date-time
+                 * @description When that cell started (the runner's clock)
+                 */
+                cell_started_at: string;
+            } | null;
             /** @description Why a queued job waits (null unless queued); changes live */
             waiting: components["schemas"]["Waiting"] | null;
             /** @description The pipeline this job is a step of, if any */
@@ -4048,6 +4083,41 @@ export interface operations {
                             eta_seconds: number | null;
                             /** @description How the ETA was estimated, or why it is unknown */
                             eta_basis: string | null;
+                            /** @description Start and end estimates of a queued (not held), starting or running job; else null */
+                            eta: {
+                                /** @description When a queued job starts; null once admitted, or unknown */
+                                start: {
+                                    /** @description The point estimate (the median) */
+                                    seconds: number;
+                                    /** @description The range's low end (2nd percentile) */
+                                    low: number;
+                                    /** @description The range's high end (98th percentile) */
+                                    high: number;
+                                } | null;
+                                /** @description When the job ends; null when unknown */
+                                end: {
+                                    /** @description The point estimate (the median) */
+                                    seconds: number;
+                                    /** @description The range's low end (2nd percentile) */
+                                    low: number;
+                                    /** @description The range's high end (98th percentile) */
+                                    high: number;
+                                } | null;
+                                /** @description What the estimate was drawn from, or why it is unknown */
+                                basis: string;
+                            } | null;
+                            /** @description A running job's code cell; null before its first code cell starts or when not running */
+                            progress: {
+                                /** @description The running code cell, 1-based among code cells */
+                                cell: number;
+                                /** @description How many code cells the run has */
+                                cells: number;
+                                /**
+                                 * Format: date-time
+                                 * @description When that cell started (the runner's clock)
+                                 */
+                                cell_started_at: string;
+                            } | null;
                             /** @description Why a queued job waits (null unless queued); changes live */
                             waiting: components["schemas"]["Waiting"] | null;
                             /** @description The pipeline this job is a step of, if any */

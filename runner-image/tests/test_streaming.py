@@ -90,6 +90,11 @@ def test_event_sequence_per_cell(rich_run):
     started = [e["cell_id"] for e in events if e["type"] == "cell_started"]
     finished = [(e["cell_id"], e["status"]) for e in events if e["type"] == "cell_finished"]
     assert started == [f"cell-{i}" for i in range(1, 9)]
+    # Progress: which code cell (1-based, markdown not counted) of how many.
+    code_ids = [c["id"] for c in RICH["cells"] if c["cell_type"] == "code"]
+    assert events[0]["code_cells"] == len(code_ids)
+    numbered = [(e["cell_id"], e["code_cell"]) for e in events if e["type"] == "cell_started"]
+    assert numbered == [(i, code_ids.index(i) + 1) for i in started]
     assert finished == [(f"cell-{i}", "ok") for i in range(1, 7)] + [
         ("cell-7", "error"),
         ("cell-8", "error"),

@@ -30,6 +30,8 @@ function job(id: string, state: IJob['state']): IJob {
     held: false,
     eta_seconds: null,
     eta_basis: null,
+    eta: null,
+    progress: null,
     pipeline_id: null,
     pipeline_step: null,
     schedule_id: null,

@@ -57,6 +57,8 @@ function job(overrides: Partial<IJob> = {}): IJob {
     held: false,
     eta_seconds: null,
     eta_basis: 'unknown: no finished jobs on profile gpu-2 yet',
+    eta: null,
+    progress: null,
     pipeline_id: null,
     pipeline_step: null,
     schedule_id: null,
@@ -179,6 +181,28 @@ describe('row model', () => {
       position: 2,
       eta: '~30s',
       own: false
+    });
+  });
+
+  it('carries the estimate range and the running cell', () => {
+    const range = { seconds: 240, low: 120, high: 540 };
+    const queued = job({ eta: { start: range, end: null, basis: 'x' } });
+    expect(rowOf(queued, T0, 'alice')).toMatchObject({
+      estimate: 'starts in ~4 min (2–9 min)',
+      progress: ''
+    });
+    const running = job({
+      state: 'running',
+      eta: { start: null, end: range, basis: 'x' },
+      progress: {
+        cell: 5,
+        cells: 12,
+        cell_started_at: new Date(T0 - 180_000).toISOString()
+      }
+    });
+    expect(rowOf(running, T0, 'alice')).toMatchObject({
+      estimate: 'ends in ~4 min (2–9 min)',
+      progress: 'cell 5 of 12 · 3 min in this cell'
     });
   });
 

@@ -266,6 +266,8 @@ function job(
     held: false,
     eta_seconds: null,
     eta_basis: '',
+    eta: null,
+    progress: null,
     ...overrides
   } as IJob;
 }

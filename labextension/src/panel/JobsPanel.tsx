@@ -298,7 +298,20 @@ function JobsView(props: {
               #{row.position}
             </span>
           )}
-          {row.eta && (
+          {row.estimate && (
+            <span className="nbq-JobRow-estimate" title={row.etaTitle}>
+              {row.estimate}
+            </span>
+          )}
+          {row.progress && (
+            <span
+              className="nbq-JobRow-progress"
+              title={trans.__('the code cell it runs')}
+            >
+              {row.progress}
+            </span>
+          )}
+          {row.eta && !row.estimate && (
             <span
               className="nbq-JobRow-eta"
               title={

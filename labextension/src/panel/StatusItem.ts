@@ -6,6 +6,7 @@ import { Widget } from '@lumino/widgets';
 
 import { nbqueueBundle, TranslationBundle } from '../translation';
 import type { JobsModel } from './model';
+import { statusProgress } from './estimates';
 import { statusText } from './rows';
 
 export class JobsStatusItem extends Widget {
@@ -34,8 +35,9 @@ export class JobsStatusItem extends Widget {
   private _update(): void {
     const trans = this._trans;
     const counts = this._model.counts();
+    const cell = statusProgress(this._model.jobs, trans);
     this.node.textContent = this._model.loaded
-      ? statusText(counts, trans)
+      ? statusText(counts, trans) + (cell ? ` · ${cell}` : '')
       : this._model.error
         ? trans.__('nbqueue: unavailable')
         : trans.__('nbqueue: …');

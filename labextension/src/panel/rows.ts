@@ -4,6 +4,7 @@
  * tested without a DOM.
  */
 import { attemptText } from '../jobs/attempt';
+import { estimateText, progressText } from './estimates';
 import { FINAL_STATES, IJob, isFinal, JobState } from '../service/model';
 import { nbqueueBundle, TranslationBundle } from '../translation';
 
@@ -92,6 +93,10 @@ export interface IJobRow {
   position: number | null;
   eta: string;
   etaTitle: string;
+  /** "starts in ~4 min (2–9 min)", "ends in ~12 min (5–30 min)"; empty if none. */
+  estimate: string;
+  /** "cell 5 of 12 · 3 min in this cell" for a running job; empty if not known. */
+  progress: string;
   elapsed: string;
   /** The elapsed time changes every second. */
   ticking: boolean;
@@ -276,6 +281,8 @@ export function rowOf(
     priority: job.priority,
     position: job.state === 'queued' ? job.position : null,
     eta: formatEta(job, trans),
+    estimate: estimateText(job, trans),
+    progress: progressText(job, now, trans),
     etaTitle:
       job.state === 'queued'
         ? (job.eta_basis ??

@@ -18,6 +18,8 @@ interface IEventBase {
 export interface IRunStartedEvent extends IEventBase {
   type: 'run_started';
   cells: number;
+  /** How many of them are code cells (runners from this version on). */
+  code_cells?: number;
   kernel?: string;
 }
 
@@ -25,6 +27,8 @@ export interface ICellStartedEvent extends IEventBase {
   type: 'cell_started';
   cell_id: string;
   cell_index: number;
+  /** Which code cell, 1-based (runners from this version on). */
+  code_cell?: number;
 }
 
 export interface IOutputEvent extends IEventBase {

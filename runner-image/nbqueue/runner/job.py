@@ -254,7 +254,8 @@ class Runner:
         kernel = (payload.get("kernel") or {}).get("name") or (
             nb.metadata.get("kernelspec", {}).get("name") or "python3"
         )
-        self.events.emit("run_started", cells=len(nb.cells), kernel=kernel)
+        code_cells = sum(1 for c in nb.cells if c.cell_type == "code")
+        self.events.emit("run_started", cells=len(nb.cells), code_cells=code_cells, kernel=kernel)
         self.say(
             "info",
             f"Running job {job.get('id', '?')} ({len(nb.cells)} cells) on {python} in {self.cwd}.",

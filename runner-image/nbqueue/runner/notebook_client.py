@@ -108,6 +108,8 @@ class StreamingNotebookClient(NotebookClient):
         # (cell, index) of the cell between cell_started and cell_finished, if any
         self.running: tuple[NotebookNode, int] | None = None
         self._sent_counts: dict[str, int | None] = {}
+        # cell index -> which code cell it is (1-based), made at the first cell
+        self._code_numbers: dict[int, int] | None = None
         # index of the last cell whose execution raised (allowed or not)
         self.error_cell_index: int | None = None
         self._start_kwargs: dict[str, Any] = {}
@@ -188,7 +190,14 @@ class StreamingNotebookClient(NotebookClient):
         cell["execution_count"] = None
         self._sent_counts[cell["id"]] = None
         self.running = (cell, cell_index)
-        self.events.emit("cell_started", cell_id=cell["id"], cell_index=cell_index)
+        # Which code cell this is, 1-based, so clients can say "cell 5 of 12" (numbered once).
+        if self._code_numbers is None:
+            code = [i for i, c in enumerate(self.nb.cells) if c.cell_type == "code"]
+            self._code_numbers = {index: n for n, index in enumerate(code, start=1)}
+        code_cell = self._code_numbers.get(cell_index, 0)
+        self.events.emit(
+            "cell_started", cell_id=cell["id"], cell_index=cell_index, code_cell=code_cell
+        )
 
     def _on_cell_executed(
         self, cell: NotebookNode, cell_index: int, execute_reply: dict | None

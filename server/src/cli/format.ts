@@ -1,5 +1,6 @@
 import type { api } from '@nbqueue/common';
 import { CAUSE_TEXT } from '../jobs/restarts';
+import { etaCell, progressCell } from './etaText';
 
 type Job = api.Job;
 type Queue = api.Queue;
@@ -28,12 +29,6 @@ export function duration(seconds: number): string {
   return m ? `${h} h ${m} min` : `${h} h`;
 }
 
-function etaCell(j: Job): string {
-  if (j.state !== 'queued') return '';
-  if (j.held) return 'held';
-  return j.eta_seconds === null ? 'unknown' : duration(j.eta_seconds);
-}
-
 /** `2/3`: which run of the job this is, of how many allowed; empty for a single run. */
 function attemptCell(j: Job): string {
   return j.max_attempts > 1 || j.attempt > 1
@@ -60,7 +55,7 @@ export function jobStatus(j: Job): string {
   return lines.join('\n');
 }
 
-export function jobsTable(jobs: Job[]): string {
+export function jobsTable(jobs: Job[], now = Date.now()): string {
   if (!jobs.length) return 'No jobs.';
   const rows = [
     [
@@ -73,6 +68,7 @@ export function jobsTable(jobs: Job[]): string {
       'ATTEMPT',
       'POS',
       'ETA',
+      'PROGRESS',
       'CREATED',
       'WAITING'
     ]
@@ -88,6 +84,7 @@ export function jobsTable(jobs: Job[]): string {
       attemptCell(j),
       j.position ? String(j.position) : '',
       etaCell(j),
+      progressCell(j, now),
       j.created_at.replace('T', ' ').slice(0, 19),
       j.waiting?.summary ?? ''
     ]);

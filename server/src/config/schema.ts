@@ -369,6 +369,19 @@ export const configSchema = z
       .default({}),
     /** Email and webhook notifications when a job ends (docs/configuration.md). */
     notifications: notificationsSchema,
+    /** The queue's ETA: how much history it draws on (docs/configuration.md). */
+    eta: z
+      .object({
+        /** How many of a profile's newest succeeded runs the estimate draws from. */
+        history_jobs: z.number().int().min(1).max(10000).default(200),
+        /** A user's own runs are used from this many (within that window) on; the start
+         * ranges are calibrated from this many observed starts on. */
+        min_user_jobs: z.number().int().min(1).default(20),
+        /** The share of real starts the start range aims to cover (calibrated). */
+        coverage: z.number().gt(0).lt(1).default(0.9)
+      })
+      .strict()
+      .default({}),
     priorities: z
       .array(z.string().min(1))
       .min(1)

@@ -9,6 +9,8 @@ export interface JobLifecycleOptions {
   store: Store;
   publisher: JobPublisher;
   now: () => Date;
+  /** Told each job that ended (the ETA's history, the progress kept per running job). */
+  ended?: (job: JobRecord) => void;
 }
 
 /** What a new queued job is made of (a submit, a re-run, a schedule or pipeline step). */
@@ -93,6 +95,8 @@ export class JobLifecycle {
       token_hash: null,
       draining_token_hash: null
     });
+    const ended = this.options.store.getJob(id);
+    if (ended) this.options.ended?.(ended);
     this.options.publisher.jobChanged(id);
     this.options.publisher.queueChanged();
     this.mayAdmit();

@@ -8,11 +8,14 @@ import {
 } from '../config/schema';
 import { ApiError, notFound } from '../errors';
 import type { MetricQuery, MetricRow } from '../metrics/store';
-import { Eta, estimateStarts } from '../queue/eta';
+import { DurationHistory, Eta, JobEstimate, estimatePool } from '../queue/eta';
 import { admissionOrder } from '../queue/scheduler';
 import { Waiting, WaitingReason, explainQueue } from '../queue/waiting';
 import type { QueueRow, Store } from '../store/store';
 import type { ResultFile } from '../results/table';
+import { StartCalibration } from '../queue/estimate/calibration';
+import { JobProgress } from './progress';
+import { StartTracker } from './startTracker';
 import { maxAttempts } from './restarts';
 import { capacityState, countBy, toQueued } from './schedulerInput';
 import {
@@ -32,6 +35,8 @@ export interface QueueInfo {
   rows: QueueRow[];
   positions: Map<string, number>;
   etas: Map<string, Eta>;
+  /** Start and end ranges of the queued jobs and the end ranges of the admitted ones. */
+  estimates: Map<string, JobEstimate>;
   waiting: Map<string, Waiting>;
 }
 
@@ -58,7 +63,42 @@ export interface ListFilter {
  * when they should start; profiles and queues with what runs and waits on them. Changes nothing.
  */
 export class JobQueries {
-  constructor(private readonly options: JobQueriesOptions) {}
+  /** The profiles' recent run durations, loaded once each, kept as jobs succeed. */
+  readonly history: DurationHistory;
+  /** Which code cell each running job is at. */
+  readonly progress: JobProgress;
+  /** Predicted starts against real ones: widens the ranges until they cover. */
+  private readonly starts: StartTracker;
+
+  constructor(private readonly options: JobQueriesOptions) {
+    const { store, config } = options;
+    this.history = new DurationHistory(
+      (profile, limit) => store.recentRuns(profile, limit),
+      {
+        window: config.eta?.history_jobs ?? 200,
+        minUserJobs: config.eta?.min_user_jobs ?? 20
+      }
+    );
+    this.progress = new JobProgress((id, type) => store.latestEvent(id, type));
+    this.starts = new StartTracker(
+      new StartCalibration({
+        window: config.eta?.history_jobs ?? 200,
+        minScores: config.eta?.min_user_jobs ?? 20,
+        coverage: config.eta?.coverage ?? 0.9
+      })
+    );
+  }
+
+  /** A job ended: a success joins its profile's history; its progress is let go. */
+  jobEnded(job: JobRecord): void {
+    this.progress.forget(job.id);
+    if (job.state === 'succeeded' && job.started_at && job.finished_at)
+      this.history.record(job.profile, {
+        owner: job.owner,
+        seconds:
+          (Date.parse(job.finished_at) - Date.parse(job.started_at)) / 1000
+      });
+  }
 
   private get store(): Store {
     return this.options.store;
@@ -94,33 +134,91 @@ export class JobQueries {
     });
     const etas = new Map<string, Eta>();
     const nowMs = this.options.now().getTime();
-    for (const profile of config.profiles) {
-      const inPool = ready.filter(j => j.pool === profile.name);
-      if (!inPool.length) continue;
-      const running = active.filter(j => j.profile === profile.name);
-      const estimates = estimateStarts(profile.name, {
-        capacity: profile.capacity,
-        runningElapsed: running.map(j =>
-          j.started_at ? (nowMs - Date.parse(j.started_at)) / 1000 : 0
-        ),
-        order: admissionOrder(inPool, runningByUser).map(j => j.id),
-        history: this.store.recentDurations(profile.name)
+    const estimates = new Map<string, JobEstimate>();
+    for (const pool of config.profiles) {
+      if (profile !== undefined && pool.name !== profile) continue;
+      const inPool = ready.filter(j => j.pool === pool.name);
+      const running = active.filter(j => j.profile === pool.name);
+      if (!inPool.length && !running.length) continue;
+      const queuedIds = new Set(inPool.map(j => j.id));
+      const estimated = estimatePool({
+        profile: pool.name,
+        capacity: pool.capacity,
+        running: this.elapsed(running),
+        queued: admissionOrder(inPool, runningByUser),
+        history: this.history.view(pool.name)
       });
-      for (const [id, eta] of estimates) etas.set(id, eta);
+      for (const [id, raw] of estimated) {
+        const estimate = raw.start
+          ? {
+              ...raw,
+              start: this.starts.predict(pool.name, id, raw.start, nowMs)
+            }
+          : raw;
+        estimates.set(id, estimate);
+        if (queuedIds.has(id))
+          etas.set(id, {
+            seconds: estimate.start?.seconds ?? null,
+            basis: estimate.basis
+          });
+      }
     }
+    this.starts.settle(profile, new Set(ready.map(j => j.id)), id =>
+      this.store.getJob(id)
+    );
     return {
       rows,
       positions: explained.positions,
       etas,
+      estimates,
       waiting: explained.waiting
     };
+  }
+
+  private elapsed(
+    jobs: JobRecord[]
+  ): { id: string; owner: string; elapsed: number }[] {
+    const nowMs = this.options.now().getTime();
+    return jobs.map(j => ({
+      id: j.id,
+      owner: j.owner,
+      elapsed: j.started_at ? (nowMs - Date.parse(j.started_at)) / 1000 : 0
+    }));
+  }
+
+  /** The end estimate of an admitted job, from its pool's admitted jobs alone. */
+  private runningEstimate(job: JobRecord): JobEstimate | undefined {
+    const profile = this.options.config.profiles.find(
+      p => p.name === job.profile
+    );
+    if (!profile) return undefined;
+    const running = this.store
+      .listJobs({ states: [...ACTIVE_STATES] })
+      .filter(j => j.profile === job.profile);
+    return estimatePool({
+      profile: job.profile,
+      capacity: profile.capacity,
+      running: this.elapsed(running),
+      queued: [],
+      history: this.history.view(job.profile)
+    }).get(job.id);
+  }
+
+  /** A job's start and end estimate: queued (not held) and admitted jobs only. */
+  private estimate(job: JobRecord, q?: QueueInfo): JobEstimate | null {
+    if (job.state === 'queued')
+      return job.held ? null : (q?.estimates.get(job.id) ?? null);
+    if (!ACTIVE_STATES.has(job.state)) return null;
+    return q?.estimates.get(job.id) ?? this.runningEstimate(job) ?? null;
   }
 
   /** The job as clients see it; `info` saves reading the queue again for many jobs. */
   view(job: JobRecord, info?: QueueInfo): JobView {
     const queued = job.state === 'queued';
-    const q = queued ? (info ?? this.queueInfo(job.profile)) : undefined;
-    const eta = q?.etas.get(job.id);
+    const q = queued ? (info ?? this.queueInfo(job.profile)) : info;
+    const eta = queued ? q?.etas.get(job.id) : undefined;
+    const running = job.state === 'running';
+    if (!running) this.progress.forget(job.id);
     return {
       id: job.id,
       name: job.name,
@@ -146,6 +244,8 @@ export class JobQueries {
           ? 'held: starts only after it is released'
           : (eta?.basis ?? null)
         : null,
+      eta: this.estimate(job, q),
+      progress: running ? this.progress.get(job.id) : null,
       pipeline_id: job.spec.pipeline?.id ?? null,
       pipeline_step: job.spec.pipeline?.step ?? null,
       waiting: queued ? (q?.waiting.get(job.id) ?? null) : null,

@@ -128,13 +128,20 @@ export class RunnerIntake {
       this.store.updateJob(job.id, { state: 'running' });
     }
     const fresh = this.store.getJob(job.id) as JobRecord;
+    let moved = false;
     if (after > before) {
-      this.options.publisher.eventsAppended(
-        fresh,
-        this.store.listEvents(job.id, before, after - before, after)
+      const appended = this.store.listEvents(
+        job.id,
+        before,
+        after - before,
+        after
       );
+      // A code cell started: the job's progress (its view) changed too.
+      moved = this.options.queries.progress.observe(job.id, appended);
+      this.options.publisher.eventsAppended(fresh, appended);
     }
-    if (job.state === 'starting') this.options.publisher.jobChanged(job.id);
+    if (job.state === 'starting' || moved)
+      this.options.publisher.jobChanged(job.id);
     return {
       accepted: inserted,
       last_seq: after,

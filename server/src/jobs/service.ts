@@ -51,7 +51,13 @@ export class JobService {
     const queries = this.queries;
     this.publisher = new JobPublisher({ store, queries });
     const publisher = this.publisher;
-    this.lifecycle = new JobLifecycle({ config, store, publisher, now });
+    this.lifecycle = new JobLifecycle({
+      config,
+      store,
+      publisher,
+      now,
+      ended: job => queries.jobEnded(job)
+    });
     const lifecycle = this.lifecycle;
     const restarts = new JobRestarts({
       config,

@@ -72,3 +72,8 @@ export function estimateStarts(
   }
   return out;
 }
+
+/** The calibrated estimate (ranges, ends, per-user history) that the views carry: estimate/. */
+export { estimatePool } from './estimate/pool';
+export type { JobEstimate, PoolInput, Range } from './estimate/pool';
+export { DurationHistory } from './estimate/history';

@@ -227,6 +227,14 @@ export class EventTable {
       );
   }
 
+  /** The job's latest stored event of one type (the runner's run_started, cell_started). */
+  latest(jobId: string, type: string): JobEvent | undefined {
+    const row = this.sql(
+      "SELECT body FROM events WHERE job_id = ? AND json_extract(body, '$.type') = ? ORDER BY seq DESC LIMIT 1"
+    ).get(jobId, type) as { body: string } | undefined;
+    return row ? (JSON.parse(row.body) as JobEvent) : undefined;
+  }
+
   /**
    * Events with after < seq <= upTo, in seq order, at most `limit`: the events table and the
    * metric points merged. (A store written before points were stored once has a metric event

@@ -439,6 +439,11 @@ export class Store {
     return this.events.list(jobId, after, limit, max);
   }
 
+  /** The job's latest event of `type` (where a running job is: server/src/jobs/progress.ts). */
+  latestEvent(jobId: string, type: string): JobEvent | undefined {
+    return this.events.latest(jobId, type);
+  }
+
   /** Seconds from start to finish of the latest succeeded jobs of a profile, newest first. */
   recentDurations(profile: string, limit = 50): number[] {
     const rows = this.sql(
@@ -447,6 +452,18 @@ export class Store {
          ORDER BY finished_at DESC LIMIT ?`
     ).all(profile, limit) as { s: number }[];
     return rows.map(r => r.s);
+  }
+
+  /** The latest succeeded runs of a profile, newest first: who ran each and for how long. */
+  recentRuns(
+    profile: string,
+    limit: number
+  ): { owner: string; seconds: number }[] {
+    return this.sql(
+      `SELECT owner, (julianday(finished_at) - julianday(started_at)) * 86400 AS seconds FROM jobs
+         WHERE profile = ? AND state = 'succeeded' AND started_at IS NOT NULL AND finished_at IS NOT NULL
+         ORDER BY finished_at DESC LIMIT ?`
+    ).all(profile, limit) as { owner: string; seconds: number }[];
   }
 
   /**

@@ -255,6 +255,38 @@ export const Waiting = z.object({
     .describe('Everything that holds it, most blocking first')
 });
 
+/** Seconds from now: the median estimate and a range (docs/protocol.md, "ETA estimator"). */
+export const EtaRange = z.object({
+  seconds: z.number().min(0).describe('The point estimate (the median)'),
+  low: z.number().min(0).describe("The range's low end (2nd percentile)"),
+  high: z.number().min(0).describe("The range's high end (98th percentile)")
+});
+
+export const JobEta = z
+  .object({
+    start: EtaRange.nullable().describe(
+      'When a queued job starts; null once admitted, or unknown'
+    ),
+    end: EtaRange.nullable().describe('When the job ends; null when unknown'),
+    basis: z
+      .string()
+      .describe('What the estimate was drawn from, or why it is unknown')
+  })
+  .describe('Seconds until the job starts and ends, as ranges');
+
+export const JobProgress = z
+  .object({
+    cell: z
+      .int()
+      .min(1)
+      .describe('The running code cell, 1-based among code cells'),
+    cells: z.int().min(1).describe('How many code cells the run has'),
+    cell_started_at: time.describe(
+      "When that cell started (the runner's clock)"
+    )
+  })
+  .describe('Which code cell a running job is at');
+
 export function jobSchema(priorities: string[]) {
   return z.object({
     id: z.string(),
@@ -285,6 +317,12 @@ export function jobSchema(priorities: string[]) {
       .string()
       .nullable()
       .describe('How the ETA was estimated, or why it is unknown'),
+    eta: JobEta.nullable().describe(
+      'Start and end estimates of a queued (not held), starting or running job; else null'
+    ),
+    progress: JobProgress.nullable().describe(
+      "A running job's code cell; null before its first code cell starts or when not running"
+    ),
     waiting: Waiting.nullable().describe(
       'Why a queued job waits (null unless queued); changes live'
     ),

@@ -3,8 +3,9 @@ import type { Config } from '../config/schema';
 import { ApiError, notFound } from '../errors';
 import type { MetricQuery, MetricRow } from '../metrics/store';
 import { Eta, estimateStarts } from '../queue/eta';
+import { QueueInfo, QueueView } from './queueView';
 import { admissionOrder } from '../queue/scheduler';
-import { Waiting, WaitingReason, explainQueue } from '../queue/waiting';
+import { WaitingReason, explainQueue } from '../queue/waiting';
 import type { QueueRow, Store } from '../store/store';
 import type { ResultFile } from '../results/table';
 import { maxAttempts } from './restarts';
@@ -18,15 +19,9 @@ import {
   JobView
 } from './types';
 
-/**
- * Every queued job's position, ETA and why it waits, computed together from one read of the
- * queue.
- */
-export interface QueueInfo {
+/** Every queued job's position, ETA and why it waits, computed together from one read of the queue. */
+export interface FullQueueInfo extends QueueInfo {
   rows: QueueRow[];
-  positions: Map<string, number>;
-  etas: Map<string, Eta>;
-  waiting: Map<string, Waiting>;
 }
 
 export interface JobQueriesOptions {
@@ -50,7 +45,12 @@ export interface ListFilter {
  * when they should start; profiles and queues with what runs and waits on them. Changes nothing.
  */
 export class JobQueries {
-  constructor(private readonly options: JobQueriesOptions) {}
+  /** The queue kept indexed in memory: what one job's position, ETA and waiting are read from. */
+  readonly queue: QueueView;
+
+  constructor(private readonly options: JobQueriesOptions) {
+    this.queue = new QueueView(options);
+  }
 
   private get store(): Store {
     return this.options.store;
@@ -58,9 +58,9 @@ export class JobQueries {
 
   /**
    * Positions, ETAs and waiting reasons of every queued job (or of one profile's: a queue belongs to one
-   * profile, so that is enough for one job's view).
+   * profile), in one pass over the queue: what the throttled queue publish sends.
    */
-  queueInfo(profile?: string): QueueInfo {
+  queueInfo(profile?: string): FullQueueInfo {
     const { config } = this.options;
     const rows = this.store.listQueue(profile);
     const active = this.store.listJobs({ states: [...ACTIVE_STATES] });
@@ -99,17 +99,17 @@ export class JobQueries {
     }
     return {
       rows,
-      positions: explained.positions,
-      etas,
-      waiting: explained.waiting
+      position: id => explained.positions.get(id) ?? null,
+      eta: id => etas.get(id),
+      waiting: id => explained.waiting.get(id)
     };
   }
 
   /** The job as clients see it; `info` saves reading the queue again for many jobs. */
   view(job: JobRecord, info?: QueueInfo): JobView {
     const queued = job.state === 'queued';
-    const q = queued ? (info ?? this.queueInfo(job.profile)) : undefined;
-    const eta = q?.etas.get(job.id);
+    const q = queued ? (info ?? this.queue.info()) : undefined;
+    const eta = q?.eta(job.id);
     return {
       id: job.id,
       name: job.name,
@@ -124,7 +124,7 @@ export class JobQueries {
       created_at: job.created_at,
       started_at: job.started_at,
       finished_at: job.finished_at,
-      position: q?.positions.get(job.id) ?? null,
+      position: q?.position(job.id) ?? null,
       last_seq: job.last_seq,
       has_result: job.has_result,
       cancel_requested: job.cancel_requested,
@@ -137,7 +137,7 @@ export class JobQueries {
         : null,
       pipeline_id: job.spec.pipeline?.id ?? null,
       pipeline_step: job.spec.pipeline?.step ?? null,
-      waiting: queued ? (q?.waiting.get(job.id) ?? null) : null,
+      waiting: queued ? (q?.waiting(job.id) ?? null) : null,
       schedule_id: job.spec.schedule_id ?? null,
       scheduled_for: job.spec.scheduled_for ?? null,
       attempt: job.attempt,
@@ -181,7 +181,7 @@ export class JobQueries {
         "Only admins may list everyone's jobs; leave out all=1 to see your own."
       );
     }
-    const info = this.queueInfo();
+    const info = this.queue.info();
     const limit = filter.limit ?? 1000;
     const offset = filter.cursor ?? 0;
     const jobs = this.store.listJobs({
@@ -243,10 +243,7 @@ export class JobQueries {
   }
 
   profiles(): Array<Record<string, unknown>> {
-    const running = countBy(
-      this.store.listJobs({ states: [...ACTIVE_STATES] }),
-      j => j.profile
-    );
+    const running = countBy(this.queue.capacity().jobs, j => j.profile);
     const queued = countBy(this.store.listQueue(), j => j.profile);
     return this.options.config.profiles.map(p => ({
       ...p,
@@ -257,16 +254,18 @@ export class JobQueries {
   }
 
   queues(): Array<Record<string, unknown>> {
-    const active = this.store.listJobs({
-      states: ['queued', 'starting', 'running']
-    });
+    const queued = countBy(this.store.listQueue(), j => j.queue);
+    const running = countBy(this.queue.capacity().jobs, j => j.queue);
     return this.options.config.queues.map(q => ({
       ...q,
-      queued: active.filter(j => j.queue === q.name && j.state === 'queued')
-        .length,
-      running: active.filter(j => j.queue === q.name && j.state !== 'queued')
-        .length
+      queued: queued[q.name] ?? 0,
+      running: running[q.name] ?? 0
     }));
+  }
+
+  /** Queued jobs of `owner`, held ones included (the per-user queued limit). */
+  queuedBy(owner: string): number {
+    return this.queue.queue.queuedBy(owner);
   }
 
   /** The priority classes `who` may choose, lowest first: above `high` only admins may. */

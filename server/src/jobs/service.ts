@@ -73,6 +73,7 @@ export class JobService {
       backend,
       publisher,
       lifecycle,
+      queue: queries.queue,
       sidecarUrl,
       now
     });

@@ -135,6 +135,19 @@ function decisions(decide, label) {
 
 const r2 = x => x.toFixed(2);
 
+/**
+ * GET with one retry when the server closed the idle keep-alive connection as it was reused
+ * (the phases before the list take longer than the server's keep-alive timeout).
+ */
+async function get(url, headers) {
+  try {
+    return await (await fetch(url, { headers })).text();
+  } catch (err) {
+    if (err.cause?.code !== 'ECONNRESET') throw err;
+    return (await fetch(url, { headers })).text();
+  }
+}
+
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nbq-bench-queue-'));
   const fakePython = path.join(dir, 'python');
@@ -222,14 +235,10 @@ async function main() {
       bytes = text.length;
       bare.setPage(text);
       let u = performance.now();
-      await (
-        await fetch(`${s.url}/api/jobs?all=1&limit=100&cursor=${cursor}`, {
-          headers: auth
-        })
-      ).text();
+      await get(`${s.url}/api/jobs?all=1&limit=100&cursor=${cursor}`, auth);
       trips.push(performance.now() - u);
       u = performance.now();
-      await (await fetch(`${bare.url}/page`)).text();
+      await get(`${bare.url}/page`, {});
       bareTrips.push(performance.now() - u);
     }
     for (const xs of [serverTimes, trips, bareTrips]) xs.sort((a, b) => a - b);

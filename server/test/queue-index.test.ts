@@ -54,8 +54,15 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   })
 );
 
-/** Plays `ops` on the index and on a plain map of the same jobs; returns the map's jobs. */
-function play(index: QueueIndex, ops: Op[]): Map<string, QueuedJob> {
+/**
+ * Plays `ops` on the index and on a plain map of the same jobs; returns the map's jobs.
+ * `after` runs after each step (reads between changes exercise the index's caches).
+ */
+function play(
+  index: QueueIndex,
+  ops: Op[],
+  after: (jobs: Map<string, QueuedJob>) => void = () => undefined
+): Map<string, QueuedJob> {
   const jobs = new Map<string, QueuedJob>();
   let seq = 0;
   let back = 100;
@@ -98,6 +105,7 @@ function play(index: QueueIndex, ops: Op[]): Map<string, QueuedJob> {
       set({ ...job, positionKey: other.positionKey });
       set({ ...other, positionKey: job.positionKey });
     }
+    after(jobs);
   }
   return jobs;
 }
@@ -147,6 +155,27 @@ describe('the queue index', () => {
         }
       ),
       { numRuns: 300 }
+    );
+  });
+
+  test('positions stay right when read between changes', () => {
+    fc.assert(
+      fc.property(
+        fc.array(opArb, { maxLength: 60 }),
+        runningArb,
+        (ops, running) => {
+          const index = new QueueIndex();
+          play(index, ops, jobs => {
+            const all = [...jobs.values()];
+            const expected = queuePositions(all, running);
+            for (const job of all)
+              expect(index.position(job.id, running)).toBe(
+                expected.get(job.id) ?? null
+              );
+          });
+        }
+      ),
+      { numRuns: 150 }
     );
   });
 

@@ -53,10 +53,11 @@ export class JobCommands {
    * transaction (group commit); answered once it is committed.
    */
   async submitGrouped(who: Identity, sub: Submission): Promise<JobView> {
-    const id = await this.options.lifecycle.enqueueGrouped(
+    const job = await this.options.lifecycle.enqueueGrouped(
       this.newJob(who, sub)
     );
-    return this.options.queries.fresh(id);
+    // The record as stored (nothing else can have changed it yet): no read back.
+    return this.options.queries.view(job);
   }
 
   private newJob(who: Identity, sub: Submission): NewJob {

@@ -53,10 +53,10 @@ export class JobLifecycle {
 
   /**
    * Like enqueue, with group commit: the jobs that arrive in the same turn of the event loop are
-   * stored in one transaction, after the turn. Resolves with the id once the job is committed
+   * stored in one transaction, after the turn. Resolves with the stored job once it is committed
    * (never before); rejects, for every job of the group, if the transaction fails.
    */
-  enqueueGrouped(fields: NewJob): Promise<string> {
+  enqueueGrouped(fields: NewJob): Promise<JobRecord> {
     return new Promise((resolve, reject) => {
       this.pending.push({ fields, resolve, reject });
       if (this.pending.length === 1) setImmediate(() => this.commitPending());
@@ -72,7 +72,7 @@ export class JobLifecycle {
 
   private pending: Array<{
     fields: NewJob;
-    resolve: (id: string) => void;
+    resolve: (job: JobRecord) => void;
     reject: (err: Error) => void;
   }> = [];
 
@@ -80,7 +80,7 @@ export class JobLifecycle {
     const group = this.pending;
     this.pending = [];
     const { store } = this.options;
-    let ids: string[];
+    let stored: JobRecord[];
     try {
       let key = store.nextPositionKey();
       const jobs = group.map(p => ({
@@ -88,13 +88,13 @@ export class JobLifecycle {
         notebook: p.fields.notebook
       }));
       store.insertJobs(jobs);
-      ids = jobs.map(j => j.job.id);
+      stored = jobs.map(j => j.job);
     } catch (err) {
       for (const p of group) p.reject(err as Error);
       return;
     }
     this.queued(group.map(p => p.fields.profile));
-    group.forEach((p, i) => p.resolve(ids[i]));
+    group.forEach((p, i) => p.resolve(stored[i]));
   }
 
   /** New queued jobs were stored on `profiles`. */

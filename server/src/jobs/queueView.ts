@@ -2,6 +2,7 @@ import type { Config } from '../config/schema';
 import { Eta, estimateStarts } from '../queue/eta';
 import { QueueIndex } from '../queue/queueIndex';
 import {
+  QueuePlace,
   Waiting,
   WaitingReason,
   heldWaiting,
@@ -101,8 +102,17 @@ export class QueueView {
       ),
       cluster: this.options.cluster
     };
+    // A job's place in its queue, once per job (its position and its waiting read it).
+    const places = new Map<string, QueuePlace | undefined>();
+    const place = (id: string) => {
+      if (!places.has(id)) places.set(id, queue.standing(id, 'queue', running));
+      return places.get(id);
+    };
     return {
-      position: id => queue.position(id, running),
+      position: id => {
+        const at = place(id);
+        return at ? at.ahead + 1 : null;
+      },
       eta: id => {
         const job = queue.get(id);
         const place = queue.standing(id, 'pool', running);
@@ -132,8 +142,8 @@ export class QueueView {
       at - cached.at > ETA_REFRESH_MS ||
       cached.etas.length <= place
     ) {
-      // Room for the pool's queue to grow before the next estimate.
-      const length = Math.max(place + 1, this.queue.poolSize(pool)) * 2;
+      // Room for the pool's queue to grow a little before the next estimate.
+      const length = Math.max(place + 1, this.queue.poolSize(pool)) + 256;
       const running = this.capacity().jobs.filter(j => j.profile === pool);
       const estimates = estimateStarts(pool, {
         capacity: profile.capacity,

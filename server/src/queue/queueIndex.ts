@@ -37,6 +37,15 @@ interface Group {
   /** The levels' ranks, highest first. */
   ranks: number[];
   size: number;
+  /** What standings read, kept until the group changes or is read with other running counts. */
+  cache?: GroupCache;
+}
+
+/** Per level: each owner's share before their first job there; and the group's first job. */
+interface GroupCache {
+  running: Record<string, number>;
+  shares: Map<number, Map<string, number>>;
+  first?: QueuedJob;
 }
 
 /** Index of `job` in `list` (sorted by `earlier`), or where it would go. */
@@ -184,6 +193,7 @@ export class QueueIndex {
     else list.splice(search(list, job), 0, job);
     level.size += 1;
     group.size += 1;
+    group.cache = undefined;
   }
 
   private unplace(key: string, job: QueuedJob): void {
@@ -194,12 +204,43 @@ export class QueueIndex {
     if (!list.length) level.owners.delete(job.owner);
     level.size -= 1;
     group.size -= 1;
+    group.cache = undefined;
     if (!level.size) {
       group.levels.delete(job.priorityRank);
       group.ranks.splice(group.ranks.indexOf(job.priorityRank), 1);
     }
     if (!group.size) this.groups.delete(key);
   }
+}
+
+/** The group's cache for these running counts (the same object until a job starts or ends). */
+function cacheOf(group: Group, running: Record<string, number>): GroupCache {
+  if (group.cache?.running !== running)
+    group.cache = { running, shares: new Map() };
+  return group.cache;
+}
+
+/** Each owner's share at the level of `rank`: running jobs plus jobs at the levels above. */
+function sharesAt(
+  group: Group,
+  rank: number,
+  running: Record<string, number>
+): Map<string, number> {
+  const cache = cacheOf(group, running);
+  let shares = cache.shares.get(rank);
+  if (!shares) {
+    const higher = new Map<string, number>();
+    for (const r of group.ranks) {
+      if (r === rank) break;
+      for (const [owner, list] of (group.levels.get(r) as Level).owners)
+        higher.set(owner, (higher.get(owner) ?? 0) + list.length);
+    }
+    shares = new Map();
+    for (const owner of (group.levels.get(rank) as Level).owners.keys())
+      shares.set(owner, (running[owner] ?? 0) + (higher.get(owner) ?? 0));
+    cache.shares.set(rank, shares);
+  }
+  return shares;
 }
 
 /** The job's standing in `group`: counted per owner at its level (see the file comment). */
@@ -209,28 +250,23 @@ function standingIn(
   running: Record<string, number>
 ): QueuePlace {
   const aheadByRank = new Map<number, number>();
-  // Each owner's jobs at the levels above: part of their share at the job's level.
-  const higher = new Map<string, number>();
   let ahead = 0;
   for (const rank of group.ranks) {
     if (rank === job.priorityRank) break;
-    const level = group.levels.get(rank) as Level;
-    ahead += level.size;
-    aheadByRank.set(rank, level.size);
-    for (const [owner, list] of level.owners)
-      higher.set(owner, (higher.get(owner) ?? 0) + list.length);
+    const size = (group.levels.get(rank) as Level).size;
+    ahead += size;
+    aheadByRank.set(rank, size);
   }
-  const share = (owner: string): number =>
-    (running[owner] ?? 0) + (higher.get(owner) ?? 0);
+  const shares = sharesAt(group, job.priorityRank, running);
   const level = group.levels.get(job.priorityRank) as Level;
   const mine = level.owners.get(job.owner) as QueuedJob[];
   const index = search(mine, job);
-  const at = share(job.owner) + index;
+  const at = (shares.get(job.owner) as number) + index;
   let same = index;
   let before: QueuedJob | undefined;
   for (const [owner, list] of level.owners) {
     if (owner === job.owner) continue;
-    const c = at - share(owner);
+    const c = at - (shares.get(owner) as number);
     if (c < 0) continue;
     let k = Math.min(c, list.length);
     if (c < list.length && earlier(list[c], job)) k += 1;
@@ -246,6 +282,8 @@ function standingIn(
 
 /** The first job of the group's order: at the highest level, the least share, the earliest. */
 function firstOf(group: Group, running: Record<string, number>): QueuedJob {
+  const cache = cacheOf(group, running);
+  if (cache.first) return cache.first;
   const level = group.levels.get(group.ranks[0]) as Level;
   let best: QueuedJob | undefined;
   let bestShare = Infinity;
@@ -260,7 +298,8 @@ function firstOf(group: Group, running: Record<string, number>): QueuedJob {
       bestShare = share;
     }
   }
-  return best as QueuedJob;
+  cache.first = best as QueuedJob;
+  return cache.first;
 }
 
 interface Cursor {

@@ -139,8 +139,12 @@ describe('the queue index', () => {
               [...index.order('pool', pool, running)].map(j => j.id)
             ).toEqual(admissionOrder(ready, running).map(j => j.id));
             expect(index.poolSize(pool)).toBe(ready.length);
-            for (const [i, job] of admissionOrder(ready, running).entries())
+            for (const [i, job] of admissionOrder(ready, running).entries()) {
               expect(index.standing(job.id, 'pool', running)?.ahead).toBe(i);
+              // A pool of one queue: the queue's places are the pool's.
+              if (index.poolIsQueue(job.id))
+                expect(index.standing(job.id, 'queue', running)?.ahead).toBe(i);
+            }
           }
           for (const queue of Object.keys(QUEUES)) {
             const ready = all.filter(j => j.queue === queue && !j.held);

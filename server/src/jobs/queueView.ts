@@ -115,9 +115,11 @@ export class QueueView {
       },
       eta: id => {
         const job = queue.get(id);
-        const place = queue.standing(id, 'pool', running);
-        if (!job || !place) return undefined;
-        return this.etaAt(job.pool, place.ahead);
+        const at = queue.poolIsQueue(id)
+          ? place(id)
+          : queue.standing(id, 'pool', running);
+        if (!job || !at) return undefined;
+        return this.etaAt(job.pool, at.ahead);
       },
       waiting: id => {
         const job = queue.get(id);

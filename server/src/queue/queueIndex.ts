@@ -37,6 +37,8 @@ interface Group {
   /** The levels' ranks, highest first. */
   ranks: number[];
   size: number;
+  /** A pool's jobs per queue (pools only). */
+  queues?: Map<string, number>;
   /** What standings read, kept until the group changes or is read with other running counts. */
   cache?: GroupCache;
 }
@@ -100,7 +102,9 @@ export class QueueIndex {
     this.byOwner.set(copy.owner, this.queuedBy(copy.owner) + 1);
     if (copy.held) return;
     this.place(queueOf(copy), copy);
-    this.place(poolOf(copy), copy);
+    const pool = this.place(poolOf(copy), copy);
+    pool.queues ??= new Map();
+    pool.queues.set(queueOf(copy), (pool.queues.get(queueOf(copy)) ?? 0) + 1);
   }
 
   /** Takes the job out (it started, ended or left the queue); false if it was not in it. */
@@ -113,7 +117,10 @@ export class QueueIndex {
     else this.byOwner.delete(job.owner);
     if (!job.held) {
       this.unplace(queueOf(job), job);
-      this.unplace(poolOf(job), job);
+      const pool = this.unplace(poolOf(job), job);
+      const left = (pool.queues?.get(queueOf(job)) ?? 1) - 1;
+      if (left) pool.queues?.set(queueOf(job), left);
+      else pool.queues?.delete(queueOf(job));
     }
     return true;
   }
@@ -136,6 +143,20 @@ export class QueueIndex {
       kind === 'queue' ? queueOf(job) : poolOf(job)
     );
     return group && standingIn(group, job, running);
+  }
+
+  /**
+   * Whether the ready job's pool holds exactly its queue's jobs (a pool served by one queue):
+   * then its place in its pool's order is its place in its queue's.
+   */
+  poolIsQueue(id: string): boolean {
+    const job = this.jobs.get(id);
+    if (!job || job.held) return false;
+    const pool = this.groups.get(poolOf(job));
+    const queue = this.groups.get(queueOf(job));
+    return (
+      !!pool && !!queue && pool.queues?.size === 1 && pool.size === queue.size
+    );
   }
 
   /** A queue's or a pool's admission order, produced lazily (see admissionOrder). */
@@ -173,7 +194,7 @@ export class QueueIndex {
     return ids;
   }
 
-  private place(key: string, job: QueuedJob): void {
+  private place(key: string, job: QueuedJob): Group {
     let group = this.groups.get(key);
     if (!group) {
       group = { levels: new Map(), ranks: [], size: 0 };
@@ -194,9 +215,10 @@ export class QueueIndex {
     level.size += 1;
     group.size += 1;
     group.cache = undefined;
+    return group;
   }
 
-  private unplace(key: string, job: QueuedJob): void {
+  private unplace(key: string, job: QueuedJob): Group {
     const group = this.groups.get(key) as Group;
     const level = group.levels.get(job.priorityRank) as Level;
     const list = level.owners.get(job.owner) as QueuedJob[];
@@ -210,6 +232,7 @@ export class QueueIndex {
       group.ranks.splice(group.ranks.indexOf(job.priorityRank), 1);
     }
     if (!group.size) this.groups.delete(key);
+    return group;
   }
 }
 

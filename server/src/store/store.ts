@@ -244,6 +244,22 @@ export class Store {
   }
 
   insertJob(job: JobRecord, notebook: Notebook): void {
+    this.writeJob(job, notebook);
+    this.jobInserted(job);
+  }
+
+  /**
+   * Inserts jobs that arrived together in one transaction (group commit): one write to the
+   * log for all of them. All or none are stored; the queue hears of them once committed.
+   */
+  insertJobs(jobs: Array<{ job: JobRecord; notebook: Notebook }>): void {
+    this.db.transaction(() => {
+      for (const { job, notebook } of jobs) this.writeJob(job, notebook);
+    })();
+    for (const { job } of jobs) this.jobInserted(job);
+  }
+
+  private writeJob(job: JobRecord, notebook: Notebook): void {
     this.sql(
       `INSERT INTO jobs (id, owner, name, profile, queue, priority, state, reason, created_at, started_at, finished_at,
           position_key, spec, notebook, cancel_requested, backend_ref, last_seq)
@@ -254,6 +270,9 @@ export class Store {
       spec: JSON.stringify(job.spec),
       notebook: JSON.stringify(notebook)
     });
+  }
+
+  private jobInserted(job: JobRecord): void {
     if (job.state === 'queued')
       this.queueRows.set(job.id, {
         id: job.id,
@@ -266,16 +285,6 @@ export class Store {
         attempt: job.attempt
       });
     else this.queueRows.changes += 1;
-  }
-
-  /**
-   * Inserts jobs that arrived together in one transaction (group commit): one write to the
-   * log for all of them. All or none are stored.
-   */
-  insertJobs(jobs: Array<{ job: JobRecord; notebook: Notebook }>): void {
-    this.db.transaction(() => {
-      for (const { job, notebook } of jobs) this.insertJob(job, notebook);
-    })();
   }
 
   /**

@@ -1,5 +1,6 @@
+import { io } from 'socket.io-client';
 import type { JobView } from '../src/jobs/types';
-import { BOB, blockedQueue, CAROL, ErrorBody } from './blockedQueue';
+import { BOB, blockedQueue, CAROL, ErrorBody, quick } from './blockedQueue';
 import {
   code,
   notebook,
@@ -195,6 +196,48 @@ describe('queue order', () => {
       /Queue 'nope' does not exist; choose one of cpu, cpu-long, gpu-1/
     );
     await cancelAll([j.id]);
+  });
+
+  test('submits at once are each committed and answered; a connected client hears positions move', async () => {
+    // Five at once by bob (limit 4): stored together, the limit counting those not yet committed.
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        s.api<JobView>(
+          'POST',
+          '/api/jobs',
+          { profile: 'cpu', notebook: quick },
+          BOB
+        )
+      )
+    );
+    expect(answers.map(a => a.status).sort()).toEqual([
+      201, 201, 201, 201, 429
+    ]);
+    const mine = answers.filter(a => a.status === 201).map(a => a.body);
+    // Each answer's position is the one the queue has (all four committed by then).
+    expect(mine.map(j => j.position).sort()).toEqual([1, 2, 3, 4]);
+    for (const j of mine) expect((await get(j.id)).position).toBe(j.position);
+
+    const heard = new Map<string, number | null>();
+    const socket = io(s.url, {
+      auth: { token: s.token },
+      transports: ['websocket']
+    });
+    socket.on('job', (job: JobView) => heard.set(job.id, job.position));
+    await waitFor(
+      async () => socket.connected || undefined,
+      'the socket to connect'
+    );
+    const first = mine.find(j => j.position === 1) as JobView;
+    // A high-priority job goes ahead of bob's four: each moves one place back, sent live.
+    const high = await submit(CAROL, { priority: 'high' });
+    expect(high.position).toBe(1);
+    await waitFor(
+      async () => heard.get(first.id) === 2 || undefined,
+      "the first job's new position over the socket"
+    );
+    socket.close();
+    await cancelAll([...mine.map(j => j.id), high.id]);
   });
 });
 

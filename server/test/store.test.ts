@@ -94,4 +94,24 @@ describe('store', () => {
     expect(store.countJobs(['running'])).toBe(1);
     expect(store.countJobs(['queued'], 'gpu-1')).toBe(1);
   });
+
+  test('a group of inserts is stored whole or not at all, and the queue hears only of a stored one', () => {
+    const heard: string[] = [];
+    store.watchQueue(id => heard.push(id));
+    store.insertJobs([
+      { job: job('j-2'), notebook: NOTEBOOK },
+      { job: job('j-3', 'cpu'), notebook: NOTEBOOK }
+    ]);
+    expect(heard).toEqual(['j-2', 'j-3']);
+    // A second j-3 fails the group's transaction: j-4 is not stored either.
+    expect(() =>
+      store.insertJobs([
+        { job: job('j-4'), notebook: NOTEBOOK },
+        { job: job('j-3'), notebook: NOTEBOOK }
+      ])
+    ).toThrow(/UNIQUE/);
+    expect(store.getJob('j-4')).toBeUndefined();
+    expect(store.listQueue().map(r => r.id)).toEqual(['j-1', 'j-2', 'j-3']);
+    expect(heard).toEqual(['j-2', 'j-3']);
+  });
 });

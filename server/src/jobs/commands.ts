@@ -5,7 +5,7 @@ import { ApiError, badRequest, notFound } from '../errors';
 import { jobNotebook } from '../notebook';
 import { Placed, reorderGroup, reorderKeys } from '../queue/reorder';
 import type { Store } from '../store/store';
-import type { JobLifecycle } from './lifecycle';
+import type { JobLifecycle, NewJob } from './lifecycle';
 import type { JobPublisher } from './publisher';
 import type { JobQueries } from './queries';
 import { admissionRank } from './schedulerInput';
@@ -44,10 +44,27 @@ export class JobCommands {
 
   /** A submission as the contract checked it (api/contract/submit.ts). */
   submit(who: Identity, sub: Submission): JobView {
+    const id = this.options.lifecycle.enqueue(this.newJob(who, sub));
+    return this.options.queries.fresh(id);
+  }
+
+  /**
+   * A submission over REST: stored with the others that arrive in the same turn, in one
+   * transaction (group commit); answered once it is committed.
+   */
+  async submitGrouped(who: Identity, sub: Submission): Promise<JobView> {
+    const job = await this.options.lifecycle.enqueueGrouped(
+      this.newJob(who, sub)
+    );
+    // The record as stored (nothing else can have changed it yet): no read back.
+    return this.options.queries.view(job);
+  }
+
+  private newJob(who: Identity, sub: Submission): NewJob {
     this.checkPriorityAllowed(who, sub.priority);
     this.checkQueuedLimit(who);
     this.options.backend.check?.(who.user, sub.spec);
-    const id = this.options.lifecycle.enqueue({
+    return {
       owner: who.user,
       name: sub.name,
       profile: sub.profile,
@@ -55,8 +72,7 @@ export class JobCommands {
       priority: sub.priority,
       spec: sub.spec,
       notebook: sub.notebook
-    });
-    return this.options.queries.fresh(id);
+    };
   }
 
   async cancel(who: Identity, id: string): Promise<JobView> {
@@ -256,10 +272,10 @@ export class JobCommands {
   private checkQueuedLimit(who: Identity): void {
     const max = this.config.limits.max_queued_per_user;
     if (max === undefined) return;
-    const mine = this.store.listJobs({
-      owner: who.user,
-      states: ['queued']
-    }).length;
+    // Those waiting for their group's commit count too.
+    const mine =
+      this.options.queries.queuedBy(who.user) +
+      this.options.lifecycle.pendingBy(who.user);
     if (mine >= max) {
       throw new ApiError(
         429,

@@ -47,8 +47,68 @@ export class JobLifecycle {
 
   /** Stores a new queued job at the back of the queue; its id. */
   enqueue(fields: NewJob): string {
+    const job = this.newJob(fields, this.options.store.nextPositionKey());
+    this.options.store.insertJob(job, fields.notebook);
+    this.queued([fields.profile]);
+    return job.id;
+  }
+
+  /**
+   * Like enqueue, with group commit: the jobs that arrive in the same turn of the event loop are
+   * stored in one transaction, after the turn. Resolves with the stored job once it is committed
+   * (never before); rejects, for every job of the group, if the transaction fails.
+   */
+  enqueueGrouped(fields: NewJob): Promise<JobRecord> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ fields, resolve, reject });
+      if (this.pending.length === 1) setImmediate(() => this.commitPending());
+    });
+  }
+
+  /** Jobs of `owner` waiting for their group's commit (counted against the queued limit). */
+  pendingBy(owner: string): number {
+    let n = 0;
+    for (const p of this.pending) if (p.fields.owner === owner) n += 1;
+    return n;
+  }
+
+  private pending: Array<{
+    fields: NewJob;
+    resolve: (job: JobRecord) => void;
+    reject: (err: Error) => void;
+  }> = [];
+
+  private commitPending(): void {
+    const group = this.pending;
+    this.pending = [];
     const { store } = this.options;
-    const job: JobRecord = {
+    let stored: JobRecord[];
+    try {
+      let key = store.nextPositionKey();
+      const jobs = group.map(p => ({
+        job: this.newJob(p.fields, key++),
+        notebook: p.fields.notebook
+      }));
+      store.insertJobs(jobs);
+      stored = jobs.map(j => j.job);
+    } catch (err) {
+      for (const p of group) p.reject(err as Error);
+      return;
+    }
+    this.queued(group.map(p => p.fields.profile));
+    group.forEach((p, i) => p.resolve(stored[i]));
+  }
+
+  /** New queued jobs were stored on `profiles`. */
+  private queued(profiles: string[]): void {
+    this.options.publisher.queueChanged();
+    // Every other queued job was already refused by the last pass, and a new queued job does
+    // not change their chances: only the new ones can start, and only if their pool has room.
+    if ([...new Set(profiles)].some(p => this.poolHasRoom(p))) this.mayAdmit();
+  }
+
+  private newJob(fields: NewJob, positionKey: number): JobRecord {
+    return {
       id: `j-${randomBytes(5).toString('hex')}`,
       owner: fields.owner,
       name: fields.name,
@@ -60,7 +120,7 @@ export class JobLifecycle {
       created_at: this.now(),
       started_at: null,
       finished_at: null,
-      position_key: store.nextPositionKey(),
+      position_key: positionKey,
       spec: fields.spec,
       cancel_requested: false,
       held: false,
@@ -70,12 +130,6 @@ export class JobLifecycle {
       restarts: [],
       has_result: false
     };
-    store.insertJob(job, fields.notebook);
-    this.options.publisher.queueChanged();
-    // Every other queued job was already refused by the last pass, and a new queued job does
-    // not change their chances: only the new one can start, and only if its pool has room.
-    if (this.poolHasRoom(fields.profile)) this.mayAdmit();
-    return job.id;
   }
 
   /** A queued job was held, released, moved or reprioritised. */

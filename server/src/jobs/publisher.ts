@@ -9,6 +9,11 @@ export interface JobListener {
   eventsAppended(job: JobRecord, events: JobEvent[]): void;
   /** A pipeline (server/src/pipelines) changed: its new view. */
   pipelineChanged?(pipeline: PipelineView): void;
+  /**
+   * Whether it wants, now, the views of queued jobs whose position, ETA or waiting moved (the
+   * throttled queue publish); absent: never. With none wanting them, the queue is not read.
+   */
+  queueMoves?(): boolean;
 }
 
 export interface JobPublisherOptions {
@@ -22,7 +27,7 @@ const PUBLISH_QUEUE_MS = 100;
 /**
  * Tells subscribers what changed: a job's new view, a job's new events, and (throttled) the
  * positions and ETAs that moved in the queue. Listeners subscribe when they exist, so nothing
- * here waits for them; with none, nothing is read or sent.
+ * here waits for them; with none, nothing is read or sent (queue moves: while one wants them).
  */
 export class JobPublisher {
   private readonly listeners = new Set<JobListener>();
@@ -36,6 +41,11 @@ export class JobPublisher {
   subscribe(listener: JobListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** The listeners that want queue moves now. */
+  private movesHeard(): JobListener[] {
+    return [...this.listeners].filter(l => l.queueMoves?.());
   }
 
   /** The job's state, reason or flags changed: its new view goes out now. */
@@ -62,7 +72,7 @@ export class JobPublisher {
   queueChanged(): void {
     // A burst of changes (10,000 submits) is published once per interval, not once per change:
     // each publish reads and orders the whole queue.
-    if (!this.listeners.size || this.queueTimer) return;
+    if (this.queueTimer || !this.movesHeard().length) return;
     this.queueTimer = setTimeout(() => {
       this.queueTimer = undefined;
       if (this.options.store.isOpen()) this.publishQueueNow();
@@ -71,22 +81,24 @@ export class JobPublisher {
   }
 
   private publishQueueNow(): void {
-    if (!this.listeners.size) return;
+    // A client that connects later reads the jobs list first: nothing is lost by not sending.
+    const listeners = this.movesHeard();
+    if (!listeners.length) return;
     const { store, queries } = this.options;
     const info = queries.queueInfo();
     const seen = new Set<string>();
     for (const row of info.rows) {
       seen.add(row.id);
-      const eta = row.held ? null : (info.etas.get(row.id)?.seconds ?? null);
+      const eta = row.held ? null : (info.eta(row.id)?.seconds ?? null);
       // Why it waits changes with the pools too (a job ended elsewhere, a user's running jobs).
-      const waiting = info.waiting.get(row.id)?.summary ?? null;
-      const key = `${info.positions.get(row.id) ?? null}|${eta}|${row.held}|${row.priority}|${row.queue}|${waiting}`;
+      const waiting = info.waiting(row.id)?.summary ?? null;
+      const key = `${info.position(row.id)}|${eta}|${row.held}|${row.priority}|${row.queue}|${waiting}`;
       if (this.published.get(row.id) === key) continue;
       this.published.set(row.id, key);
       const job = store.getJob(row.id);
       if (!job) continue;
       const view = queries.view(job, info);
-      for (const listener of this.listeners) listener.jobChanged(view);
+      for (const listener of listeners) listener.jobChanged(view);
     }
     for (const id of this.published.keys())
       if (!seen.has(id)) this.published.delete(id);

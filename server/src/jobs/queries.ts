@@ -8,14 +8,12 @@ import {
 } from '../config/schema';
 import { ApiError, notFound } from '../errors';
 import type { MetricQuery, MetricRow } from '../metrics/store';
-import { DurationHistory, Eta, JobEstimate, estimatePool } from '../queue/eta';
-import { admissionOrder } from '../queue/scheduler';
-import { Waiting, WaitingReason, explainQueue } from '../queue/waiting';
+import type { JobEstimate } from '../queue/eta';
+import { QueueInfo, QueueView } from './queueView';
+import { WaitingReason, explainQueue } from '../queue/waiting';
 import type { QueueRow, Store } from '../store/store';
 import type { ResultFile } from '../results/table';
-import { StartCalibration } from '../queue/estimate/calibration';
 import { JobProgress } from './progress';
-import { StartTracker } from './startTracker';
 import { maxAttempts } from './restarts';
 import { capacityState, countBy, toQueued } from './schedulerInput';
 import {
@@ -27,17 +25,9 @@ import {
   JobView
 } from './types';
 
-/**
- * Every queued job's position, ETA and why it waits, computed together from one read of the
- * queue.
- */
-export interface QueueInfo {
+/** Every queued job's position, ETA and why it waits, computed together from one read of the queue. */
+export interface FullQueueInfo extends QueueInfo {
   rows: QueueRow[];
-  positions: Map<string, number>;
-  etas: Map<string, Eta>;
-  /** Start and end ranges of the queued jobs and the end ranges of the admitted ones. */
-  estimates: Map<string, JobEstimate>;
-  waiting: Map<string, Waiting>;
 }
 
 export interface JobQueriesOptions {
@@ -63,41 +53,22 @@ export interface ListFilter {
  * when they should start; profiles and queues with what runs and waits on them. Changes nothing.
  */
 export class JobQueries {
-  /** The profiles' recent run durations, loaded once each, kept as jobs succeed. */
-  readonly history: DurationHistory;
+  /** The queue kept indexed in memory: what one job's position, ETA and waiting are read from. */
+  readonly queue: QueueView;
   /** Which code cell each running job is at. */
   readonly progress: JobProgress;
-  /** Predicted starts against real ones: widens the ranges until they cover. */
-  private readonly starts: StartTracker;
 
   constructor(private readonly options: JobQueriesOptions) {
-    const { store, config } = options;
-    this.history = new DurationHistory(
-      (profile, limit) => store.recentRuns(profile, limit),
-      {
-        window: config.eta?.history_jobs ?? 200,
-        minUserJobs: config.eta?.min_user_jobs ?? 20
-      }
-    );
-    this.progress = new JobProgress((id, type) => store.latestEvent(id, type));
-    this.starts = new StartTracker(
-      new StartCalibration({
-        window: config.eta?.history_jobs ?? 200,
-        minScores: config.eta?.min_user_jobs ?? 20,
-        coverage: config.eta?.coverage ?? 0.9
-      })
+    this.queue = new QueueView(options);
+    this.progress = new JobProgress((id, type) =>
+      options.store.latestEvent(id, type)
     );
   }
 
   /** A job ended: a success joins its profile's history; its progress is let go. */
   jobEnded(job: JobRecord): void {
     this.progress.forget(job.id);
-    if (job.state === 'succeeded' && job.started_at && job.finished_at)
-      this.history.record(job.profile, {
-        owner: job.owner,
-        seconds:
-          (Date.parse(job.finished_at) - Date.parse(job.started_at)) / 1000
-      });
+    this.queue.jobEnded(job);
   }
 
   private get store(): Store {
@@ -106,20 +77,18 @@ export class JobQueries {
 
   /**
    * Positions, ETAs and waiting reasons of every queued job (or of one profile's: a queue belongs to one
-   * profile, so that is enough for one job's view).
+   * profile), in one pass over the queue: what the throttled queue publish sends.
    */
-  queueInfo(profile?: string): QueueInfo {
+  queueInfo(profile?: string): FullQueueInfo {
     const { config } = this.options;
     const rows = this.store.listQueue(profile);
     const active = this.store.listJobs({ states: [...ACTIVE_STATES] });
     const state = capacityState(config, active);
-    const { runningByUser } = state;
     // Held jobs keep their place in the store but have no position until released.
     const queued = rows.map(r => ({
       ...toQueued(r, config.priorities),
       held: r.held === 1
     }));
-    const ready = queued.filter(j => !j.held);
     const explained = explainQueue({
       ...state,
       queued,
@@ -132,91 +101,30 @@ export class JobQueries {
       ),
       cluster: this.options.cluster
     });
-    const etas = new Map<string, Eta>();
-    const nowMs = this.options.now().getTime();
-    const estimates = new Map<string, JobEstimate>();
-    for (const pool of config.profiles) {
-      if (profile !== undefined && pool.name !== profile) continue;
-      const inPool = ready.filter(j => j.pool === pool.name);
-      const running = active.filter(j => j.profile === pool.name);
-      if (!inPool.length && !running.length) continue;
-      const queuedIds = new Set(inPool.map(j => j.id));
-      const estimated = estimatePool({
-        profile: pool.name,
-        capacity: pool.capacity,
-        running: this.elapsed(running),
-        queued: admissionOrder(inPool, runningByUser),
-        history: this.history.view(pool.name)
-      });
-      for (const [id, raw] of estimated) {
-        const estimate = raw.start
-          ? {
-              ...raw,
-              start: this.starts.predict(pool.name, id, raw.start, nowMs)
-            }
-          : raw;
-        estimates.set(id, estimate);
-        if (queuedIds.has(id))
-          etas.set(id, {
-            seconds: estimate.start?.seconds ?? null,
-            basis: estimate.basis
-          });
-      }
-    }
-    this.starts.settle(profile, new Set(ready.map(j => j.id)), id =>
-      this.store.getJob(id)
-    );
+    // The ETAs come from the queue view's estimates (kept per pool, made again when stale).
+    const view = this.queue.info();
     return {
       rows,
-      positions: explained.positions,
-      etas,
-      estimates,
-      waiting: explained.waiting
+      position: id => explained.positions.get(id) ?? null,
+      eta: id => view.eta(id),
+      estimate: id => view.estimate(id),
+      waiting: id => explained.waiting.get(id)
     };
-  }
-
-  private elapsed(
-    jobs: JobRecord[]
-  ): { id: string; owner: string; elapsed: number }[] {
-    const nowMs = this.options.now().getTime();
-    return jobs.map(j => ({
-      id: j.id,
-      owner: j.owner,
-      elapsed: j.started_at ? (nowMs - Date.parse(j.started_at)) / 1000 : 0
-    }));
-  }
-
-  /** The end estimate of an admitted job, from its pool's admitted jobs alone. */
-  private runningEstimate(job: JobRecord): JobEstimate | undefined {
-    const profile = this.options.config.profiles.find(
-      p => p.name === job.profile
-    );
-    if (!profile) return undefined;
-    const running = this.store
-      .listJobs({ states: [...ACTIVE_STATES] })
-      .filter(j => j.profile === job.profile);
-    return estimatePool({
-      profile: job.profile,
-      capacity: profile.capacity,
-      running: this.elapsed(running),
-      queued: [],
-      history: this.history.view(job.profile)
-    }).get(job.id);
   }
 
   /** A job's start and end estimate: queued (not held) and admitted jobs only. */
   private estimate(job: JobRecord, q?: QueueInfo): JobEstimate | null {
     if (job.state === 'queued')
-      return job.held ? null : (q?.estimates.get(job.id) ?? null);
+      return job.held ? null : (q?.estimate(job.id) ?? null);
     if (!ACTIVE_STATES.has(job.state)) return null;
-    return q?.estimates.get(job.id) ?? this.runningEstimate(job) ?? null;
+    return this.queue.admittedEstimate(job) ?? null;
   }
 
   /** The job as clients see it; `info` saves reading the queue again for many jobs. */
   view(job: JobRecord, info?: QueueInfo): JobView {
     const queued = job.state === 'queued';
-    const q = queued ? (info ?? this.queueInfo(job.profile)) : info;
-    const eta = queued ? q?.etas.get(job.id) : undefined;
+    const q = queued ? (info ?? this.queue.info()) : undefined;
+    const eta = q?.eta(job.id);
     const running = job.state === 'running';
     if (!running) this.progress.forget(job.id);
     return {
@@ -233,7 +141,7 @@ export class JobQueries {
       created_at: job.created_at,
       started_at: job.started_at,
       finished_at: job.finished_at,
-      position: q?.positions.get(job.id) ?? null,
+      position: q?.position(job.id) ?? null,
       last_seq: job.last_seq,
       has_result: job.has_result,
       cancel_requested: job.cancel_requested,
@@ -248,7 +156,7 @@ export class JobQueries {
       progress: running ? this.progress.get(job.id) : null,
       pipeline_id: job.spec.pipeline?.id ?? null,
       pipeline_step: job.spec.pipeline?.step ?? null,
-      waiting: queued ? (q?.waiting.get(job.id) ?? null) : null,
+      waiting: queued ? (q?.waiting(job.id) ?? null) : null,
       schedule_id: job.spec.schedule_id ?? null,
       scheduled_for: job.spec.scheduled_for ?? null,
       attempt: job.attempt,
@@ -292,7 +200,7 @@ export class JobQueries {
         "Only admins may list everyone's jobs; leave out all=1 to see your own."
       );
     }
-    const info = this.queueInfo();
+    const info = this.queue.info();
     const limit = filter.limit ?? 1000;
     const offset = filter.cursor ?? 0;
     const jobs = this.store.listJobs({
@@ -354,10 +262,7 @@ export class JobQueries {
   }
 
   profiles(): Array<Record<string, unknown>> {
-    const running = countBy(
-      this.store.listJobs({ states: [...ACTIVE_STATES] }),
-      j => j.profile
-    );
+    const running = countBy(this.queue.capacity().jobs, j => j.profile);
     const queued = countBy(this.store.listQueue(), j => j.profile);
     return this.options.config.profiles.map(p => {
       const gpu = gpuShape(p);
@@ -382,16 +287,18 @@ export class JobQueries {
   }
 
   queues(): Array<Record<string, unknown>> {
-    const active = this.store.listJobs({
-      states: ['queued', 'starting', 'running']
-    });
+    const queued = countBy(this.store.listQueue(), j => j.queue);
+    const running = countBy(this.queue.capacity().jobs, j => j.queue);
     return this.options.config.queues.map(q => ({
       ...q,
-      queued: active.filter(j => j.queue === q.name && j.state === 'queued')
-        .length,
-      running: active.filter(j => j.queue === q.name && j.state !== 'queued')
-        .length
+      queued: queued[q.name] ?? 0,
+      running: running[q.name] ?? 0
     }));
+  }
+
+  /** Queued jobs of `owner`, held ones included (the per-user queued limit). */
+  queuedBy(owner: string): number {
+    return this.queue.queue.queuedBy(owner);
   }
 
   /** The priority classes `who` may choose, lowest first: above `high` only admins may. */

@@ -2,11 +2,10 @@ import { hashToken, newToken } from '../auth/token';
 import type { Backend } from '../backends/backend';
 import type { Config } from '../config/schema';
 import { fault } from '../faults';
-import { decideAdmissions } from '../queue/scheduler';
 import type { Store } from '../store/store';
 import type { JobLifecycle } from './lifecycle';
 import type { JobPublisher } from './publisher';
-import { capacityState, toQueued } from './schedulerInput';
+import type { QueueView } from './queueView';
 import { ACTIVE_STATES, JobRecord } from './types';
 
 export interface SchedulingLoopOptions {
@@ -15,6 +14,8 @@ export interface SchedulingLoopOptions {
   backend: Backend;
   publisher: JobPublisher;
   lifecycle: JobLifecycle;
+  /** The queue kept indexed in memory (jobs/queueView.ts): what the decision reads. */
+  queue: QueueView;
   /** URL runners use to reach the sidecar. */
   sidecarUrl: () => string;
   now: () => Date;
@@ -57,22 +58,20 @@ export class SchedulingLoop {
 
   /** One decision and the starts it asks for; how many jobs it admitted. */
   private async pass(): Promise<number> {
-    const { config, backend } = this.options;
-    const queued = this.store.listQueue().filter(r => !r.held);
-    if (!queued.length) return 0;
-    const active = this.store.listJobs({ states: [...ACTIVE_STATES] });
-    const { pools, queues, runningByUser, maxRunningPerUser } = capacityState(
-      config,
-      active
-    );
-    const admit = decideAdmissions({
-      queued: queued.map(j => toQueued(j, config.priorities)),
+    const { backend } = this.options;
+    const index = this.options.queue.queue;
+    if (!index.size) return 0;
+    const { pools, queues, runningByUser, maxRunningPerUser } =
+      this.options.queue.capacity().state;
+    // The decision of decideAdmissions, read from the index (queue/queueIndex.ts).
+    const admit = index.decide({
       pools,
       queues,
       runningByUser,
       maxRunningPerUser
     });
-    const decided = new Map(queued.map(j => [j.id, j.profile]));
+    // Where each was decided: a job that leaves the queue meanwhile is not started elsewhere.
+    const decided = new Map(admit.map(id => [id, index.get(id)?.pool]));
     for (const id of admit) {
       // A backend that knows the cluster's free capacity (Kubernetes) starts only what fits.
       const job = backend.fits ? this.store.getJob(id) : undefined;

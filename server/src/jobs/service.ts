@@ -80,6 +80,7 @@ export class JobService {
       backend,
       publisher,
       lifecycle,
+      queue: queries.queue,
       sidecarUrl,
       now
     });

@@ -135,6 +135,11 @@ export class LiveHub implements JobListener {
       .emit('pipeline', pipeline);
   }
 
+  /** Queue moves are read and sent only while a client is connected. */
+  queueMoves(): boolean {
+    return this.io.engine.clientsCount > 0;
+  }
+
   jobChanged(job: JobView): void {
     this.io.to(userRoom(job.owner)).to('admins').emit('job', job);
   }

@@ -39,7 +39,7 @@ export interface SchedulerInput {
 }
 
 /** A binary min-heap; small and local so the scheduler stays dependency-free. */
-class Heap<T> {
+export class Heap<T> {
   /** Takes `items` over and orders them in O(n) (Floyd), cheaper than n pushes or a sort. */
   constructor(
     private readonly less: (a: T, b: T) => boolean,
@@ -89,7 +89,8 @@ class Heap<T> {
   }
 }
 
-const earlier = (a: QueuedJob, b: QueuedJob): boolean =>
+/** Earlier in the queue: the smaller position key, then the smaller id. */
+export const earlier = (a: QueuedJob, b: QueuedJob): boolean =>
   a.positionKey !== b.positionKey ? a.positionKey < b.positionKey : a.id < b.id;
 
 interface UserQueue {

@@ -111,11 +111,7 @@ export function explainQueue(input: WaitingInput): QueueExplained {
   const byQueue = new Map<string, QueuedJob[]>();
   for (const job of input.queued) {
     if (job.held) {
-      const message = 'held: it starts only after it is released';
-      waiting.set(job.id, {
-        summary: summarize([{ code: 'held', message }]),
-        reasons: [{ code: 'held', message }]
-      });
+      waiting.set(job.id, heldWaiting());
       continue;
     }
     const key = job.queue ?? job.pool;
@@ -129,22 +125,20 @@ export function explainQueue(input: WaitingInput): QueueExplained {
     const latestByRank = new Map<number, Latest>();
     order.forEach((job, i) => {
       positions.set(job.id, i + 1);
-      const reasons = blockers(input, job, queue);
-      if (i > 0) reasons.push(behind(input, i, aheadByRank));
       const latest = latestByRank.get(job.priorityRank);
       const before =
         latest?.best && latest.best.owner !== job.owner
           ? latest.best
           : latest?.other;
-      if (before && before.positionKey > job.positionKey)
-        reasons.push({
-          code: 'fair_share',
-          user: before.owner,
-          message: `${before.owner} goes ${before === order[0] ? 'next' : 'before you'}: fewer running jobs at the same priority`
-        });
-      if (!reasons.length)
-        reasons.push({ code: 'next', message: 'next to start' });
-      waiting.set(job.id, { summary: summarize(reasons), reasons });
+      waiting.set(
+        job.id,
+        waitingAt(input, job, queue, {
+          ahead: i,
+          aheadByRank,
+          before,
+          first: order[0]
+        })
+      );
       aheadByRank.set(
         job.priorityRank,
         (aheadByRank.get(job.priorityRank) ?? 0) + 1
@@ -155,6 +149,48 @@ export function explainQueue(input: WaitingInput): QueueExplained {
     });
   }
   return { positions, waiting };
+}
+
+/** Why a held job waits. */
+export function heldWaiting(): Waiting {
+  const message = 'held: it starts only after it is released';
+  return {
+    summary: summarize([{ code: 'held', message }]),
+    reasons: [{ code: 'held', message }]
+  };
+}
+
+/** Where a ready job stands in its queue's admission order (queue/queueIndex.ts reads it too). */
+export interface QueuePlace {
+  /** Jobs ahead of it. */
+  ahead: number;
+  /** Jobs ahead of it, by priority rank. */
+  aheadByRank: Map<number, number>;
+  /** Of the jobs ahead at its priority, the latest submitted of another owner. */
+  before: QueuedJob | undefined;
+  /** The first job of the queue's order. */
+  first: QueuedJob;
+}
+
+/** Why one ready job waits, from where it stands in its queue. */
+export function waitingAt(
+  input: WaitingInput,
+  job: QueuedJob,
+  queue: string,
+  place: QueuePlace
+): Waiting {
+  const reasons = blockers(input, job, queue);
+  if (place.ahead > 0)
+    reasons.push(behind(input, place.ahead, place.aheadByRank));
+  const { before } = place;
+  if (before && before.positionKey > job.positionKey)
+    reasons.push({
+      code: 'fair_share',
+      user: before.owner,
+      message: `${before.owner} goes ${before.id === place.first.id ? 'next' : 'before you'}: fewer running jobs at the same priority`
+    });
+  if (!reasons.length) reasons.push({ code: 'next', message: 'next to start' });
+  return { summary: summarize(reasons), reasons };
 }
 
 /** What keeps the job from starting even at the head of its queue, most blocking first. */

@@ -15,7 +15,10 @@ import type {
   RestartRecord
 } from '../jobs/types';
 import { privateFile } from './privateFile';
+import { QueueRow, QueueRows } from './queueRows';
 import { RestartChange, RestartTable } from './restarts';
+
+export type { QueueRow };
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS jobs (
@@ -48,6 +51,8 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
 CREATE INDEX IF NOT EXISTS jobs_owner ON jobs(owner, created_at);
 CREATE INDEX IF NOT EXISTS jobs_position ON jobs(position_key);
+-- The jobs list's order: a page is read from the index, not sorted from the whole table.
+CREATE INDEX IF NOT EXISTS jobs_created ON jobs(created_at, position_key);
 CREATE TABLE IF NOT EXISTS events (
   job_id TEXT NOT NULL,
   seq INTEGER NOT NULL,
@@ -116,18 +121,6 @@ function toRecord(row: JobRow): JobRecord {
   };
 }
 
-export interface QueueRow {
-  id: string;
-  owner: string;
-  profile: string;
-  queue: string;
-  priority: string;
-  position_key: number;
-  held: number;
-  /** Above 1: a restarted job, waiting to run again (it goes first). */
-  attempt: number;
-}
-
 export type JobPatch = Partial<
   Pick<
     JobRecord,
@@ -166,6 +159,7 @@ export class Store {
   private readonly restarts: RestartTable;
   /** Notification settings and deliveries (server/src/notifications). */
   readonly notifications: NotificationTable;
+  private readonly queueRows: QueueRows;
 
   constructor(file: string) {
     if (file !== ':memory:') privateFile(file);
@@ -186,6 +180,7 @@ export class Store {
     this.restarts = new RestartTable(this.db);
     this.retention = new RetentionTable(this.db);
     this.notifications = new NotificationTable(this.db);
+    this.queueRows = new QueueRows(this.db);
   }
 
   /** Brings a store written by an older version up to this schema. */
@@ -253,6 +248,22 @@ export class Store {
   }
 
   insertJob(job: JobRecord, notebook: Notebook): void {
+    this.writeJob(job, notebook);
+    this.jobInserted(job);
+  }
+
+  /**
+   * Inserts jobs that arrived together in one transaction (group commit): one write to the
+   * log for all of them. All or none are stored; the queue hears of them once committed.
+   */
+  insertJobs(jobs: Array<{ job: JobRecord; notebook: Notebook }>): void {
+    this.db.transaction(() => {
+      for (const { job, notebook } of jobs) this.writeJob(job, notebook);
+    })();
+    for (const { job } of jobs) this.jobInserted(job);
+  }
+
+  private writeJob(job: JobRecord, notebook: Notebook): void {
     this.sql(
       `INSERT INTO jobs (id, owner, name, profile, queue, priority, state, reason, created_at, started_at, finished_at,
           position_key, spec, notebook, cancel_requested, backend_ref, last_seq)
@@ -263,8 +274,11 @@ export class Store {
       spec: JSON.stringify(job.spec),
       notebook: JSON.stringify(notebook)
     });
+  }
+
+  private jobInserted(job: JobRecord): void {
     if (job.state === 'queued')
-      this.queueRows?.push({
+      this.queueRows.set(job.id, {
         id: job.id,
         owner: job.owner,
         profile: job.profile,
@@ -274,24 +288,35 @@ export class Store {
         held: job.held ? 1 : 0,
         attempt: job.attempt
       });
+    else this.queueRows.changes += 1;
   }
 
   /**
    * The queued jobs (of one profile, if given), light: no spec, no JSON to parse. This is the
    * hot path (every submit answers a position and runs the scheduler), so the rows are kept in
-   * memory: read once, extended by each insert, read again after any other change to a job.
+   * memory (store/queueRows.ts): read once, then kept in step with every change to a job.
    */
   listQueue(profile?: string): QueueRow[] {
-    this.queueRows ??= this.sql(
-      "SELECT id, owner, profile, queue, priority, position_key, held, attempt FROM jobs WHERE state = 'queued'"
-    ).all() as QueueRow[];
+    const rows = this.queueRows.list();
     return profile === undefined
-      ? this.queueRows.slice()
-      : this.queueRows.filter(r => r.profile === profile);
+      ? rows
+      : rows.filter(r => r.profile === profile);
   }
 
-  /** The in-memory copy of the queued rows; undefined until read, or after a change. */
-  private queueRows: QueueRow[] | undefined;
+  /**
+   * Calls `listener` after each change of a queued row: the row as it is now, or undefined when
+   * the job left the queue. The function returned stops it.
+   */
+  watchQueue(
+    listener: (id: string, row: QueueRow | undefined) => void
+  ): () => void {
+    return this.queueRows.watch(listener);
+  }
+
+  /** Counts every change to a job other than a queued insert (a start, an end, a hold). */
+  get changes(): number {
+    return this.queueRows.changes;
+  }
 
   getJob(id: string): JobRecord | undefined {
     const row = this.sql(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`).get(
@@ -381,14 +406,18 @@ export class Store {
       `UPDATE jobs SET state = 'starting', started_at = ?, token_hash = ?
        WHERE id = ? AND state = 'queued' AND held = 0 AND profile = ?`
     ).run(startedAt, tokenHash, id, profile).changes;
-    if (changed) this.queueRows = undefined;
+    if (changed) {
+      this.queueRows.changes += 1;
+      this.queueRows.set(id, undefined);
+    }
     return changed === 1;
   }
 
   /** A running job runs again (store/restarts.ts): its marker event, or null if it had ended. */
   restartJob(id: string, change: RestartChange): JobEvent | null {
-    this.queueRows = undefined;
-    return this.restarts.restart(id, change);
+    const marker = this.restarts.restart(id, change);
+    this.queueRows.refresh(id);
+    return marker;
   }
 
   updateJob(id: string, patch: JobPatch): void {
@@ -405,7 +434,7 @@ export class Store {
     this.sql(
       `UPDATE jobs SET ${keys.map(k => `${k} = @${k}`).join(', ')} WHERE id = @id`
     ).run(values);
-    this.queueRows = undefined;
+    this.queueRows.refresh(id);
   }
 
   /**

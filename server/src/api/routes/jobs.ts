@@ -25,9 +25,9 @@ export function mountJobRoutes(
     user,
     at,
     contract.submitJob,
-    ({ body }, req, res) => {
+    async ({ body }, req, res) => {
       checkInputBundle(deps.files, me(req), body.spec.input_bundle);
-      const job = commands.submit(me(req), body);
+      const job = await commands.submitGrouped(me(req), body);
       res.once('finish', () => fault('submit.answered'));
       res.status(201);
       return job;

@@ -38,6 +38,8 @@ const DRAG_TYPE = 'application/x-nbqueue-job';
 export interface IPanelExtras {
   pipelines: PipelinesModel;
   schedules: SchedulesModel;
+  /** Opens the Jobs table in the main area. */
+  openTable?: () => void;
   /** Opens the live view of the running step's job. */
   openPipelineLive: (pipeline: IPipeline) => void;
   confirm: (message: string) => Promise<boolean>;
@@ -365,6 +367,18 @@ function JobsView(props: {
         >
           {trans.__('Refresh')}
         </button>
+        {extras?.openTable && (
+          <button
+            type="button"
+            className="jp-mod-styled jp-mod-reject nbq-JobsPanel-table"
+            title={trans.__(
+              'Open Jobs Table: every job, sortable, in the main area'
+            )}
+            onClick={extras.openTable}
+          >
+            {trans.__('Table')}
+          </button>
+        )}
       </div>
       <div className="nbq-JobsPanel-filters">
         <label>

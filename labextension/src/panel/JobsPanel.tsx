@@ -10,6 +10,7 @@ import type { ISignal } from '@lumino/signaling';
 import * as React from 'react';
 
 import { queueIcon } from '../icons';
+import { OpenTableButton } from '../table/OpenTableButton';
 import type { IJob } from '../service/model';
 import type { IPipeline } from '../service/scheduleModel';
 import { nbqueueBundle, TranslationBundle } from '../translation';
@@ -367,18 +368,7 @@ function JobsView(props: {
         >
           {trans.__('Refresh')}
         </button>
-        {extras?.openTable && (
-          <button
-            type="button"
-            className="jp-mod-styled jp-mod-reject nbq-JobsPanel-table"
-            title={trans.__(
-              'Open Jobs Table: every job, sortable, in the main area'
-            )}
-            onClick={extras.openTable}
-          >
-            {trans.__('Table')}
-          </button>
-        )}
+        <OpenTableButton open={extras?.openTable} trans={trans} />
       </div>
       <div className="nbq-JobsPanel-filters">
         <label>
@@ -470,6 +460,11 @@ function JobsView(props: {
           )
         )}
       </ul>
+      <OpenTableButton
+        open={extras?.openTable}
+        older={model.olderFinished()}
+        trans={trans}
+      />
       {model.usage && (
         <div
           className="nbq-JobsPanel-usage"

@@ -110,9 +110,11 @@ test.describe('Jobs table', () => {
     await shot(page, 'table-01-held');
 
     // After a reload the table is open again, sorted and filtered as it was.
-    await page.reload({ waitForIsReady: true });
+    // Galata's own readiness check waits for the Launcher tab to be active:
+    // here the restored table is.
+    await page.reload({ waitForIsReady: false });
     const again = page.locator('.nbq-JobsTable');
-    await expect(again).toBeVisible();
+    await expect(again).toBeVisible({ timeout: 60_000 });
     await expect(again.locator('input[name="text-filter"]')).toHaveValue(
       'tbl-'
     );

@@ -47,6 +47,7 @@ export const PLUGIN_ID = 'nbqueue-labextension:plugin';
 export namespace CommandIDs {
   export const submit = 'nbqueue:submit';
   export const openJobsPanel = 'nbqueue:open-jobs-panel';
+  export const openJobsTable = 'nbqueue:open-jobs-table';
   export const rerunJob = 'nbqueue:job-rerun';
   export const setJobPriority = 'nbqueue:job-set-priority';
   export const moveJob = 'nbqueue:job-move';

@@ -149,11 +149,23 @@ export interface ITrace {
 
 /** plotly.js stand-in that records what it is asked to draw. */
 export class FakePlotly implements IPlotly {
-  calls: { root: HTMLElement; data: ITrace[] }[] = [];
+  calls: {
+    root: HTMLElement;
+    data: ITrace[];
+    layout?: Record<string, unknown>;
+  }[] = [];
   Plots = { resize: () => undefined };
 
-  async react(root: HTMLElement, data: object[]): Promise<HTMLElement> {
-    this.calls.push({ root, data: data as ITrace[] });
+  async react(
+    root: HTMLElement,
+    data: object[],
+    layout?: object
+  ): Promise<HTMLElement> {
+    this.calls.push({
+      root,
+      data: data as ITrace[],
+      layout: layout as Record<string, unknown> | undefined
+    });
     return root;
   }
 

@@ -120,6 +120,19 @@ describe('MetricsView', () => {
     expect([empty('user'), empty('system')]).toEqual([true, true]);
     expect(groupPoints(view, 'user')).toBe('2');
     expect(groupPoints(view, 'system')).toBe('1');
+    // System metrics: over wall time, on a chart of their unit (%).
+    const system = [...plotly.calls]
+      .reverse()
+      .find(c => c.root.parentElement?.dataset.group === 'utilization');
+    expect(system?.data[0].x[0]).toBeInstanceOf(Date);
+    expect(system?.layout?.xaxis).toMatchObject({ type: 'date' });
+    expect(system?.layout?.yaxis).toMatchObject({
+      title: { text: '%' },
+      ticksuffix: '%'
+    });
+    // The user's metrics stay on their steps.
+    const user = plotly.last('train');
+    expect(user[0].x).toEqual([1, 3]);
 
     service.eventsReceived.emit({
       job_id: 'j-1',

@@ -20,6 +20,7 @@ import {
   elapsedMs,
   formatDuration,
   formatEta,
+  RECENT_FINISHED,
   rowOf,
   statusCounts,
   statusText,
@@ -489,6 +490,29 @@ describe('JobsModel', () => {
     source.jobChanged.emit({ ...first, state: 'cancelled', position: null });
     expect(model.counts()).toEqual({ running: 1, queued: 1 });
     expect(changes).toBe(4);
+  });
+
+  it('lists active jobs and the newest finished ones; the table has the rest', async () => {
+    const source = new FakeSource();
+    const finished = Array.from({ length: RECENT_FINISHED + 2 }, (_, i) =>
+      job({ state: 'succeeded', finished_at: iso(1000 + i) })
+    );
+    const queued = job({ position: 1 });
+    source.pages = [...finished, queued];
+    const model = new JobsModel(source as unknown as JobsSource);
+    await model.refresh();
+    const ids = model.rows(T0).map(r => r.id);
+    expect(ids).toHaveLength(RECENT_FINISHED + 1);
+    expect(ids[0]).toBe(queued.id);
+    // The newest finished first; the two oldest left to the table.
+    expect(ids[1]).toBe(finished[finished.length - 1].id);
+    expect(ids).not.toContain(finished[0].id);
+    expect(ids).not.toContain(finished[1].id);
+    expect(model.olderFinished()).toBe(2);
+    // A state filter shows every job of that state.
+    model.stateFilter = 'succeeded';
+    expect(model.rows(T0)).toHaveLength(RECENT_FINISHED + 2);
+    expect(model.olderFinished()).toBe(0);
   });
 
   it("shows others' jobs only to an admin who asked for all users", async () => {

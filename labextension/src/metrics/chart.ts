@@ -41,6 +41,7 @@ import {
   XAxis as TraceXAxis
 } from './traces';
 import { IMetricPoints, IMetricSeries, seriesKey } from './types';
+import { axisScale, commonUnit, IAxisScale } from './units';
 
 /** At most this many redraws a second. */
 const REDRAWS_PER_SECOND = 10;
@@ -69,6 +70,11 @@ export namespace MetricsChart {
     clock?: IClock;
     /** The texts of the controls. */
     trans?: TranslationBundle;
+    /**
+     * Read units from the metrics' names (`_bytes`: MiB/GiB, `_percent`: %)
+     * and show them on the y axes: the runner's system metrics.
+     */
+    units?: boolean;
   }
 }
 
@@ -106,6 +112,7 @@ export class MetricsChart extends Panel {
     this._height = options.height ?? 260;
     this._loadPlotly = options.plotly ?? loadPlotly;
     this._trans = options.trans ?? nbqueueBundle();
+    this._units = options.units ?? false;
     this._throttle = new Throttle(
       () => this._draw(),
       1000 / REDRAWS_PER_SECOND,
@@ -342,7 +349,8 @@ export class MetricsChart extends Panel {
         continue;
       }
       const target = view ?? this._createView(group);
-      const traces = members.flatMap(entry => this._traces(entry));
+      const scale = this._scaleOf(members);
+      const traces = members.flatMap(entry => this._traces(entry, scale));
       const layout = groupLayout({
         group,
         xAxis: this._xAxis,
@@ -350,7 +358,8 @@ export class MetricsChart extends Panel {
         lastStep: lastStep(members.map(entry => entry.series)),
         height: this._height,
         fontColor,
-        gridColor
+        gridColor,
+        scale
       });
       const config = groupConfig(`${this._filename}-${group}`);
       await target.plot.react(traces, layout, config);
@@ -379,7 +388,26 @@ export class MetricsChart extends Panel {
     this.node.dataset.draws = String(this._draws);
   }
 
-  private _traces(entry: IEntry): PlotlyObject[] {
+  /** The y axis' unit of a group, when units are read and all agree. */
+  private _scaleOf(members: IEntry[]): IAxisScale | null {
+    const unit = this._units
+      ? commonUnit(members.map(entry => entry.name))
+      : null;
+    if (!unit) {
+      return null;
+    }
+    let max = -Infinity;
+    for (const entry of members) {
+      for (const value of entry.series.values) {
+        if (value !== null && value > max) {
+          max = value;
+        }
+      }
+    }
+    return axisScale(unit, max);
+  }
+
+  private _traces(entry: IEntry, scale: IAxisScale | null): PlotlyObject[] {
     let smoothed: readonly (number | null)[] | null = null;
     if (this._smoothing > 0) {
       if (!entry.ema) {
@@ -392,7 +420,8 @@ export class MetricsChart extends Panel {
       xAxis: this._xAxis,
       color: entry.color,
       maxPoints: this._maxPoints,
-      smoothed
+      smoothed,
+      scale
     });
   }
 
@@ -442,6 +471,7 @@ export class MetricsChart extends Panel {
   private _group: (name: string) => string;
   private _filename: string;
   private _height: number;
+  private _units: boolean;
   private _trans: TranslationBundle;
   private _loadPlotly: () => Promise<IPlotly>;
   private _plotlyPromise: Promise<IPlotly> | null = null;

@@ -5,6 +5,7 @@
  */
 import { downsample, take } from './lttb';
 import { IMetricSeries, seriesKey, seriesLabel } from './types';
+import type { IAxisScale } from './units';
 
 export type XAxis = 'step' | 'time';
 
@@ -18,6 +19,8 @@ export interface ITraceOptions {
   maxPoints: number;
   /** The smoothed values (one per value), or null without smoothing. */
   smoothed: readonly (number | null)[] | null;
+  /** Values shown divided by a unit (system metrics); none: as logged. */
+  scale?: IAxisScale | null;
 }
 
 /** Traces with this many points or fewer show their points as markers. */
@@ -37,7 +40,12 @@ export function seriesTraces(
   options: ITraceOptions
 ): PlotlyObject[] {
   const { color, xAxis, maxPoints, smoothed } = options;
+  const scale = options.scale ?? null;
   const label = escapeText(seriesLabel(series));
+  const scaled = (values: readonly (number | null)[]) =>
+    scale && scale.divisor !== 1
+      ? values.map(v => (v === null ? null : v / scale.divisor))
+      : values;
   const x = (indices: number[]) =>
     xAxis === 'step'
       ? take(series.steps, indices)
@@ -52,11 +60,13 @@ export function seriesTraces(
       type: 'scatter',
       mode: indices.length <= MARKERS_UP_TO ? 'lines+markers' : 'lines',
       x: x(indices),
-      y: take(values, indices),
+      y: take(scaled(values), indices),
       name,
       legendgroup: seriesKey(series),
       connectgaps: false,
-      hovertemplate: '%{y:.6g}',
+      hovertemplate: scale
+        ? `%{y:.4g}${scale.suffix === '%' ? '' : ' '}${scale.suffix}`
+        : '%{y:.6g}',
       marker: { size: 4, color },
       ...extra
     };
@@ -84,6 +94,8 @@ export interface ILayoutOptions {
   height: number;
   fontColor: string;
   gridColor: string;
+  /** The y axis' unit (system metrics): its title and tick suffix. */
+  scale?: IAxisScale | null;
 }
 
 /** The layout of one group's chart. */
@@ -107,7 +119,17 @@ export function groupLayout(options: ILayoutOptions): PlotlyObject {
       gridcolor: gridColor,
       zeroline: false
     },
-    yaxis: { gridcolor: gridColor, zeroline: false, automargin: true },
+    yaxis: {
+      gridcolor: gridColor,
+      zeroline: false,
+      automargin: true,
+      ...(options.scale
+        ? {
+            title: { text: options.scale.suffix },
+            ...(options.scale.suffix === '%' ? { ticksuffix: '%' } : {})
+          }
+        : {})
+    },
     // Keep zoom and hidden traces across live updates.
     uirevision: `${options.group}:${xAxis}`
   };

@@ -10,6 +10,7 @@ import type { ISignal } from '@lumino/signaling';
 import * as React from 'react';
 
 import { queueIcon } from '../icons';
+import { OpenTableButton } from '../table/OpenTableButton';
 import type { IJob } from '../service/model';
 import type { IPipeline } from '../service/scheduleModel';
 import { nbqueueBundle, TranslationBundle } from '../translation';
@@ -38,6 +39,8 @@ const DRAG_TYPE = 'application/x-nbqueue-job';
 export interface IPanelExtras {
   pipelines: PipelinesModel;
   schedules: SchedulesModel;
+  /** Opens the Jobs table in the main area. */
+  openTable?: () => void;
   /** Opens the live view of the running step's job. */
   openPipelineLive: (pipeline: IPipeline) => void;
   confirm: (message: string) => Promise<boolean>;
@@ -378,6 +381,7 @@ function JobsView(props: {
         >
           {trans.__('Refresh')}
         </button>
+        <OpenTableButton open={extras?.openTable} trans={trans} />
       </div>
       <div className="nbq-JobsPanel-filters">
         <label>
@@ -469,6 +473,11 @@ function JobsView(props: {
           )
         )}
       </ul>
+      <OpenTableButton
+        open={extras?.openTable}
+        older={model.olderFinished()}
+        trans={trans}
+      />
       {model.usage && (
         <div
           className="nbq-JobsPanel-usage"

@@ -10,6 +10,7 @@ import { Panel } from '@lumino/widgets';
 import * as React from 'react';
 
 import { MetricsChart } from '../metrics/chart';
+import { systemGroupOf } from '../metrics/units';
 import { describe } from '../service/errors';
 import type { IEventsMessage } from '../service/events';
 import { IJob, IMetricRow, isFinal } from '../service/model';
@@ -187,11 +188,17 @@ export class MetricsView extends Panel {
     section.addClass('nbq-MetricsView-section');
     section.addClass(`nbq-MetricsView-${kind}`);
     section.addWidget(new SectionHeading(this._model, kind, this._trans));
+    // The runner's samples are over time, in MiB/GiB and %; one chart per
+    // unit. The user's metrics stay on their steps, as logged.
+    const system = kind === 'system';
     const chart = new MetricsChart({
       ...chartOptions,
       filename,
       height: 220,
-      trans: this._trans
+      trans: this._trans,
+      ...(system
+        ? { xAxis: 'time' as const, units: true, group: systemGroupOf }
+        : {})
     });
     section.addWidget(chart);
     this.addWidget(section);

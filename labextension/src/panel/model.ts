@@ -19,7 +19,14 @@ import {
 import type { INbqueueService } from '../tokens';
 import { nbqueueBundle, TranslationBundle } from '../translation';
 import { reorderIntent } from './reorder';
-import { IJobRow, rowOf, StateFilter, statusCounts, visibleJobs } from './rows';
+import {
+  IJobRow,
+  recentTail,
+  rowOf,
+  StateFilter,
+  statusCounts,
+  visibleJobs
+} from './rows';
 
 /** What the model needs of the sidecar client. */
 export type JobsSource = Pick<
@@ -137,11 +144,29 @@ export class JobsModel {
     return this._jobs.get(id);
   }
 
+  /**
+   * The jobs the sidebar lists. Under "all", the active ones and only the
+   * newest finished ones: the Jobs table lists every job.
+   */
   visible(): IJob[] {
-    return visibleJobs(this._jobs.values(), {
+    const jobs = visibleJobs(this._jobs.values(), {
       state: this._stateFilter,
       queue: this._queueFilter
     });
+    return this._stateFilter === 'all' ? recentTail(jobs).jobs : jobs;
+  }
+
+  /** Finished jobs left out of the sidebar's "all" (see `visible`). */
+  olderFinished(): number {
+    if (this._stateFilter !== 'all') {
+      return 0;
+    }
+    return recentTail(
+      visibleJobs(this._jobs.values(), {
+        state: 'all',
+        queue: this._queueFilter
+      })
+    ).older;
   }
 
   rows(now: number): IJobRow[] {

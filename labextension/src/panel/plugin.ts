@@ -7,9 +7,11 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { Dialog, ICommandPalette, showDialog } from '@jupyterlab/apputils';
+import { IStateDB } from '@jupyterlab/statedb';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { ITranslator } from '@jupyterlab/translation';
 
+import { addJobsTable } from '../table/plugin';
 import { CommandIDs, INbqueue } from '../tokens';
 import { nbqueueBundle } from '../translation';
 import { JobActions } from './actions';
@@ -25,14 +27,21 @@ export const jobsPanelPlugin: JupyterFrontEndPlugin<void> = {
     'The nbqueue Jobs panel: jobs, positions, ETAs, queue operations, logs and metrics; and a status bar item.',
   autoStart: true,
   requires: [INbqueue],
-  optional: [IStatusBar, ILayoutRestorer, ICommandPalette, ITranslator],
+  optional: [
+    IStatusBar,
+    ILayoutRestorer,
+    ICommandPalette,
+    ITranslator,
+    IStateDB
+  ],
   activate: (
     app: JupyterFrontEnd,
     nbqueue: INbqueue,
     statusBar: IStatusBar | null,
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null,
-    translator: ITranslator | null
+    translator: ITranslator | null,
+    state: IStateDB | null
   ) => {
     const trans = nbqueueBundle(translator);
     const { service } = nbqueue;
@@ -40,9 +49,20 @@ export const jobsPanelPlugin: JupyterFrontEndPlugin<void> = {
     const actions = new JobActions(app, nbqueue, model, trans);
     const pipelines = new PipelinesModel(service, trans);
     const schedules = new SchedulesModel(service, trans);
+    const openTable = addJobsTable({
+      app,
+      model,
+      actions,
+      trans,
+      restorer,
+      palette,
+      statusBar,
+      state
+    });
     const panel = new JobsPanel(model, actions, trans, {
       pipelines,
       schedules,
+      openTable,
       openPipelineLive: async pipeline => {
         const id = liveStepJobId(pipeline);
         if (id) {

@@ -226,6 +226,23 @@ export function visibleJobs(
     .sort(compareJobs);
 }
 
+/** How many finished jobs the sidebar lists under "all"; the table has every one. */
+export const RECENT_FINISHED = 10;
+
+/**
+ * The sidebar under "all": every active job and the `recent` newest finished
+ * ones (jobs in the panel's order: finished last, newest first); and how many
+ * finished jobs that leaves to the Jobs table.
+ */
+export function recentTail(
+  jobs: readonly IJob[],
+  recent: number = RECENT_FINISHED
+): { jobs: IJob[]; older: number } {
+  let finished = 0;
+  const kept = jobs.filter(job => !isFinal(job.state) || ++finished <= recent);
+  return { jobs: kept, older: jobs.length - kept.length };
+}
+
 /** The actions a row offers; the server still decides. */
 export function actionsOf(job: IJob, own: boolean): JobAction[] {
   if (job.state === 'queued') {

@@ -47,6 +47,8 @@ function job(id: string, overrides: Partial<IJob> = {}): IJob {
     held: false,
     eta_seconds: null,
     eta_basis: null,
+    eta: null,
+    progress: null,
     pipeline_id: null,
     pipeline_step: null,
     schedule_id: null,
@@ -60,7 +62,12 @@ function job(id: string, overrides: Partial<IJob> = {}): IJob {
 }
 
 const JOBS = [
-  job('a', { name: 'Beta', state: 'running', started_at: iso(0) }),
+  job('a', {
+    name: 'Beta',
+    state: 'running',
+    started_at: iso(0),
+    progress: { cell: 4, cells: 8, cell_started_at: iso(0) }
+  } as Partial<IJob>),
   job('b', {
     name: 'alpha',
     position: 2,
@@ -73,8 +80,7 @@ const JOBS = [
     name: 'delta',
     state: 'succeeded',
     started_at: iso(0),
-    finished_at: iso(30),
-    progress: 1
+    finished_at: iso(30)
   } as Partial<IJob>)
 ];
 
@@ -156,15 +162,18 @@ describe('Jobs table sorting', () => {
     ).toEqual({ column: 'owner', direction: 'ascending' });
   });
 
-  it("shows progress when the job has it, '—' otherwise", () => {
+  it("shows a running job's cell, '—' otherwise", () => {
     const [running, queued, , done] = rowsOf(JOBS);
-    expect(cellText(done, 'progress')).toBe('100%');
-    expect(cellText(running, 'progress')).toBe('—');
+    expect(cellText(running, 'progress')).toMatch(/^cell 4 of 8 · /);
+    expect(running.progressShare).toBe(3 / 8);
+    expect(cellText(done, 'progress')).toBe('—');
+    expect(cellText(queued, 'progress')).toBe('—');
+    expect(progressOf({ ...JOBS[0], state: 'succeeded' } as IJob)).toBe(null);
     expect(
-      progressOf({ ...JOBS[0], progress: { done: 3, total: 4 } } as IJob)
-    ).toBe(0.75);
-    expect(
-      progressOf({ ...JOBS[0], progress: 'half' } as unknown as IJob)
+      progressOf({
+        ...JOBS[0],
+        progress: { cell: 1, cells: 0, cell_started_at: iso(0) }
+      } as IJob)
     ).toBe(null);
     expect(cellText(queued, 'waiting')).toBe('waits behind 1 running job');
     expect(cellText(queued, 'position')).toBe('#2');

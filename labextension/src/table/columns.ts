@@ -76,36 +76,22 @@ export function columnLabels(
 }
 
 /**
- * A job's progress as a fraction in [0, 1], or null. The job record may not
- * carry `progress` (older sidecars): a number in [0, 1], or an object with
- * `fraction`, or `done` of `total`, is read; anything else is no progress.
+ * A running job's progress as the share of its code cells done before the running one, in
+ * [0, 1], from the job's `progress` ({cell, cells}, docs/protocol.md); null otherwise.
  */
 export function progressOf(job: IJob): number | null {
-  const value: unknown = (job as unknown as { progress?: unknown }).progress;
-  const clamp = (n: number) => Math.min(1, Math.max(0, n));
-  if (typeof value === 'number' && Number.isFinite(value)) {
-    return clamp(value);
+  const p = job.progress;
+  if (job.state !== 'running' || !p || !(p.cells > 0)) {
+    return null;
   }
-  if (value && typeof value === 'object') {
-    const p = value as { fraction?: unknown; done?: unknown; total?: unknown };
-    if (typeof p.fraction === 'number' && Number.isFinite(p.fraction)) {
-      return clamp(p.fraction);
-    }
-    if (
-      typeof p.done === 'number' &&
-      typeof p.total === 'number' &&
-      p.total > 0
-    ) {
-      return clamp(p.done / p.total);
-    }
-  }
-  return null;
+  return Math.min(1, Math.max(0, (p.cell - 1) / p.cells));
 }
 
-/** One line of the table: the panel's row texts, the progress, the job. */
+/** One line of the table: the panel's row texts (`progress`: "cell 5 of 12 · 3 min in this
+ * cell"), the share of cells done (what the column sorts by), the job. */
 export interface ITableRow extends IJobRow {
   job: IJob;
-  progress: number | null;
+  progressShare: number | null;
 }
 
 export function tableRowOf(
@@ -114,7 +100,11 @@ export function tableRowOf(
   user: string | null,
   trans: TranslationBundle = ENGLISH
 ): ITableRow {
-  return { ...rowOf(job, now, user, trans), job, progress: progressOf(job) };
+  return {
+    ...rowOf(job, now, user, trans),
+    job,
+    progressShare: progressOf(job)
+  };
 }
 
 /** The text of a cell; '—' where there is nothing to show. */
@@ -134,9 +124,7 @@ export function cellText(row: ITableRow, column: Column): string {
     case 'eta':
       return row.eta || dash;
     case 'progress':
-      return row.progress === null
-        ? dash
-        : `${Math.round(row.progress * 100)}%`;
+      return row.progress || dash;
     case 'elapsed':
       return row.elapsed || dash;
     case 'owner':
@@ -176,7 +164,7 @@ function sortKey(
     case 'eta':
       return row.state === 'queued' ? (row.job.eta_seconds ?? null) : null;
     case 'progress':
-      return row.progress;
+      return row.progressShare;
     case 'elapsed':
       return elapsedMs(row.job, now);
   }

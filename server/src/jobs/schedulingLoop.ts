@@ -73,15 +73,18 @@ export class SchedulingLoop {
       maxRunningPerUser
     });
     const decided = new Map(queued.map(j => [j.id, j.profile]));
+    // The starts run concurrently (a burst's API calls overlap, under the backend's own
+    // limit); each is claimed, and counted by the backend, before the next fits() asks.
+    const starts: Array<Promise<boolean>> = [];
     for (const id of admit) {
       // A backend that knows the cluster's free capacity (Kubernetes) starts only what fits.
       const job = backend.fits ? this.store.getJob(id) : undefined;
       if (job && !backend.fits?.(job)) continue;
-      // Starting the jobs before it may have taken a while: one cancelled, held or moved
-      // meanwhile stays as the user left it, and its slot goes to the next decision.
-      if (!(await this.start(id, decided.get(id) as string)))
-        this.scheduleAgain = true;
+      starts.push(this.start(id, decided.get(id) as string));
     }
+    // One cancelled, held or moved since the decision stays as the user left it, and its
+    // slot goes to the next decision.
+    if ((await Promise.all(starts)).includes(false)) this.scheduleAgain = true;
     return admit.length;
   }
 

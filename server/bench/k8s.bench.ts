@@ -35,6 +35,10 @@ const out = (line: string): boolean => process.stdout.write(`${line}\n`);
 class Watcher {
   readonly jobAdded = new Map<string, number>();
   readonly podRunning = new Map<string, number>();
+  /** Job id -> its pod's name. */
+  readonly podName = new Map<string, string>();
+  /** Pods the scheduler could not place (PodScheduled=False). */
+  readonly unschedulable = new Set<string>();
 
   private readonly reqs: Array<{ destroy(): void }> = [];
 
@@ -67,6 +71,15 @@ class Watcher {
             const id = ev.object.metadata?.labels?.['nbqueue.io/job-id'];
             if (resource === 'jobs' && ev.type === 'ADDED' && id)
               this.jobAdded.set(id, Date.now());
+            if (resource === 'pods' && id) {
+              this.podName.set(id, ev.object.metadata.name);
+              if (
+                (ev.object.status?.conditions ?? []).some(
+                  (c: Obj) => c.type === 'PodScheduled' && c.status === 'False'
+                )
+              )
+                this.unschedulable.add(ev.object.metadata.name);
+            }
             if (
               resource === 'pods' &&
               id &&
@@ -96,6 +109,55 @@ function usage(pid: number): { cpu: number; rssMb: number } {
   return { cpu: ticks / 100, rssMb: rss };
 }
 
+/** Job events' `time` of the job's first output (the runner's clock). */
+async function firstOutput(
+  sidecar: SidecarProcess,
+  id: string
+): Promise<number> {
+  const events = (await sidecar.api('GET', `/api/jobs/${id}/events`)).body
+    .events as Array<{ type: string; time: number }>;
+  return events.find(e => e.type === 'output')?.time ?? NaN;
+}
+
+interface Writes {
+  verb: string;
+  resource: string;
+  subresource: string;
+  count: number;
+}
+
+/** kube-apiserver's count of write requests so far, by verb, resource and subresource. */
+async function apiWrites(c: Cluster): Promise<Writes[]> {
+  const res = await c.call('GET', '/metrics');
+  const rows = new Map<string, Writes>();
+  for (const line of String(res.body).split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const labels = Object.fromEntries(
+      [...line.matchAll(/(\w+)="([^"]*)"/g)].map(m => [m[1], m[2]])
+    );
+    if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(labels.verb)) continue;
+    const key = `${labels.verb} ${labels.resource} ${labels.subresource}`;
+    const w = rows.get(key) ?? {
+      verb: labels.verb,
+      resource: labels.resource,
+      subresource: labels.subresource,
+      count: 0
+    };
+    w.count += Number(line.slice(line.lastIndexOf(' ') + 1));
+    rows.set(key, w);
+  }
+  return [...rows.values()];
+}
+
+function diffWrites(before: Writes[], after: Writes[]): Writes[] {
+  const key = (w: Writes) => `${w.verb} ${w.resource} ${w.subresource}`;
+  const was = new Map(before.map(w => [key(w), w.count]));
+  return after
+    .map(w => ({ ...w, count: w.count - (was.get(key(w)) ?? 0) }))
+    .filter(w => w.count > 0)
+    .sort((a, b) => b.count - a.count);
+}
+
 test('kubernetes backend figures', async () => {
   await cluster.clean();
   const gates = tmpDir('nbq-bench-k8s-');
@@ -117,7 +179,13 @@ test('kubernetes backend figures', async () => {
       }
     ],
     // A process of its own: its CPU time and memory are read from /proc by pid.
-    { fromImage: false }
+    // BENCH_K8S_CPU_PROFILE=DIR: it writes a V8 CPU profile there when it stops.
+    {
+      fromImage: false,
+      nodeArgs: process.env.BENCH_K8S_CPU_PROFILE
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_K8S_CPU_PROFILE}`]
+        : []
+    }
   );
   await sidecar.start();
   const pid = sidecar.child?.pid as number;
@@ -139,6 +207,8 @@ test('kubernetes backend figures', async () => {
     const toJob: number[] = [];
     const toRunner: number[] = [];
     const toPod: number[] = [];
+    const podToOutput: number[] = [];
+    const processToOutput: number[] = [];
     for (let i = 0; i < SAMPLES; i++) {
       const gate = path.join(gates, `g${i}`);
       fs.writeFileSync(gate, '');
@@ -167,6 +237,11 @@ test('kubernetes backend figures', async () => {
         60000,
         50
       );
+      // The runner stamps each event with its own clock (this host's).
+      const output = await firstOutput(sidecar, id);
+      podToOutput.push(output - (watcher.podRunning.get(id) ?? NaN));
+      const pod = watcher.podName.get(id) ?? '';
+      processToOutput.push(output - (harness.startedAt.get(pod) ?? NaN));
     }
     await harness.stop();
     out(
@@ -178,30 +253,81 @@ test('kubernetes backend figures', async () => {
     out(
       `Job created -> runner connected (pod scheduled, kwok Running, harness starts the runner, first event): p50 ${pct(toRunner, 50)} ms, max ${Math.max(...toRunner)} ms`
     );
+    out(
+      `pod Running -> first output: p50 ${pct(podToOutput, 50)} ms, max ${Math.max(...podToOutput)} ms; of it, runner process start -> first output: p50 ${pct(processToOutput, 50)} ms`
+    );
 
-    // 2. Watch load: LOAD_JOBS running Jobs (no runners: pods held Running by kwok).
+    // 2. A burst: LOAD_JOBS submitted at once (concurrent POSTs) onto a pool with room for
+    // all (the CPU pool: 2 nodes of 32 CPUs, 128 Gi and 110 pods each), no runners: the pods
+    // stay Running (kwok). Then the watch load of LOAD_JOBS running Jobs.
     await cluster.clean();
-    const ids: string[] = [];
-    const tSubmit = Date.now();
-    for (let i = 0; i < LOAD_JOBS; i++) {
-      const res = await sidecar.api('POST', '/api/jobs', {
-        profile: 'tiny',
-        name: `load-${i}`,
-        notebook: notebook([code('pass')])
-      });
-      ids.push(res.body.id);
-    }
+    const writesBefore = await apiWrites(cluster);
+    const burstStart = usage(pid);
+    const tBurst = Date.now();
+    const ids = await Promise.all(
+      Array.from({ length: LOAD_JOBS }, async (_, i) => {
+        const res = await sidecar.api('POST', '/api/jobs', {
+          profile: 'tiny',
+          name: `load-${i}`,
+          notebook: notebook([code('pass')])
+        });
+        if (res.status !== 201)
+          throw new Error(
+            `submit ${i}: ${res.status} ${JSON.stringify(res.body)}`
+          );
+        return res.body.id as string;
+      })
+    );
+    const tPosted = Date.now();
+    const burst = new Set(ids);
     await waitFor(
-      async () =>
-        (await cluster.pods()).filter(p => p.status?.phase === 'Running')
-          .length === LOAD_JOBS,
+      () => ids.every(id => watcher.podRunning.has(id)),
       `${LOAD_JOBS} running pods`,
       300000,
-      500
+      20
+    );
+    const lastJob = Math.max(...ids.map(id => watcher.jobAdded.get(id) ?? NaN));
+    const lastPod = Math.max(
+      ...ids.map(id => watcher.podRunning.get(id) ?? NaN)
+    );
+    // Every admission's writes are done once every Secret is there.
+    await waitFor(
+      async () =>
+        (await cluster.secrets()).filter(x =>
+          burst.has(x.metadata.labels?.['nbqueue.io/job-id'])
+        ).length === LOAD_JOBS,
+      'every token Secret',
+      60000,
+      100
+    );
+    const burstEnd = usage(pid);
+    const writesAfter = await apiWrites(cluster);
+    const admitted = await Promise.all(
+      ids.map(async id => Date.parse((await sidecar.job(id)).started_at))
+    );
+    const toJobBurst = ids.map(
+      (id, i) => (watcher.jobAdded.get(id) as number) - admitted[i]
+    );
+    const jobsSeconds = (lastJob - tBurst) / 1000;
+    const podsSeconds = (lastPod - tBurst) / 1000;
+    out(
+      `${LOAD_JOBS} Jobs submitted at once (all POSTs answered in ${((tPosted - tBurst) / 1000).toFixed(1)} s): every Job created in ${jobsSeconds.toFixed(1)} s (${(LOAD_JOBS / jobsSeconds).toFixed(0)}/s), every pod Running in ${podsSeconds.toFixed(1)} s (${(LOAD_JOBS / podsSeconds).toFixed(0)} admissions/s); pods ever unschedulable: ${watcher.unschedulable.size}`
     );
     out(
-      `${LOAD_JOBS} Jobs submitted and their pods Running in ${((Date.now() - tSubmit) / 1000).toFixed(1)} s`
+      `  under the burst, admission (started_at) -> Job created: p50 ${pct(toJobBurst, 50)} ms, p99 ${pct(toJobBurst, 99)} ms, max ${Math.max(...toJobBurst)} ms`
     );
+    out(
+      `  sidecar CPU over the burst ${(burstEnd.cpu - burstStart.cpu).toFixed(2)} s (${((1000 * (burstEnd.cpu - burstStart.cpu)) / LOAD_JOBS).toFixed(1)} ms a job), RSS ${burstEnd.rssMb.toFixed(0)} MB`
+    );
+    const writes = diffWrites(writesBefore, writesAfter);
+    const ours = writes
+      .filter(w => ['jobs', 'secrets'].includes(w.resource) && !w.subresource)
+      .reduce((n, w) => n + w.count, 0);
+    out(
+      `  API writes on jobs and secrets (kube-apiserver apiserver_request_total, POST/PUT/PATCH/DELETE): ${ours / LOAD_JOBS} per admission; ${writes.map(w => `${w.verb} ${w.resource}${w.subresource ? `/${w.subresource}` : ''} ${w.count}`).join(', ')}`
+    );
+    expect(watcher.unschedulable.size).toBe(0);
+    expect(ours / LOAD_JOBS).toBeLessThanOrEqual(2);
     const idleStart = usage(pid);
     const idleSeconds = 20;
     await new Promise(r => setTimeout(r, idleSeconds * 1000));

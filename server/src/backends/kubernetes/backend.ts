@@ -11,7 +11,7 @@ import type { Profile } from '../../config/schema';
 import type { WaitingReason } from '../../queue/waiting';
 import type { JobRecord } from '../../jobs/types';
 import { Admission } from './admission';
-import { errorCode, loadKubeConfig } from './client';
+import { errorCode, loadKubeConfig, pooledApiClient } from './client';
 import type { KubernetesBackendConfig } from './config';
 import { ClusterView } from './informers';
 import { jobManifest, secretManifest } from './manifest';
@@ -76,8 +76,8 @@ export class KubernetesBackend implements Backend {
     const namespace = this.config.namespace;
     const log = (line: string) => this.log(line);
     this.resources = new JobResources(
-      kc.makeApiClient(CoreV1Api),
-      kc.makeApiClient(BatchV1Api),
+      pooledApiClient(kc, CoreV1Api),
+      pooledApiClient(kc, BatchV1Api),
       namespace,
       log,
       new TokenBucket(this.config.api_qps, this.config.api_burst)

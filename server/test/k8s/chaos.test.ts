@@ -62,6 +62,13 @@ describe('kubernetes: the sidecar killed while a job starts', () => {
       const gate = path.join(GATES, 'chaos-pod');
       const id = await submit(sidecar, 'cpu', gated(gate, 'chaos pod'));
       const pod = await waitFor(() => podOf(id), 'the pod', 60000, 50);
+      // Both writes done (a kill between them is the test above): the pod may come first.
+      await waitFor(
+        async () => (await cluster.secrets()).some(ofJob(id)),
+        'its token Secret',
+        30000,
+        20
+      );
       await sidecar.kill();
       const [before] = (await cluster.jobs()).filter(ofJob(id));
       await sidecar.start();

@@ -99,8 +99,13 @@ wait_for kube-apiserver 120 api /readyz
 
 start kube-controller-manager --kubeconfig "$DIR/kubeconfig" --leader-elect=false \
   --secure-port 0 --service-account-private-key-file "$DIR/pki/sa.key" \
-  --root-ca-file "$DIR/pki/ca.crt" --concurrent-job-syncs 10
-start kube-scheduler --kubeconfig "$DIR/kubeconfig" --leader-elect=false --secure-port 0
+  --root-ca-file "$DIR/pki/ca.crt" --concurrent-job-syncs 10 \
+  --kube-api-qps 200 --kube-api-burst 400
+# The client limits of the controller manager (default 20/s, burst 30: its job controller's pod
+# creations and Job status updates) and the scheduler (50/s, burst 100: its bindings) raised, as
+# clusters that start bursts of Jobs do (docs/benchmarks.md, Kubernetes backend).
+start kube-scheduler --kubeconfig "$DIR/kubeconfig" --leader-elect=false --secure-port 0 \
+  --kube-api-qps 200 --kube-api-burst 400
 start kwok --kubeconfig "$DIR/kubeconfig" --manage-all-nodes=false \
   --manage-nodes-with-label-selector type=kwok --config "$HERE/kwok-stages.yaml" \
   --server-address "127.0.0.1:$KWOK" --cidr 10.244.0.0/16 --node-ip 10.0.0.1

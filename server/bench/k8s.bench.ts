@@ -35,6 +35,10 @@ const out = (line: string): boolean => process.stdout.write(`${line}\n`);
 class Watcher {
   readonly jobAdded = new Map<string, number>();
   readonly podRunning = new Map<string, number>();
+  /** Job id -> its pod's name. */
+  readonly podName = new Map<string, string>();
+  /** Pods the scheduler could not place (PodScheduled=False). */
+  readonly unschedulable = new Set<string>();
 
   private readonly reqs: Array<{ destroy(): void }> = [];
 
@@ -67,6 +71,15 @@ class Watcher {
             const id = ev.object.metadata?.labels?.['nbqueue.io/job-id'];
             if (resource === 'jobs' && ev.type === 'ADDED' && id)
               this.jobAdded.set(id, Date.now());
+            if (resource === 'pods' && id) {
+              this.podName.set(id, ev.object.metadata.name);
+              if (
+                (ev.object.status?.conditions ?? []).some(
+                  (c: Obj) => c.type === 'PodScheduled' && c.status === 'False'
+                )
+              )
+                this.unschedulable.add(ev.object.metadata.name);
+            }
             if (
               resource === 'pods' &&
               id &&
@@ -96,6 +109,55 @@ function usage(pid: number): { cpu: number; rssMb: number } {
   return { cpu: ticks / 100, rssMb: rss };
 }
 
+/** Job events' `time` of the job's first output (the runner's clock). */
+async function firstOutput(
+  sidecar: SidecarProcess,
+  id: string
+): Promise<number> {
+  const events = (await sidecar.api('GET', `/api/jobs/${id}/events`)).body
+    .events as Array<{ type: string; time: number }>;
+  return events.find(e => e.type === 'output')?.time ?? NaN;
+}
+
+interface Writes {
+  verb: string;
+  resource: string;
+  subresource: string;
+  count: number;
+}
+
+/** kube-apiserver's count of write requests so far, by verb, resource and subresource. */
+async function apiWrites(c: Cluster): Promise<Writes[]> {
+  const res = await c.call('GET', '/metrics');
+  const rows = new Map<string, Writes>();
+  for (const line of String(res.body).split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const labels = Object.fromEntries(
+      [...line.matchAll(/(\w+)="([^"]*)"/g)].map(m => [m[1], m[2]])
+    );
+    if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(labels.verb)) continue;
+    const key = `${labels.verb} ${labels.resource} ${labels.subresource}`;
+    const w = rows.get(key) ?? {
+      verb: labels.verb,
+      resource: labels.resource,
+      subresource: labels.subresource,
+      count: 0
+    };
+    w.count += Number(line.slice(line.lastIndexOf(' ') + 1));
+    rows.set(key, w);
+  }
+  return [...rows.values()];
+}
+
+function diffWrites(before: Writes[], after: Writes[]): Writes[] {
+  const key = (w: Writes) => `${w.verb} ${w.resource} ${w.subresource}`;
+  const was = new Map(before.map(w => [key(w), w.count]));
+  return after
+    .map(w => ({ ...w, count: w.count - (was.get(key(w)) ?? 0) }))
+    .filter(w => w.count > 0)
+    .sort((a, b) => b.count - a.count);
+}
+
 test('kubernetes backend figures', async () => {
   await cluster.clean();
   const gates = tmpDir('nbq-bench-k8s-');
@@ -117,7 +179,13 @@ test('kubernetes backend figures', async () => {
       }
     ],
     // A process of its own: its CPU time and memory are read from /proc by pid.
-    { fromImage: false }
+    // BENCH_K8S_CPU_PROFILE=DIR: it writes a V8 CPU profile there when it stops.
+    {
+      fromImage: false,
+      nodeArgs: process.env.BENCH_K8S_CPU_PROFILE
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_K8S_CPU_PROFILE}`]
+        : []
+    }
   );
   await sidecar.start();
   const pid = sidecar.child?.pid as number;
@@ -127,6 +195,95 @@ test('kubernetes backend figures', async () => {
   const watcher = new Watcher();
   watcher.start('jobs');
   watcher.start('pods');
+
+  /** LOAD_JOBS jobs of the tiny profile, submitted at once (concurrent POSTs). */
+  const submitAll = (name: string): Promise<string[]> =>
+    Promise.all(
+      Array.from({ length: LOAD_JOBS }, async (_, i) => {
+        const res = await sidecar.api('POST', '/api/jobs', {
+          profile: 'tiny',
+          name: `${name}-${i}`,
+          notebook: notebook([code('pass')])
+        });
+        if (res.status !== 201)
+          throw new Error(
+            `submit ${i}: ${res.status} ${JSON.stringify(res.body)}`
+          );
+        return res.body.id as string;
+      })
+    );
+  const cordon = (on: boolean) =>
+    Promise.all(
+      ['cpu-node-0', 'cpu-node-1'].map(n =>
+        cluster.call(
+          'PATCH',
+          `/api/v1/nodes/${n}`,
+          { spec: { unschedulable: on } },
+          'application/merge-patch+json'
+        )
+      )
+    );
+
+  /**
+   * Waits for every pod of `ids` to run, then prints from `t0`: when every Job was created and
+   * every pod Running, admission -> Job created, the sidecar's CPU, and the API writes since
+   * `before` (kube-apiserver's own count) per admission.
+   */
+  async function burstFigures(
+    label: string,
+    ids: string[],
+    t0: number,
+    before: { writes: Writes[]; cpu: number }
+  ): Promise<void> {
+    const burst = new Set(ids);
+    await waitFor(
+      () => ids.every(id => watcher.podRunning.has(id)),
+      `${ids.length} running pods`,
+      300000,
+      20
+    ).catch(async err => {
+      // What the first job's record and the sidecar said, to see why.
+      const j = await sidecar.api('GET', `/api/jobs/${ids[0]}`);
+      out(`${JSON.stringify(j.body)}\n${sidecar.output.slice(-3000)}`);
+      throw err;
+    });
+    const last = (m: Map<string, number>) =>
+      (Math.max(...ids.map(id => m.get(id) ?? NaN)) - t0) / 1000;
+    const jobsSeconds = last(watcher.jobAdded);
+    const podsSeconds = last(watcher.podRunning);
+    // Every admission's writes are done once every Secret is there.
+    await waitFor(
+      async () =>
+        (await cluster.secrets()).filter(x =>
+          burst.has(x.metadata.labels?.['nbqueue.io/job-id'])
+        ).length === ids.length,
+      'every token Secret',
+      60000,
+      100
+    );
+    const cpu = usage(pid).cpu - before.cpu;
+    const writes = diffWrites(before.writes, await apiWrites(cluster));
+    const admitted = await Promise.all(
+      ids.map(async id => Date.parse((await sidecar.job(id)).started_at))
+    );
+    const toJob = ids.map(
+      (id, i) => (watcher.jobAdded.get(id) as number) - admitted[i]
+    );
+    out(
+      `${label}: every Job created in ${jobsSeconds.toFixed(1)} s (${(ids.length / jobsSeconds).toFixed(0)}/s), every pod Running in ${podsSeconds.toFixed(1)} s (${(ids.length / podsSeconds).toFixed(0)} admissions/s); pods ever unschedulable: ${watcher.unschedulable.size}`
+    );
+    out(
+      `  admission (started_at) -> Job created: p50 ${pct(toJob, 50)} ms, p99 ${pct(toJob, 99)} ms, max ${Math.max(...toJob)} ms; sidecar CPU ${cpu.toFixed(2)} s (${((1000 * cpu) / ids.length).toFixed(1)} ms a job)`
+    );
+    const ours = writes
+      .filter(w => ['jobs', 'secrets'].includes(w.resource) && !w.subresource)
+      .reduce((n, w) => n + w.count, 0);
+    out(
+      `  API writes (kube-apiserver apiserver_request_total, POST/PUT/PATCH/DELETE) on jobs and secrets: ${ours / ids.length} per admission; all: ${writes.map(w => `${w.verb} ${w.resource}${w.subresource ? `/${w.subresource}` : ''} ${w.count}`).join(', ')}`
+    );
+    expect(watcher.unschedulable.size).toBe(0);
+    expect(ours / ids.length).toBeLessThanOrEqual(2);
+  }
   try {
     const startup = process.env.NBQUEUE_K8S_STARTUP_MS;
     if (startup)
@@ -139,6 +296,8 @@ test('kubernetes backend figures', async () => {
     const toJob: number[] = [];
     const toRunner: number[] = [];
     const toPod: number[] = [];
+    const podToOutput: number[] = [];
+    const processToOutput: number[] = [];
     for (let i = 0; i < SAMPLES; i++) {
       const gate = path.join(gates, `g${i}`);
       fs.writeFileSync(gate, '');
@@ -167,6 +326,11 @@ test('kubernetes backend figures', async () => {
         60000,
         50
       );
+      // The runner stamps each event with its own clock (this host's).
+      const output = await firstOutput(sidecar, id);
+      podToOutput.push(output - (watcher.podRunning.get(id) ?? NaN));
+      const pod = watcher.podName.get(id) ?? '';
+      processToOutput.push(output - (harness.startedAt.get(pod) ?? NaN));
     }
     await harness.stop();
     out(
@@ -178,29 +342,23 @@ test('kubernetes backend figures', async () => {
     out(
       `Job created -> runner connected (pod scheduled, kwok Running, harness starts the runner, first event): p50 ${pct(toRunner, 50)} ms, max ${Math.max(...toRunner)} ms`
     );
-
-    // 2. Watch load: LOAD_JOBS running Jobs (no runners: pods held Running by kwok).
-    await cluster.clean();
-    const ids: string[] = [];
-    const tSubmit = Date.now();
-    for (let i = 0; i < LOAD_JOBS; i++) {
-      const res = await sidecar.api('POST', '/api/jobs', {
-        profile: 'tiny',
-        name: `load-${i}`,
-        notebook: notebook([code('pass')])
-      });
-      ids.push(res.body.id);
-    }
-    await waitFor(
-      async () =>
-        (await cluster.pods()).filter(p => p.status?.phase === 'Running')
-          .length === LOAD_JOBS,
-      `${LOAD_JOBS} running pods`,
-      300000,
-      500
-    );
     out(
-      `${LOAD_JOBS} Jobs submitted and their pods Running in ${((Date.now() - tSubmit) / 1000).toFixed(1)} s`
+      `pod Running -> first output: p50 ${pct(podToOutput, 50)} ms, max ${Math.max(...podToOutput)} ms; of it, runner process start -> first output: p50 ${pct(processToOutput, 50)} ms`
+    );
+
+    // 2. A burst: LOAD_JOBS submitted at once (concurrent POSTs) onto a pool with room for
+    // all (the CPU pool: 2 nodes of 32 CPUs, 128 Gi and 110 pods each), no runners: the pods
+    // stay Running (kwok). Then the watch load of LOAD_JOBS running Jobs.
+    await cluster.clean();
+    const before = { writes: await apiWrites(cluster), cpu: usage(pid).cpu };
+    const tBurst = Date.now();
+    const ids = await submitAll('load');
+    const posted = ((Date.now() - tBurst) / 1000).toFixed(1);
+    await burstFigures(
+      `${LOAD_JOBS} Jobs submitted at once (all POSTs answered in ${posted} s)`,
+      ids,
+      tBurst,
+      before
     );
     const idleStart = usage(pid);
     const idleSeconds = 20;
@@ -235,6 +393,40 @@ test('kubernetes backend figures', async () => {
     out(
       `all ${LOAD_JOBS} pods end at once: the sidecar saw each and ended every job in ${seconds.toFixed(1)} s (${(LOAD_JOBS / seconds).toFixed(0)} pod updates/s end to end); its CPU meanwhile ${(churnEnd.cpu - churnStart.cpu).toFixed(2)} s, RSS ${churnEnd.rssMb.toFixed(0)} MB`
     );
+
+    // 3. The admission alone: LOAD_JOBS queued while the CPU pool is cordoned (no room: none
+    // is started), then the pool uncordoned: the sidecar admits them all at once.
+    await cluster.clean();
+    // The last section's pods gone, so the pool's pod slots are all free.
+    await waitFor(
+      async () => (await cluster.pods()).length === 0,
+      'no pod left',
+      120000,
+      200
+    );
+    await cordon(true);
+    try {
+      const queued = await submitAll('queued');
+      await waitFor(
+        async () =>
+          (await sidecar.api('GET', '/api/jobs?state=queued')).body.jobs
+            .length === LOAD_JOBS,
+        'every job queued',
+        60000,
+        200
+      );
+      const before2 = { writes: await apiWrites(cluster), cpu: usage(pid).cpu };
+      const tOpen = Date.now();
+      await cordon(false);
+      await burstFigures(
+        `${LOAD_JOBS} queued jobs admitted at once (the pool uncordoned)`,
+        queued,
+        tOpen,
+        before2
+      );
+    } finally {
+      await cordon(false);
+    }
     expect(toJob).toHaveLength(SAMPLES);
   } finally {
     watcher.stop();

@@ -16,8 +16,8 @@ export const FAULT_POINTS = [
   'submit.answered',
   /** A queued job was claimed for start (state starting), before the backend starts it. */
   'admission.claimed',
-  /** Kubernetes: the job's token Secret exists, its Job not yet. */
-  'admission.secret-created',
+  /** Kubernetes: the job's Job exists, its token Secret not yet. */
+  'admission.job-created',
   /** A batch of events was stored, before the runner gets its answer. */
   'events.stored',
   /** The runner's /finish arrived, before anything of it is stored. */

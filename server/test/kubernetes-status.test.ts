@@ -159,4 +159,55 @@ describe('pod states become reasons', () => {
       outcome({ ...base, pod: running({ phase: 'Succeeded' }) }).kind
     ).toBe('ended');
   });
+
+  test('a pod waiting for its own token Secret waits; any other config error fails', () => {
+    const pod = (message: string): V1Pod => ({
+      metadata: { name: 'p' },
+      spec: {
+        nodeName: 'gpu-node-0',
+        containers: [
+          {
+            name: 'runner',
+            env: [
+              {
+                name: 'NBQUEUE_JOB_TOKEN',
+                valueFrom: {
+                  secretKeyRef: { name: 'nbq-a-b-j-1-token', key: 'token' }
+                }
+              }
+            ]
+          }
+        ]
+      },
+      status: {
+        phase: 'Pending',
+        containerStatuses: [
+          {
+            name: 'runner',
+            image: 'img:1',
+            imageID: '',
+            ready: false,
+            restartCount: 0,
+            state: {
+              waiting: { reason: 'CreateContainerConfigError', message }
+            }
+          }
+        ]
+      }
+    });
+    expect(
+      outcome({
+        ...base,
+        pod: pod('secret "nbq-a-b-j-1-token" not found')
+      })
+    ).toEqual({
+      kind: 'waiting',
+      secret: true,
+      reason: 'Its pod waits for its token Secret nbq-a-b-j-1-token.'
+    });
+    // Another Secret (one the job may not name) is no reason to wait.
+    expect(
+      outcome({ ...base, pod: pod('secret "someone-else" not found') }).kind
+    ).toBe('failed');
+  });
 });

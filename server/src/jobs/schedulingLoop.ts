@@ -38,26 +38,33 @@ export class SchedulingLoop {
     return this.options.store;
   }
 
-  /** Admits every queued job that fits now. Re-entrant calls coalesce into one more pass. */
+  /**
+   * Admits every queued job that fits now. Re-entrant calls coalesce into one more pass. A
+   * pass does not wait for the backend's starts (a burst's API calls overlap, under the
+   * backend's own limit, and the next pass need not wait for them); each job is claimed, and
+   * counted by the backend, before the next decision. Resolves once its own starts are done.
+   */
   async schedule(): Promise<void> {
     if (this.scheduling) {
       this.scheduleAgain = true;
       return;
     }
     this.scheduling = true;
+    const starts: Array<Promise<void>> = [];
     try {
       do {
         this.scheduleAgain = false;
-        const admitted = await this.pass();
+        const admitted = this.pass(starts);
         if (admitted) this.options.publisher.queueChanged();
       } while (this.scheduleAgain);
     } finally {
       this.scheduling = false;
     }
+    await Promise.all(starts);
   }
 
-  /** One decision and the starts it asks for; how many jobs it admitted. */
-  private async pass(): Promise<number> {
+  /** One decision; its starts go to `starts`. How many jobs it admitted. */
+  private pass(starts: Array<Promise<void>>): number {
     const { backend } = this.options;
     const index = this.options.queue.queue;
     if (!index.size) return 0;
@@ -76,22 +83,30 @@ export class SchedulingLoop {
       // A backend that knows the cluster's free capacity (Kubernetes) starts only what fits.
       const job = backend.fits ? this.store.getJob(id) : undefined;
       if (job && !backend.fits?.(job)) continue;
-      // Starting the jobs before it may have taken a while: one cancelled, held or moved
-      // meanwhile stays as the user left it, and its slot goes to the next decision.
-      if (!(await this.start(id, decided.get(id) as string)))
-        this.scheduleAgain = true;
+      const started = this.start(id, decided.get(id) as string);
+      // One cancelled, held or moved since the decision stays as the user left it, and its
+      // slot goes to the next decision.
+      if (started) starts.push(started);
+      else this.scheduleAgain = true;
     }
     return admit.length;
   }
 
-  /** Starts a job the scheduler admitted on `profile`; false if it was no longer waiting there. */
-  private async start(id: string, profile: string): Promise<boolean> {
+  /**
+   * Claims a job the scheduler admitted on `profile` and starts it on the backend; undefined
+   * if it was no longer waiting there.
+   */
+  private start(id: string, profile: string): Promise<void> | undefined {
     const token = newToken();
     const now = this.options.now().toISOString();
     if (!this.store.claimForStart(id, profile, hashToken(token), now))
-      return false;
+      return undefined;
     this.options.publisher.jobChanged(id);
     fault('admission.claimed');
+    return this.submit(id, token);
+  }
+
+  private async submit(id: string, token: string): Promise<void> {
     try {
       await this.options.backend.submit({
         job: this.store.getJob(id) as JobRecord,
@@ -101,7 +116,6 @@ export class SchedulingLoop {
     } catch (err) {
       this.options.lifecycle.end(id, 'failed', (err as Error).message);
     }
-    return true;
   }
 
   /**

@@ -24,7 +24,7 @@ const JOBS = 50;
 const SLOTS = 6;
 const SEED = Number(process.env.NBQUEUE_CHAOS_SEED ?? Date.now() % 2 ** 31);
 /** The fault points a local sidecar reaches (the Secret is Kubernetes'). */
-const POINTS = FAULT_POINTS.filter(p => p !== 'admission.secret-created');
+const POINTS = FAULT_POINTS.filter(p => p !== 'admission.job-created');
 
 /** mulberry32: a small seeded generator, so a run can be repeated. */
 function generator(seed: number): () => number {

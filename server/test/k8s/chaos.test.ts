@@ -1,9 +1,9 @@
 /**
  * The sidecar killed with SIGKILL while a job starts on Kubernetes (test/chaos has the local
- * backend's chaos tests): between creating the job's token Secret and its Job (the fault
- * point admission.secret-created, src/faults.ts), and from outside once the job's pod exists.
+ * backend's chaos tests): between creating the job's Job and its token Secret (the fault
+ * point admission.job-created, src/faults.ts), and from outside once the job's pod exists.
  * Started again, the sidecar carries the job through to success under the same id, with one
- * Job and no Secret left without it.
+ * Job, which owns its Secret.
  */
 import * as path from 'path';
 import { waitFor } from '../helpers';
@@ -24,25 +24,27 @@ describe('kubernetes: the sidecar killed while a job starts', () => {
   });
   afterAll(() => harness.stop());
 
-  test('between its Secret and its Job: after the restart one Job, no Secret left over, succeeded', async () => {
+  test('between its Job and its Secret: after the restart the Job is replaced, one Job owning its Secret, succeeded', async () => {
     const sidecar = new SidecarProcess(await freePort());
-    await sidecar.start({ NBQUEUE_FAULTS: 'crash:admission.secret-created' });
+    await sidecar.start({ NBQUEUE_FAULTS: 'crash:admission.job-created' });
     try {
       const gate = path.join(GATES, 'chaos-secret');
       open(gate);
       const id = await submit(sidecar, 'cpu', gated(gate, 'chaos secret'));
       await waitFor(() => sidecar.exited, 'the fault to kill the sidecar');
       expect(sidecar.output).toContain(
-        'fault admission.secret-created@1: killing the sidecar'
+        'fault admission.job-created@1: killing the sidecar'
       );
-      // What the crash left: the Secret, and no Job.
-      expect((await cluster.secrets()).filter(ofJob(id))).toHaveLength(1);
-      expect((await cluster.jobs()).filter(ofJob(id))).toHaveLength(0);
+      // What the crash left: the Job, and no Secret (its pod cannot start its runner).
+      expect((await cluster.secrets()).filter(ofJob(id))).toHaveLength(0);
+      const left = (await cluster.jobs()).filter(ofJob(id));
+      expect(left).toHaveLength(1);
       await sidecar.start();
       const job = await ended(sidecar, id);
       expect([job.id, job.state, job.reason]).toEqual([id, 'succeeded', null]);
       const jobs = (await cluster.jobs()).filter(ofJob(id));
       expect(jobs).toHaveLength(1);
+      expect(jobs[0].metadata.uid).not.toBe(left[0].metadata.uid);
       const secrets = (await cluster.secrets()).filter(ofJob(id));
       expect(secrets).toHaveLength(1);
       expect(secrets[0].metadata.ownerReferences?.[0]?.uid).toBe(
@@ -60,6 +62,13 @@ describe('kubernetes: the sidecar killed while a job starts', () => {
       const gate = path.join(GATES, 'chaos-pod');
       const id = await submit(sidecar, 'cpu', gated(gate, 'chaos pod'));
       const pod = await waitFor(() => podOf(id), 'the pod', 60000, 50);
+      // Both writes done (a kill between them is the test above): the pod may come first.
+      await waitFor(
+        async () => (await cluster.secrets()).some(ofJob(id)),
+        'its token Secret',
+        30000,
+        20
+      );
       await sidecar.kill();
       const [before] = (await cluster.jobs()).filter(ofJob(id));
       await sidecar.start();

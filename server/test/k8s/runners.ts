@@ -40,6 +40,8 @@ export class RunnerHarness {
   readonly startedAt = new Map<string, number>();
   /** Pod name -> why its container could not be started (the pod is then marked Failed). */
   readonly refused = new Map<string, string>();
+  /** Pods whose token Secret was not there yet when their runner was to start. */
+  readonly secretWaits = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
   private nextStart = 0;
@@ -149,8 +151,19 @@ export class RunnerHarness {
 
   private async run(pod: Obj): Promise<void> {
     const name = pod.metadata.name as string;
+    let env: Record<string, string>;
+    try {
+      env = await this.podEnv(pod);
+    } catch (err) {
+      // The token Secret is written just after its Job: as a kubelet does
+      // (CreateContainerConfigError), try again on a later tick.
+      if (/^Error: secret .*: 404$/.test(String(err))) {
+        this.secretWaits.add(name);
+        return;
+      }
+      throw err;
+    }
     this.startedAt.set(name, Date.now());
-    const env = await this.podEnv(pod);
     const logPath = path.join(this.workDir, `${name}.log`);
     const log = fs.openSync(logPath, 'a');
     let proc: RunnerProc;

@@ -41,6 +41,7 @@ export class SidecarProcess {
   readonly dir = tmpDir('nbq-k8s-sidecar-');
   readonly url: string;
   readonly fromImage: boolean;
+  private readonly nodeArgs: string[];
   private readonly container: string;
   output = '';
 
@@ -50,6 +51,8 @@ export class SidecarProcess {
     profiles?: unknown[],
     options: {
       fromImage?: boolean;
+      /** From dist only: node's own options (e.g. --cpu-prof for the benchmark). */
+      nodeArgs?: string[];
       /** More users, each with its own token (auth.users). */
       users?: { user: string; token: string }[];
       /** More top-level sections of its nbqueue.yaml (e.g. checkpoints). */
@@ -58,6 +61,7 @@ export class SidecarProcess {
   ) {
     const cluster = process.env.NBQUEUE_K8S_DIR as string;
     this.fromImage = options.fromImage ?? SIDECAR_FROM_IMAGE;
+    this.nodeArgs = options.nodeArgs ?? [];
     this.container = `nbq-k8s-sidecar-${process.pid}-${port}`;
     this.url = `http://127.0.0.1:${port}`;
     const config = {
@@ -156,6 +160,7 @@ export class SidecarProcess {
       this.child = spawn(
         'node',
         [
+          ...this.nodeArgs,
           path.join(REPO, 'server/bin/nbqueue.js'),
           'serve',
           '--config',

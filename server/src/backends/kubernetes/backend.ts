@@ -11,12 +11,13 @@ import type { Profile } from '../../config/schema';
 import type { WaitingReason } from '../../queue/waiting';
 import type { JobRecord } from '../../jobs/types';
 import { Admission } from './admission';
-import { errorCode, loadKubeConfig } from './client';
+import { errorCode, loadKubeConfig, pooledApiClient } from './client';
 import type { KubernetesBackendConfig } from './config';
 import { ClusterView } from './informers';
 import { jobManifest, secretManifest } from './manifest';
 import { JOB_ID_LABEL, labelValue } from './names';
 import { CreateFailure, JobResources } from './resources';
+import { TokenBucket } from './ratelimit';
 import { JobTracker } from './tracker';
 import type { Watched } from './watch';
 
@@ -59,6 +60,12 @@ export class KubernetesBackend implements Backend {
   private capacityTimer: NodeJS.Timeout | undefined;
   private unschedulableTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /**
+   * Jobs whose Job a restart found without its token Secret (the previous sidecar stopped
+   * between the two writes): that Job is deleted and the job queued again; its next Job waits
+   * until the first and its pod are gone.
+   */
+  private readonly secretless = new Set<string>();
 
   constructor(
     private readonly options: KubernetesBackendOptions,
@@ -69,10 +76,11 @@ export class KubernetesBackend implements Backend {
     const namespace = this.config.namespace;
     const log = (line: string) => this.log(line);
     this.resources = new JobResources(
-      kc.makeApiClient(CoreV1Api),
-      kc.makeApiClient(BatchV1Api),
+      pooledApiClient(kc, CoreV1Api),
+      pooledApiClient(kc, BatchV1Api),
       namespace,
-      log
+      log,
+      new TokenBucket(this.config.api_qps, this.config.api_burst)
     );
     this.tracker = new JobTracker({
       config: this.config,
@@ -131,7 +139,11 @@ export class KubernetesBackend implements Backend {
   fits(job: JobRecord): boolean {
     // One runner per job: a restarted job's next attempt starts only once its earlier
     // attempt's Job and pod are gone (the pod has its grace period to stop).
-    if (job.attempt > 1 && this.leftover(job.id)) return false;
+    if (
+      (job.attempt > 1 || this.secretless.has(job.id)) &&
+      this.leftover(job.id)
+    )
+      return false;
     if (this.config.mode === 'kueue') return true;
     return this.admission.fits(
       job,
@@ -195,6 +207,7 @@ export class KubernetesBackend implements Backend {
     });
     this.observer.handle(job.id, { job: name, namespace });
     this.admission.started(job.id);
+    this.secretless.delete(job.id);
     try {
       await this.resources.create(
         manifest,
@@ -204,7 +217,7 @@ export class KubernetesBackend implements Backend {
       const failure =
         err instanceof CreateFailure ? err : new CreateFailure(err, false);
       this.tracker.forget(job.id);
-      // A Job without its Secret's owner reference would run unobserved: take it back.
+      // A Job without its token Secret would wait for it, unobserved: take it back.
       if (failure.jobCreated) await this.resources.deleteJob(name);
       throw new Error(
         `Could not create the Kubernetes Job for ${job.id} in namespace '${namespace}': ${failure.message}.${errorCode(failure.error) === 403 ? ' The sidecar lacks a permission: apply deploy/kubernetes/rbac.yaml for this namespace.' : ''}`
@@ -232,6 +245,14 @@ export class KubernetesBackend implements Backend {
     if (!ref?.job || ref.namespace !== this.config.namespace) return false;
     const existing = this.ownJobs.get(ref.job, ref.namespace);
     if (!existing || existing.metadata?.deletionTimestamp) return false;
+    // Stopped between the Job and its Secret: no runner can start; neverStarted replaces it.
+    if (
+      job.state === 'starting' &&
+      (await this.resources.hasSecret(ref.job)) === false
+    ) {
+      this.secretless.add(job.id);
+      return false;
+    }
     let profile: Profile;
     try {
       profile = this.profile(job.profile);
@@ -257,6 +278,10 @@ export class KubernetesBackend implements Backend {
     // Named before anything is created: without a name, nothing was.
     if (!ref?.job) return true;
     if (ref.namespace !== this.config.namespace) return false;
+    if (this.secretless.has(job.id)) {
+      await this.resources.deleteJob(ref.job);
+      return true;
+    }
     if (this.ownJobs.get(ref.job, ref.namespace)) return false;
     return this.resources.removeUnstarted(ref.job);
   }

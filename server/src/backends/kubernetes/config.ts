@@ -95,6 +95,13 @@ export const kubernetesBackendSchema = z
     mode: z.enum(['capacity', 'kueue']).default('capacity'),
     /** Kueue LocalQueue the Jobs are labelled with (mode kueue). */
     kueue_queue: z.string().min(1).default('nbqueue'),
+    /**
+     * The sidecar's API calls (Job and Secret writes, deletions, reads; not its watches) a
+     * second, sustained, and how many may go at once after a quiet spell: a token bucket, as
+     * client-go's QPS and Burst. Each admission takes two calls.
+     */
+    api_qps: z.number().positive().max(10000).default(100),
+    api_burst: z.number().int().min(1).max(10000).default(200),
     /** A watch that has said nothing for this long is restarted (and relists). */
     watch_stall_seconds: z.number().int().min(5).default(120),
     /**

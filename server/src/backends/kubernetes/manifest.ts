@@ -268,7 +268,7 @@ export function jobManifest({
   };
 }
 
-/** The runner's per-job token, labelled like its Job (its owner reference is added once the Job exists). */
+/** The runner's per-job token, labelled like its Job (created after it, owned by it: resources.ts). */
 export function secretManifest(
   job: JobRecord,
   jobNameValue: string,

@@ -1,6 +1,6 @@
 /**
- * What the backend creates and deletes in the job namespace: a job's token Secret and Job
- * (the Job then owns the Secret), the deletion of a Job with what it owns, the Jobs nobody owns
+ * What the backend creates and deletes in the job namespace: a job's Job and its token Secret
+ * (owned by the Job), the deletion of a Job with what it owns, the Jobs nobody owns
  * any more, and the runner's log.
  */
 import type {
@@ -12,9 +12,10 @@ import type {
 import { fault } from '../../faults';
 import { apiMessage, errorCode } from './client';
 import { CONTAINER } from './manifest';
+import type { TokenBucket } from './ratelimit';
 import { secretName } from './names';
 
-/** The Job could not be created; `jobCreated`: it was, but could not own its Secret. */
+/** The Job could not be created; `jobCreated`: it was, but its Secret could not be. */
 export class CreateFailure extends Error {
   constructor(
     readonly error: unknown,
@@ -29,74 +30,79 @@ export class JobResources {
     private readonly core: CoreV1Api,
     private readonly batch: BatchV1Api,
     private readonly namespace: string,
-    private readonly log: (line: string) => void
+    private readonly log: (line: string) => void,
+    /** Every call here waits for its turn (backend.kubernetes.api_qps, api_burst). */
+    private readonly limit: TokenBucket
   ) {}
 
   /**
-   * Creates the Secret, then the Job, then makes the Job the Secret's owner. Throws a
-   * CreateFailure; a Secret whose Job could not be created is deleted, a Job is left to the
-   * caller (which must stop observing it first).
+   * Two writes: the Job, then its token Secret owned by it (the garbage collector deletes the
+   * two together). The pod waits for the Secret as a kubelet does (CreateContainerConfigError,
+   * retried), which takes no longer than the job controller and scheduler take to place it.
+   * Throws a CreateFailure; a Job left without its Secret is the caller's to delete.
    */
   async create(job: V1Job, secret: V1Secret): Promise<void> {
     const namespace = this.namespace;
-    const name = job.metadata?.name as string;
     let jobCreated = false;
     try {
-      // The Secret first, so the pod finds it; once the Job exists it becomes the Secret's
-      // owner and the garbage collector deletes the two together.
-      const stored = await this.core.createNamespacedSecret({
-        namespace,
-        body: secret
-      });
-      fault('admission.secret-created');
-      let created: V1Job;
-      try {
-        created = await this.batch.createNamespacedJob({
-          namespace,
-          body: job
-        });
-      } catch (err) {
-        await this.core
-          .deleteNamespacedSecret({ name: secretName(name), namespace })
-          .catch(() => undefined);
-        throw err;
-      }
+      const created = await this.limit.run(() =>
+        this.batch.createNamespacedJob({ namespace, body: job })
+      );
       jobCreated = true;
-      stored.metadata = {
-        ...stored.metadata,
-        ownerReferences: [
-          {
-            apiVersion: 'batch/v1',
-            kind: 'Job',
-            name,
-            uid: created.metadata?.uid as string,
-            blockOwnerDeletion: false
-          }
-        ]
+      fault('admission.job-created');
+      const owned: V1Secret = {
+        ...secret,
+        metadata: {
+          ...secret.metadata,
+          ownerReferences: [
+            {
+              apiVersion: 'batch/v1',
+              kind: 'Job',
+              name: job.metadata?.name as string,
+              uid: created.metadata?.uid as string,
+              blockOwnerDeletion: false
+            }
+          ]
+        }
       };
-      await this.core.replaceNamespacedSecret({
-        name: secretName(name),
-        namespace,
-        body: stored
-      });
+      await this.limit.run(() =>
+        this.core.createNamespacedSecret({ namespace, body: owned })
+      );
     } catch (err) {
       throw new CreateFailure(err, jobCreated);
     }
   }
 
+  /** Whether the token Secret of Job `name` exists (undefined: the API could not say). */
+  async hasSecret(name: string): Promise<boolean | undefined> {
+    try {
+      await this.limit.run(() =>
+        this.core.readNamespacedSecret({
+          name: secretName(name),
+          namespace: this.namespace
+        })
+      );
+      return true;
+    } catch (err) {
+      if (errorCode(err) === 404) return false;
+      this.log(`could not read Secret ${secretName(name)}: ${apiMessage(err)}`);
+      return undefined;
+    }
+  }
+
   /**
    * Whether the Job `name` was never created, for a job that has none now: its token Secret is
-   * absent (the sidecar stopped before creating it), or there without an owner, as a Job that
-   * was created would have become (then it is deleted). A Secret a Job owned: false.
+   * absent (the sidecar stopped before creating the Job: the Secret comes after it), or there
+   * without an owner (left by an earlier sidecar version, which created it first; it is deleted).
+   * A Secret a Job owned: false (the Job ran and is gone).
    */
   async removeUnstarted(name: string): Promise<boolean> {
     const namespace = this.namespace;
     let secret: V1Secret;
     try {
-      secret = await this.core.readNamespacedSecret({
-        name: secretName(name),
-        namespace
-      });
+      secret = await this.limit.run(() =>
+        this.core.readNamespacedSecret({ name: secretName(name), namespace })
+      );
     } catch (err) {
       if (errorCode(err) === 404) return true;
       this.log(`could not read Secret ${secretName(name)}: ${apiMessage(err)}`);
@@ -104,10 +110,9 @@ export class JobResources {
     }
     if (secret.metadata?.ownerReferences?.length) return false;
     try {
-      await this.core.deleteNamespacedSecret({
-        name: secretName(name),
-        namespace
-      });
+      await this.limit.run(() =>
+        this.core.deleteNamespacedSecret({ name: secretName(name), namespace })
+      );
     } catch (err) {
       if (errorCode(err) !== 404) {
         this.log(
@@ -123,11 +128,13 @@ export class JobResources {
     try {
       // Background: the Job goes now; the garbage collector deletes its pods (each with its
       // termination grace period, so the runner can report) and its token Secret.
-      await this.batch.deleteNamespacedJob({
-        name,
-        namespace: this.namespace,
-        propagationPolicy: 'Background'
-      });
+      await this.limit.run(() =>
+        this.batch.deleteNamespacedJob({
+          name,
+          namespace: this.namespace,
+          propagationPolicy: 'Background'
+        })
+      );
     } catch (err) {
       if (errorCode(err) !== 404)
         this.log(`could not delete Job ${name}: ${apiMessage(err)}`);
@@ -154,19 +161,21 @@ export class JobResources {
           )
       )
       .map(j => j.metadata?.name as string);
-    for (const name of orphans) await this.deleteJob(name);
+    await Promise.all(orphans.map(name => this.deleteJob(name)));
     return orphans;
   }
 
   /** The last 5000 lines of the runner's log in `pod`, or null when there is none. */
   async logs(pod: string): Promise<string | null> {
     try {
-      return await this.core.readNamespacedPodLog({
-        name: pod,
-        namespace: this.namespace,
-        container: CONTAINER,
-        tailLines: 5000
-      });
+      return await this.limit.run(() =>
+        this.core.readNamespacedPodLog({
+          name: pod,
+          namespace: this.namespace,
+          container: CONTAINER,
+          tailLines: 5000
+        })
+      );
     } catch {
       return null;
     }

@@ -10,7 +10,13 @@ export type Outcome =
   /** Nothing to report (starting, running, or Kueue not yet asked). */
   | { kind: 'none' }
   /** Still waiting, for a reason the user should see. */
-  | { kind: 'waiting'; reason: string; unschedulable?: boolean }
+  | {
+      kind: 'waiting';
+      reason: string;
+      unschedulable?: boolean;
+      /** The pod waits for its token Secret, written just after its Job (resources.ts). */
+      secret?: boolean;
+    }
   /** The job cannot go on: fail it with this reason (`oom`: its container was OOMKilled). */
   | { kind: 'failed'; reason: string; oom?: boolean }
   /** The pod was taken away through no fault of the job: the job may run again. */
@@ -114,6 +120,22 @@ export function outcome({
       return {
         kind: 'failed',
         reason: `The runner image ${image} could not be pulled (${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}). Check backend.kubernetes.image and the namespace's image pull secrets.`
+      };
+    }
+    const token = pod.spec?.containers
+      ?.find(c => c.name === CONTAINER)
+      ?.env?.find(e => e.name === 'NBQUEUE_JOB_TOKEN')?.valueFrom
+      ?.secretKeyRef?.name;
+    if (
+      waiting?.reason === 'CreateContainerConfigError' &&
+      token &&
+      waiting.message?.includes(`secret "${token}" not found`)
+    ) {
+      // The kubelet tries again: the Secret follows its Job within moments.
+      return {
+        kind: 'waiting',
+        secret: true,
+        reason: `Its pod waits for its token Secret ${token}.`
       };
     }
     if (waiting?.reason && CONFIG_ERRORS.has(waiting.reason)) {

@@ -30,6 +30,8 @@ export interface Active {
 
 /** Time given to the Job's status to catch up with a pod that disappeared (deadline or loss?). */
 const SETTLE_MS = 1500;
+/** How long a pod may wait for its token Secret (the sidecar writes it just after the Job). */
+const SECRET_WAIT_SECONDS = 60;
 
 export interface TrackerOptions {
   config: KubernetesBackendConfig;
@@ -156,6 +158,12 @@ export class JobTracker {
           this.done(
             jobId,
             `${o.reason} (waited ${Math.round(waited)} s, more than unschedulable_timeout_seconds). Choose a smaller profile or ask an operator to check the pool.`
+          );
+        } else if (o.secret && waited > SECRET_WAIT_SECONDS) {
+          void this.options.deleteJob(a.name);
+          this.done(
+            jobId,
+            `${o.reason} It never appeared (waited ${Math.round(waited)} s). Re-run the job.`
           );
         } else this.note(jobId, a, o.reason);
         return;

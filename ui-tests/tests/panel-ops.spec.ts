@@ -157,6 +157,12 @@ test.describe('Jobs panel views and menus', () => {
       jobRow(page, job).locator('.nbq-JobRow-position');
     await expect(position(first)).toHaveText('#1');
     await expect(position(second)).toHaveText('#2');
+    // The rows stop moving before the drag: the blocker's row grows a line once its
+    // runner reports the running cell, which would push the drop point off the first.
+    await expect(
+      jobRow(page, blocker).locator('.nbq-JobRow-progress')
+    ).toContainText('cell 1 of 1');
+    await expect(jobRow(page, second)).toHaveAttribute('draggable', 'true');
 
     // Drag the second onto the top half of the first: it goes before it.
     await jobRow(page, second).dragTo(jobRow(page, first), {

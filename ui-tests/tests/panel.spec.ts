@@ -31,14 +31,46 @@ function row(page: IJupyterLabPageFixture, job: IJob): Locator {
   return jobRow(page, job);
 }
 
-/** "N running · M queued" for this user's jobs, from the sidecar. */
+interface IJobWithProgress extends IJob {
+  started_at: string | null;
+  progress?: { cell: number; cells: number } | null;
+}
+
+/**
+ * "N running · M queued" for this user's jobs, from the sidecar, then the
+ * newest running job's cell ("· cell 1 of 1") once its runner reported it.
+ */
 async function expectedStatus(request: APIRequestContext): Promise<string> {
-  const { jobs } = await call<{ jobs: IJob[] }>(request, 'GET', '/api/jobs');
+  const { jobs } = await call<{ jobs: IJobWithProgress[] }>(
+    request,
+    'GET',
+    '/api/jobs'
+  );
   const running = jobs.filter(
     j => j.state === 'running' || j.state === 'starting'
   ).length;
   const queued = jobs.filter(j => j.state === 'queued').length;
-  return `${running} running · ${queued} queued`;
+  const [newest] = jobs
+    .filter(j => j.state === 'running' && j.progress)
+    .sort((a, b) => (b.started_at ?? '').localeCompare(a.started_at ?? ''));
+  const cell = newest?.progress
+    ? ` · cell ${newest.progress.cell} of ${newest.progress.cells}`
+    : '';
+  return `${running} running · ${queued} queued${cell}`;
+}
+
+/** The status bar item says what the sidecar says (both can change meanwhile). */
+async function expectStatusAsSidecar(
+  status: Locator,
+  request: APIRequestContext
+): Promise<void> {
+  await expect
+    .poll(async () => {
+      const want = await expectedStatus(request);
+      const got = await status.textContent();
+      return got === want ? 'same' : `"${got}" is not "${want}"`;
+    })
+    .toBe('same');
 }
 
 test.describe('Jobs panel', () => {
@@ -70,7 +102,7 @@ test.describe('Jobs panel', () => {
 
     // The status bar item counts this user's jobs and opens the panel.
     const status = page.locator('.nbq-StatusItem');
-    await expect(status).toHaveText(await expectedStatus(request));
+    await expectStatusAsSidecar(status, request);
     await expect(status).toContainText('1 running · 2 queued');
     await status.click();
     const panel = page.locator('.nbq-JobsPanel');
@@ -120,7 +152,7 @@ test.describe('Jobs panel', () => {
     await expect(row(page, second).locator('.nbq-JobRow-position')).toHaveText(
       '#1'
     );
-    await expect(status).toHaveText(await expectedStatus(request));
+    await expectStatusAsSidecar(status, request);
     await expect(status).toContainText('1 running · 1 queued');
     await shot(page, 'panel-03-cancelled');
   });

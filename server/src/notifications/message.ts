@@ -31,10 +31,7 @@ const CONTROL = /[\u0000-\u001f\u007f]+/g;
 
 /** One line, no control characters: a job name or reason put into a header or a chat line. */
 const line = (text: string, max: number) =>
-  text
-    .replace(CONTROL, ' ')
-    .trim()
-    .slice(0, max);
+  text.replace(CONTROL, ' ').trim().slice(0, max);
 
 export function fields({ job, linkBase }: JobEnd) {
   const ran = job.started_at

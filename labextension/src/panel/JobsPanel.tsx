@@ -22,11 +22,11 @@ import { groupRows, ListItem, PipelinesModel } from './pipelines';
 import type { SchedulesModel } from './schedules';
 import { SchedulesView } from './SchedulesView';
 import { dropPlacement } from './reorder';
+import { anyOf, FilterSelect, stateChoices } from './FilterSelect';
 import { actionLabels, titleOf } from './actionTexts';
 import {
   IJobRow,
   JobAction,
-  STATE_FILTERS,
   StateFilter,
   stateFilterLabels,
   stateLabels,
@@ -384,37 +384,23 @@ function JobsView(props: {
         <OpenTableButton open={extras?.openTable} trans={trans} />
       </div>
       <div className="nbq-JobsPanel-filters">
-        <label>
-          {trans.__('State')}{' '}
-          <select
-            name="state-filter"
-            value={model.stateFilter}
-            onChange={e =>
-              (model.stateFilter = e.currentTarget.value as StateFilter)
-            }
-          >
-            {STATE_FILTERS.map(state => (
-              <option key={state} value={state}>
-                {filters[state]}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          {trans.__('Queue')}{' '}
-          <select
-            name="queue-filter"
-            value={model.queueFilter}
-            onChange={e => (model.queueFilter = e.currentTarget.value)}
-          >
-            <option value="">{trans.__('all')}</option>
-            {model.queues.map(queue => (
-              <option key={queue.name} value={queue.name}>
-                {queue.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect
+          label={trans.__('State')}
+          name="state-filter"
+          value={model.stateFilter}
+          choices={stateChoices(filters)}
+          onChange={state => (model.stateFilter = state as StateFilter)}
+        />
+        <FilterSelect
+          label={trans.__('Queue')}
+          name="queue-filter"
+          value={model.queueFilter}
+          choices={anyOf(
+            model.queues.map(queue => queue.name),
+            trans
+          )}
+          onChange={queue => (model.queueFilter = queue)}
+        />
         {model.isAdmin && (
           <label title={trans.__("Admins: show every user's jobs")}>
             <input

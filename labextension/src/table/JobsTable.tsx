@@ -11,12 +11,8 @@ import * as React from 'react';
 import type { IJob } from '../service/model';
 import { nbqueueBundle, TranslationBundle } from '../translation';
 import type { JobActions } from '../panel/actions';
-import {
-  STATE_FILTERS,
-  StateFilter,
-  stateFilterLabels,
-  stateLabels
-} from '../panel/rows';
+import { anyOf, FilterSelect, stateChoices } from '../panel/FilterSelect';
+import { StateFilter, stateFilterLabels, stateLabels } from '../panel/rows';
 import { cellText, Column, COLUMNS, columnLabels, ITableRow } from './columns';
 import type { JobsTableModel } from './model';
 
@@ -161,52 +157,27 @@ function TableView(props: {
   return (
     <div className="nbq-JobsTable-content">
       <div className="nbq-JobsTable-toolbar">
-        <label>
-          {trans.__('State')}{' '}
-          <select
-            name="state-filter"
-            value={filters.state}
-            onChange={e =>
-              model.setFilters({ state: e.currentTarget.value as StateFilter })
-            }
-          >
-            {STATE_FILTERS.map(state => (
-              <option key={state} value={state}>
-                {filterLabels[state]}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          {trans.__('Queue')}{' '}
-          <select
-            name="queue-filter"
-            value={filters.queue}
-            onChange={e => model.setFilters({ queue: e.currentTarget.value })}
-          >
-            <option value="">{trans.__('all')}</option>
-            {withCurrent(queues, filters.queue).map(queue => (
-              <option key={queue} value={queue}>
-                {queue}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          {trans.__('Owner')}{' '}
-          <select
-            name="owner-filter"
-            value={filters.owner}
-            onChange={e => model.setFilters({ owner: e.currentTarget.value })}
-          >
-            <option value="">{trans.__('all')}</option>
-            {withCurrent(owners, filters.owner).map(owner => (
-              <option key={owner} value={owner}>
-                {owner}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect
+          label={trans.__('State')}
+          name="state-filter"
+          value={filters.state}
+          choices={stateChoices(filterLabels)}
+          onChange={state => model.setFilters({ state: state as StateFilter })}
+        />
+        <FilterSelect
+          label={trans.__('Queue')}
+          name="queue-filter"
+          value={filters.queue}
+          choices={anyOf(withCurrent(queues, filters.queue), trans)}
+          onChange={queue => model.setFilters({ queue })}
+        />
+        <FilterSelect
+          label={trans.__('Owner')}
+          name="owner-filter"
+          value={filters.owner}
+          choices={anyOf(withCurrent(owners, filters.owner), trans)}
+          onChange={owner => model.setFilters({ owner })}
+        />
         <input
           type="search"
           name="text-filter"

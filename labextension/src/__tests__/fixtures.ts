@@ -6,6 +6,7 @@ import type * as nbformat from '@jupyterlab/nbformat';
 import type { IPlotly } from '../metrics/plotly';
 import type { IClock } from '../metrics/throttle';
 import type { JobEvent } from '../service/events';
+import type { IJob } from '../service/model';
 
 /** `Omit` applied to each member of the union, keeping the variants apart. */
 type EventBody = JobEvent extends infer E
@@ -207,4 +208,43 @@ export async function until<T>(read: () => T | null | undefined): Promise<T> {
     await new Promise(resolve => setTimeout(resolve, 10));
   }
   throw new Error('timed out');
+}
+
+/**
+ * A job as the sidecar lists it: a queued `cpu` job of alice's with nothing
+ * known yet, and `fields` over it.
+ */
+export function jobFixture(fields: Partial<IJob> & Pick<IJob, 'id'>): IJob {
+  return {
+    name: `train ${fields.id}`,
+    owner: 'alice',
+    profile: 'cpu',
+    queue: 'cpu',
+    priority: 'normal',
+    parameters: {},
+    notebook_path: 'train.ipynb',
+    state: 'queued',
+    reason: null,
+    created_at: '',
+    started_at: null,
+    finished_at: null,
+    position: null,
+    last_seq: 0,
+    has_result: false,
+    cancel_requested: false,
+    held: false,
+    eta_seconds: null,
+    eta_basis: null,
+    eta: null,
+    progress: null,
+    pipeline_id: null,
+    pipeline_step: null,
+    schedule_id: null,
+    scheduled_for: null,
+    attempt: 1,
+    max_attempts: 1,
+    restarts: [],
+    waiting: null,
+    ...fields
+  };
 }

@@ -6,7 +6,7 @@ import { LiveFollower } from '../live/follower';
 import type { NbqueueService } from '../service/client';
 import type { IEventsMessage, JobEvent } from '../service/events';
 import type { IJob } from '../service/model';
-import { EventLog } from './fixtures';
+import { EventLog, jobFixture } from './fixtures';
 
 /** The parts of NbqueueService the follower uses, with a stored event log. */
 class FakeService {
@@ -43,38 +43,13 @@ class FakeService {
 }
 
 function job(id: string, state: IJob['state'], lastSeq = 0): IJob {
-  return {
+  return jobFixture({
     id,
     name: 'train.ipynb',
     owner: 'me',
-    profile: 'cpu',
-    queue: 'cpu',
-    priority: 'normal',
-    parameters: {},
-    notebook_path: 'train.ipynb',
     state,
-    reason: null,
-    created_at: '',
-    started_at: null,
-    finished_at: null,
-    position: null,
-    last_seq: lastSeq,
-    has_result: false,
-    cancel_requested: false,
-    held: false,
-    eta_seconds: null,
-    eta_basis: null,
-    eta: null,
-    progress: null,
-    pipeline_id: null,
-    pipeline_step: null,
-    schedule_id: null,
-    scheduled_for: null,
-    attempt: 1,
-    max_attempts: 1,
-    restarts: [],
-    waiting: null
-  };
+    last_seq: lastSeq
+  });
 }
 
 /** Enough of a NotebookPanel for the follower and its adapter. */

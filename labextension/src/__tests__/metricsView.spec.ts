@@ -6,41 +6,17 @@ import { MetricsView } from '../panel/MetricsView';
 import type { NbqueueService } from '../service/client';
 import type { IEventsMessage } from '../service/events';
 import type { IJob, IMetricRow } from '../service/model';
-import { FakePlotly, freeClock, until } from './fixtures';
+import { FakePlotly, freeClock, jobFixture, until } from './fixtures';
 
 function job(id: string, state: IJob['state']): IJob {
-  return {
+  return jobFixture({
     id,
-    name: `train ${id}`,
-    owner: 'alice',
-    profile: 'cpu',
-    queue: 'cpu',
-    priority: 'normal',
-    parameters: {},
     notebook_path: null,
     state,
-    reason: null,
     created_at: '2026-11-23T10:00:00.000Z',
     started_at: '2026-11-23T10:00:01.000Z',
-    finished_at: null,
-    position: null,
-    last_seq: 3,
-    has_result: false,
-    cancel_requested: false,
-    held: false,
-    eta_seconds: null,
-    eta_basis: null,
-    eta: null,
-    progress: null,
-    pipeline_id: null,
-    pipeline_step: null,
-    schedule_id: null,
-    scheduled_for: null,
-    attempt: 1,
-    max_attempts: 1,
-    restarts: [],
-    waiting: null
-  };
+    last_seq: 3
+  });
 }
 
 const row = (

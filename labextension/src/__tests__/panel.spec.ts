@@ -28,7 +28,7 @@ import {
 } from '../panel/rows';
 import { NotebookPanelAdapter } from '../live/panelAdapter';
 import type { IAttemptEvent } from '../service/events';
-import { EventLog } from './fixtures';
+import { EventLog, jobFixture } from './fixtures';
 
 const T0 = Date.parse('2026-11-23T14:00:00.000Z');
 const iso = (offsetSeconds: number) =>
@@ -37,39 +37,15 @@ const iso = (offsetSeconds: number) =>
 let counter = 0;
 function job(overrides: Partial<IJob> = {}): IJob {
   counter += 1;
-  return {
+  return jobFixture({
     id: `j-${String(counter).padStart(4, '0')}`,
     name: `train ${counter}`,
-    owner: 'alice',
     profile: 'gpu-2',
     queue: 'gpu-2',
-    priority: 'normal',
-    parameters: {},
-    notebook_path: 'train.ipynb',
-    state: 'queued',
-    reason: null,
     created_at: iso(counter),
-    started_at: null,
-    finished_at: null,
-    position: null,
-    last_seq: 0,
-    has_result: false,
-    cancel_requested: false,
-    held: false,
-    eta_seconds: null,
     eta_basis: 'unknown: no finished jobs on profile gpu-2 yet',
-    eta: null,
-    progress: null,
-    pipeline_id: null,
-    pipeline_step: null,
-    schedule_id: null,
-    scheduled_for: null,
-    attempt: 1,
-    max_attempts: 1,
-    restarts: [],
-    waiting: null,
     ...overrides
-  };
+  });
 }
 
 describe('formatDuration', () => {

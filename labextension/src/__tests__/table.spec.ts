@@ -8,6 +8,7 @@ import { Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import type { IJob } from '../service/model';
+import { jobFixture } from './fixtures';
 import {
   cellText,
   DEFAULT_TABLE_STATE,
@@ -26,39 +27,13 @@ const T0 = Date.parse('2026-11-23T14:00:00.000Z');
 const iso = (s: number) => new Date(T0 + s * 1000).toISOString();
 
 function job(id: string, overrides: Partial<IJob> = {}): IJob {
-  return {
+  return jobFixture({
     id,
-    name: `train ${id}`,
-    owner: 'alice',
     profile: 'gpu-2',
     queue: 'gpu-2',
-    priority: 'normal',
-    parameters: {},
-    notebook_path: 'train.ipynb',
-    state: 'queued',
-    reason: null,
     created_at: iso(0),
-    started_at: null,
-    finished_at: null,
-    position: null,
-    last_seq: 0,
-    has_result: false,
-    cancel_requested: false,
-    held: false,
-    eta_seconds: null,
-    eta_basis: null,
-    eta: null,
-    progress: null,
-    pipeline_id: null,
-    pipeline_step: null,
-    schedule_id: null,
-    scheduled_for: null,
-    attempt: 1,
-    max_attempts: 1,
-    restarts: [],
-    waiting: null,
     ...overrides
-  };
+  });
 }
 
 const JOBS = [

@@ -23,6 +23,7 @@ import type { SchedulesModel } from './schedules';
 import { SchedulesView } from './SchedulesView';
 import { dropPlacement } from './reorder';
 import { anyOf, FilterSelect, stateChoices } from './FilterSelect';
+import { useNow } from './useNow';
 import { actionLabels, titleOf } from './actionTexts';
 import {
   IJobRow,
@@ -120,19 +121,6 @@ function useModel<T>(model: { changed: ISignal<T, void> } | null): number {
     };
   }, [model]);
   return version;
-}
-
-/** The current time, once a second while something ticks. */
-function useNow(ticking: boolean): number {
-  const [now, setNow] = React.useState(Date.now());
-  React.useEffect(() => {
-    if (!ticking) {
-      return;
-    }
-    const timer = window.setInterval(() => setNow(Date.now()), 1000);
-    return () => window.clearInterval(timer);
-  }, [ticking]);
-  return ticking ? now : Date.now();
 }
 
 function JobsView(props: {

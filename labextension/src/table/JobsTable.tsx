@@ -12,6 +12,7 @@ import type { IJob } from '../service/model';
 import { nbqueueBundle, TranslationBundle } from '../translation';
 import type { JobActions } from '../panel/actions';
 import { anyOf, FilterSelect, stateChoices } from '../panel/FilterSelect';
+import { useNow } from '../panel/useNow';
 import { StateFilter, stateFilterLabels, stateLabels } from '../panel/rows';
 import { cellText, Column, COLUMNS, columnLabels, ITableRow } from './columns';
 import type { JobsTableModel } from './model';
@@ -52,18 +53,6 @@ export class JobsTable extends ReactWidget {
   private _actions: TableActions;
   private _refresh: () => void;
   private _trans: TranslationBundle;
-}
-
-function useNow(ticking: boolean): number {
-  const [now, setNow] = React.useState(Date.now());
-  React.useEffect(() => {
-    if (!ticking) {
-      return;
-    }
-    const timer = window.setInterval(() => setNow(Date.now()), 1000);
-    return () => window.clearInterval(timer);
-  }, [ticking]);
-  return ticking ? now : Date.now();
 }
 
 /** Queued jobs can be held (or released); active ones cancelled. */

@@ -102,6 +102,21 @@ def test_the_kernel_starts_before_the_job_is_fetched_and_runs_the_job(tmp_path):
     assert _printed(sidecar)["pid"] in sidecar.kernel_before_job
 
 
+def _start_warm_runner(url, cwd):
+    """A runner started as the sidecar starts a warm one: no job yet, its job comes on stdin."""
+    env = runner_env(url, NBQUEUE_WARM="1")
+    del env["NBQUEUE_JOB_ID"], env["NBQUEUE_JOB_TOKEN"]
+    return subprocess.Popen(
+        [sys.executable, "-m", "nbqueue.runner"],
+        cwd=str(cwd),
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
 def test_a_warm_runner_gives_the_job_what_a_cold_start_gives(tmp_path):
     start_dir, job_dir = tmp_path / "start", tmp_path / "job"
     start_dir.mkdir()
@@ -112,17 +127,7 @@ def test_a_warm_runner_gives_the_job_what_a_cold_start_gives(tmp_path):
         cold = _printed(sidecar)
         assert cold["env"].pop("NBQUEUE_URL") == sidecar.url
     with FakeSidecar(make_notebook(SEEN)) as sidecar:
-        env = runner_env(sidecar.url, NBQUEUE_WARM="1")
-        del env["NBQUEUE_JOB_ID"], env["NBQUEUE_JOB_TOKEN"]
-        process = subprocess.Popen(
-            [sys.executable, "-m", "nbqueue.runner"],
-            cwd=str(start_dir),
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        process = _start_warm_runner(sidecar.url, start_dir)
         # The kernel runs before the job is known; then the job comes.
         kernels = wait_for(lambda: _kernel_children(process.pid), what="the warm kernel")
         handover = {"job_id": JOB_ID, "token": JOB_TOKEN, "cwd": str(job_dir)}
@@ -138,17 +143,7 @@ def test_a_warm_runner_gives_the_job_what_a_cold_start_gives(tmp_path):
 
 
 def test_a_warm_runner_whose_stdin_ends_stops_with_its_kernel(tmp_path):
-    env = runner_env("http://127.0.0.1:9", NBQUEUE_WARM="1")
-    del env["NBQUEUE_JOB_ID"], env["NBQUEUE_JOB_TOKEN"]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "nbqueue.runner"],
-        cwd=str(tmp_path),
-        env=env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = _start_warm_runner("http://127.0.0.1:9", tmp_path)
     kernels = wait_for(lambda: _kernel_children(process.pid), what="the warm kernel")
     output, _ = process.communicate("", timeout=30)
     assert process.returncode == 0, output

@@ -159,8 +159,8 @@ export class QueueView {
         const job = queue.get(id);
         if (!job) return undefined;
         if (job.held) return heldWaiting();
-        const place = queue.standing(id, 'queue', running);
-        return place && waitingAt(input, job, job.queue ?? job.pool, place);
+        const at = place(id);
+        return at && waitingAt(input, job, job.queue ?? job.pool, at);
       }
     };
   }

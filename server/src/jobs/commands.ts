@@ -172,9 +172,10 @@ export class JobCommands {
   }
 
   setPriority(who: Identity, id: string, body: PriorityBody): JobView {
-    this.waiting(who, id, 'reprioritised');
+    // A class the caller may never set is refused whatever the job's state.
     const { priority } = body;
     this.checkPriorityAllowed(who, priority);
+    this.waiting(who, id, 'reprioritised');
     this.store.updateJob(id, { priority });
     return this.changed(id);
   }

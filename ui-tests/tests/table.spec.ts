@@ -53,6 +53,30 @@ async function summary(request: APIRequestContext, job: IJob): Promise<string> {
   return fresh.state === 'queued' ? (fresh.waiting?.summary ?? '') : '';
 }
 
+/** The next workspace save (a PUT of the state DB and the layout) whose data `holds`. */
+function workspaceSaved(
+  page: IJupyterLabPageFixture,
+  holds: (data: Record<string, unknown>) => boolean
+): Promise<unknown> {
+  return page.waitForRequest(
+    request => {
+      if (
+        request.method() !== 'PUT' ||
+        !request.url().includes('/api/workspaces')
+      ) {
+        return false;
+      }
+      try {
+        const body = JSON.parse(request.postData() ?? '{}');
+        return holds(body.data ?? {});
+      } catch {
+        return false;
+      }
+    },
+    { timeout: 60_000 }
+  );
+}
+
 test.describe('Jobs table', () => {
   const submitted: IJob[] = [];
 
@@ -87,6 +111,17 @@ test.describe('Jobs table', () => {
       tableRow(page, first).locator('.nbq-JobsTable-col-position')
     ).toHaveText('#1');
 
+    // The reload below restores what JupyterLab saved of the workspace: its save
+    // (debounced) must hold the open table, this filter and this sort first.
+    const saved = workspaceSaved(page, data => {
+      const state = data['nbqueue-labextension:jobs-table'] as
+        { sort?: { column?: string }; filters?: { text?: string } } | undefined;
+      return (
+        'nbqueue-jobs-table:jobs-table' in data &&
+        state?.sort?.column === 'name' &&
+        state?.filters?.text === 'tbl-'
+      );
+    });
     const name = table.locator('[data-column="name"]');
     await name.click();
     await expect(name).toHaveAttribute('aria-sort', 'ascending');
@@ -112,6 +147,7 @@ test.describe('Jobs table', () => {
     // After a reload the table is open again, sorted and filtered as it was.
     // Galata's own readiness check waits for the Launcher tab to be active:
     // here the restored table is.
+    await saved;
     await page.reload({ waitForIsReady: false });
     const again = page.locator('.nbq-JobsTable');
     await expect(again).toBeVisible({ timeout: 60_000 });

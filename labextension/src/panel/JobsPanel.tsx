@@ -6,7 +6,6 @@
  */
 import { ReactWidget } from '@jupyterlab/apputils';
 import { humanBytes } from '@nbqueue/common';
-import type { ISignal } from '@lumino/signaling';
 import * as React from 'react';
 
 import { queueIcon } from '../icons';
@@ -23,7 +22,7 @@ import type { SchedulesModel } from './schedules';
 import { SchedulesView } from './SchedulesView';
 import { dropPlacement } from './reorder';
 import { anyOf, FilterSelect, stateChoices } from './FilterSelect';
-import { useNow } from './useNow';
+import { useModel, useNow } from './hooks';
 import { actionLabels, titleOf } from './actionTexts';
 import {
   IJobRow,
@@ -109,18 +108,6 @@ export class JobsPanel extends ReactWidget {
   private _actions: JobActions;
   private _trans: TranslationBundle;
   private _extras: IPanelExtras | null;
-}
-
-function useModel<T>(model: { changed: ISignal<T, void> } | null): number {
-  const [version, setVersion] = React.useState(0);
-  React.useEffect(() => {
-    const bump = () => setVersion(v => v + 1);
-    model?.changed.connect(bump);
-    return () => {
-      model?.changed.disconnect(bump);
-    };
-  }, [model]);
-  return version;
 }
 
 function JobsView(props: {

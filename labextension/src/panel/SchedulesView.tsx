@@ -6,6 +6,7 @@ import * as React from 'react';
 
 import type { ISchedule } from '../service/scheduleModel';
 import type { TranslationBundle } from '../translation';
+import { useModel } from './hooks';
 import type { ScheduleAction, SchedulesModel } from './schedules';
 
 function when(iso: string | null, trans: TranslationBundle): string {
@@ -21,14 +22,7 @@ export function SchedulesView(props: {
   trans: TranslationBundle;
 }): JSX.Element {
   const { model, trans } = props;
-  const [, setVersion] = React.useState(0);
-  React.useEffect(() => {
-    const bump = () => setVersion(v => v + 1);
-    model.changed.connect(bump);
-    return () => {
-      model.changed.disconnect(bump);
-    };
-  }, [model]);
+  useModel(model);
   const act = async (schedule: ISchedule, action: ScheduleAction) => {
     if (
       action === 'delete' &&

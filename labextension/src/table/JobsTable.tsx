@@ -12,7 +12,7 @@ import type { IJob } from '../service/model';
 import { nbqueueBundle, TranslationBundle } from '../translation';
 import type { JobActions } from '../panel/actions';
 import { anyOf, FilterSelect, stateChoices } from '../panel/FilterSelect';
-import { useNow } from '../panel/useNow';
+import { useModel, useNow } from '../panel/hooks';
 import { StateFilter, stateFilterLabels, stateLabels } from '../panel/rows';
 import { cellText, Column, COLUMNS, columnLabels, ITableRow } from './columns';
 import type { JobsTableModel } from './model';
@@ -68,14 +68,7 @@ function TableView(props: {
   trans: TranslationBundle;
 }): JSX.Element {
   const { model, actions, trans } = props;
-  const [, setVersion] = React.useState(0);
-  React.useEffect(() => {
-    const bump = () => setVersion(v => v + 1);
-    model.changed.connect(bump);
-    return () => {
-      model.changed.disconnect(bump);
-    };
-  }, [model]);
+  useModel(model);
   const labels = React.useMemo(() => columnLabels(trans), [trans]);
   const states = React.useMemo(() => stateLabels(trans), [trans]);
   const filterLabels = React.useMemo(() => stateFilterLabels(trans), [trans]);

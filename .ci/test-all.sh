@@ -19,14 +19,34 @@ count() { # suite passed failed
 check() { # name command...: a lint step counts as one test
   local name=$1
   shift
-  if "$@" >"$OUT/$name.log" 2>&1; then count "$name" 1 0; else cat "$OUT/$name.log"; count "$name" 0 1; fi
+  if bounded 600 "$OUT/$name.log" "$@" >/dev/null; then count "$name" 1 0; else cat "$OUT/$name.log"; count "$name" 0 1; fi
+}
+# Every suite runs under a time limit (seconds): one that hangs is stopped (TERM, then KILL 30 s
+# later), counts as failed, and the run goes on to the totals instead of running into CI's own
+# limit with nothing said. Output goes to a file, not a pipe: a process a suite left behind could
+# hold a pipe open for ever.
+bounded() { # seconds log command...
+  local limit=$1 log=$2 started=$SECONDS rc
+  shift 2
+  timeout -k 30 "$limit" "$@" >"$log" 2>&1
+  rc=$?
+  if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+    echo "!! stopped after its limit of $limit s: $*" | tee -a "$log"
+  fi
+  echo "   ($((SECONDS - started)) s: $*)"
+  return $rc
+}
+passed_failed() { # log: the counts in the last line of a Galata or binder run, else 0 1
+  local line
+  line=$(tail -n 1 "$1")
+  if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then echo "${BASH_REMATCH[1]} ${BASH_REMATCH[2]}"; else echo "0 1"; fi
 }
 jest_counts() { # workspace
   node -e 'const r=require(process.argv[1]); const broken=r.testResults.filter(t=>t.status==="failed"&&!t.assertionResults.length).length; console.log(r.numPassedTests, r.numFailedTests+broken)' "$PWD/$OUT/$1.json" 2>/dev/null || echo "0 1"
 }
 
 for suite in "${suites[@]}"; do
-  echo "==== $suite"
+  echo "==== $suite ($(date -u +%H:%M:%S))"
   case $suite in
     lint)
       check prettier npx prettier --check .
@@ -36,12 +56,14 @@ for suite in "${suites[@]}"; do
       check ruff-format ruff format --check runner-image deploy server/test/hub
       ;;
     server | labextension)
-      (cd "$suite" && npx jest --ci --json --outputFile="$PWD/../$OUT/$suite.json" 2>&1 | tail -n 60)
+      (cd "$suite" && bounded 1500 "$PWD/../$OUT/$suite-jest.log" npx jest --ci --json --outputFile="$PWD/../$OUT/$suite.json")
+      tail -n 60 "$OUT/$suite-jest.log"
       read -r p f < <(jest_counts "$suite")
       count "jest $suite" "$p" "$f"
       ;;
     runner)
-      python -m pytest -q --junitxml="$OUT/pytest.xml" 2>&1 | tail -n 40
+      bounded 1500 "$OUT/pytest.log" python -m pytest -q --junitxml="$OUT/pytest.xml"
+      tail -n 40 "$OUT/pytest.log"
       read -r p f < <(python - "$OUT/pytest.xml" <<'PY'
 import sys, xml.etree.ElementTree as ET
 try:
@@ -56,34 +78,39 @@ PY
       count pytest "$p" "$f"
       ;;
     ui)
-      line=$(bash ui-tests/run.sh 2>&1 | tee "$OUT/ui-tests.log" | tail -n 1)
+      bounded 1500 "$OUT/ui-tests.log" bash ui-tests/run.sh
       tail -n 40 "$OUT/ui-tests.log"
-      if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then count galata "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"; else count galata 0 1; fi
+      read -r p f < <(passed_failed "$OUT/ui-tests.log")
+      count galata "$p" "$f"
       ;;
     image)
       # The single-user image (images/singleuser): built on the local Debian base (cached by a
       # hash of its sources; podman from Debian's packages when there is no docker), run, and
       # checked in Chromium: JupyterLab with nbqueue's labextension and server extension.
-      line=$(bash ui-tests/image/run.sh 2>&1 | tee "$OUT/image-ui-tests.log" | tail -n 1)
+      bounded 1800 "$OUT/image-ui-tests.log" bash ui-tests/image/run.sh
       tail -n 40 "$OUT/image-ui-tests.log"
-      if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then count "galata image" "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"; else count "galata image" 0 1; fi
+      read -r p f < <(passed_failed "$OUT/image-ui-tests.log")
+      count "galata image" "$p" "$f"
       ;;
     hub)
       # A real JupyterHub with configurable-http-proxy, running deploy/jupyterhub: the jest
       # tests (REST, sockets, isolation, tokens) and the browser test through the hub's login.
-      (cd server && npx jest -c test/hub/jest.config.js --ci --json --outputFile="$PWD/../$OUT/hub.json" 2>&1 | tail -n 60)
+      (cd server && bounded 900 "$PWD/../$OUT/hub-jest.log" npx jest -c test/hub/jest.config.js --ci --json --outputFile="$PWD/../$OUT/hub.json")
+      tail -n 60 "$OUT/hub-jest.log"
       read -r p f < <(jest_counts hub)
       count "jest hub" "$p" "$f"
-      line=$(bash ui-tests/hub/run.sh 2>&1 | tee "$OUT/hub-ui-tests.log" | tail -n 1)
+      bounded 900 "$OUT/hub-ui-tests.log" bash ui-tests/hub/run.sh
       tail -n 40 "$OUT/hub-ui-tests.log"
-      if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then count "galata hub" "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"; else count "galata hub" 0 1; fi
+      read -r p f < <(passed_failed "$OUT/hub-ui-tests.log")
+      count "galata hub" "$p" "$f"
       ;;
     binder)
       # binder/ without Docker: a fresh virtualenv, postBuild and start as repo2docker runs
       # them, then a browser submits the demo notebook (several minutes: a full build).
-      line=$(bash binder/test-binder.sh 2>&1 | tee "$OUT/binder.log" | tail -n 1)
+      bounded 1500 "$OUT/binder.log" bash binder/test-binder.sh
       tail -n 40 "$OUT/binder.log"
-      if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then count binder "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"; else count binder 0 1; fi
+      read -r p f < <(passed_failed "$OUT/binder.log")
+      count binder "$p" "$f"
       ;;
     k8s)
       # A real control plane (etcd, kube-apiserver, controller manager, scheduler, kwok) built
@@ -96,12 +123,13 @@ PY
         count k8s 0 1
         continue
       fi
-      if ! bash k8s/controlplane/build.sh >"$OUT/k8s-build.log" 2>&1; then
+      if ! bounded 2400 "$OUT/k8s-build.log" bash k8s/controlplane/build.sh; then
         tail -n 40 "$OUT/k8s-build.log"
         count k8s-build 0 1
         continue
       fi
-      (cd server && npx jest -c test/k8s/jest.config.js --ci --json --outputFile="$PWD/../$OUT/k8s.json" 2>&1 | tail -n 60)
+      (cd server && bounded 2100 "$PWD/../$OUT/k8s-jest.log" npx jest -c test/k8s/jest.config.js --ci --json --outputFile="$PWD/../$OUT/k8s.json")
+      tail -n 60 "$OUT/k8s-jest.log"
       read -r p f < <(jest_counts k8s)
       count "jest k8s" "$p" "$f"
       ;;

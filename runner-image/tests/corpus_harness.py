@@ -63,11 +63,36 @@ UNDER_PYTEST = "PYTEST_CURRENT_TEST"
 # -- papermill -----------------------------------------------------------------------------------
 
 
+#: The longest a papermill cell may run when the corpus gives the notebook no deadline: no corpus
+#: cell comes near it, and a reference that stalls ends as a timeout instead of stalling the suite.
+PAPERMILL_CELL_LIMIT = 120  # seconds
+
+
+def _bound_papermill_waits() -> None:
+    """papermill's nbclient can wait for ever for an execute reply whose wake-up it missed
+    (nbclient #312; seen in CI: 80 minutes in widgets.ipynb's Output widget cell). The reference
+    gets the runner's remedy (`bound_channel_waits`: each wait is polled again every second),
+    which changes no output; it only keeps the reference from hanging."""
+    from nbclient import NotebookClient
+
+    from nbqueue.runner.notebook_client import bound_channel_waits
+
+    start = NotebookClient.async_start_new_kernel_client
+
+    async def start_bounded(self):
+        kc = await start(self)
+        bound_channel_waits(kc)
+        return kc
+
+    NotebookClient.async_start_new_kernel_client = start_bounded
+
+
 def _papermill_one(folder: str, entry: dict, results: str) -> tuple[str, str | None, float]:
     """In a worker process (papermill changes the process's working directory)."""
     import papermill
 
     os.environ.pop(UNDER_PYTEST, None)
+    _bound_papermill_waits()
 
     path = os.path.join(folder, entry["name"])
     output = os.path.join(results, "papermill-" + entry["name"])
@@ -80,7 +105,7 @@ def _papermill_one(folder: str, entry: dict, results: str) -> tuple[str, str | N
                 parameters=entry.get("parameters") or {},
                 kernel_name=KERNEL,
                 cwd=folder,
-                execution_timeout=entry.get("deadline"),
+                execution_timeout=entry.get("deadline") or PAPERMILL_CELL_LIMIT,
                 progress_bar=False,
             )
         except Exception as error:  # PapermillExecutionError, DeadKernelError, CellTimeoutError

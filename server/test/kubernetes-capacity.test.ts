@@ -178,3 +178,60 @@ describe('why a job finds no room (admission.ts, shown as its waiting reason)', 
     expect(a.refusal(job.id)).toBeUndefined();
   });
 });
+
+describe('room a pod gave back settles before it is used (capacity_settle_seconds)', () => {
+  const config = parseConfig({
+    backend: {
+      type: 'kubernetes',
+      kubernetes: { sidecar_url: 'http://nbqueue.nbqueue.svc:8765' }
+    }
+  });
+  const profile = config.profiles.find(p => p.gpus === 8) as Profile;
+  const job = { id: 'j-next' } as JobRecord;
+  const observer = { handle: () => undefined, exited: () => undefined };
+
+  test('a full node: the ended pod still counts for the settle time, then its room is free', () => {
+    let now = 1000;
+    const a = new Admission(config.backend.kubernetes, observer, () => now);
+    const nodes = [node('a', 8)];
+    const ended = pod('a', 8, 'Succeeded');
+    // The placed-pods informer no longer lists the pod: it ended.
+    expect(a.released(ended)).toBe(2000);
+    expect(a.fits(job, profile, nodes, [], [])).toBe(false);
+    expect(a.refusal(job.id)?.code).toBe('cluster_full');
+    expect(a.gpuFree(profile, nodes, [], [])).toBe(0);
+    now += 1999;
+    expect(a.fits(job, profile, nodes, [], [])).toBe(false);
+    now += 1;
+    expect(a.fits(job, profile, nodes, [], [])).toBe(true);
+    expect(a.gpuFree(profile, nodes, [], [])).toBe(8);
+  });
+
+  test('a settling pod and its still-tracked job count once; 0 seconds frees the room at once', () => {
+    const a = new Admission(config.backend.kubernetes, observer, () => 0);
+    const nodes = [node('a', 16)];
+    const ended = pod('a', 8, 'Failed');
+    ended.metadata = {
+      ...ended.metadata,
+      labels: { 'nbqueue.io/job-id': 'j-old' }
+    };
+    a.released(ended);
+    const tracked: Array<[string, { profile: Profile; cancelling: boolean }]> =
+      [['j-old', { profile, cancelling: false }]];
+    expect(a.fits(job, profile, nodes, [], tracked)).toBe(true);
+    expect(a.fits(job, profile, nodes, [pod('a', 1)], tracked)).toBe(false);
+
+    const k8s0 = parseConfig({
+      backend: {
+        type: 'kubernetes',
+        kubernetes: {
+          sidecar_url: 'http://nbqueue.nbqueue.svc:8765',
+          capacity_settle_seconds: 0
+        }
+      }
+    }).backend.kubernetes;
+    const b = new Admission(k8s0, observer, () => 0);
+    expect(b.released(pod('a', 16, 'Succeeded'))).toBe(0);
+    expect(b.fits(job, profile, nodes, [], [])).toBe(true);
+  });
+});

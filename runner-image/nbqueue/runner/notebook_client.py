@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from queue import Empty
 from typing import Any, Callable
 
@@ -48,28 +49,33 @@ def plain_traceback(lines: object, limit: int) -> str:
     return text if len(text) <= limit else "…" + text[-limit:]
 
 
-# nbclient waits on the shell and iopub channels without a bound when a cell has no timeout.
-# The socket's readiness is edge-triggered, and a widget (an Output widget) writes on the shell
-# socket while nbclient waits on it, so the wake-up for the execute reply can be missed and the
-# cell never ends (nbclient #312). Each wait is cut into polls of this length: a missed edge
-# costs at most this long, and a message waiting is read at once.
+# nbclient waits on the shell and iopub channels without a bound when a cell has no timeout,
+# and for the whole of the cell's timeout when it has one. The socket's readiness is
+# edge-triggered, and a widget (an Output widget) writes on the shell socket while nbclient waits
+# on it, so the wake-up for the execute reply can be missed and the wait lasts until its end:
+# for ever, or the cell's whole timeout (nbclient #312). Each wait is cut into polls of this
+# length: a missed edge costs at most this long, and a message waiting is read at once.
 CHANNEL_POLL_SECONDS = 1.0
 
 
 def bound_channel_waits(kc: Any) -> None:
-    """Make `get_msg(timeout=None)` on the kernel client's shell and iopub channels poll again
-    every CHANNEL_POLL_SECONDS instead of waiting once for ever (a finite timeout is kept)."""
+    """Make `get_msg` on the kernel client's shell and iopub channels poll again every
+    CHANNEL_POLL_SECONDS instead of waiting once, for ever (no timeout) or for its whole timeout
+    (which still ends the wait with `Empty`)."""
     for channel in (kc.shell_channel, kc.iopub_channel):
         get_msg = channel.get_msg
 
         async def bounded(timeout: float | None = None, _get_msg=get_msg) -> dict:
-            if timeout is not None:
-                return await _get_msg(timeout=timeout)
+            deadline = None if timeout is None else time.monotonic() + timeout
             while True:
+                left = CHANNEL_POLL_SECONDS
+                if deadline is not None:
+                    left = max(0.0, min(left, deadline - time.monotonic()))
                 try:
-                    return await _get_msg(timeout=CHANNEL_POLL_SECONDS)
+                    return await _get_msg(timeout=left)
                 except Empty:
-                    continue
+                    if deadline is not None and time.monotonic() >= deadline:
+                        raise
 
         channel.get_msg = bounded
 

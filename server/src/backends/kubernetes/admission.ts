@@ -30,38 +30,11 @@ export class Admission {
   private readonly cannotFit = new Set<string>();
   /** Why each job the scheduler chose last found no room (until it starts or finds room). */
   private readonly refusals = new Map<string, WaitingReason>();
-  /** Pods that stopped holding room, by uid (or name): counted until `until` (ms). */
-  private readonly settling = new Map<string, { pod: V1Pod; until: number }>();
 
   constructor(
     private readonly config: KubernetesBackendConfig,
-    private readonly observer: BackendObserver,
-    private readonly now: () => number = Date.now
+    private readonly observer: BackendObserver
   ) {}
-
-  /**
-   * A placed pod stopped holding room (it ended, or went). Its room stays taken for
-   * capacity_settle_seconds, until kube-scheduler has seen it go too. Returns that wait in ms
-   * (0: free now).
-   */
-  released(pod: V1Pod): number {
-    const ms = this.config.capacity_settle_seconds * 1000;
-    if (ms <= 0 || !pod.spec?.nodeName) return 0;
-    const key =
-      pod.metadata?.uid ?? `${pod.metadata?.namespace}/${pod.metadata?.name}`;
-    this.settling.set(key, { pod, until: this.now() + ms });
-    return ms;
-  }
-
-  /** The pods whose room is still settling (expired ones are dropped). */
-  private unsettled(): V1Pod[] {
-    const now = this.now();
-    const pods: V1Pod[] = [];
-    for (const [key, s] of this.settling)
-      if (s.until <= now) this.settling.delete(key);
-      else pods.push(s.pod);
-    return pods;
-  }
 
   demand(profile: Profile): Demand {
     const place = placementFor(this.config, profile);
@@ -123,21 +96,15 @@ export class Admission {
     return pool.total(gpuShape(profile).resource, this.demand(profile));
   }
 
-  /**
-   * The pool's free room: the placed pods' requests (and those of pods still settling), then
-   * the started jobs' still to come.
-   */
+  /** The pool's free room: the placed pods' requests, then the started jobs' still to come. */
   private pool(
     nodes: ReadonlyArray<V1Node>,
     placed: ReadonlyArray<V1Pod>,
     started: Iterable<[string, Started]>
   ): PoolCapacity {
-    const settling = this.unsettled();
-    const pool = new PoolCapacity(nodes, placed, settling);
+    const pool = new PoolCapacity(nodes, placed);
     const counted = new Set(
-      [...placed, ...settling]
-        .map(p => p.metadata?.labels?.[JOB_ID_LABEL])
-        .filter(Boolean)
+      placed.map(p => p.metadata?.labels?.[JOB_ID_LABEL]).filter(Boolean)
     );
     for (const [id, a] of started) {
       if (counted.has(id) || a.cancelling) continue;

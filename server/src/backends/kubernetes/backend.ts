@@ -92,11 +92,6 @@ export class KubernetesBackend implements Backend {
     this.admission = new Admission(this.config, observer);
     this.view = new ClusterView(kc, this.config, {
       capacity: () => this.capacityChanged(),
-      released: pod => {
-        // Its room is free for this sidecar once it has settled (Admission.released).
-        const settleMs = this.admission.released(pod);
-        this.capacityChanged(settleMs);
-      },
       pod: (pod, deleted) => {
         this.tracker.podChanged(pod, deleted);
         // A restarted job may wait for its earlier attempt's pod to go (fits).
@@ -183,14 +178,8 @@ export class KubernetesBackend implements Backend {
     return this.admission.refusal(jobId);
   }
 
-  /** Tells the scheduler (once, 200 ms after a burst of changes) that there may be room. */
-  private capacityChanged(afterMs = 0): void {
-    if (this.closed) return;
-    if (afterMs > 0) {
-      setTimeout(() => this.capacityChanged(), afterMs).unref();
-      return;
-    }
-    if (this.capacityTimer) return;
+  private capacityChanged(): void {
+    if (this.capacityTimer || this.closed) return;
     this.capacityTimer = setTimeout(() => {
       this.capacityTimer = undefined;
       if (!this.closed) this.options.onCapacity?.();

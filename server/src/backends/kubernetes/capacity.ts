@@ -127,15 +127,7 @@ export class PoolCapacity {
     { node: V1Node; allocatable: Amounts; free: Amounts }
   >();
 
-  /**
-   * `settling`: pods that stopped holding their node only just now; their room still counts
-   * as taken (whatever their phase) until kube-scheduler has seen them go.
-   */
-  constructor(
-    nodes: Iterable<V1Node>,
-    pods: Iterable<V1Pod>,
-    settling: Iterable<V1Pod> = []
-  ) {
+  constructor(nodes: Iterable<V1Node>, pods: Iterable<V1Pod>) {
     for (const node of nodes) {
       const name = node.metadata?.name;
       if (!name) continue;
@@ -144,15 +136,13 @@ export class PoolCapacity {
       );
       this.free.set(name, { node, allocatable, free: { ...allocatable } });
     }
-    for (const pod of pods) if (holdsResources(pod)) this.hold(pod);
-    for (const pod of settling) this.hold(pod);
-  }
-
-  private hold(pod: V1Pod): void {
-    const at = this.free.get(pod.spec?.nodeName as string);
-    if (!at) return;
-    for (const [k, v] of Object.entries(podRequests(pod)))
-      at.free[k] = (at.free[k] ?? 0) - v;
+    for (const pod of pods) {
+      if (!holdsResources(pod)) continue;
+      const at = this.free.get(pod.spec?.nodeName as string);
+      if (!at) continue;
+      for (const [k, v] of Object.entries(podRequests(pod)))
+        at.free[k] = (at.free[k] ?? 0) - v;
+    }
   }
 
   /**

@@ -110,13 +110,6 @@ export const kubernetesBackendSchema = z
      * the pool's nodes; needs deploy/kubernetes/rbac-cluster-pods.yaml).
      */
     pool_pods: z.enum(['namespace', 'cluster']).default('namespace'),
-    /**
-     * How long room a pod gave back (it ended or went) still counts as taken: the sidecar and
-     * kube-scheduler watch the pods apart, and a Job created the moment the sidecar sees the
-     * room, before the scheduler does, would get an Unschedulable pod (which wakes a cluster
-     * autoscaler). 0 counts the room free at once.
-     */
-    capacity_settle_seconds: z.number().min(0).max(60).default(2),
     /** Service account of the job pods; absent: none is mounted. */
     service_account: z.string().min(1).optional(),
     /** User and group the runner runs as (the runner image's user is 1000). */

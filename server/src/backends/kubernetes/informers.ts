@@ -22,10 +22,8 @@ import { WatchHandlers, WatchSource, Watched } from './watch';
 const HOLDING = 'spec.nodeName!=,status.phase!=Succeeded,status.phase!=Failed';
 
 export interface ClusterHandlers {
-  /** The pool may have more room now (a node changed). */
+  /** The pool may have more room now (a node changed, a pod holding room went). */
   capacity(): void;
-  /** A pod that held room on a node no longer does (it ended, or went). */
-  released(pod: V1Pod): void;
   /** One of nbqueue's pods changed (`deleted`: it is gone). */
   pod(pod: V1Pod, deleted: boolean): void;
   /** One of nbqueue's Jobs changed (`deleted`: it is gone). */
@@ -126,7 +124,7 @@ export class ClusterView {
             : core.listNamespacedPod({ namespace, fieldSelector }),
         fieldSelector: HOLDING
       },
-      { deleted: pod => handlers.released(pod) }
+      { deleted: capacity }
     );
     this.ownPods = watched<V1Pod>(
       'job pods',

@@ -183,7 +183,7 @@ describe('kubernetes backend', () => {
     expect(unfinished).toHaveLength(16);
     const pods = await cluster.pods();
     expect(pods.filter(p => p.status?.phase === 'Pending')).toHaveLength(0);
-    expect([...harness.unschedulable]).toEqual([]);
+    expect(harness.noRoom()).toEqual({});
     const queued = views.filter(v => v.state === 'queued');
     expect(queued).toHaveLength(4 - over.length);
     expect(queued.map(v => v.position).sort()).toEqual(

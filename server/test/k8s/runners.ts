@@ -34,8 +34,26 @@ export interface HarnessOptions {
  */
 export class RunnerHarness {
   readonly runners = new Map<string, RunnerProc>();
-  /** Pods seen waiting with PodScheduled=False (nbqueue should never create one). */
-  readonly unschedulable = new Set<string>();
+  /**
+   * Pods seen waiting with PodScheduled=False (nbqueue should never create one), each with the
+   * scheduler's reason and message ("0/6 nodes are available: ...").
+   */
+  readonly unschedulable = new Map<string, string>();
+
+  /**
+   * The pods the scheduler found no room for ("Insufficient nvidia.com/gpu", "Too many pods"):
+   * what nbqueue's admission must never cause. Not among them: a pod held back for a moment by
+   * the scheduler's volume binding ("pod has unbound immediate PersistentVolumeClaims", with
+   * many pods mounting one claim at once, kubernetes/kubernetes#86669), which no node, new or
+   * old, would change.
+   */
+  noRoom(): Record<string, string> {
+    return Object.fromEntries(
+      [...this.unschedulable].filter(([, why]) =>
+        /Insufficient |Too many pods/.test(why)
+      )
+    );
+  }
   /** Pod name -> ms since the epoch when the harness started its runner. */
   readonly startedAt = new Map<string, number>();
   /** Pod name -> why its container could not be started (the pod is then marked Failed). */
@@ -66,12 +84,14 @@ export class RunnerHarness {
       for (const pod of pods) {
         const name = pod.metadata.name as string;
         seen.add(name);
-        if (
-          (pod.status?.conditions ?? []).some(
-            (c: Obj) => c.type === 'PodScheduled' && c.status === 'False'
-          )
-        )
-          this.unschedulable.add(name);
+        const waiting = (pod.status?.conditions ?? []).find(
+          (c: Obj) => c.type === 'PodScheduled' && c.status === 'False'
+        );
+        if (waiting && !this.unschedulable.has(name))
+          this.unschedulable.set(
+            name,
+            `${new Date().toISOString()} ${waiting.reason}: ${waiting.message}`
+          );
         const running = this.runners.get(name);
         const ended = ['Succeeded', 'Failed'].includes(pod.status?.phase);
         if (running && (pod.metadata.deletionTimestamp || ended)) {

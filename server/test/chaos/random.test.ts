@@ -18,7 +18,7 @@ import {
 } from './checks';
 import { RunnerWatch, kernelOf, killRunners } from './processes';
 import { CutProxy } from './proxy';
-import { ChaosSidecar, freePort } from './sidecar';
+import { ChaosSidecar, FAULT_FIRED, freePort } from './sidecar';
 
 const JOBS = 50;
 const SLOTS = 6;

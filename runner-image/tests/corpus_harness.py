@@ -78,12 +78,15 @@ def _bound_papermill_waits() -> None:
     from nbqueue.runner.notebook_client import bound_channel_waits
 
     start = NotebookClient.async_start_new_kernel_client
+    if getattr(start, "bounded", False):  # a worker runs many notebooks: patched once
+        return
 
     async def start_bounded(self):
         kc = await start(self)
         bound_channel_waits(kc)
         return kc
 
+    start_bounded.bounded = True
     NotebookClient.async_start_new_kernel_client = start_bounded
 
 

@@ -52,6 +52,9 @@ for suite in "${suites[@]}"; do
       check prettier npx prettier --check .
       check eslint npx eslint .
       check api-generated npm run -s generate:api -w server -- --check
+      # The server's tests and benchmarks, type-checked as a whole (ts-jest checks a test file only
+      # when it runs, so a suite that does not compile showed up as one broken file at the end).
+      check typecheck-tests npx tsc -p server/tsconfig.tests.json
       check ruff-check ruff check runner-image deploy server/test/hub
       check ruff-format ruff format --check runner-image deploy server/test/hub
       ;;
